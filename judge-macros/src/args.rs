@@ -1,0 +1,230 @@
+//! Parsing the attribute's `key = value` arguments. Every problem is collected, spanned at the
+//! offending token, so that one compile shows them all.
+
+use proc_macro2::{Span, TokenStream};
+use syn::parse::Parser;
+use syn::spanned::Spanned;
+use syn::{Expr, ExprLit, ExprUnary, Lit, LitStr, UnOp};
+
+/// Every key the attribute accepts, in the order the documentation lists them.
+pub(crate) const KEYS: &[&str] =
+    &["rubric", "threshold", "input", "expected", "samples", "trim", "judge", "name", "crate"];
+
+/// The parsed arguments; a key that was not given is `None`.
+#[derive(Default)]
+pub(crate) struct EvalArgs {
+    pub rubric: Option<LitStr>,
+    pub threshold: Option<f64>,
+    pub input: Option<LitStr>,
+    pub expected: Option<LitStr>,
+    pub samples: Option<u32>,
+    pub trim: Option<f64>,
+    pub judge: Option<LitStr>,
+    pub name: Option<LitStr>,
+    pub krate: Option<syn::Path>,
+}
+
+/// Parses `args`; returns what could be read and every error found.
+pub(crate) fn parse(args: TokenStream) -> (EvalArgs, Vec<syn::Error>) {
+    let mut parsed = EvalArgs::default();
+    let mut errors = Vec::new();
+    let mut seen: Vec<String> = Vec::new();
+    let parser = syn::meta::parser(|meta| {
+        let key = meta.path.get_ident().map(ToString::to_string).unwrap_or_default();
+        let key_span = meta.path.span();
+        let value: Expr = meta.value()?.parse()?;
+        if !KEYS.contains(&key.as_str()) {
+            let shown = if key.is_empty() { path_text(&meta.path) } else { key.clone() };
+            errors.push(syn::Error::new(
+                key_span,
+                format!("unknown key `{shown}` in #[llm_eval]; valid keys are: {}", KEYS.join(", ")),
+            ));
+            return Ok(());
+        }
+        if seen.contains(&key) {
+            errors.push(syn::Error::new(key_span, format!("`{key}` set twice in #[llm_eval]")));
+            return Ok(());
+        }
+        seen.push(key.clone());
+        if let Err(error) = set(&mut parsed, &key, &value) {
+            errors.push(error);
+        }
+        Ok(())
+    });
+    let syntax_ok = match parser.parse2(args) {
+        Ok(()) => true,
+        Err(error) => {
+            errors.push(error);
+            false
+        }
+    };
+    // A rubric that was given but invalid, or arguments that stopped parsing early, already
+    // have their error.
+    if syntax_ok && !seen.iter().any(|key| key == "rubric") {
+        errors.push(syn::Error::new(
+            Span::call_site(),
+            "#[llm_eval] needs a rubric: #[llm_eval(rubric = \"what a good output does\")]",
+        ));
+    }
+    (parsed, errors)
+}
+
+fn set(args: &mut EvalArgs, key: &str, value: &Expr) -> syn::Result<()> {
+    match key {
+        "rubric" => args.rubric = Some(non_empty(string(key, value)?, key)?),
+        "input" => args.input = Some(string(key, value)?),
+        "expected" => args.expected = Some(non_empty(string(key, value)?, key)?),
+        "name" => {
+            let name = non_empty(string(key, value)?, key)?;
+            if name.value().chars().any(char::is_whitespace) || name.value().contains("::") {
+                return Err(syn::Error::new(name.span(), "`name` is one path segment: no spaces, no `::`"));
+            }
+            args.name = Some(name);
+        }
+        "judge" => {
+            let judge = string(key, value)?;
+            let text = judge.value();
+            match text.split_once(':') {
+                Some((provider, model)) if !provider.is_empty() && !model.trim().is_empty() => {}
+                _ => {
+                    return Err(syn::Error::new(
+                        judge.span(),
+                        "`judge` is \"provider:model\", e.g. \"openai:gpt-4.1-mini\"",
+                    ));
+                }
+            }
+            args.judge = Some(judge);
+        }
+        "crate" => args.krate = Some(string(key, value)?.parse()?),
+        "threshold" => {
+            let v = number(key, value)?;
+            if !(0.0..=1.0).contains(&v) {
+                return Err(syn::Error::new(value.span(), format!("`threshold` must be in 0.0..=1.0, found {v}")));
+            }
+            args.threshold = Some(v);
+        }
+        "trim" => {
+            let v = number(key, value)?;
+            if !(0.0..0.5).contains(&v) {
+                return Err(syn::Error::new(
+                    value.span(),
+                    format!("`trim` is the fraction dropped at each end and must be in 0.0..0.5, found {v}"),
+                ));
+            }
+            args.trim = Some(v);
+        }
+        "samples" => {
+            let v = number(key, value)?;
+            if v.fract() != 0.0 || !(1.0..=10_000.0).contains(&v) {
+                return Err(syn::Error::new(
+                    value.span(),
+                    format!("`samples` must be a whole number in 1..=10000, found {v}"),
+                ));
+            }
+            args.samples = Some(v as u32);
+        }
+        _ => unreachable!("keys are checked against KEYS before"),
+    }
+    Ok(())
+}
+
+fn string(key: &str, value: &Expr) -> syn::Result<LitStr> {
+    match value {
+        Expr::Lit(ExprLit { lit: Lit::Str(s), .. }) => Ok(s.clone()),
+        _ => Err(syn::Error::new(value.span(), format!("`{key}` must be a string literal, e.g. {key} = \"...\""))),
+    }
+}
+
+fn non_empty(s: LitStr, key: &str) -> syn::Result<LitStr> {
+    if s.value().trim().is_empty() {
+        Err(syn::Error::new(s.span(), format!("`{key}` must not be empty")))
+    } else {
+        Ok(s)
+    }
+}
+
+/// A numeric literal, possibly negated (so that `-0.1` gets a range error, not a type error).
+fn number(key: &str, value: &Expr) -> syn::Result<f64> {
+    let not_a_number = || syn::Error::new(value.span(), format!("`{key}` must be a number literal"));
+    let (negative, lit) = match value {
+        Expr::Lit(ExprLit { lit, .. }) => (false, lit),
+        Expr::Unary(ExprUnary { op: UnOp::Neg(_), expr, .. }) => match &**expr {
+            Expr::Lit(ExprLit { lit, .. }) => (true, lit),
+            _ => return Err(not_a_number()),
+        },
+        _ => return Err(not_a_number()),
+    };
+    let v = match lit {
+        Lit::Float(f) => f.base10_parse::<f64>()?,
+        Lit::Int(i) => i.base10_parse::<f64>()?,
+        _ => return Err(not_a_number()),
+    };
+    Ok(if negative { -v } else { v })
+}
+
+fn path_text(path: &syn::Path) -> String {
+    path.segments.iter().map(|s| s.ident.to_string()).collect::<Vec<_>>().join("::")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use quote::quote;
+
+    fn errors(args: TokenStream) -> Vec<String> {
+        parse(args).1.iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn reads_every_key() {
+        let (args, errs) = parse(quote! {
+            rubric = "r", threshold = 0.8, input = "i", expected = "e", samples = 7, trim = 0.2,
+            judge = "openai:gpt-4.1-mini", name = "renamed", crate = "my_judge"
+        });
+        assert!(errs.is_empty(), "{:?}", errs.iter().map(ToString::to_string).collect::<Vec<_>>());
+        assert_eq!(args.rubric.unwrap().value(), "r");
+        assert_eq!(args.threshold, Some(0.8));
+        assert_eq!(args.samples, Some(7));
+        assert_eq!(args.trim, Some(0.2));
+        assert_eq!(args.judge.unwrap().value(), "openai:gpt-4.1-mini");
+        assert_eq!(args.name.unwrap().value(), "renamed");
+        assert!(args.krate.unwrap().is_ident("my_judge"));
+        assert_eq!(args.input.unwrap().value(), "i");
+        assert_eq!(args.expected.unwrap().value(), "e");
+    }
+
+    #[test]
+    fn integers_are_numbers() {
+        let (args, errs) = parse(quote! { rubric = "r", threshold = 1 });
+        assert!(errs.is_empty());
+        assert_eq!(args.threshold, Some(1.0));
+    }
+
+    #[test]
+    fn reports_every_problem_at_once() {
+        let errs = errors(quote! { rubric = "r", rubric = "s", treshold = 0.5, threshold = 1.5, samples = 0 });
+        assert_eq!(errs.len(), 4, "{errs:?}");
+        assert!(errs[0].contains("`rubric` set twice"));
+        assert!(errs[1].contains("unknown key `treshold`") && errs[1].contains("valid keys are: rubric, threshold"));
+        assert!(errs[2].contains("`threshold` must be in 0.0..=1.0, found 1.5"));
+        assert!(errs[3].contains("`samples` must be a whole number"));
+    }
+
+    #[test]
+    fn a_rubric_is_required() {
+        assert!(errors(quote! { threshold = 0.5 })[0].contains("needs a rubric"));
+        assert!(errors(quote! {})[0].contains("needs a rubric"));
+        assert!(errors(quote! { rubric = "  " })[0].contains("`rubric` must not be empty"));
+    }
+
+    #[test]
+    fn values_are_type_checked() {
+        assert!(errors(quote! { rubric = 3 })[0].contains("`rubric` must be a string literal"));
+        assert!(errors(quote! { rubric = "r", threshold = "high" })[0].contains("`threshold` must be a number"));
+        assert!(errors(quote! { rubric = "r", trim = -0.1 })[0].contains("found -0.1"));
+        assert!(errors(quote! { rubric = "r", trim = 0.5 })[0].contains("0.0..0.5"));
+        assert!(errors(quote! { rubric = "r", samples = 2.5 })[0].contains("whole number"));
+        assert!(errors(quote! { rubric = "r", judge = "gpt-4" })[0].contains("provider:model"));
+        assert!(errors(quote! { rubric = "r", name = "a b" })[0].contains("one path segment"));
+    }
+}

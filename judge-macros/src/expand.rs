@@ -1,0 +1,193 @@
+//! The expansion: the function as written, plus an `EvalCase` submitted to the runtime's registry.
+//! Generated code names only `<crate>::__private` paths (`::judge_runtime` unless `crate = "..."`).
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{ItemFn, LitStr, ReturnType};
+
+use crate::args::{self, EvalArgs};
+use crate::fallback;
+use crate::validate::{self, ReturnKind};
+
+/// `#[llm_eval(args)] item`, expanded; on any error, the item unchanged plus every error.
+pub(crate) fn llm_eval(args: TokenStream, item: TokenStream) -> TokenStream {
+    let (args, mut errors) = args::parse(args);
+    let mut function: ItemFn = match syn::parse2(item.clone()) {
+        Ok(function) => function,
+        Err(_) => {
+            errors.push(syn::Error::new_spanned(
+                &item,
+                "#[llm_eval] goes on a function that returns the output to judge",
+            ));
+            return fallback::with_errors(item, errors);
+        }
+    };
+    let (kind, fn_errors) = validate::function(&function);
+    errors.extend(fn_errors);
+    if !errors.is_empty() {
+        return fallback::with_errors(item, errors);
+    }
+    let ignore = take_ignore(&mut function);
+    let case = eval_case(&args, &function, kind, ignore);
+    quote! {
+        #function
+        #case
+    }
+}
+
+/// Removes `#[ignore]` / `#[ignore = "..."]` from the function (it is not a `#[test]`, so rustc
+/// would not honour it) and reports whether it was there.
+fn take_ignore(function: &mut ItemFn) -> bool {
+    let before = function.attrs.len();
+    function.attrs.retain(|attr| !attr.path().is_ident("ignore"));
+    function.attrs.len() != before
+}
+
+fn eval_case(args: &EvalArgs, function: &ItemFn, kind: ReturnKind, ignore: bool) -> TokenStream {
+    let krate = args.krate.as_ref().map_or_else(|| quote!(::judge_runtime), |path| quote!(#path));
+    let private = quote!(#krate::__private);
+    let ident = &function.sig.ident;
+    let name = args.name.as_ref().map_or_else(|| ident.to_string(), LitStr::value);
+    let rubric = args.rubric.as_ref().expect("validated: a rubric is present");
+    let opt_str = |s: &Option<LitStr>| match s {
+        Some(s) => quote!(#private::Some(#s)),
+        None => quote!(#private::None),
+    };
+    let opt_num = |n: Option<f64>| match n {
+        Some(n) => quote!(#private::Some(#n)),
+        None => quote!(#private::None),
+    };
+    let (input, expected, judge) = (opt_str(&args.input), opt_str(&args.expected), opt_str(&args.judge));
+    let (threshold, trim) = (opt_num(args.threshold), opt_num(args.trim));
+    let samples = match args.samples {
+        Some(n) => quote!(#private::Some(#n)),
+        None => quote!(#private::None),
+    };
+
+    // Spanned at the return type, so a type that is not an output is reported there.
+    let ret_span = match &function.sig.output {
+        ReturnType::Type(_, ty) => ty.span(),
+        ReturnType::Default => ident.span(),
+    };
+    let convert = match kind {
+        ReturnKind::Value => quote_spanned!(ret_span=> #private::from_value),
+        ReturnKind::Result => quote_spanned!(ret_span=> #private::from_result),
+    };
+    let output = if function.sig.asyncness.is_some() {
+        quote! {
+            #private::OutputFn::Async(|| -> #private::OutputFuture {
+                #private::Box::pin(async { #convert(#ident().await) })
+            })
+        }
+    } else {
+        quote!(#private::OutputFn::Sync(|| #convert(#ident())))
+    };
+    let line = quote_spanned!(ident.span()=> ::core::line!());
+
+    quote! {
+        #[doc(hidden)]
+        const _: () = {
+            #private::inventory::submit! {
+                #private::EvalCase {
+                    module_path: ::core::module_path!(),
+                    name: #name,
+                    rubric: #rubric,
+                    input: #input,
+                    expected: #expected,
+                    threshold: #threshold,
+                    samples: #samples,
+                    trim: #trim,
+                    judge: #judge,
+                    ignore: #ignore,
+                    file: ::core::file!(),
+                    line: #line,
+                    output: #output,
+                }
+            }
+        };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn expand(args: TokenStream, item: TokenStream) -> String {
+        llm_eval(args, item).to_string()
+    }
+
+    #[test]
+    fn keeps_the_function_and_registers_a_case() {
+        let out = expand(
+            quote!(rubric = "r", samples = 3),
+            quote!(
+                fn answer() -> String {
+                    String::new()
+                }
+            ),
+        );
+        assert!(out.contains("fn answer () -> String"), "{out}");
+        assert!(out.contains("inventory :: submit !"), "{out}");
+        assert!(out.contains(":: judge_runtime :: __private :: EvalCase"), "{out}");
+        assert!(out.contains("OutputFn :: Sync"), "{out}");
+        assert!(out.contains("samples : :: judge_runtime :: __private :: Some (3u32)"), "{out}");
+    }
+
+    #[test]
+    fn async_functions_are_awaited_and_results_unwrapped() {
+        let out = expand(
+            quote!(rubric = "r"),
+            quote!(
+                async fn a() -> anyhow::Result<String> {
+                    todo!()
+                }
+            ),
+        );
+        assert!(out.contains("OutputFn :: Async"), "{out}");
+        assert!(out.contains("from_result (a () . await)"), "{out}");
+    }
+
+    #[test]
+    fn ignore_is_taken_off_the_function() {
+        let out = expand(
+            quote!(rubric = "r"),
+            quote!(
+                #[ignore]
+                fn a() -> &'static str {
+                    ""
+                }
+            ),
+        );
+        assert!(!out.contains("# [ignore]"), "{out}");
+        assert!(out.contains("ignore : true"), "{out}");
+    }
+
+    #[test]
+    fn crate_renames_every_path() {
+        let out = expand(
+            quote!(rubric = "r", crate = "judge"),
+            quote!(
+                fn a() -> String {
+                    todo!()
+                }
+            ),
+        );
+        assert!(!out.contains("judge_runtime"), "{out}");
+        assert!(out.contains("judge :: __private :: EvalCase"), "{out}");
+    }
+
+    #[test]
+    fn errors_keep_the_function() {
+        let out = expand(
+            quote!(threshold = 2.0),
+            quote!(
+                fn a(x: u8) -> String {
+                    todo!()
+                }
+            ),
+        );
+        assert!(out.contains("fn a (x : u8) -> String"), "{out}");
+        assert_eq!(out.matches("compile_error !").count(), 3, "{out}");
+    }
+}

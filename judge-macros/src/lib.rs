@@ -1,0 +1,32 @@
+//! The `#[llm_eval]` attribute of judge. Use it through `judge_runtime::llm_eval`, whose
+//! documentation describes every key.
+//!
+//! This entry point only converts token streams; the work happens in [`expand`] on `proc_macro2`
+//! types, so it can be unit-tested.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod args;
+mod expand;
+mod fallback;
+mod validate;
+
+use proc_macro::TokenStream;
+
+/// Turns a function that returns a model's output into an eval that a judge grades.
+///
+/// ```ignore
+/// #[llm_eval(rubric = "Says 22 and explains why.", threshold = 0.7, samples = 7,
+///            input = "How many times a day do the clock hands overlap?", expected = "22")]
+/// fn clock_hands() -> String { my_app::answer("...") }
+/// ```
+///
+/// Keys: `rubric` (required), `threshold` (0.0..=1.0), `input`, `expected`, `samples` (≥ 1),
+/// `trim` (0.0..0.5), `judge` (`"provider:model"`), `name`, `crate` (path of a renamed
+/// `judge_runtime`). The function takes no parameters, may be `async`, and returns anything
+/// `Into<String>` or a `Result` of that. `#[ignore]` on it is honoured.
+#[proc_macro_attribute]
+pub fn llm_eval(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::llm_eval(args.into(), item.into()).into()
+}

@@ -1,0 +1,287 @@
+//! The verdict cache: content-addressed, one JSON file per verdict, written atomically.
+//!
+//! A key is the SHA-256 of everything that decides a verdict: provider, model, generation
+//! parameters, prompt template version, the full rendered request, and the occurrence number of
+//! that identical request within its eval (so seven identical outputs stay seven samples, while
+//! distinct outputs are keyed by content alone, in whatever order they were produced).
+//!
+//! Files are written to a temporary name and renamed into place, so any number of processes
+//! (nextest runs one per test) can share a directory; an entry that does not parse is a miss and
+//! is rewritten, never a crash.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::CacheError;
+use crate::judge::prompt::{JudgeRequest, TEMPLATE_VERSION};
+use crate::judge::verdict::Verdict;
+
+/// Bumped when the entry layout or the key material changes.
+const FORMAT: u32 = 1;
+
+/// How the verdict cache is used, from `JUDGE_CACHE`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CacheMode {
+    /// Read cached verdicts; judge and store the missing ones (the default).
+    On,
+    /// Neither read nor write: every sample is judged.
+    Off,
+    /// Read only; a missing verdict fails its eval. For CI runs without an API key.
+    Replay,
+    /// Judge every sample again and overwrite what is cached.
+    Refresh,
+}
+
+impl CacheMode {
+    pub(crate) fn parse(s: &str) -> Result<Self, String> {
+        match s {
+            "on" => Ok(Self::On),
+            "off" => Ok(Self::Off),
+            "replay" => Ok(Self::Replay),
+            "refresh" => Ok(Self::Refresh),
+            _ => Err(format!("{s:?} is not one of: on, off, replay, refresh")),
+        }
+    }
+}
+
+/// The address of one verdict.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct CacheKey(String);
+
+impl CacheKey {
+    /// Hashes everything that decides the verdict.
+    pub fn new(
+        provider: &str,
+        model: &str,
+        params: &serde_json::Value,
+        request: &JudgeRequest,
+        occurrence: u32,
+    ) -> Self {
+        #[derive(Serialize)]
+        struct Material<'a> {
+            format: u32,
+            provider: &'a str,
+            model: &'a str,
+            params: &'a serde_json::Value,
+            template_version: u32,
+            request: &'a JudgeRequest,
+            occurrence: u32,
+        }
+        let material = Material {
+            format: FORMAT,
+            provider,
+            model,
+            params,
+            template_version: TEMPLATE_VERSION,
+            request,
+            occurrence,
+        };
+        let bytes = serde_json::to_vec(&material).expect("key material always serializes");
+        Self(Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect())
+    }
+
+    /// The key as hex.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct Entry {
+    format: u32,
+    key: String,
+    judge: String,
+    verdict: Verdict,
+}
+
+/// A directory of verdicts, used in one [`CacheMode`].
+#[derive(Debug, Clone)]
+pub(crate) struct VerdictCache {
+    dir: PathBuf,
+    mode: CacheMode,
+}
+
+impl VerdictCache {
+    /// Touches nothing on disk until the first store.
+    pub fn new(dir: PathBuf, mode: CacheMode) -> Self {
+        Self { dir, mode }
+    }
+
+    /// Where `key`'s verdict lives: fanned out over 256 subdirectories.
+    fn path(&self, key: &CacheKey) -> PathBuf {
+        self.dir.join(&key.0[..2]).join(format!("{}.json", &key.0[2..]))
+    }
+
+    /// The cached verdict for `key`, if the mode reads the cache and a valid entry is there. In
+    /// replay mode a miss is an error.
+    pub fn lookup(&self, key: &CacheKey) -> Result<Option<Verdict>, CacheError> {
+        if matches!(self.mode, CacheMode::Off | CacheMode::Refresh) {
+            return Ok(None);
+        }
+        let found = std::fs::read(self.path(key))
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<Entry>(&bytes).ok())
+            .filter(|entry| entry.format == FORMAT && entry.key == key.0)
+            .map(|entry| entry.verdict);
+        match (found, self.mode) {
+            (None, CacheMode::Replay) => Err(CacheError::ReplayMiss { key: key.0.clone(), dir: self.dir.clone() }),
+            (found, _) => Ok(found),
+        }
+    }
+
+    /// Stores `verdict` under `key` atomically, if the mode writes the cache.
+    pub fn store(&self, key: &CacheKey, judge: &str, verdict: &Verdict) -> Result<(), CacheError> {
+        if matches!(self.mode, CacheMode::Off | CacheMode::Replay) {
+            return Ok(());
+        }
+        let entry = Entry { format: FORMAT, key: key.0.clone(), judge: judge.to_owned(), verdict: verdict.clone() };
+        let bytes = serde_json::to_vec_pretty(&entry).expect("an entry always serializes");
+        write_atomically(&self.path(key), &bytes)
+    }
+}
+
+/// Writes to a temporary file beside `path`, then renames it over `path`: readers see the old
+/// entry, no entry, or the whole new one, never a part.
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CacheError> {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let dir = path.parent().expect("entries live in a subdirectory");
+    fn io(path: &Path) -> impl FnOnce(std::io::Error) -> CacheError + '_ {
+        move |source| CacheError::Io { path: path.to_owned(), source }
+    }
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    let tmp = dir.join(format!(
+        ".{}.{}.{}.tmp",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("entry"),
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    let result = std::fs::File::create(&tmp)
+        .and_then(|mut file| file.write_all(bytes))
+        .and_then(|()| std::fs::rename(&tmp, path));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.map_err(io(path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::judge::prompt::{Task, render};
+    use crate::judge::verdict::{Scale, Usage};
+
+    fn request(output: &str) -> JudgeRequest {
+        render(Task { rubric: "r", input: Some("i"), expected: Some("e") }, output, Scale::default())
+    }
+
+    fn key(output: &str, occurrence: u32) -> CacheKey {
+        CacheKey::new("openai", "m", &serde_json::json!({"temperature": 0.0}), &request(output), occurrence)
+    }
+
+    fn verdict(score: u32) -> Verdict {
+        Verdict { score, scale: Scale::default(), rationale: format!("r{score}"), usage: Usage::default() }
+    }
+
+    #[test]
+    fn keys_depend_on_everything_that_decides_a_verdict() {
+        let base = key("out", 0);
+        assert_eq!(base, key("out", 0));
+        assert_ne!(base, key("out", 1), "occurrence");
+        assert_ne!(base, key("other", 0), "output");
+        let params = serde_json::json!({"temperature": 0.0});
+        assert_ne!(base, CacheKey::new("openai", "m2", &params, &request("out"), 0), "model");
+        assert_ne!(base, CacheKey::new("anthropic", "m", &params, &request("out"), 0), "provider");
+        let hot = serde_json::json!({"temperature": 1.0});
+        assert_ne!(base, CacheKey::new("openai", "m", &hot, &request("out"), 0), "params");
+        let other_rubric =
+            render(Task { rubric: "r2", input: Some("i"), expected: Some("e") }, "out", Scale::default());
+        assert_ne!(base, CacheKey::new("openai", "m", &params, &other_rubric, 0), "rubric");
+        assert_eq!(base.as_str().len(), 64);
+    }
+
+    #[test]
+    fn stores_and_reads_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = VerdictCache::new(dir.path().join("c"), CacheMode::On);
+        assert_eq!(cache.lookup(&key("a", 0)).unwrap(), None);
+        cache.store(&key("a", 0), "openai:m", &verdict(7)).unwrap();
+        assert_eq!(cache.lookup(&key("a", 0)).unwrap(), Some(verdict(7)));
+        assert_eq!(cache.lookup(&key("a", 1)).unwrap(), None);
+    }
+
+    #[test]
+    fn a_corrupt_entry_is_a_miss_and_is_rewritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = VerdictCache::new(dir.path().to_owned(), CacheMode::On);
+        let k = key("a", 0);
+        cache.store(&k, "openai:m", &verdict(7)).unwrap();
+        let path = cache.path(&k);
+        let full = std::fs::read(&path).unwrap();
+        std::fs::write(&path, &full[..full.len() / 2]).unwrap();
+        assert_eq!(cache.lookup(&k).unwrap(), None);
+        std::fs::write(&path, b"\x00\xffgarbage").unwrap();
+        assert_eq!(cache.lookup(&k).unwrap(), None);
+        cache.store(&k, "openai:m", &verdict(5)).unwrap();
+        assert_eq!(cache.lookup(&k).unwrap(), Some(verdict(5)));
+    }
+
+    #[test]
+    fn an_entry_under_the_wrong_name_is_a_miss() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = VerdictCache::new(dir.path().to_owned(), CacheMode::On);
+        cache.store(&key("a", 0), "openai:m", &verdict(7)).unwrap();
+        std::fs::create_dir_all(cache.path(&key("b", 0)).parent().unwrap()).unwrap();
+        std::fs::copy(cache.path(&key("a", 0)), cache.path(&key("b", 0))).unwrap();
+        assert_eq!(cache.lookup(&key("b", 0)).unwrap(), None);
+    }
+
+    #[test]
+    fn modes() {
+        let dir = tempfile::tempdir().unwrap();
+        let k = key("a", 0);
+        let off = VerdictCache::new(dir.path().to_owned(), CacheMode::Off);
+        off.store(&k, "j", &verdict(1)).unwrap();
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "off writes nothing");
+
+        let replay = VerdictCache::new(dir.path().to_owned(), CacheMode::Replay);
+        let err = replay.lookup(&k).unwrap_err().to_string();
+        assert!(err.contains("JUDGE_CACHE=replay") && err.contains(k.as_str()), "{err}");
+        replay.store(&k, "j", &verdict(1)).unwrap();
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "replay writes nothing");
+
+        let on = VerdictCache::new(dir.path().to_owned(), CacheMode::On);
+        on.store(&k, "j", &verdict(2)).unwrap();
+        assert_eq!(replay.lookup(&k).unwrap(), Some(verdict(2)));
+
+        let refresh = VerdictCache::new(dir.path().to_owned(), CacheMode::Refresh);
+        assert_eq!(refresh.lookup(&k).unwrap(), None, "refresh ignores what is cached");
+        refresh.store(&k, "j", &verdict(3)).unwrap();
+        assert_eq!(on.lookup(&k).unwrap(), Some(verdict(3)), "and overwrites it");
+    }
+
+    #[test]
+    fn leaves_no_temporary_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = VerdictCache::new(dir.path().to_owned(), CacheMode::On);
+        for i in 0..20 {
+            cache.store(&key("a", i), "j", &verdict(i)).unwrap();
+        }
+        let tmp = walk(dir.path()).into_iter().filter(|p| p.extension().is_some_and(|e| e == "tmp")).count();
+        assert_eq!(tmp, 0);
+    }
+
+    fn walk(dir: &Path) -> Vec<PathBuf> {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .flat_map(|e| {
+                let p = e.unwrap().path();
+                if p.is_dir() { walk(&p) } else { vec![p] }
+            })
+            .collect()
+    }
+}

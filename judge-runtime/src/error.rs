@@ -1,0 +1,165 @@
+//! The errors of each boundary: configuration, the judge (and its providers), the verdict cache.
+//!
+//! Messages are lowercase and end with what to do about the problem.
+
+use std::path::PathBuf;
+
+/// A setting could not be read: a bad environment variable, a bad `judge.toml`, or no judge at all.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// An environment variable holds a value that does not parse.
+    #[error("environment variable {var}={value:?} is invalid: {reason}; fix or unset it")]
+    InvalidEnv {
+        /// The variable's name, e.g. `JUDGE_THRESHOLD`.
+        var: &'static str,
+        /// The value found.
+        value: String,
+        /// What a valid value looks like.
+        reason: String,
+    },
+    /// `judge.toml` could not be read or is not valid TOML.
+    #[error("cannot read {}: {reason}", path.display())]
+    FileUnreadable {
+        /// The file.
+        path: PathBuf,
+        /// The I/O or TOML syntax error.
+        reason: String,
+    },
+    /// A key of `judge.toml` is unknown or holds a bad value.
+    #[error("{}: key `{key}` {reason}", path.display())]
+    InvalidFileKey {
+        /// The file.
+        path: PathBuf,
+        /// The key.
+        key: String,
+        /// What is wrong and what is valid.
+        reason: String,
+    },
+    /// A value given in an `#[llm_eval]` attribute is invalid at run time (e.g. an unknown provider).
+    #[error("attribute `{key}` of {eval}: {reason}")]
+    InvalidAttribute {
+        /// The eval's name.
+        eval: String,
+        /// The attribute key.
+        key: &'static str,
+        /// What is wrong and what is valid.
+        reason: String,
+    },
+    /// A judge specification (`provider:model`) does not parse or names an unknown provider.
+    #[error("judge {spec:?} (from {source_name}) is invalid: {reason}")]
+    InvalidJudge {
+        /// The specification as written.
+        spec: String,
+        /// Where it came from: an attribute, `JUDGE_MODEL` or `judge.toml`.
+        source_name: String,
+        /// What is wrong and what is valid.
+        reason: String,
+    },
+    /// No judge is configured anywhere.
+    #[error(
+        "no judge is configured: set JUDGE_MODEL (e.g. JUDGE_MODEL=openai:gpt-4.1-mini with OPENAI_API_KEY, \
+         or JUDGE_MODEL=openai:MODEL with OPENAI_BASE_URL=http://127.0.0.1:11434/v1 for a local \
+         OpenAI-compatible server), or `judge = \"provider:model\"` in judge.toml at the workspace root \
+         ({}), or `judge = \"...\"` on the eval; an API key alone does not pick a model",
+        workspace_root.display()
+    )]
+    NoJudge {
+        /// Where `judge.toml` was looked for.
+        workspace_root: PathBuf,
+    },
+    /// A provider needs an API key that is not set.
+    #[error("{provider} needs an API key: set {var}, or point {base_url_var} at a server that needs none")]
+    MissingApiKey {
+        /// The provider.
+        provider: &'static str,
+        /// The key's variable.
+        var: &'static str,
+        /// The base URL's variable.
+        base_url_var: &'static str,
+    },
+}
+
+/// A judge could not deliver a verdict.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum JudgeError {
+    /// The provider answered with an error status.
+    #[error("{provider} answered HTTP {status}{}: {body_excerpt}{}", provider_message.as_ref().map(|m| format!(" ({m})")).unwrap_or_default(), hint_for_status(*status))]
+    Http {
+        /// The provider.
+        provider: &'static str,
+        /// The HTTP status code.
+        status: u16,
+        /// The provider's own error message, when the body carried one.
+        provider_message: Option<String>,
+        /// The start of the raw body.
+        body_excerpt: String,
+    },
+    /// The request could not be sent or its answer not read (connection refused, timeout, reset).
+    #[error("{provider} could not be reached at {url}: {reason}; check the base URL and that the server is up")]
+    Transport {
+        /// The provider.
+        provider: &'static str,
+        /// The URL called.
+        url: String,
+        /// The transport error, with its causes.
+        reason: String,
+    },
+    /// The provider answered 2xx with a body that is not the documented response.
+    #[error("{provider} sent a response that is not a chat completion: {reason}: {body_excerpt}")]
+    MalformedResponse {
+        /// The provider.
+        provider: &'static str,
+        /// What is missing or wrong.
+        reason: String,
+        /// The start of the raw body.
+        body_excerpt: String,
+    },
+    /// The judge's reply could not be read as a verdict, even after being asked again.
+    #[error("the judge's reply is not a valid verdict after {attempts} attempts ({reason}); last reply: {raw_excerpt}")]
+    UnparseableVerdict {
+        /// How many replies were read.
+        attempts: u32,
+        /// Why the last one was rejected.
+        reason: String,
+        /// The start of the last raw reply.
+        raw_excerpt: String,
+    },
+}
+
+fn hint_for_status(status: u16) -> &'static str {
+    match status {
+        401 | 403 => "; check the API key variable",
+        404 => "; check the model name and that the base URL ends in /v1",
+        400 | 422 => "; the server rejected the request (does it support json_schema structured output?)",
+        429 => "; rate limited or out of quota, retries were exhausted",
+        _ => "",
+    }
+}
+
+/// The verdict cache could not be read or written.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CacheError {
+    /// A cache directory or file could not be created or written.
+    #[error("verdict cache at {} is not writable: {source}; check permissions or set JUDGE_CACHE_DIR", path.display())]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// `JUDGE_CACHE=replay` and the verdict is not in the cache.
+    #[error(
+        "no cached verdict for this sample (key {key}) in {}, and JUDGE_CACHE=replay forbids judge calls; \
+         run the evals once with a judge (JUDGE_CACHE=on) and keep that cache directory",
+        dir.display()
+    )]
+    ReplayMiss {
+        /// The cache key.
+        key: String,
+        /// The cache directory.
+        dir: PathBuf,
+    },
+}

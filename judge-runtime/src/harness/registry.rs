@@ -1,0 +1,81 @@
+//! Registration: every `#[llm_eval]` submits an [`EvalCase`] to a link-time collection, so an eval
+//! that is written is an eval that runs; there is no list to forget.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use crate::settings::AttributeSettings;
+
+/// An eval as `#[llm_eval]` registers it. Built only by the macro's expansion.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct EvalCase {
+    /// `module_path!()` where the eval is written.
+    pub module_path: &'static str,
+    /// The function's name, or the attribute's `name`.
+    pub name: &'static str,
+    /// The rubric the output is graded against.
+    pub rubric: &'static str,
+    /// The input the output answers, shown to the judge.
+    pub input: Option<&'static str>,
+    /// A reference answer, for reference-guided grading.
+    pub expected: Option<&'static str>,
+    /// The attribute's `threshold`.
+    pub threshold: Option<f64>,
+    /// The attribute's `samples`.
+    pub samples: Option<u32>,
+    /// The attribute's `trim`.
+    pub trim: Option<f64>,
+    /// The attribute's `judge`.
+    pub judge: Option<&'static str>,
+    /// Whether the function carries `#[ignore]`.
+    pub ignore: bool,
+    /// The source file of the eval.
+    pub file: &'static str,
+    /// The line of the function in `file`.
+    pub line: u32,
+    /// Produces one output.
+    pub output: OutputFn,
+}
+
+/// The future of an `async` eval function, with its output converted.
+#[doc(hidden)]
+pub type OutputFuture = Pin<Box<dyn Future<Output = Result<String, String>>>>;
+
+/// How to call the eval function once; `Err` carries the function's error, formatted.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy)]
+pub enum OutputFn {
+    /// A plain function: called on the blocking pool.
+    Sync(fn() -> Result<String, String>),
+    /// An `async fn`: polled on the eval's own task (it need not be `Send`).
+    Async(fn() -> OutputFuture),
+}
+
+inventory::collect!(EvalCase);
+
+impl EvalCase {
+    /// The trial name: `module::path::name`.
+    pub fn full_name(&self) -> String {
+        format!("{}::{}", self.module_path, self.name)
+    }
+
+    pub(crate) fn attribute_settings(&self) -> AttributeSettings<'static> {
+        AttributeSettings { judge: self.judge, threshold: self.threshold, samples: self.samples, trim: self.trim }
+    }
+}
+
+/// Every registered eval, sorted by name.
+pub(crate) fn cases() -> Vec<&'static EvalCase> {
+    let mut cases: Vec<&'static EvalCase> = inventory::iter::<EvalCase>.into_iter().collect();
+    cases.sort_by_key(|case| case.full_name());
+    cases
+}
+
+/// Names registered more than once (e.g. two evals given the same `name`).
+pub(crate) fn duplicate_names(cases: &[&EvalCase]) -> Vec<String> {
+    let names: Vec<String> = cases.iter().map(|case| case.full_name()).collect();
+    let mut duplicates: Vec<String> = names.windows(2).filter(|w| w[0] == w[1]).map(|w| w[0].clone()).collect();
+    duplicates.dedup();
+    duplicates
+}

@@ -1,0 +1,111 @@
+//! One eval, run: call the function `samples` times, judge each output (cache first), reduce the
+//! scores, compare with the threshold. Samples are generated and judged concurrently; each output
+//! is judged as soon as it exists.
+
+use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
+use std::sync::Mutex;
+
+use futures::FutureExt;
+use futures::future::try_join_all;
+
+use crate::aggregate::{Summary, TrimmedMean};
+use crate::error::{CacheError, ConfigError, JudgeError};
+use crate::harness::context::RunContext;
+use crate::harness::registry::{EvalCase, OutputFn};
+use crate::judge::prompt::{self, Task};
+use crate::judge::verdict::{Scale, Verdict};
+use crate::settings::EvalSettings;
+
+/// One output and its verdict.
+#[derive(Debug, Clone)]
+pub(crate) struct SampleResult {
+    pub output: String,
+    pub verdict: Verdict,
+    pub cached: bool,
+}
+
+/// A finished eval, passed or not.
+#[derive(Debug, Clone)]
+pub(crate) struct EvalOutcome {
+    pub case: &'static EvalCase,
+    pub settings: EvalSettings,
+    pub samples: Vec<SampleResult>,
+    pub summary: Summary,
+}
+
+impl EvalOutcome {
+    pub fn passed(&self) -> bool {
+        self.summary.passes(self.settings.threshold)
+    }
+}
+
+/// Why an eval could not be scored. Sample numbers count from 1, as the report shows them.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum EvalFailure {
+    #[error("{0}")]
+    Config(#[from] ConfigError),
+    #[error("sample {}: the eval function failed, so its output was not judged:\n{message}", sample + 1)]
+    Output { sample: usize, message: String },
+    #[error("sample {}: {error}", sample + 1)]
+    Judge { sample: usize, error: JudgeError },
+    #[error("sample {}: {error}", sample + 1)]
+    Cache { sample: usize, error: CacheError },
+}
+
+/// Runs `case` to an outcome. The first failing sample ends the eval; the others are dropped.
+pub(crate) async fn run_eval(ctx: &RunContext, case: &'static EvalCase) -> Result<EvalOutcome, EvalFailure> {
+    let settings = ctx.settings.eval(&case.full_name(), case.attribute_settings())?;
+    let judge = ctx.judge(&settings.judge)?;
+    let task = Task { rubric: case.rubric, input: case.input, expected: case.expected };
+    // Identical requests within the eval get occurrence numbers 0, 1, 2, … in the order they are
+    // ready; since they are identical, that order cannot change which verdicts they map to.
+    let occurrences: Mutex<HashMap<String, u32>> = Mutex::new(HashMap::new());
+
+    let samples = (0..settings.samples as usize).map(|sample| {
+        let (judge, occurrences) = (&judge, &occurrences);
+        async move {
+            let output = generate(case.output).await.map_err(|message| EvalFailure::Output { sample, message })?;
+            let request = prompt::render(task, &output, Scale::default());
+            let first = ctx.cache_key(judge, &request, 0);
+            let occurrence = {
+                let mut seen = occurrences.lock().unwrap_or_else(|e| e.into_inner());
+                let count = seen.entry(first.as_str().to_owned()).or_insert(0);
+                *count += 1;
+                *count - 1
+            };
+            let key = if occurrence == 0 { first } else { ctx.cache_key(judge, &request, occurrence) };
+            let judged = ctx.verdict(judge, &key, &request, sample).await?;
+            Ok::<_, EvalFailure>(SampleResult { output, verdict: judged.verdict, cached: judged.cached })
+        }
+    });
+    let samples = try_join_all(samples).await?;
+    let scores: Vec<f64> = samples.iter().map(|s| s.verdict.normalized()).collect();
+    let summary = TrimmedMean::new(settings.trim).summarize(&scores);
+    Ok(EvalOutcome { case, settings, samples, summary })
+}
+
+/// Calls the eval function once. A plain function runs on the blocking pool, off the async workers;
+/// a panic is reported as the sample's failure.
+async fn generate(output: OutputFn) -> Result<String, String> {
+    match output {
+        OutputFn::Sync(f) => match tokio::task::spawn_blocking(f).await {
+            Ok(result) => result,
+            Err(e) if e.is_panic() => Err(panic_message(e.into_panic())),
+            Err(e) => Err(format!("the eval function was cancelled: {e}")),
+        },
+        OutputFn::Async(f) => match AssertUnwindSafe(async move { f().await }).catch_unwind().await {
+            Ok(result) => result,
+            Err(payload) => Err(panic_message(payload)),
+        },
+    }
+}
+
+fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
+    let text = payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a non-string payload".to_owned());
+    format!("panicked: {text}")
+}

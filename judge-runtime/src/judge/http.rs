@@ -1,0 +1,276 @@
+//! HTTP for judge providers: the run-wide in-flight limit, retries of transient failures with capped
+//! exponential backoff and jitter, and `Retry-After`.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime};
+
+use serde_json::Value;
+use tokio::sync::Semaphore;
+
+use crate::error::JudgeError;
+
+/// How failed requests are retried.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RetryPolicy {
+    /// Attempts in all, the first included.
+    pub max_attempts: u32,
+    /// The first backoff; doubled after each failure.
+    pub base_delay: Duration,
+    /// No backoff, nor `Retry-After` wait, is longer than this.
+    pub max_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self { max_attempts: 6, base_delay: Duration::from_millis(250), max_delay: Duration::from_secs(30) }
+    }
+}
+
+/// A JSON-over-HTTP client shared by every judge of a run. Each request waits for a slot of the
+/// run-wide in-flight limit, so the limit holds whatever the number of evals or test threads.
+#[derive(Debug, Clone)]
+pub(crate) struct HttpClient {
+    client: reqwest::Client,
+    in_flight: Arc<Semaphore>,
+    retry: RetryPolicy,
+}
+
+/// A successful response: its JSON body and its raw text (kept for error messages).
+pub(crate) struct JsonResponse {
+    pub body: Value,
+    pub text: String,
+}
+
+impl HttpClient {
+    pub fn new(max_concurrency: usize, retry: RetryPolicy) -> Self {
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(300))
+            .connect_timeout(Duration::from_secs(10))
+            .build()
+            .expect("a client with only timeouts set always builds");
+        Self { client, in_flight: Arc::new(Semaphore::new(max_concurrency)), retry }
+    }
+
+    /// POSTs `body` as JSON to `url`, retrying transient failures; `headers` are added to each attempt.
+    pub async fn post_json(
+        &self,
+        provider: &'static str,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: &Value,
+    ) -> Result<JsonResponse, JudgeError> {
+        let mut attempt = 1;
+        loop {
+            let result = {
+                let _slot = self.in_flight.acquire().await.expect("the semaphore is never closed");
+                self.send_once(provider, url, headers, body).await
+            };
+            let (error, retry_after) = match result {
+                Ok(response) => return Ok(response),
+                Err(Failure::Fatal(error)) => return Err(error),
+                Err(Failure::Transient(error, retry_after)) => (error, retry_after),
+            };
+            if attempt >= self.retry.max_attempts {
+                return Err(error);
+            }
+            let delay = retry_after.unwrap_or_else(|| backoff(self.retry, attempt)).min(self.retry.max_delay);
+            tokio::time::sleep(delay).await;
+            attempt += 1;
+        }
+    }
+
+    async fn send_once(
+        &self,
+        provider: &'static str,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: &Value,
+    ) -> Result<JsonResponse, Failure> {
+        let transport = |e: reqwest::Error| {
+            Failure::Transient(JudgeError::Transport { provider, url: url.to_owned(), reason: error_chain(&e) }, None)
+        };
+        let mut request = self.client.post(url).json(body);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = request.send().await.map_err(transport)?;
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_retry_after);
+        let text = response.text().await.map_err(transport)?;
+        if (200..300).contains(&status) {
+            return match serde_json::from_str(&text) {
+                Ok(body) => Ok(JsonResponse { body, text }),
+                // A 2xx whose body is not JSON is most often a truncated body: worth another try.
+                Err(e) => Err(Failure::Transient(
+                    JudgeError::MalformedResponse {
+                        provider,
+                        reason: format!("the body is not JSON ({e})"),
+                        body_excerpt: excerpt(&text, 500),
+                    },
+                    None,
+                )),
+            };
+        }
+        let error = JudgeError::Http {
+            provider,
+            status,
+            provider_message: provider_message(&text),
+            body_excerpt: excerpt(&text, 500),
+        };
+        if is_transient(status, &text) {
+            Err(Failure::Transient(error, retry_after))
+        } else {
+            Err(Failure::Fatal(error))
+        }
+    }
+}
+
+enum Failure {
+    Transient(JudgeError, Option<Duration>),
+    Fatal(JudgeError),
+}
+
+/// 408, 429 and 5xx are worth retrying, except a 429 that says the quota is spent.
+fn is_transient(status: u16, body: &str) -> bool {
+    match status {
+        429 => !body.contains("insufficient_quota"),
+        408 | 500..=599 => true,
+        _ => false,
+    }
+}
+
+/// `Retry-After` as delay-seconds or as an HTTP-date.
+fn parse_retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<f64>() {
+        return (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds));
+    }
+    let when = httpdate_to_system_time(value)?;
+    Some(when.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO))
+}
+
+/// Parses the IMF-fixdate form of RFC 9110 (`Sun, 06 Nov 1994 08:49:37 GMT`), the only form
+/// servers are allowed to send.
+fn httpdate_to_system_time(value: &str) -> Option<SystemTime> {
+    let parts: Vec<&str> = value.split_whitespace().collect();
+    let [_, day, month, year, time, "GMT"] = parts.as_slice() else { return None };
+    let day: u64 = day.parse().ok()?;
+    let month = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        .iter()
+        .position(|m| m == month)? as u64
+        + 1;
+    let year: u64 = year.parse().ok()?;
+    let mut hms = time.split(':').map(|p| p.parse::<u64>().ok());
+    let (h, m, s) = (hms.next()??, hms.next()??, hms.next()??);
+    // Days from the civil date (Howard Hinnant's algorithm), valid for years after 1970.
+    let (y, mo) = if month <= 2 { (year - 1, month + 9) } else { (year, month - 3) };
+    let era = y / 400;
+    let yoe = y - era * 400;
+    let doy = (153 * mo + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = (era * 146_097 + doe).checked_sub(719_468)?;
+    Some(SystemTime::UNIX_EPOCH + Duration::from_secs(days * 86_400 + h * 3600 + m * 60 + s))
+}
+
+/// Capped exponential backoff with full jitter in its upper half: `base·2^(n-1)·[0.5, 1.0)`.
+fn backoff(policy: RetryPolicy, attempt: u32) -> Duration {
+    let exp = policy.base_delay.saturating_mul(1 << (attempt - 1).min(16)).min(policy.max_delay);
+    exp.mul_f64(0.5 + jitter() / 2.0)
+}
+
+/// A number in `[0, 1)`: a splitmix64 step over the clock and a counter. Jitter needs spread across
+/// concurrent tasks, not cryptographic quality.
+fn jitter() -> f64 {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
+    let mut z = nanos ^ COUNTER.fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    (z >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// The `error.message` of an OpenAI- or Anthropic-style error body.
+fn provider_message(body: &str) -> Option<String> {
+    let value: Value = serde_json::from_str(body).ok()?;
+    let error = value.get("error")?;
+    error.get("message").and_then(Value::as_str).or_else(|| error.as_str()).map(str::to_owned)
+}
+
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// At most `max` characters of `text`, with an ellipsis where it was cut.
+pub(crate) fn excerpt(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        None => text.to_owned(),
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_statuses() {
+        assert!(is_transient(429, "{}"));
+        assert!(!is_transient(429, r#"{"error":{"code":"insufficient_quota"}}"#));
+        assert!(is_transient(408, ""));
+        assert!(is_transient(503, ""));
+        for fatal in [400, 401, 403, 404, 422] {
+            assert!(!is_transient(fatal, ""), "{fatal}");
+        }
+    }
+
+    #[test]
+    fn reads_retry_after_seconds_and_dates() {
+        assert_eq!(parse_retry_after("3"), Some(Duration::from_secs(3)));
+        assert_eq!(parse_retry_after("0.5"), Some(Duration::from_millis(500)));
+        assert_eq!(parse_retry_after("-1"), None);
+        assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT"), Some(Duration::ZERO));
+        assert_eq!(
+            httpdate_to_system_time("Sun, 06 Nov 1994 08:49:37 GMT"),
+            Some(SystemTime::UNIX_EPOCH + Duration::from_secs(784_111_777))
+        );
+        assert_eq!(parse_retry_after("soon"), None);
+    }
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let policy =
+            RetryPolicy { max_attempts: 6, base_delay: Duration::from_millis(100), max_delay: Duration::from_secs(1) };
+        for _ in 0..100 {
+            let first = backoff(policy, 1);
+            assert!(first >= Duration::from_millis(50) && first < Duration::from_millis(100), "{first:?}");
+            let third = backoff(policy, 3);
+            assert!(third >= Duration::from_millis(200) && third < Duration::from_millis(400), "{third:?}");
+            assert!(backoff(policy, 30) < Duration::from_secs(1));
+        }
+    }
+
+    #[test]
+    fn excerpts_cut_on_char_boundaries() {
+        assert_eq!(excerpt("héllo", 2), "hé…");
+        assert_eq!(excerpt("hi", 2), "hi");
+    }
+
+    #[test]
+    fn provider_messages_are_extracted() {
+        assert_eq!(provider_message(r#"{"error":{"message":"bad key"}}"#).as_deref(), Some("bad key"));
+        assert_eq!(provider_message("not json"), None);
+    }
+}

@@ -1,0 +1,205 @@
+//! The verdict: its JSON schema (rationale before score), and a tolerant parser of judge replies.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+/// The integer scale the judge scores on. Scores are normalised to `0.0..=1.0` afterwards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Scale {
+    /// The worst score.
+    pub min: u32,
+    /// The best score.
+    pub max: u32,
+}
+
+impl Default for Scale {
+    /// 0–10, as in the G-Eval prompt.
+    fn default() -> Self {
+        Self { min: 0, max: 10 }
+    }
+}
+
+impl Scale {
+    /// Maps a score on this scale to `0.0..=1.0`.
+    pub fn normalize(self, score: u32) -> f64 {
+        f64::from(score.saturating_sub(self.min)) / f64::from(self.max - self.min)
+    }
+}
+
+/// Tokens a judge call used, as the provider reported them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Usage {
+    /// Tokens of the request.
+    pub prompt_tokens: u64,
+    /// Tokens of the reply.
+    pub completion_tokens: u64,
+}
+
+impl std::ops::AddAssign for Usage {
+    fn add_assign(&mut self, other: Self) {
+        self.prompt_tokens += other.prompt_tokens;
+        self.completion_tokens += other.completion_tokens;
+    }
+}
+
+/// One judge's verdict on one sample.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Verdict {
+    /// The score on `scale`, as the judge gave it.
+    pub score: u32,
+    /// The scale of `score`.
+    pub scale: Scale,
+    /// The judge's reasons, written before the score.
+    pub rationale: String,
+    /// Tokens used, summed over re-asks.
+    pub usage: Usage,
+}
+
+impl Verdict {
+    /// The score mapped to `0.0..=1.0`.
+    pub fn normalized(&self) -> f64 {
+        self.scale.normalize(self.score)
+    }
+}
+
+/// The JSON schema of a verdict: a rationale, then an integer score within the scale.
+pub(crate) fn schema(scale: Scale) -> Value {
+    json!({
+        "type": "object",
+        "properties": {
+            "rationale": {
+                "type": "string",
+                "description": "The reasons for the score, written before choosing it."
+            },
+            "score": {
+                "type": "integer",
+                "minimum": scale.min,
+                "maximum": scale.max,
+                "description": format!("The grade, from {} (worst) to {} (best).", scale.min, scale.max)
+            }
+        },
+        "required": ["rationale", "score"],
+        "additionalProperties": false
+    })
+}
+
+/// A verdict read from a reply, before usage is attached.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ParsedVerdict {
+    pub score: u32,
+    pub rationale: String,
+}
+
+/// Reads a verdict from a judge's reply. Tolerates code fences and prose around the JSON object, a
+/// score written as `7`, `7.0` or `"7"`, and the field names `reason`/`reasoning`/`explanation`.
+/// The score's range is always checked here, whatever the provider enforced.
+pub(crate) fn parse(reply: &str, scale: Scale) -> Result<ParsedVerdict, String> {
+    let mut last_problem = None;
+    for object in json_objects(reply) {
+        match from_object(&object, scale) {
+            Ok(verdict) => return Ok(verdict),
+            Err(problem) => last_problem = Some(problem),
+        }
+    }
+    Err(last_problem.unwrap_or_else(|| "it contains no JSON object".to_owned()))
+}
+
+fn from_object(object: &serde_json::Map<String, Value>, scale: Scale) -> Result<ParsedVerdict, String> {
+    let score = object.get("score").ok_or("the JSON object has no \"score\" field")?;
+    let score = match score {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse::<f64>().ok(),
+        _ => None,
+    }
+    .ok_or_else(|| format!("\"score\" is {score}, not a number"))?;
+    if score.fract() != 0.0 {
+        return Err(format!("\"score\" is {score}, not an integer"));
+    }
+    if score < f64::from(scale.min) || score > f64::from(scale.max) {
+        return Err(format!("\"score\" is {score}, outside {}..={}", scale.min, scale.max));
+    }
+    let rationale = ["rationale", "reason", "reasoning", "explanation"]
+        .iter()
+        .find_map(|key| object.get(*key))
+        .ok_or("the JSON object has no \"rationale\" field")?;
+    let rationale = rationale.as_str().ok_or("\"rationale\" is not a string")?.trim();
+    if rationale.is_empty() {
+        return Err("\"rationale\" is empty".to_owned());
+    }
+    Ok(ParsedVerdict { score: score as u32, rationale: rationale.to_owned() })
+}
+
+/// Every JSON object embedded in `text`, outermost first, in order of appearance.
+fn json_objects(text: &str) -> impl Iterator<Item = serde_json::Map<String, Value>> + '_ {
+    let mut from = 0;
+    std::iter::from_fn(move || {
+        while let Some(offset) = text[from..].find('{') {
+            let start = from + offset;
+            let mut stream = serde_json::Deserializer::from_str(&text[start..]).into_iter::<Value>();
+            match stream.next() {
+                Some(Ok(Value::Object(object))) => {
+                    from = start + stream.byte_offset();
+                    return Some(object);
+                }
+                _ => from = start + 1,
+            }
+        }
+        None
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(reply: &str) -> ParsedVerdict {
+        parse(reply, Scale::default()).unwrap_or_else(|e| panic!("{reply:?}: {e}"))
+    }
+
+    #[test]
+    fn reads_plain_fenced_and_wrapped_json() {
+        let v = ok(r#"{"rationale": "Correct and justified.", "score": 9}"#);
+        assert_eq!(v, ParsedVerdict { score: 9, rationale: "Correct and justified.".into() });
+        assert_eq!(ok("```json\n{\"rationale\": \"ok\", \"score\": 7}\n```").score, 7);
+        assert_eq!(ok("Here is my verdict:\n{\"rationale\": \"a {brace} inside\", \"score\": 3} Thanks.").score, 3);
+        assert_eq!(ok(r#"{"reason": "r", "score": "8"}"#).score, 8);
+        assert_eq!(ok(r#"{"rationale": "r", "score": 6.0}"#).score, 6);
+        assert_eq!(ok(r#"{"rationale": "r", "score": 0}"#).score, 0);
+    }
+
+    #[test]
+    fn skips_objects_that_are_not_verdicts() {
+        let reply = r#"The format is {"example": true}. Verdict: {"rationale": "fine", "score": 10}"#;
+        assert_eq!(ok(reply).score, 10);
+    }
+
+    #[test]
+    fn rejects_out_of_range_fractional_and_missing_fields() {
+        let err = |reply: &str| parse(reply, Scale::default()).unwrap_err();
+        assert!(err(r#"{"rationale": "r", "score": 11}"#).contains("outside 0..=10"));
+        assert!(err(r#"{"rationale": "r", "score": -1}"#).contains("outside 0..=10"));
+        assert!(err(r#"{"rationale": "r", "score": 7.5}"#).contains("not an integer"));
+        assert!(err(r#"{"rationale": "r"}"#).contains("no \"score\""));
+        assert!(err(r#"{"score": 5}"#).contains("no \"rationale\""));
+        assert!(err(r#"{"rationale": " ", "score": 5}"#).contains("empty"));
+        assert!(err("I give it a 7.").contains("no JSON object"));
+        assert!(err(r#"{"rationale": "r", "score": "high"}"#).contains("not a number"));
+    }
+
+    #[test]
+    fn schema_states_order_and_range() {
+        let s = schema(Scale { min: 1, max: 5 });
+        assert_eq!(s["properties"]["score"]["minimum"], 1);
+        assert_eq!(s["properties"]["score"]["maximum"], 5);
+        assert_eq!(s["required"], json!(["rationale", "score"]));
+        let text = s.to_string();
+        assert!(text.find("rationale").unwrap() < text.find("\"score\"").unwrap());
+    }
+
+    #[test]
+    fn normalizes_onto_zero_one() {
+        assert_eq!(Scale::default().normalize(7), 0.7);
+        assert_eq!(Scale { min: 1, max: 5 }.normalize(1), 0.0);
+        assert_eq!(Scale { min: 1, max: 5 }.normalize(5), 1.0);
+    }
+}

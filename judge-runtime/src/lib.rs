@@ -1,0 +1,100 @@
+//! LLM-as-a-judge evals written as Rust tests.
+//!
+//! An eval is a function that returns a model's output. `#[llm_eval]` registers it; a strong LLM
+//! grades the output against a rubric; `cargo test` (or `cargo nextest run`) fails when the score is
+//! below the threshold, printing the judge's rationale.
+//!
+//! # Usage
+//!
+//! In `Cargo.toml`:
+//!
+//! ```toml
+//! [dev-dependencies]
+//! judge-runtime = "0.1"
+//!
+//! [[test]]
+//! name = "evals"
+//! harness = false
+//! ```
+//!
+//! In `tests/evals.rs`:
+//!
+//! ```ignore
+//! use judge_runtime::llm_eval;
+//!
+//! #[llm_eval(
+//!     rubric = "Says the hands overlap 22 times and explains why.",
+//!     input = "How many times a day do the hour and minute hands of a clock overlap?",
+//!     expected = "22 times.",
+//!     threshold = 0.7,
+//!     samples = 7,
+//! )]
+//! async fn clock_hands() -> anyhow::Result<String> {
+//!     my_app::answer("How many times a day do the hour and minute hands of a clock overlap?").await
+//! }
+//!
+//! judge_runtime::main!();
+//! ```
+//!
+//! Then `JUDGE_MODEL=openai:gpt-4.1-mini OPENAI_API_KEY=... cargo test --test evals`.
+//!
+//! Each eval calls its function `samples` times, has every output judged (verdicts are cached by
+//! content, so unchanged outputs are never judged twice), reduces the scores with a trimmed mean and
+//! passes when that mean reaches `threshold`. See the README for every setting.
+//!
+//! # Known limitations
+//!
+//! - The in-flight limit (`max_concurrency`) is per process: under `cargo nextest run`, which runs
+//!   one process per test, each process has its own.
+//! - A function's return type is read as a `Result` when its last path segment is `Result`
+//!   (`Result<T, E>`, `anyhow::Result<T>`, `io::Result<T>`); a type alias with another name is
+//!   treated as a plain output and must implement `Into<String>`.
+//! - Only the OpenAI-compatible provider exists so far.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod aggregate;
+mod cache;
+pub mod error;
+mod harness;
+mod judge;
+mod output;
+mod report;
+mod settings;
+
+pub use aggregate::{Summary, TrimmedMean};
+pub use cache::CacheMode;
+pub use judge::verdict::{Scale, Usage, Verdict};
+pub use judge_macros::llm_eval;
+pub use output::IntoEvalOutput;
+
+/// Defines `fn main()` for a test target with `harness = false`: runs every `#[llm_eval]` of the
+/// binary as a test, with libtest's command-line arguments (`--list`, `--exact`, `--ignored`,
+/// filters, `--test-threads`), and exits with libtest's exit code.
+///
+/// ```ignore
+/// judge_runtime::main!();
+/// ```
+#[macro_export]
+macro_rules! main {
+    () => {
+        fn main() -> ::std::process::ExitCode {
+            $crate::__private::run($crate::__private::Project {
+                manifest_dir: ::std::env!("CARGO_MANIFEST_DIR"),
+                target_tmpdir: ::std::option_env!("CARGO_TARGET_TMPDIR"),
+            })
+        }
+    };
+}
+
+/// What the macros' expansions name. Not a public API: it changes without notice.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::harness::registry::{EvalCase, OutputFn, OutputFuture};
+    pub use crate::harness::run::{Project, run};
+    pub use crate::output::{from_result, from_value};
+    pub use inventory;
+    pub use std::boxed::Box;
+    pub use std::option::Option::{None, Some};
+}

@@ -1,0 +1,37 @@
+//! What an eval function may return: anything `Into<String>`, or a `Result` of that.
+
+use std::fmt::Debug;
+
+/// A value an eval function can return as its output: `String`, `&'static str`, `Box<str>`,
+/// `Cow<str>`, or any type that implements `Into<String>`.
+///
+/// A function may also return `Result<T, E>` with `T: IntoEvalOutput` and `E: Debug`; an `Err`
+/// fails the eval with the error and makes no judge call.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an eval output",
+    label = "an #[llm_eval] function returns its output as text",
+    note = "return String, &'static str, any type that implements Into<String>, or Result<that, E> with E: Debug"
+)]
+pub trait IntoEvalOutput {
+    /// The output as text.
+    fn into_eval_output(self) -> String;
+}
+
+impl<T: Into<String>> IntoEvalOutput for T {
+    fn into_eval_output(self) -> String {
+        self.into()
+    }
+}
+
+/// Converts the return value of a function that does not return a `Result`.
+#[doc(hidden)]
+pub fn from_value<T: IntoEvalOutput>(value: T) -> Result<String, String> {
+    Ok(value.into_eval_output())
+}
+
+/// Converts the return value of a function that returns a `Result`; the error is shown with
+/// `{:?}` (as `#[test]` functions show theirs), which for `anyhow::Error` includes its causes.
+#[doc(hidden)]
+pub fn from_result<T: IntoEvalOutput, E: Debug>(result: Result<T, E>) -> Result<String, String> {
+    result.map(IntoEvalOutput::into_eval_output).map_err(|e| format!("Error: {e:?}"))
+}

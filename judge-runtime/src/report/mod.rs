@@ -1,0 +1,3 @@
+//! Everything the harness shows a person. No other module prints.
+
+pub(crate) mod terminal;

@@ -1,0 +1,133 @@
+//! Terminal output: failure messages (shown by libtest's failure section) and the harness's own
+//! errors. libtest-mimic prints the per-test lines and the summary itself, in libtest's format.
+
+use std::fmt::Write as _;
+
+use crate::error::ConfigError;
+use crate::harness::trial::{EvalFailure, EvalOutcome, SampleResult};
+use crate::settings::Rationales;
+
+/// How much of an output a failure message shows.
+const OUTPUT_EXCERPT_CHARS: usize = 600;
+
+pub(crate) fn no_evals_registered() {
+    eprintln!(
+        "error: this test binary has no evals: no function carries #[llm_eval].\n\
+         Add #[llm_eval(rubric = \"...\")] to a function that returns the output to judge, in this test \
+         target, or remove `judge_runtime::main!()` (and `harness = false`) from it."
+    );
+}
+
+pub(crate) fn duplicate_names(names: &[String]) {
+    eprintln!(
+        "error: more than one eval is named {}; give each a distinct `name = \"...\"` in #[llm_eval]",
+        names.join(", ")
+    );
+}
+
+pub(crate) fn config_error(error: &ConfigError) {
+    eprintln!("error: {error}");
+}
+
+pub(crate) fn runtime_error(error: &std::io::Error) {
+    eprintln!("error: cannot start the async runtime that drives the judge: {error}");
+}
+
+/// The message of an eval that could not be scored.
+pub(crate) fn eval_failure(failure: &EvalFailure) -> String {
+    format!("eval could not be scored: {failure}")
+}
+
+/// The message of an eval whose score is below its threshold: the numbers, every sample's score
+/// (trimmed ones marked), the judge and rubric, then the rationale and output of the lowest kept
+/// sample, or of every sample with `JUDGE_RATIONALES=all`.
+pub(crate) fn below_threshold(outcome: &EvalOutcome, rationales: Rationales) -> String {
+    let EvalOutcome { case, settings, samples, summary } = outcome;
+    let k = samples.len();
+    let mut out = String::new();
+    let _ = writeln!(out, "scored {:.2}, below the threshold {:.2}", summary.trimmed_mean, settings.threshold);
+    if k > 1 {
+        let _ = writeln!(
+            out,
+            "  trimmed mean of {} of {k} samples (trim {}); median {:.2}, min {:.2}, max {:.2}, std dev {:.2}",
+            summary.kept(),
+            settings.trim,
+            summary.median,
+            summary.min,
+            summary.max,
+            summary.std_dev
+        );
+    }
+    let _ = writeln!(out, "  eval:      {}:{}", case.file, case.line);
+    let _ = writeln!(out, "  judge:     {}", settings.judge);
+    let _ = writeln!(out, "  rubric:    {}", indent_rest(case.rubric.trim(), 13));
+    let scores: Vec<String> = samples
+        .iter()
+        .zip(&summary.trimmed)
+        .map(|(s, trimmed)| format!("{}{}", raw_score(s), if *trimmed { " (trimmed)" } else { "" }))
+        .collect();
+    let _ = writeln!(out, "  scores:    {}", scores.join(", "));
+    let lowest_kept = (0..k)
+        .filter(|&i| !summary.trimmed[i])
+        .min_by(|&a, &b| samples[a].verdict.normalized().total_cmp(&samples[b].verdict.normalized()).then(a.cmp(&b)))
+        .expect("the trimmed mean keeps at least one sample");
+    let shown: Vec<usize> = match rationales {
+        Rationales::Lowest => vec![lowest_kept],
+        Rationales::All => (0..k).collect(),
+    };
+    for i in shown {
+        let sample = &samples[i];
+        let mut notes = Vec::new();
+        if i == lowest_kept && k > 1 {
+            notes.push("the lowest kept");
+        }
+        if summary.trimmed[i] {
+            notes.push("trimmed");
+        }
+        if sample.cached {
+            notes.push("cached verdict");
+        }
+        let notes = if notes.is_empty() { String::new() } else { format!(", {}", notes.join(", ")) };
+        let _ = writeln!(out, "sample {} of {k}: {}{notes}", i + 1, raw_score(sample));
+        let _ = writeln!(out, "  rationale: {}", indent_rest(&sample.verdict.rationale, 13));
+        let _ = writeln!(out, "  output:    {}", indent_rest(&output_excerpt(&sample.output), 13));
+    }
+    out.truncate(out.trim_end().len());
+    out
+}
+
+fn raw_score(sample: &SampleResult) -> String {
+    format!("{}/{}", sample.verdict.score, sample.verdict.scale.max)
+}
+
+/// Indents every line after the first by `width` spaces, so multi-line text lines up.
+fn indent_rest(text: &str, width: usize) -> String {
+    text.trim_end().replace('\n', &format!("\n{:width$}", ""))
+}
+
+fn output_excerpt(output: &str) -> String {
+    let total = output.chars().count();
+    if total <= OUTPUT_EXCERPT_CHARS {
+        return output.to_owned();
+    }
+    let cut: String = output.chars().take(OUTPUT_EXCERPT_CHARS).collect();
+    format!("{cut}… ({} more characters)", total - OUTPUT_EXCERPT_CHARS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn multi_line_text_lines_up() {
+        assert_eq!(indent_rest("a\nb\n", 4), "a\n    b");
+    }
+
+    #[test]
+    fn long_outputs_are_cut_with_a_count() {
+        let long = "é".repeat(OUTPUT_EXCERPT_CHARS + 5);
+        let shown = output_excerpt(&long);
+        assert!(shown.ends_with("… (5 more characters)"));
+        assert_eq!(output_excerpt("short"), "short");
+    }
+}

@@ -1,0 +1,412 @@
+//! Settings and where they come from: the `#[llm_eval]` attribute, then `JUDGE_*` environment
+//! variables, then `judge.toml` at the workspace root, then defaults.
+//!
+//! Parsing is strict: an unknown `judge.toml` key or a value out of range is an error that names the
+//! variable or key, never a silent default.
+
+use std::path::{Path, PathBuf};
+
+use crate::cache::CacheMode;
+use crate::error::ConfigError;
+use crate::judge::JudgeSpec;
+
+/// The name of the configuration file looked for at the workspace root.
+pub const CONFIG_FILE: &str = "judge.toml";
+
+/// Default pass mark of the reduced score.
+pub const DEFAULT_THRESHOLD: f64 = 0.7;
+/// Default number of outputs generated and judged per eval.
+pub const DEFAULT_SAMPLES: u32 = 1;
+/// Default fraction of scores dropped at each end before averaging.
+pub const DEFAULT_TRIM: f64 = 0.15;
+/// Default number of judge requests in flight at once, per process.
+pub const DEFAULT_MAX_CONCURRENCY: usize = 16;
+
+/// Which rationales a failure message shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rationales {
+    /// The rationale of the lowest-scoring sample that was kept by the trimmed mean.
+    Lowest,
+    /// Every sample's rationale.
+    All,
+}
+
+/// The keys of `judge.toml`, which are also the names of the settings.
+const FILE_KEYS: &[&str] =
+    &["judge", "threshold", "samples", "trim", "max_concurrency", "cache", "cache_dir", "rationales"];
+
+/// One source of settings (the environment or `judge.toml`): every field optional.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Layer {
+    pub judge: Option<String>,
+    pub threshold: Option<f64>,
+    pub samples: Option<u32>,
+    pub trim: Option<f64>,
+    pub max_concurrency: Option<usize>,
+    pub cache: Option<CacheMode>,
+    pub cache_dir: Option<PathBuf>,
+    pub rationales: Option<Rationales>,
+}
+
+/// What an `#[llm_eval]` attribute set; `None` where the key was not given.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct AttributeSettings<'a> {
+    pub judge: Option<&'a str>,
+    pub threshold: Option<f64>,
+    pub samples: Option<u32>,
+    pub trim: Option<f64>,
+}
+
+/// The settings of one eval, resolved.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct EvalSettings {
+    pub judge: JudgeSpec,
+    pub threshold: f64,
+    pub samples: u32,
+    pub trim: f64,
+}
+
+/// The settings of a whole run, resolved.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct RunSettings {
+    pub max_concurrency: usize,
+    pub cache: CacheMode,
+    pub cache_dir: PathBuf,
+    pub rationales: Rationales,
+}
+
+/// All sources of settings, read once per run.
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    env: Layer,
+    file: Layer,
+    workspace_root: PathBuf,
+    default_cache_dir: PathBuf,
+}
+
+impl Settings {
+    /// Reads the process environment and `judge.toml` of the workspace that contains `manifest_dir`.
+    pub fn load(manifest_dir: &Path, target_dir: Option<&Path>) -> Result<Self, ConfigError> {
+        let workspace_root = workspace_root(manifest_dir);
+        let target_dir = target_dir.map_or_else(|| workspace_root.join("target"), Path::to_path_buf);
+        let env = Layer::from_env(|name| std::env::var(name).ok(), &workspace_root)?;
+        let file = Layer::from_file(&workspace_root.join(CONFIG_FILE))?;
+        Ok(Self { env, file, default_cache_dir: target_dir.join("judge-cache"), workspace_root })
+    }
+
+    #[cfg(test)]
+    pub fn from_layers(env: Layer, file: Layer, workspace_root: &Path) -> Self {
+        Self {
+            env,
+            file,
+            default_cache_dir: workspace_root.join("target/judge-cache"),
+            workspace_root: workspace_root.to_path_buf(),
+        }
+    }
+
+    /// The settings that hold for the whole run.
+    pub fn run(&self) -> RunSettings {
+        let (env, file) = (&self.env, &self.file);
+        RunSettings {
+            max_concurrency: env.max_concurrency.or(file.max_concurrency).unwrap_or(DEFAULT_MAX_CONCURRENCY),
+            cache: env.cache.or(file.cache).unwrap_or(CacheMode::On),
+            cache_dir: env
+                .cache_dir
+                .clone()
+                .or_else(|| file.cache_dir.clone())
+                .unwrap_or_else(|| self.default_cache_dir.clone()),
+            rationales: env.rationales.or(file.rationales).unwrap_or(Rationales::Lowest),
+        }
+    }
+
+    /// The settings of one eval: its attribute first, then the environment, `judge.toml`, defaults.
+    pub fn eval(&self, eval: &str, attr: AttributeSettings<'_>) -> Result<EvalSettings, ConfigError> {
+        let (env, file) = (&self.env, &self.file);
+        let (spec, source) = if let Some(spec) = attr.judge {
+            (spec.to_owned(), format!("the `judge` attribute of {eval}"))
+        } else if let Some(spec) = &env.judge {
+            (spec.clone(), "JUDGE_MODEL".to_owned())
+        } else if let Some(spec) = &file.judge {
+            (spec.clone(), self.workspace_root.join(CONFIG_FILE).display().to_string())
+        } else {
+            return Err(ConfigError::NoJudge { workspace_root: self.workspace_root.clone() });
+        };
+        let judge = JudgeSpec::parse(&spec).map_err(|reason| ConfigError::InvalidJudge {
+            spec: spec.clone(),
+            source_name: source,
+            reason,
+        })?;
+        // Attribute values were range-checked at compile time; check again, as the runtime can be
+        // driven by code the macro did not write.
+        let attr_err = |key: &'static str| {
+            move |reason: String| ConfigError::InvalidAttribute { eval: eval.to_owned(), key, reason }
+        };
+        let threshold = match attr.threshold {
+            Some(v) => check_threshold(v).map_err(attr_err("threshold"))?,
+            None => env.threshold.or(file.threshold).unwrap_or(DEFAULT_THRESHOLD),
+        };
+        let samples = match attr.samples {
+            Some(v) => check_samples(i64::from(v)).map_err(attr_err("samples"))?,
+            None => env.samples.or(file.samples).unwrap_or(DEFAULT_SAMPLES),
+        };
+        let trim = match attr.trim {
+            Some(v) => check_trim(v).map_err(attr_err("trim"))?,
+            None => env.trim.or(file.trim).unwrap_or(DEFAULT_TRIM),
+        };
+        Ok(EvalSettings { judge, threshold, samples, trim })
+    }
+}
+
+impl Layer {
+    /// Reads the `JUDGE_*` variables through `var`. A relative `JUDGE_CACHE_DIR` is taken from the
+    /// workspace root, so that `cargo test` and nextest (which run in the package directory) agree.
+    pub fn from_env(var: impl Fn(&str) -> Option<String>, workspace_root: &Path) -> Result<Self, ConfigError> {
+        fn get<T>(
+            var: &impl Fn(&str) -> Option<String>,
+            name: &'static str,
+            parse: impl Fn(&str) -> Result<T, String>,
+        ) -> Result<Option<T>, ConfigError> {
+            match var(name) {
+                None => Ok(None),
+                Some(value) if value.trim().is_empty() => Ok(None),
+                Some(value) => {
+                    parse(value.trim()).map(Some).map_err(|reason| ConfigError::InvalidEnv { var: name, value, reason })
+                }
+            }
+        }
+        Ok(Self {
+            judge: get(&var, "JUDGE_MODEL", |s| Ok(s.to_owned()))?,
+            threshold: get(&var, "JUDGE_THRESHOLD", |s| parse_f64(s).and_then(check_threshold))?,
+            samples: get(&var, "JUDGE_SAMPLES", |s| parse_i64(s).and_then(check_samples))?,
+            trim: get(&var, "JUDGE_TRIM", |s| parse_f64(s).and_then(check_trim))?,
+            max_concurrency: get(&var, "JUDGE_MAX_CONCURRENCY", |s| parse_i64(s).and_then(check_max_concurrency))?,
+            cache: get(&var, "JUDGE_CACHE", CacheMode::parse)?,
+            cache_dir: get(&var, "JUDGE_CACHE_DIR", |s| Ok(workspace_root.join(s)))?,
+            rationales: get(&var, "JUDGE_RATIONALES", parse_rationales)?,
+        })
+    }
+
+    /// Reads `judge.toml`; a missing file is an empty layer. Relative paths are taken from the
+    /// file's directory.
+    pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
+            Err(e) => {
+                return Err(ConfigError::FileUnreadable { path: path.to_owned(), reason: e.to_string() });
+            }
+        };
+        Self::from_toml(&text, path)
+    }
+
+    pub fn from_toml(text: &str, path: &Path) -> Result<Self, ConfigError> {
+        let table: toml::Table = text.parse().map_err(|e: toml::de::Error| ConfigError::FileUnreadable {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        let mut layer = Self::default();
+        for (key, value) in &table {
+            let invalid =
+                |reason: String| ConfigError::InvalidFileKey { path: path.to_owned(), key: key.clone(), reason };
+            match key.as_str() {
+                "judge" => layer.judge = Some(toml_str(value).map_err(invalid)?.to_owned()),
+                "threshold" => layer.threshold = Some(toml_f64(value).and_then(check_threshold).map_err(invalid)?),
+                "samples" => layer.samples = Some(toml_i64(value).and_then(check_samples).map_err(invalid)?),
+                "trim" => layer.trim = Some(toml_f64(value).and_then(check_trim).map_err(invalid)?),
+                "max_concurrency" => {
+                    layer.max_concurrency = Some(toml_i64(value).and_then(check_max_concurrency).map_err(invalid)?);
+                }
+                "cache" => layer.cache = Some(toml_str(value).and_then(CacheMode::parse).map_err(invalid)?),
+                "cache_dir" => layer.cache_dir = Some(base.join(toml_str(value).map_err(invalid)?)),
+                "rationales" => {
+                    layer.rationales = Some(toml_str(value).and_then(parse_rationales).map_err(invalid)?);
+                }
+                _ => {
+                    return Err(invalid(format!("is unknown; valid keys are: {}", FILE_KEYS.join(", "))));
+                }
+            }
+        }
+        Ok(layer)
+    }
+}
+
+/// The root of the Cargo workspace that contains `manifest_dir`: the nearest ancestor (or itself)
+/// whose `Cargo.toml` has a `[workspace]` table, else `manifest_dir`.
+pub(crate) fn workspace_root(manifest_dir: &Path) -> PathBuf {
+    manifest_dir
+        .ancestors()
+        .find(|dir| {
+            std::fs::read_to_string(dir.join("Cargo.toml"))
+                .ok()
+                .and_then(|text| text.parse::<toml::Table>().ok())
+                .is_some_and(|manifest| manifest.contains_key("workspace"))
+        })
+        .unwrap_or(manifest_dir)
+        .to_path_buf()
+}
+
+pub(crate) fn check_threshold(v: f64) -> Result<f64, String> {
+    if (0.0..=1.0).contains(&v) { Ok(v) } else { Err(format!("{v} is out of range: a threshold is in 0.0..=1.0")) }
+}
+
+pub(crate) fn check_trim(v: f64) -> Result<f64, String> {
+    if (0.0..0.5).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!("{v} is out of range: trim is the fraction dropped at each end, in 0.0..0.5"))
+    }
+}
+
+pub(crate) fn check_samples(v: i64) -> Result<u32, String> {
+    match u32::try_from(v) {
+        Ok(n @ 1..=10_000) => Ok(n),
+        _ => Err(format!("{v} is out of range: samples is a whole number in 1..=10000")),
+    }
+}
+
+fn check_max_concurrency(v: i64) -> Result<usize, String> {
+    match usize::try_from(v) {
+        Ok(n @ 1..=4096) => Ok(n),
+        _ => Err(format!("{v} is out of range: max_concurrency is a whole number in 1..=4096")),
+    }
+}
+
+fn parse_rationales(s: &str) -> Result<Rationales, String> {
+    match s {
+        "lowest" => Ok(Rationales::Lowest),
+        "all" => Ok(Rationales::All),
+        _ => Err(format!("{s:?} is not one of: lowest, all")),
+    }
+}
+
+fn parse_f64(s: &str) -> Result<f64, String> {
+    s.parse().map_err(|_| format!("{s:?} is not a number"))
+}
+
+fn parse_i64(s: &str) -> Result<i64, String> {
+    s.parse().map_err(|_| format!("{s:?} is not a whole number"))
+}
+
+fn toml_str(v: &toml::Value) -> Result<&str, String> {
+    v.as_str().ok_or_else(|| format!("must be a string, found {}", v.type_str()))
+}
+
+fn toml_f64(v: &toml::Value) -> Result<f64, String> {
+    match v {
+        toml::Value::Float(f) => Ok(*f),
+        toml::Value::Integer(i) => Ok(*i as f64),
+        _ => Err(format!("must be a number, found {}", v.type_str())),
+    }
+}
+
+fn toml_i64(v: &toml::Value) -> Result<i64, String> {
+    v.as_integer().ok_or_else(|| format!("must be a whole number, found {}", v.type_str()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Result<Layer, ConfigError> {
+        let pairs: Vec<(String, String)> = pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        Layer::from_env(move |name| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()), Path::new("/ws"))
+    }
+
+    fn file(text: &str) -> Result<Layer, ConfigError> {
+        Layer::from_toml(text, Path::new("/ws/judge.toml"))
+    }
+
+    fn resolve(env_layer: Layer, file_layer: Layer, attr: AttributeSettings<'_>) -> Result<EvalSettings, ConfigError> {
+        Settings::from_layers(env_layer, file_layer, Path::new("/ws")).eval("evals::x", attr)
+    }
+
+    #[test]
+    fn attribute_beats_env_beats_file_beats_default() {
+        let e = env(&[("JUDGE_MODEL", "openai:env"), ("JUDGE_THRESHOLD", "0.5"), ("JUDGE_SAMPLES", "3")]).unwrap();
+        let f = file("judge = \"openai:file\"\nthreshold = 0.6\nsamples = 5\ntrim = 0.2").unwrap();
+        let attr = AttributeSettings { judge: Some("openai:attr"), threshold: Some(0.9), ..Default::default() };
+
+        let s = resolve(e.clone(), f.clone(), attr).unwrap();
+        assert_eq!(s.judge.model, "attr");
+        assert_eq!(s.threshold, 0.9);
+        assert_eq!(s.samples, 3, "env wins over the file when the attribute is silent");
+        assert_eq!(s.trim, 0.2, "the file wins over the default when env and attribute are silent");
+
+        let s = resolve(Layer::default(), f, AttributeSettings::default()).unwrap();
+        assert_eq!((s.judge.model.as_str(), s.threshold, s.samples), ("file", 0.6, 5));
+
+        let s = resolve(e, Layer::default(), AttributeSettings::default()).unwrap();
+        assert_eq!((s.judge.model.as_str(), s.trim), ("env", DEFAULT_TRIM));
+    }
+
+    #[test]
+    fn run_settings_resolve_env_then_file_then_default() {
+        let e = env(&[("JUDGE_CACHE", "replay"), ("JUDGE_CACHE_DIR", "verdicts")]).unwrap();
+        let f = file("max_concurrency = 4\ncache = \"off\"\nrationales = \"all\"").unwrap();
+        let run = Settings::from_layers(e, f, Path::new("/ws")).run();
+        assert_eq!(run.cache, CacheMode::Replay);
+        assert_eq!(run.cache_dir, Path::new("/ws/verdicts"));
+        assert_eq!(run.max_concurrency, 4);
+        assert_eq!(run.rationales, Rationales::All);
+        let run = Settings::from_layers(Layer::default(), Layer::default(), Path::new("/ws")).run();
+        assert_eq!(run.max_concurrency, DEFAULT_MAX_CONCURRENCY);
+        assert_eq!(run.cache, CacheMode::On);
+        assert_eq!(run.cache_dir, Path::new("/ws/target/judge-cache"));
+    }
+
+    #[test]
+    fn no_judge_anywhere_is_one_clear_error() {
+        let err = resolve(Layer::default(), Layer::default(), AttributeSettings::default()).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("JUDGE_MODEL") && msg.contains("judge.toml"), "{msg}");
+        assert!(msg.contains("an API key alone does not pick a model"), "{msg}");
+    }
+
+    #[test]
+    fn bad_env_values_name_their_variable() {
+        for (var, value) in [
+            ("JUDGE_THRESHOLD", "1.5"),
+            ("JUDGE_THRESHOLD", "high"),
+            ("JUDGE_SAMPLES", "0"),
+            ("JUDGE_TRIM", "0.5"),
+            ("JUDGE_MAX_CONCURRENCY", "-1"),
+            ("JUDGE_CACHE", "sometimes"),
+            ("JUDGE_RATIONALES", "none"),
+        ] {
+            let msg = env(&[(var, value)]).unwrap_err().to_string();
+            assert!(msg.contains(var) && msg.contains(value), "{msg}");
+        }
+    }
+
+    #[test]
+    fn bad_file_keys_are_named() {
+        let msg = file("treshold = 0.5").unwrap_err().to_string();
+        assert!(msg.contains("`treshold` is unknown") && msg.contains("threshold, samples"), "{msg}");
+        let msg = file("samples = \"seven\"").unwrap_err().to_string();
+        assert!(msg.contains("`samples` must be a whole number"), "{msg}");
+        let msg = file("threshold = 2").unwrap_err().to_string();
+        assert!(msg.contains("`threshold`") && msg.contains("0.0..=1.0"), "{msg}");
+        let msg = file("judge = ").unwrap_err().to_string();
+        assert!(msg.contains("cannot read /ws/judge.toml"), "{msg}");
+    }
+
+    #[test]
+    fn a_bad_judge_spec_names_its_source() {
+        let e = env(&[("JUDGE_MODEL", "gpt-4")]).unwrap();
+        let msg = resolve(e, Layer::default(), AttributeSettings::default()).unwrap_err().to_string();
+        assert!(msg.contains("\"gpt-4\" (from JUDGE_MODEL)"), "{msg}");
+    }
+
+    #[test]
+    fn workspace_root_is_the_nearest_workspace_manifest() {
+        let dir = tempfile::tempdir().unwrap();
+        let member = dir.path().join("crates/app");
+        std::fs::create_dir_all(&member).unwrap();
+        std::fs::write(dir.path().join("Cargo.toml"), "[workspace]\nmembers = [\"crates/app\"]\n").unwrap();
+        std::fs::write(member.join("Cargo.toml"), "[package]\nname = \"app\"\n").unwrap();
+        assert_eq!(workspace_root(&member), dir.path());
+        let lone = tempfile::tempdir().unwrap();
+        assert_eq!(workspace_root(lone.path()), lone.path());
+    }
+}
