@@ -85,7 +85,7 @@ pub enum ConfigError {
 #[non_exhaustive]
 pub enum JudgeError {
     /// The provider answered with an error status.
-    #[error("{provider} answered HTTP {status}{}: {body_excerpt}{}", provider_message.as_ref().map(|m| format!(" ({m})")).unwrap_or_default(), hint_for_status(*status))]
+    #[error("{provider} answered HTTP {status}: {}{}", provider_message.as_ref().unwrap_or(body_excerpt), hint_for_status(*status))]
     Http {
         /// The provider.
         provider: &'static str,

@@ -1,1 +1,8 @@
+//! Support for judge's end-to-end tests and benches: a fake judge server, and running harness
+//! binaries as a user's `cargo test` would.
 
+pub mod fake_judge;
+pub mod harness_process;
+
+pub use fake_judge::{FakeJudge, FakeJudgeConfig};
+pub use harness_process::{HarnessRun, harness};

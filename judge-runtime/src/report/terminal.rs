@@ -47,15 +47,19 @@ pub(crate) fn below_threshold(outcome: &EvalOutcome, rationales: Rationales) -> 
     let mut out = String::new();
     let _ = writeln!(out, "scored {:.2}, below the threshold {:.2}", summary.trimmed_mean, settings.threshold);
     if k > 1 {
+        let reduced = match k - summary.kept() {
+            0 => format!("mean of all {k} samples (trim {} drops none of {k})", settings.trim),
+            n => format!(
+                "trimmed mean of {} of {k} samples (trim {} drops {} at each end)",
+                summary.kept(),
+                settings.trim,
+                n / 2
+            ),
+        };
         let _ = writeln!(
             out,
-            "  trimmed mean of {} of {k} samples (trim {}); median {:.2}, min {:.2}, max {:.2}, std dev {:.2}",
-            summary.kept(),
-            settings.trim,
-            summary.median,
-            summary.min,
-            summary.max,
-            summary.std_dev
+            "  {reduced}; median {:.2}, min {:.2}, max {:.2}, std dev {:.2}",
+            summary.median, summary.min, summary.max, summary.std_dev
         );
     }
     let _ = writeln!(out, "  eval:      {}:{}", case.file, case.line);
