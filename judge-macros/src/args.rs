@@ -3,8 +3,7 @@
 
 use proc_macro2::{Span, TokenStream};
 use syn::parse::Parser;
-use syn::spanned::Spanned;
-use syn::{Expr, ExprLit, ExprUnary, Lit, LitStr, UnOp};
+use syn::{Expr, ExprLit, ExprUnary, Lit, LitStr, Token, UnOp};
 
 /// Every key the attribute accepts, in the order the documentation lists them.
 pub(crate) const KEYS: &[&str] =
@@ -31,21 +30,28 @@ pub(crate) fn parse(args: TokenStream) -> (EvalArgs, Vec<syn::Error>) {
     let mut seen: Vec<String> = Vec::new();
     let parser = syn::meta::parser(|meta| {
         let key = meta.path.get_ident().map(ToString::to_string).unwrap_or_default();
-        let key_span = meta.path.span();
-        let value: Expr = meta.value()?.parse()?;
+        // A bare `key` would otherwise fail in `meta.value()` with "expected `=`", spanned at the
+        // end of the arguments, which rustc shows as the whole attribute.
+        let has_value = !(meta.input.is_empty() || meta.input.peek(Token![,]));
+        let value: Option<Expr> = if has_value { Some(meta.value()?.parse()?) } else { None };
         if !KEYS.contains(&key.as_str()) {
             let shown = if key.is_empty() { path_text(&meta.path) } else { key.clone() };
-            errors.push(syn::Error::new(
-                key_span,
+            errors.push(syn::Error::new_spanned(
+                &meta.path,
                 format!("unknown key `{shown}` in #[llm_eval]; valid keys are: {}", KEYS.join(", ")),
             ));
             return Ok(());
         }
         if seen.contains(&key) {
-            errors.push(syn::Error::new(key_span, format!("`{key}` set twice in #[llm_eval]")));
+            errors.push(syn::Error::new_spanned(&meta.path, format!("`{key}` set twice in #[llm_eval]")));
             return Ok(());
         }
         seen.push(key.clone());
+        let Some(value) = value else {
+            let example = if matches!(key.as_str(), "threshold" | "samples" | "trim") { "1" } else { "\"...\"" };
+            errors.push(syn::Error::new_spanned(&meta.path, format!("`{key}` needs a value, e.g. {key} = {example}")));
+            return Ok(());
+        };
         if let Err(error) = set(&mut parsed, &key, &value) {
             errors.push(error);
         }
@@ -99,15 +105,15 @@ fn set(args: &mut EvalArgs, key: &str, value: &Expr) -> syn::Result<()> {
         "threshold" => {
             let v = number(key, value)?;
             if !(0.0..=1.0).contains(&v) {
-                return Err(syn::Error::new(value.span(), format!("`threshold` must be in 0.0..=1.0, found {v}")));
+                return Err(syn::Error::new_spanned(value, format!("`threshold` must be in 0.0..=1.0, found {v}")));
             }
             args.threshold = Some(v);
         }
         "trim" => {
             let v = number(key, value)?;
             if !(0.0..0.5).contains(&v) {
-                return Err(syn::Error::new(
-                    value.span(),
+                return Err(syn::Error::new_spanned(
+                    value,
                     format!("`trim` is the fraction dropped at each end and must be in 0.0..0.5, found {v}"),
                 ));
             }
@@ -116,8 +122,8 @@ fn set(args: &mut EvalArgs, key: &str, value: &Expr) -> syn::Result<()> {
         "samples" => {
             let v = number(key, value)?;
             if v.fract() != 0.0 || !(1.0..=10_000.0).contains(&v) {
-                return Err(syn::Error::new(
-                    value.span(),
+                return Err(syn::Error::new_spanned(
+                    value,
                     format!("`samples` must be a whole number in 1..=10000, found {v}"),
                 ));
             }
@@ -131,7 +137,7 @@ fn set(args: &mut EvalArgs, key: &str, value: &Expr) -> syn::Result<()> {
 fn string(key: &str, value: &Expr) -> syn::Result<LitStr> {
     match value {
         Expr::Lit(ExprLit { lit: Lit::Str(s), .. }) => Ok(s.clone()),
-        _ => Err(syn::Error::new(value.span(), format!("`{key}` must be a string literal, e.g. {key} = \"...\""))),
+        _ => Err(syn::Error::new_spanned(value, format!("`{key}` must be a string literal, e.g. {key} = \"...\""))),
     }
 }
 
@@ -145,7 +151,7 @@ fn non_empty(s: LitStr, key: &str) -> syn::Result<LitStr> {
 
 /// A numeric literal, possibly negated (so that `-0.1` gets a range error, not a type error).
 fn number(key: &str, value: &Expr) -> syn::Result<f64> {
-    let not_a_number = || syn::Error::new(value.span(), format!("`{key}` must be a number literal"));
+    let not_a_number = || syn::Error::new_spanned(value, format!("`{key}` must be a number literal"));
     let (negative, lit) = match value {
         Expr::Lit(ExprLit { lit, .. }) => (false, lit),
         Expr::Unary(ExprUnary { op: UnOp::Neg(_), expr, .. }) => match &**expr {
@@ -215,6 +221,13 @@ mod tests {
         assert!(errors(quote! { threshold = 0.5 })[0].contains("needs a rubric"));
         assert!(errors(quote! {})[0].contains("needs a rubric"));
         assert!(errors(quote! { rubric = "  " })[0].contains("`rubric` must not be empty"));
+    }
+
+    #[test]
+    fn a_bare_key_needs_a_value() {
+        assert_eq!(errors(quote! { rubric }), ["`rubric` needs a value, e.g. rubric = \"...\""]);
+        assert_eq!(errors(quote! { rubric = "r", samples, trim = 0.1 }), ["`samples` needs a value, e.g. samples = 1"]);
+        assert!(errors(quote! { rubric = "r", verbose })[0].contains("unknown key `verbose`"));
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! Generated code names only `<crate>::__private` paths (`::judge_runtime` unless `crate = "..."`).
 
 use proc_macro2::TokenStream;
-use quote::{quote, quote_spanned};
+use quote::{ToTokens, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{ItemFn, LitStr, ReturnType};
 
@@ -65,23 +65,36 @@ fn eval_case(args: &EvalArgs, function: &ItemFn, kind: ReturnKind, ignore: bool)
         None => quote!(#private::None),
     };
 
-    // Spanned at the return type, so a type that is not an output is reported there.
-    let ret_span = match &function.sig.output {
-        ReturnType::Type(_, ty) => ty.span(),
-        ReturnType::Default => ident.span(),
+    // rustc reports a return type that is not an output at the conversion's argument, the call of
+    // the function. That call is spanned from the first to the last token of the return type (as
+    // `syn::Error::new_spanned` does), so the error underlines the whole type, not the attribute.
+    let (ret_span, ret_end) = match &function.sig.output {
+        ReturnType::Type(_, ty) => {
+            let mut tokens = ty.to_token_stream().into_iter().map(|token| token.span());
+            let first = tokens.next().unwrap_or_else(|| ty.span());
+            (first, tokens.last().unwrap_or(first))
+        }
+        ReturnType::Default => (ident.span(), ident.span()),
+    };
+    let mut callee = ident.clone();
+    callee.set_span(ret_span);
+    let call = if function.sig.asyncness.is_some() {
+        quote_spanned!(ret_end=> #callee().await)
+    } else {
+        quote_spanned!(ret_end=> #callee())
     };
     let convert = match kind {
-        ReturnKind::Value => quote_spanned!(ret_span=> #private::from_value),
-        ReturnKind::Result => quote_spanned!(ret_span=> #private::from_result),
+        ReturnKind::Value => quote_spanned!(ret_span=> #private::from_value(#call)),
+        ReturnKind::Result => quote_spanned!(ret_span=> #private::from_result(#call)),
     };
     let output = if function.sig.asyncness.is_some() {
         quote! {
             #private::OutputFn::Async(|| -> #private::OutputFuture {
-                #private::Box::pin(async { #convert(#ident().await) })
+                #private::Box::pin(async { #convert })
             })
         }
     } else {
-        quote!(#private::OutputFn::Sync(|| #convert(#ident())))
+        quote!(#private::OutputFn::Sync(|| #convert))
     };
     let line = quote_spanned!(ident.span()=> ::core::line!());
 

@@ -16,14 +16,19 @@ pub(crate) enum ReturnKind {
 pub(crate) fn function(function: &ItemFn) -> (ReturnKind, Vec<syn::Error>) {
     let sig = &function.sig;
     let mut errors = Vec::new();
+    // `new_spanned` underlines every parameter / the whole `<...>`; `span()` would give only the
+    // first token on stable.
     if !sig.inputs.is_empty() {
-        errors.push(syn::Error::new(
-            sig.inputs.span(),
+        errors.push(syn::Error::new_spanned(
+            &sig.inputs,
             "an #[llm_eval] function takes no parameters: the harness calls it once per sample",
         ));
     }
-    if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
-        errors.push(syn::Error::new(sig.generics.span(), "an #[llm_eval] function cannot be generic"));
+    let generic = "an #[llm_eval] function cannot be generic";
+    if !sig.generics.params.is_empty() {
+        errors.push(syn::Error::new_spanned(&sig.generics, generic));
+    } else if let Some(where_clause) = &sig.generics.where_clause {
+        errors.push(syn::Error::new_spanned(where_clause, generic));
     }
     if let Some(unsafety) = sig.unsafety {
         errors.push(syn::Error::new(unsafety.span(), "an #[llm_eval] function cannot be `unsafe`"));
@@ -80,6 +85,7 @@ mod tests {
     fn rejects_what_the_harness_cannot_call() {
         assert!(check("fn f(x: u8) -> String { todo!() }").1[0].contains("takes no parameters"));
         assert!(check("fn f<T>() -> String { todo!() }").1[0].contains("cannot be generic"));
+        assert!(check("fn f() -> String where String: Clone { todo!() }").1[0].contains("cannot be generic"));
         assert!(check("unsafe fn f() -> String { todo!() }").1[0].contains("cannot be `unsafe`"));
         assert!(check("fn f() {}").1[0].contains("returns the output to judge"));
         assert_eq!(check("fn f<T>(x: T) {}").1.len(), 3);

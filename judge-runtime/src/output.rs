@@ -17,6 +17,10 @@ pub trait IntoEvalOutput {
     fn into_eval_output(self) -> String;
 }
 
+// Without `do_not_recommend`, rustc looks through this impl and reports the failing leaf,
+// `String: From<i32>`, with a list of every `From` impl in the dependency graph; with it, rustc
+// reports `i32: IntoEvalOutput` and the `on_unimplemented` message above.
+#[diagnostic::do_not_recommend]
 impl<T: Into<String>> IntoEvalOutput for T {
     fn into_eval_output(self) -> String {
         self.into()

@@ -85,12 +85,27 @@ pub(crate) struct Settings {
 }
 
 impl Settings {
-    /// Reads the process environment and `judge.toml` of the workspace that contains `manifest_dir`.
+    /// Reads the process environment and `judge.toml` of the workspace that contains `manifest_dir`
+    /// (or the file `JUDGE_CONFIG` names, relative to the workspace root).
     pub fn load(manifest_dir: &Path, target_dir: Option<&Path>) -> Result<Self, ConfigError> {
         let workspace_root = workspace_root(manifest_dir);
         let target_dir = target_dir.map_or_else(|| workspace_root.join("target"), Path::to_path_buf);
         let env = Layer::from_env(|name| std::env::var(name).ok(), &workspace_root)?;
-        let file = Layer::from_file(&workspace_root.join(CONFIG_FILE))?;
+        let file = match std::env::var("JUDGE_CONFIG").ok().filter(|v| !v.trim().is_empty()) {
+            // A file named explicitly must exist.
+            Some(path) => {
+                let path = workspace_root.join(path.trim());
+                if !path.is_file() {
+                    return Err(ConfigError::InvalidEnv {
+                        var: "JUDGE_CONFIG",
+                        value: path.display().to_string(),
+                        reason: "no such file; name an existing judge.toml or unset it".to_owned(),
+                    });
+                }
+                Layer::from_file(&path)?
+            }
+            None => Layer::from_file(&workspace_root.join(CONFIG_FILE))?,
+        };
         Ok(Self { env, file, default_cache_dir: target_dir.join("judge-cache"), workspace_root })
     }
 

@@ -3,10 +3,16 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-/// A harness binary's command with every `JUDGE_*`, `OPENAI_*` and `ANTHROPIC_*` variable of the
-/// calling environment removed, so that only what a test sets reaches it.
+/// A harness binary's command, with a clean judge environment (see [`clear_judge_env`]).
 pub fn harness(binary: impl AsRef<Path>) -> Command {
     let mut command = Command::new(binary.as_ref());
+    clear_judge_env(&mut command);
+    command
+}
+
+/// Removes every `JUDGE_*`, `OPENAI_*` and `ANTHROPIC_*` variable (and `RUST_TEST_THREADS`) of the
+/// calling environment from `command`, so that only what a test sets reaches it.
+pub fn clear_judge_env(command: &mut Command) -> &mut Command {
     for (key, _) in std::env::vars_os() {
         let key = key.to_string_lossy();
         if ["JUDGE_", "OPENAI_", "ANTHROPIC_", "RUST_TEST_THREADS"].iter().any(|p| key.starts_with(p)) {

@@ -5,4 +5,4 @@ pub mod fake_judge;
 pub mod harness_process;
 
 pub use fake_judge::{FakeJudge, FakeJudgeConfig};
-pub use harness_process::{HarnessRun, harness};
+pub use harness_process::{HarnessRun, clear_judge_env, harness};

@@ -36,7 +36,7 @@ fn panics() -> String {
 }
 
 /// Seven scores whose plain mean (47/70 ≈ 0.67) fails 0.7, but whose trimmed mean (35/50) passes.
-#[llm_eval(rubric = "Scripted.", input = "Say a number.", expected = "number", samples = 7, threshold = 0.7)]
+#[llm_eval(rubric = "Scripted.", input = "Say a number.", expected = "number", samples = 7)]
 fn trimmed_seven() -> String {
     static CALLS: AtomicUsize = AtomicUsize::new(0);
     let score = [9, 2, 6, 7, 10, 5, 8][CALLS.fetch_add(1, Ordering::SeqCst) % 7];

@@ -1,0 +1,157 @@
+//! The verdict cache across real runs: reruns, changed outputs, replay, and processes sharing it.
+
+use std::process::Stdio;
+
+use judge_tests::{FakeJudge, HarnessRun};
+
+use crate::common::{exact_args, files, run_exact, suite};
+
+#[test]
+fn a_cached_rerun_makes_no_requests() {
+    let judge = FakeJudge::start();
+    let cache = tempfile::tempdir().unwrap();
+    let evals = ["passes", "trimmed_seven", "clock_hands", "identical_seven"];
+    let first = run_exact(suite(&judge, cache.path()), &evals);
+    // Seven identical outputs are still seven samples, each judged.
+    assert_eq!(judge.requests(), 1 + 7 + 5 + 7, "{}", first.all());
+    let second = run_exact(suite(&judge, cache.path()), &evals);
+    assert_eq!(judge.requests(), 20, "the rerun made requests:\n{}", second.all());
+    assert_eq!(first.code, second.code);
+    assert!(second.stdout.contains("cached verdict"), "a failure says its verdict was cached:\n{}", second.all());
+    assert_eq!(files(cache.path()).len(), 20);
+}
+
+#[test]
+fn a_changed_output_is_the_only_one_judged_again() {
+    let judge = FakeJudge::start();
+    let cache = tempfile::tempdir().unwrap();
+    let mut first = suite(&judge, cache.path());
+    first.env("SUITE_VARIANT", "one");
+    run_exact(first, &["varying"]);
+    assert_eq!(judge.requests(), 3);
+    let mut second = suite(&judge, cache.path());
+    second.env("SUITE_VARIANT", "two");
+    let run = run_exact(second, &["varying"]);
+    assert_eq!(run.code, Some(0), "{}", run.all());
+    assert_eq!(judge.requests(), 4, "only the changed sample is judged again");
+    assert_eq!(judge.judged_outputs().last().map(String::as_str), Some("variant two [score:8]"));
+}
+
+#[test]
+fn replay_fails_a_miss_clearly_without_a_request() {
+    let judge = FakeJudge::start();
+    let cache = tempfile::tempdir().unwrap();
+    let mut command = suite(&judge, cache.path());
+    command.env("JUDGE_CACHE", "replay");
+    let run = run_exact(command, &["passes"]);
+    assert_eq!(run.code, Some(101), "{}", run.all());
+    assert!(run.stdout.contains("JUDGE_CACHE=replay forbids judge calls"), "{}", run.all());
+    assert!(run.stdout.contains("run the evals once with a judge"), "{}", run.all());
+    assert_eq!(judge.requests(), 0);
+    assert!(files(cache.path()).is_empty());
+}
+
+#[test]
+fn replay_needs_no_server_and_no_key_once_verdicts_are_cached() {
+    let cache = tempfile::tempdir().unwrap();
+    {
+        let judge = FakeJudge::start();
+        let run = run_exact(suite(&judge, cache.path()), &["passes", "trimmed_seven"]);
+        assert_eq!(run.code, Some(0), "{}", run.all());
+    }
+    // The server is gone: every verdict must come from the cache.
+    let mut command = judge_tests::harness(env!("CARGO_BIN_EXE_suite-basic"));
+    command
+        .env("JUDGE_MODEL", "openai:fake-judge")
+        .env("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+        .env("JUDGE_CACHE", "replay")
+        .env("JUDGE_CACHE_DIR", cache.path())
+        .args(exact_args(&["passes", "trimmed_seven"]));
+    let run = HarnessRun::of(&mut command);
+    assert_eq!(run.code, Some(0), "{}", run.all());
+}
+
+#[test]
+fn refresh_judges_again_and_off_never_writes() {
+    let judge = FakeJudge::start();
+    let cache = tempfile::tempdir().unwrap();
+    run_exact(suite(&judge, cache.path()), &["passes"]);
+    let mut refresh = suite(&judge, cache.path());
+    refresh.env("JUDGE_CACHE", "refresh");
+    run_exact(refresh, &["passes"]);
+    assert_eq!(judge.requests(), 2);
+    let empty = tempfile::tempdir().unwrap();
+    let mut off = suite(&judge, empty.path());
+    off.env("JUDGE_CACHE", "off");
+    run_exact(off, &["passes"]);
+    assert_eq!(judge.requests(), 3);
+    assert!(files(empty.path()).is_empty());
+}
+
+#[test]
+fn a_corrupt_entry_is_judged_again_and_rewritten() {
+    let judge = FakeJudge::start();
+    let cache = tempfile::tempdir().unwrap();
+    run_exact(suite(&judge, cache.path()), &["passes"]);
+    let entry = files(cache.path()).pop().unwrap();
+    std::fs::write(&entry, b"{\"format\": 1, \"key\": tru").unwrap();
+    let run = run_exact(suite(&judge, cache.path()), &["passes"]);
+    assert_eq!(run.code, Some(0), "{}", run.all());
+    assert_eq!(judge.requests(), 2);
+    let text = std::fs::read_to_string(&entry).unwrap();
+    assert!(serde_json::from_str::<serde_json::Value>(&text).is_ok(), "rewritten whole: {text}");
+}
+
+#[test]
+fn four_processes_share_one_cache_directory() {
+    let judge = FakeJudge::start();
+    let cache = tempfile::tempdir().unwrap();
+    let evals = ["passes", "static_str", "trimmed_seven", "identical_seven", "varying", "async_result"];
+    let children: Vec<_> = (0..4)
+        .map(|_| {
+            let mut command = suite(&judge, cache.path());
+            command.env("SUITE_VARIANT", "shared").args(exact_args(&evals));
+            command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap()
+        })
+        .collect();
+    for child in children {
+        let output = child.wait_with_output().unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stdout));
+    }
+    let per_run = 1 + 1 + 7 + 7 + 3 + 2;
+    assert!(judge.requests() <= 4 * per_run, "{}", judge.requests());
+    let entries = files(cache.path());
+    assert_eq!(entries.len(), per_run as usize, "one entry per distinct verdict, no temporary files: {entries:?}");
+    for entry in &entries {
+        let text = std::fs::read_to_string(entry).unwrap();
+        assert!(serde_json::from_str::<serde_json::Value>(&text).is_ok(), "{}: {text}", entry.display());
+    }
+    // Everything is cached now.
+    let before = judge.requests();
+    let mut command = suite(&judge, cache.path());
+    command.env("SUITE_VARIANT", "shared");
+    let run = run_exact(command, &evals);
+    assert_eq!(run.code, Some(0), "{}", run.all());
+    assert_eq!(judge.requests(), before);
+}
+
+#[test]
+fn the_default_cache_is_the_workspace_target_directory() {
+    // A binary target has no CARGO_TARGET_TMPDIR, so the cache goes to <workspace root>/target.
+    let judge = FakeJudge::start();
+    let default_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/judge-cache");
+    let started = std::time::SystemTime::now() - std::time::Duration::from_secs(2);
+    let mut command = judge_tests::harness(env!("CARGO_BIN_EXE_suite-basic"));
+    command
+        .env("JUDGE_MODEL", "openai:fake-judge")
+        .env("OPENAI_BASE_URL", judge.base_url())
+        .env("JUDGE_CACHE", "refresh")
+        .args(exact_args(&["static_str"]));
+    let run = HarnessRun::of(&mut command);
+    assert_eq!(run.code, Some(0), "{}", run.all());
+    let fresh = files(&default_dir)
+        .into_iter()
+        .filter(|f| std::fs::metadata(f).and_then(|m| m.modified()).is_ok_and(|t| t >= started))
+        .count();
+    assert!(fresh >= 1, "no fresh verdict in {}", default_dir.display());
+}

@@ -1,0 +1,12 @@
+//! End-to-end tests: real harness binaries run as subprocesses against real HTTP servers on
+//! 127.0.0.1. One test binary with modules, for build speed.
+
+mod basic;
+mod cache;
+mod common;
+mod concurrency;
+mod listing;
+mod nextest;
+mod readme;
+mod settings;
+mod ui;

@@ -1,0 +1,47 @@
+//! The harness under `cargo nextest run`, which lists with `--list --format terse` and runs each
+//! test in its own process with `--exact NAME --nocapture`.
+
+use std::process::Command;
+
+use judge_tests::FakeJudge;
+
+use crate::common::{files, in_ci};
+
+fn cargo() -> Command {
+    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+}
+
+fn nextest_installed() -> bool {
+    cargo().args(["nextest", "--version"]).output().is_ok_and(|o| o.status.success())
+}
+
+#[test]
+fn the_example_suite_runs_under_nextest() {
+    if !nextest_installed() {
+        assert!(!in_ci(), "cargo-nextest is not installed, and CI must run this test: install it");
+        eprintln!("SKIPPED the_example_suite_runs_under_nextest: cargo-nextest is not installed");
+        return;
+    }
+    let judge = FakeJudge::start();
+    let cache = tempfile::tempdir().unwrap();
+    let workspace = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let mut command = cargo();
+    judge_tests::clear_judge_env(&mut command);
+    // `--workspace` keeps feature unification identical to `cargo test --workspace`, so nothing
+    // is rebuilt but the example suite.
+    command
+        .current_dir(workspace)
+        .args(["nextest", "run", "--workspace", "--test", "evals", "--no-fail-fast", "--color", "never"])
+        .env("JUDGE_MODEL", "openai:fake-judge")
+        .env("OPENAI_BASE_URL", judge.base_url())
+        .env("JUDGE_CACHE_DIR", cache.path());
+    let run = judge_tests::HarnessRun::of(&mut command);
+    assert_eq!(run.code, Some(0), "{}", run.all());
+    for eval in ["evals::clock_hands", "evals::capital_of_australia", "evals::refund_policy"] {
+        assert!(run.stderr.contains(eval), "nextest ran {eval}:\n{}", run.all());
+    }
+    assert!(run.stderr.contains("3 tests run: 3 passed"), "{}", run.all());
+    // One process per test, one shared cache: 3 + 1 + 1 samples.
+    assert_eq!(judge.requests(), 5);
+    assert_eq!(files(cache.path()).len(), 5);
+}

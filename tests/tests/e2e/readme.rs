@@ -1,0 +1,43 @@
+//! The README's failure output is a real run's: regenerated here, compared with the README.
+//! `UPDATE_README=1 cargo test -p judge-tests --test e2e readme` rewrites the block.
+
+use judge_tests::FakeJudge;
+
+use crate::common::{run_exact, suite};
+
+const START: &str = "<!-- failure-output:start -->\n```text\n";
+const END: &str = "```\n<!-- failure-output:end -->";
+
+#[test]
+fn the_readme_shows_a_real_failure() {
+    let judge = FakeJudge::start();
+    let cache = tempfile::tempdir().unwrap();
+    let run = run_exact(suite(&judge, cache.path()), &["clock_hands"]);
+    assert_eq!(run.code, Some(101), "{}", run.all());
+    // The only volatile part: the duration.
+    let output: String = run
+        .stdout
+        .lines()
+        .map(|line| match line.find("; finished in ") {
+            Some(i) => format!("{}; finished in 0.01s\n", &line[..i]),
+            None => format!("{line}\n"),
+        })
+        .collect();
+
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md");
+    let readme = std::fs::read_to_string(&path).unwrap();
+    let start = readme.find(START).expect("README.md has a failure-output block") + START.len();
+    let end = start + readme[start..].find(END).expect("the failure-output block ends");
+    if readme[start..end] == output {
+        return;
+    }
+    if std::env::var_os("UPDATE_README").is_some() {
+        std::fs::write(&path, format!("{}{output}{}", &readme[..start], &readme[end..])).unwrap();
+        return;
+    }
+    panic!(
+        "README.md's failure output differs from a real run; rerun with UPDATE_README=1 to rewrite it.\n\
+         --- README\n{}--- real run\n{output}",
+        &readme[start..end]
+    );
+}

@@ -1,0 +1,8 @@
+use judge_runtime::llm_eval;
+
+#[llm_eval(rubric = "Names the capital.")]
+struct Capital {
+    name: String,
+}
+
+judge_runtime::main!();
