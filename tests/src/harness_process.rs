@@ -22,6 +22,38 @@ pub fn clear_judge_env(command: &mut Command) -> &mut Command {
     command
 }
 
+/// A `cargo` command to run from inside a test or bench. Cargo sets variables for the test that
+/// runs this (`CARGO_PKG_NAME`, `CARGO_MANIFEST_DIR`, …); inherited, they would reach build scripts
+/// that watch them (ring's does) and make shared dependencies rebuild, here and again in the next
+/// plain build of the workspace. They are removed.
+pub fn nested_cargo() -> Command {
+    let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    for (key, _) in std::env::vars_os() {
+        if key.to_str().is_some_and(set_by_cargo_for_crates) {
+            command.env_remove(key);
+        }
+    }
+    command
+}
+
+/// Whether cargo sets `key` for the crates it compiles and runs (see "Environment variables Cargo
+/// sets for crates" in the Cargo book), rather than reading it as configuration.
+fn set_by_cargo_for_crates(key: &str) -> bool {
+    ["CARGO_PKG_", "CARGO_BIN_EXE_", "CARGO_CFG_"].iter().any(|prefix| key.starts_with(prefix))
+        || [
+            "CARGO_MANIFEST_DIR",
+            "CARGO_MANIFEST_PATH",
+            "CARGO_MANIFEST_LINKS",
+            "CARGO_CRATE_NAME",
+            "CARGO_BIN_NAME",
+            "CARGO_PRIMARY_PACKAGE",
+            "CARGO_TARGET_TMPDIR",
+            "CARGO_RUSTC_CURRENT_DIR",
+            "OUT_DIR",
+        ]
+        .contains(&key)
+}
+
 /// What a harness run printed, and how it ended.
 #[derive(Debug)]
 pub struct HarnessRun {
@@ -54,5 +86,20 @@ impl HarnessRun {
         self.stdout
             .lines()
             .any(|line| line.starts_with(&format!("test {test} ")) && line.ends_with(&format!("... {result}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_cargo_configuration_variables() {
+        for set in ["CARGO_PKG_NAME", "CARGO_MANIFEST_DIR", "CARGO_BIN_EXE_suite-basic", "OUT_DIR"] {
+            assert!(set_by_cargo_for_crates(set), "{set}");
+        }
+        for config in ["CARGO_HOME", "CARGO_TARGET_DIR", "CARGO_BUILD_JOBS", "CARGO_PROFILE_DEV_OPT_LEVEL", "CARGO"] {
+            assert!(!set_by_cargo_for_crates(config), "{config}");
+        }
     }
 }

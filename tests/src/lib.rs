@@ -2,7 +2,8 @@
 //! binaries as a user's `cargo test` would.
 
 pub mod fake_judge;
+pub mod generated_suite;
 pub mod harness_process;
 
 pub use fake_judge::{FakeJudge, FakeJudgeConfig};
-pub use harness_process::{HarnessRun, clear_judge_env, harness};
+pub use harness_process::{HarnessRun, clear_judge_env, harness, nested_cargo};

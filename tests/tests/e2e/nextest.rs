@@ -1,18 +1,12 @@
 //! The harness under `cargo nextest run`, which lists with `--list --format terse` and runs each
 //! test in its own process with `--exact NAME --nocapture`.
 
-use std::process::Command;
-
 use judge_tests::FakeJudge;
 
 use crate::common::{files, in_ci};
 
-fn cargo() -> Command {
-    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-}
-
 fn nextest_installed() -> bool {
-    cargo().args(["nextest", "--version"]).output().is_ok_and(|o| o.status.success())
+    judge_tests::nested_cargo().args(["nextest", "--version"]).output().is_ok_and(|o| o.status.success())
 }
 
 #[test]
@@ -25,7 +19,7 @@ fn the_example_suite_runs_under_nextest() {
     let judge = FakeJudge::start();
     let cache = tempfile::tempdir().unwrap();
     let workspace = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-    let mut command = cargo();
+    let mut command = judge_tests::nested_cargo();
     judge_tests::clear_judge_env(&mut command);
     // `--workspace` keeps feature unification identical to `cargo test --workspace`, so nothing
     // is rebuilt but the example suite.
