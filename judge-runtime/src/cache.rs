@@ -21,7 +21,7 @@ use crate::judge::prompt::{JudgeRequest, TEMPLATE_VERSION};
 use crate::judge::verdict::Verdict;
 
 /// Bumped when the entry layout or the key material changes.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 
 /// How the verdict cache is used, from `JUDGE_CACHE`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -173,10 +173,10 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CacheError> {
 mod tests {
     use super::*;
     use crate::judge::prompt::{Task, render};
-    use crate::judge::verdict::{Scale, Usage};
+    use crate::judge::verdict::{Scale, ScoreMethod, Usage};
 
     fn request(output: &str) -> JudgeRequest {
-        render(Task { rubric: "r", input: Some("i"), expected: Some("e") }, output, Scale::default())
+        render(Task::borrowed("r", Some("i"), Some("e")), output, Scale::default())
     }
 
     fn key(output: &str, occurrence: u32) -> CacheKey {
@@ -184,7 +184,13 @@ mod tests {
     }
 
     fn verdict(score: u32) -> Verdict {
-        Verdict { score, scale: Scale::default(), rationale: format!("r{score}"), usage: Usage::default() }
+        Verdict {
+            score: f64::from(score),
+            scale: Scale::default(),
+            method: ScoreMethod::Stated,
+            rationale: format!("r{score}"),
+            usage: Usage::default(),
+        }
     }
 
     #[test]
@@ -198,8 +204,7 @@ mod tests {
         assert_ne!(base, CacheKey::new("anthropic", "m", &params, &request("out"), 0), "provider");
         let hot = serde_json::json!({"temperature": 1.0});
         assert_ne!(base, CacheKey::new("openai", "m", &hot, &request("out"), 0), "params");
-        let other_rubric =
-            render(Task { rubric: "r2", input: Some("i"), expected: Some("e") }, "out", Scale::default());
+        let other_rubric = render(Task::borrowed("r2", Some("i"), Some("e")), "out", Scale::default());
         assert_ne!(base, CacheKey::new("openai", "m", &params, &other_rubric, 0), "rubric");
         assert_eq!(base.as_str().len(), 64);
     }

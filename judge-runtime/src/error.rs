@@ -61,12 +61,21 @@ pub enum ConfigError {
         "no judge is configured: set JUDGE_MODEL (e.g. JUDGE_MODEL=openai:gpt-4.1-mini with OPENAI_API_KEY, \
          or JUDGE_MODEL=openai:MODEL with OPENAI_BASE_URL=http://127.0.0.1:11434/v1 for a local \
          OpenAI-compatible server), or `judge = \"provider:model\"` in judge.toml at the workspace root \
-         ({}), or `judge = \"...\"` on the eval; an API key alone does not pick a model",
-        workspace_root.display()
+         ({}), or `judge = \"...\"` on the eval; an API key alone does not pick a model. \
+         Offline, JUDGE_MODEL=local uses the embedded judge: enable judge-runtime's `local` feature and \
+         install its model with: {}",
+        workspace_root.display(),
+        crate::local_model::install_command()
     )]
     NoJudge {
         /// Where `judge.toml` was looked for.
         workspace_root: PathBuf,
+    },
+    /// The embedded judge cannot be used: not compiled in, or its model file is missing or damaged.
+    #[error("{reason}")]
+    LocalModel {
+        /// What is wrong and the command that fixes it.
+        reason: String,
     },
     /// A provider needs an API key that is not set.
     #[error("{provider} needs an API key: set {var}, or point {base_url_var} at a server that needs none")]
@@ -115,6 +124,12 @@ pub enum JudgeError {
         reason: String,
         /// The start of the raw body.
         body_excerpt: String,
+    },
+    /// The embedded judge failed (llama.cpp could not load the model or decode).
+    #[error("the embedded judge failed: {reason}")]
+    Local {
+        /// What llama.cpp reported.
+        reason: String,
     },
     /// The judge's reply could not be read as a verdict, even after being asked again.
     #[error("the judge's reply is not a valid verdict after {attempts} attempts ({reason}); last reply: {raw_excerpt}")]

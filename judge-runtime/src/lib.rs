@@ -49,7 +49,9 @@
 //! - A function's return type is read as a `Result` when its last path segment is `Result`
 //!   (`Result<T, E>`, `anyhow::Result<T>`, `io::Result<T>`); a type alias with another name is
 //!   treated as a plain output and must implement `Into<String>`.
-//! - Only the OpenAI-compatible provider exists so far.
+//! - Providers: OpenAI-compatible servers, and (with the `local` feature) an embedded llama.cpp
+//!   judge whose 135M-parameter default model scores from token probabilities: good for clear-cut
+//!   checks offline, no substitute for a strong judge.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -57,6 +59,7 @@
 mod aggregate;
 mod cache;
 pub mod error;
+mod grader;
 mod harness;
 mod judge;
 mod output;
@@ -65,7 +68,9 @@ mod settings;
 
 pub use aggregate::{Summary, TrimmedMean};
 pub use cache::CacheMode;
-pub use judge::verdict::{Scale, Usage, Verdict};
+pub use grader::Grader;
+pub use judge::local_model;
+pub use judge::verdict::{Scale, ScoreMethod, Usage, Verdict};
 pub use judge_macros::llm_eval;
 pub use output::IntoEvalOutput;
 
@@ -93,6 +98,9 @@ macro_rules! main {
 pub mod __private {
     pub use crate::harness::registry::{EvalCase, OutputFn, OutputFuture};
     pub use crate::harness::run::{Project, run};
+    /// Engine measurements for judge's own benches.
+    #[cfg(feature = "local")]
+    pub use crate::judge::llama::{EngineFigures, measure as measure_local_engine};
     pub use crate::output::{from_result, from_value};
     pub use inventory;
     pub use std::boxed::Box;

@@ -82,6 +82,8 @@ pub(crate) struct Settings {
     file: Layer,
     workspace_root: PathBuf,
     default_cache_dir: PathBuf,
+    /// The judge used when none is configured: the embedded one, when compiled in and installed.
+    fallback_judge: Option<&'static str>,
 }
 
 impl Settings {
@@ -106,7 +108,9 @@ impl Settings {
             }
             None => Layer::from_file(&workspace_root.join(CONFIG_FILE))?,
         };
-        Ok(Self { env, file, default_cache_dir: target_dir.join("judge-cache"), workspace_root })
+        let fallback_judge =
+            (cfg!(feature = "local") && crate::local_model::default_model_installed()).then_some("local");
+        Ok(Self { env, file, default_cache_dir: target_dir.join("judge-cache"), workspace_root, fallback_judge })
     }
 
     #[cfg(test)]
@@ -116,7 +120,13 @@ impl Settings {
             file,
             default_cache_dir: workspace_root.join("target/judge-cache"),
             workspace_root: workspace_root.to_path_buf(),
+            fallback_judge: None,
         }
+    }
+
+    /// Whether evals without a `judge` attribute fall back on the embedded judge.
+    pub fn falls_back_on_embedded_judge(&self) -> bool {
+        self.env.judge.is_none() && self.file.judge.is_none() && self.fallback_judge.is_some()
     }
 
     /// The settings that hold for the whole run.
@@ -143,6 +153,8 @@ impl Settings {
             (spec.clone(), "JUDGE_MODEL".to_owned())
         } else if let Some(spec) = &file.judge {
             (spec.clone(), self.workspace_root.join(CONFIG_FILE).display().to_string())
+        } else if let Some(spec) = self.fallback_judge {
+            (spec.to_owned(), "the default (no judge configured)".to_owned())
         } else {
             return Err(ConfigError::NoJudge { workspace_root: self.workspace_root.clone() });
         };

@@ -192,12 +192,14 @@ async fn chat_completions(State(shared): State<Arc<Shared>>, headers: axum::http
         let status = StatusCode::from_u16(code as u16).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         return error(status, &format!("fake judge: scripted status {code}"));
     }
-    let content = if marker(&request.output, "malformed").is_some_and(|n| request.prior_replies < n) {
-        "I would rate this output quite highly overall.".to_owned()
+    let (content, logprobs) = if marker(&request.output, "malformed").is_some_and(|n| request.prior_replies < n) {
+        ("I would rate this output quite highly overall.".to_owned(), Value::Null)
     } else {
         let (score, rationale) = grade(&request.output, request.reference.as_deref());
         stats.judged.lock().unwrap().push(request.output.clone());
-        json!({ "rationale": rationale, "score": score }).to_string()
+        let content = json!({ "rationale": rationale, "score": score }).to_string();
+        let logprobs = if request.logprobs { token_logprobs(&content, score, &request.output) } else { Value::Null };
+        (content, logprobs)
     };
     let prompt_tokens = (body.len() / 4) as u64;
     let completion_tokens = (content.len() / 4) as u64;
@@ -206,7 +208,12 @@ async fn chat_completions(State(shared): State<Arc<Shared>>, headers: axum::http
         "object": "chat.completion",
         "created": 0,
         "model": request.model,
-        "choices": [{ "index": 0, "message": { "role": "assistant", "content": content }, "finish_reason": "stop" }],
+        "choices": [{
+            "index": 0,
+            "message": { "role": "assistant", "content": content },
+            "logprobs": logprobs,
+            "finish_reason": "stop"
+        }],
         "usage": {
             "prompt_tokens": prompt_tokens,
             "completion_tokens": completion_tokens,
@@ -216,6 +223,35 @@ async fn chat_completions(State(shared): State<Arc<Shared>>, headers: axum::http
     .into_response()
 }
 
+/// OpenAI's `logprobs` for `content`, as three tokens: up to the score, the score, the rest. The
+/// score token's alternatives follow `[dist:7=0.6,8=0.4]` in the output, else the score alone.
+fn token_logprobs(content: &str, score: u64, output: &str) -> Value {
+    let digits = score.to_string();
+    let at = content.rfind(&format!(":{digits}}}")).map_or(0, |i| i + 1);
+    let alternatives: Vec<(String, f64)> = match output.find("[dist:") {
+        Some(start) => output[start + 6..]
+            .split(']')
+            .next()
+            .unwrap_or("")
+            .split(',')
+            .filter_map(|pair| {
+                let (token, p) = pair.split_once('=')?;
+                Some((token.to_owned(), p.parse::<f64>().ok()?.ln()))
+            })
+            .collect(),
+        None => vec![(digits.clone(), 0.0)],
+    };
+    let token = |text: &str, top: &[(String, f64)]| {
+        json!({
+            "token": text,
+            "logprob": top.first().map_or(0.0, |t| t.1),
+            "top_logprobs": top.iter().map(|(t, lp)| json!({ "token": t, "logprob": lp })).collect::<Vec<_>>()
+        })
+    };
+    let (head, tail) = (&content[..at], &content[at + digits.len()..]);
+    json!({ "content": [token(head, &[]), token(&digits, &alternatives), token(tail, &[])] })
+}
+
 fn error(status: StatusCode, message: &str) -> Response {
     (status, Json(json!({ "error": { "message": message, "type": "invalid_request_error" } }))).into_response()
 }
@@ -223,6 +259,8 @@ fn error(status: StatusCode, message: &str) -> Response {
 /// What the fake judge reads from a valid request.
 struct JudgeRequest {
     model: String,
+    /// Whether token log-probabilities were asked for.
+    logprobs: bool,
     output: String,
     reference: Option<String>,
     /// Assistant messages already in the conversation: replies that were re-asked.
@@ -258,7 +296,8 @@ fn check_request(body: &str, config: &FakeJudgeConfig) -> Result<JudgeRequest, S
         reference.as_ref().ok_or("no reference answer")?;
     }
     let output = fenced_output(user)?;
-    Ok(JudgeRequest { model, output, reference, prior_replies })
+    let logprobs = body["logprobs"] == true;
+    Ok(JudgeRequest { model, logprobs, output, reference, prior_replies })
 }
 
 /// The non-empty text of the section that starts at `header`, up to the next `## ` header.

@@ -52,6 +52,9 @@ pub fn run(project: Project) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if settings.falls_back_on_embedded_judge() {
+        terminal::using_embedded_judge();
+    }
     let ctx = Arc::new(RunContext::new(settings));
     // A trial thread mostly waits on the judge, so the default is enough threads to keep the
     // in-flight limit busy; the limit, not the thread count, bounds concurrency.

@@ -57,13 +57,13 @@ pub(crate) enum EvalFailure {
 pub(crate) async fn run_eval(ctx: &RunContext, case: &'static EvalCase) -> Result<EvalOutcome, EvalFailure> {
     let settings = ctx.settings.eval(&case.full_name(), case.attribute_settings())?;
     let judge = ctx.judge(&settings.judge)?;
-    let task = Task { rubric: case.rubric, input: case.input, expected: case.expected };
+    let task = Task::borrowed(case.rubric, case.input, case.expected);
     // Identical requests within the eval get occurrence numbers 0, 1, 2, … in the order they are
     // ready; since they are identical, that order cannot change which verdicts they map to.
     let occurrences: Mutex<HashMap<String, u32>> = Mutex::new(HashMap::new());
 
     let samples = (0..settings.samples as usize).map(|sample| {
-        let (judge, occurrences) = (&judge, &occurrences);
+        let (judge, occurrences, task) = (&judge, &occurrences, task.clone());
         async move {
             let output = generate(case.output).await.map_err(|message| EvalFailure::Output { sample, message })?;
             let request = prompt::render(task, &output, Scale::default());

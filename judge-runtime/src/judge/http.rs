@@ -135,11 +135,14 @@ enum Failure {
     Fatal(JudgeError),
 }
 
-/// 408, 429 and 5xx are worth retrying, except a 429 that says the quota is spent.
+/// 408, 429 and 5xx are worth retrying, except a 429 that says the quota is spent and a 500 that
+/// is a rejection of the request in disguise (llama-cpp-python answers its request validation
+/// errors with 500): the same request would fail again.
 fn is_transient(status: u16, body: &str) -> bool {
     match status {
         429 => !body.contains("insufficient_quota"),
-        408 | 500..=599 => true,
+        500 => !body.contains("validation error"),
+        408 | 501..=599 => true,
         _ => false,
     }
 }
@@ -231,6 +234,8 @@ mod tests {
         assert!(!is_transient(429, r#"{"error":{"code":"insufficient_quota"}}"#));
         assert!(is_transient(408, ""));
         assert!(is_transient(503, ""));
+        assert!(is_transient(500, "{}"));
+        assert!(!is_transient(500, r#"{"error":{"message":"1 validation error: response_format"}}"#));
         for fatal in [400, 401, 403, 404, 422] {
             assert!(!is_transient(fatal, ""), "{fatal}");
         }

@@ -2,7 +2,11 @@
 //! re-asking when the reply cannot be read.
 
 pub(crate) mod api_key;
+pub(crate) mod geval;
 pub(crate) mod http;
+#[cfg(feature = "local")]
+pub(crate) mod llama;
+pub mod local_model;
 pub(crate) mod prompt;
 pub(crate) mod providers;
 pub mod verdict;
@@ -15,20 +19,25 @@ use crate::error::{ConfigError, JudgeError};
 use http::{HttpClient, excerpt};
 use prompt::{JudgeRequest, Message, Role};
 use providers::openai::OpenAi;
-use verdict::{Usage, Verdict};
+use verdict::{ScoreMethod, Usage, Verdict};
 
 /// How many replies are read before a verdict is given up: the first and two re-asks.
 pub(crate) const MAX_VERDICT_ATTEMPTS: u32 = 3;
+/// Below this share of probability on score tokens, the written score is used instead of the
+/// probability-weighted one.
+const MIN_SCORE_MASS: f64 = 0.5;
 
 /// The providers a judge can be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum Provider {
     /// OpenAI or any OpenAI-compatible server.
     OpenAi,
+    /// The embedded llama.cpp judge.
+    Local,
 }
 
 impl Provider {
-    const ALL: &'static [(&'static str, Provider)] = &[("openai", Provider::OpenAi)];
+    const ALL: &'static [(&'static str, Provider)] = &[("openai", Provider::OpenAi), ("local", Provider::Local)];
 
     pub fn name(self) -> &'static str {
         Self::ALL.iter().find(|(_, p)| *p == self).map(|(name, _)| *name).expect("every provider is listed")
@@ -43,9 +52,13 @@ pub(crate) struct JudgeSpec {
 }
 
 impl JudgeSpec {
-    /// Parses `provider:model`; the model may itself contain colons (`openai:qwen2.5:7b`).
+    /// Parses `provider:model`; the model may itself contain colons (`openai:qwen2.5:7b`). `local`
+    /// alone is the embedded judge with its default model; `local:PATH` names a GGUF file.
     pub fn parse(spec: &str) -> Result<Self, String> {
         let valid = Provider::ALL.iter().map(|(name, _)| *name).collect::<Vec<_>>().join(", ");
+        if spec.trim() == "local" {
+            return Ok(Self { provider: Provider::Local, model: String::new() });
+        }
         let Some((provider, model)) = spec.trim().split_once(':') else {
             return Err(format!("write it as provider:model, e.g. openai:gpt-4.1-mini (providers: {valid})"));
         };
@@ -63,7 +76,10 @@ impl JudgeSpec {
 
 impl fmt::Display for JudgeSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.provider.name(), self.model)
+        match (self.provider, self.model.as_str()) {
+            (Provider::Local, "") => f.write_str("local"),
+            (provider, model) => write!(f, "{}:{model}", provider.name()),
+        }
     }
 }
 
@@ -78,16 +94,33 @@ pub(crate) struct Judge {
 #[derive(Debug)]
 enum Backend {
     OpenAi(OpenAi),
+    #[cfg(feature = "local")]
+    Local(providers::local::Local),
 }
 
 impl Judge {
-    /// Connects nothing yet: reads the provider's environment and checks it.
+    /// Connects nothing yet: reads the provider's environment (or finds the embedded judge's
+    /// model) and checks it.
     pub fn new(spec: JudgeSpec, http: HttpClient) -> Result<Self, ConfigError> {
-        let backend = match spec.provider {
-            Provider::OpenAi => Backend::OpenAi(OpenAi::from_env(http)?),
+        let (backend, params) = match spec.provider {
+            // Greedy decoding: the judge's noise is measured by repeating samples, not added to it.
+            Provider::OpenAi => (Backend::OpenAi(OpenAi::from_env(http)?), json!({ "temperature": 0.0 })),
+            #[cfg(feature = "local")]
+            Provider::Local => {
+                let local = providers::local::Local::new(&spec.model)?;
+                let params = local.params().clone();
+                (Backend::Local(local), params)
+            }
+            #[cfg(not(feature = "local"))]
+            Provider::Local => {
+                return Err(ConfigError::LocalModel {
+                    reason: "the embedded judge is not compiled in: enable the `local` feature of judge-runtime \
+                             (judge-runtime = { version = \"0.1\", features = [\"local\"] })"
+                        .to_owned(),
+                });
+            }
         };
-        // Greedy decoding: the judge's noise is measured by repeating samples, not added to it.
-        Ok(Self { spec, params: json!({ "temperature": 0.0 }), backend })
+        Ok(Self { spec, params, backend })
     }
 
     pub fn spec(&self) -> &JudgeSpec {
@@ -102,6 +135,10 @@ impl Judge {
     /// Asks for a verdict on `request`. A reply that is not a valid verdict is answered with the
     /// parse error and asked again, with the whole conversation, up to [`MAX_VERDICT_ATTEMPTS`].
     pub async fn verdict(&self, request: &JudgeRequest) -> Result<Verdict, JudgeError> {
+        #[cfg(feature = "local")]
+        if let Backend::Local(local) = &self.backend {
+            return local.verdict(request.task.clone(), &request.output, request.scale).await;
+        }
         let mut conversation = request.messages.clone();
         let mut usage = Usage::default();
         let mut attempts = 0;
@@ -111,16 +148,24 @@ impl Judge {
                 Backend::OpenAi(client) => {
                     client.complete(&self.spec.model, &self.params, &conversation, &request.schema).await?
                 }
+                #[cfg(feature = "local")]
+                Backend::Local(_) => unreachable!("the embedded judge answered above"),
             };
             usage += reply.usage;
             let reason = match verdict::parse(&reply.text, request.scale) {
                 Ok(parsed) => {
-                    return Ok(Verdict {
-                        score: parsed.score,
-                        scale: request.scale,
-                        rationale: parsed.rationale,
-                        usage,
-                    });
+                    // G-Eval: where the server gave token probabilities, the score is the mean of the
+                    // scale weighted by them, unless they put little weight on any score.
+                    let weighted = reply
+                        .tokens
+                        .as_deref()
+                        .and_then(|tokens| geval::from_token_logprobs(tokens, request.scale))
+                        .filter(|d| d.mass >= MIN_SCORE_MASS);
+                    let (score, method) = match weighted {
+                        Some(d) => (d.mean(request.scale), ScoreMethod::ProbabilityWeighted),
+                        None => (f64::from(parsed.score), ScoreMethod::Stated),
+                    };
+                    return Ok(Verdict { score, scale: request.scale, method, rationale: parsed.rationale, usage });
                 }
                 Err(reason) => reason,
             };
@@ -149,5 +194,9 @@ mod tests {
         assert!(JudgeSpec::parse("gpt-4").unwrap_err().contains("provider:model"));
         assert!(JudgeSpec::parse("acme:x").unwrap_err().contains("unknown provider \"acme\""));
         assert!(JudgeSpec::parse("openai:").unwrap_err().contains("empty"));
+        let local = JudgeSpec::parse("local").unwrap();
+        assert_eq!((local.provider, local.model.as_str(), local.to_string().as_str()), (Provider::Local, "", "local"));
+        let path = JudgeSpec::parse("local:/models/m.gguf").unwrap();
+        assert_eq!((path.provider, path.to_string().as_str()), (Provider::Local, "local:/models/m.gguf"));
     }
 }

@@ -3,6 +3,8 @@
 //! The rendered request is a pure function of the eval and the output, so it can be hashed into
 //! the verdict cache key.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -28,20 +30,34 @@ pub(crate) struct Message {
     pub content: String,
 }
 
-/// What the eval tells the judge about the task, besides the output.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Task<'a> {
-    pub rubric: &'a str,
-    pub input: Option<&'a str>,
-    pub expected: Option<&'a str>,
+/// What the eval tells the judge about the task, besides the output. Borrowed from the registry
+/// in the harness; owned when graded through [`crate::Grader`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Task {
+    pub rubric: Cow<'static, str>,
+    pub input: Option<Cow<'static, str>>,
+    pub expected: Option<Cow<'static, str>>,
 }
 
-/// A rendered judge request: the conversation, the verdict's JSON schema and its scale.
+impl Task {
+    /// A task whose texts live for the whole program (those of registered evals).
+    pub fn borrowed(rubric: &'static str, input: Option<&'static str>, expected: Option<&'static str>) -> Self {
+        Self { rubric: Cow::Borrowed(rubric), input: input.map(Cow::Borrowed), expected: expected.map(Cow::Borrowed) }
+    }
+}
+
+/// A rendered judge request: the conversation, the verdict's JSON schema and its scale. The task
+/// and output it was rendered from ride along for judges that build their own prompts (the
+/// embedded judge); they are in the messages already, so they stay out of the cache key.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub(crate) struct JudgeRequest {
     pub messages: Vec<Message>,
     pub schema: serde_json::Value,
     pub scale: Scale,
+    #[serde(skip)]
+    pub task: Task,
+    #[serde(skip)]
+    pub output: String,
 }
 
 const SYSTEM: &str = "You are a strict, impartial evaluator of the outputs of an AI system. \
@@ -56,14 +72,14 @@ Think first, then grade: write your rationale (the specific strengths and faults
 citing the rubric) before you choose the score, so that the score follows from the rationale.";
 
 /// Renders the request that asks the judge to grade `output` for `task`.
-pub(crate) fn render(task: Task<'_>, output: &str, scale: Scale) -> JudgeRequest {
+pub(crate) fn render(task: Task, output: &str, scale: Scale) -> JudgeRequest {
     let tag = fence_tag(output);
     let mut user = String::with_capacity(output.len() + task.rubric.len() + 1024);
-    section(&mut user, "Rubric", task.rubric);
-    if let Some(input) = task.input {
+    section(&mut user, "Rubric", &task.rubric);
+    if let Some(input) = &task.input {
         section(&mut user, "Input given to the AI system", input);
     }
-    if let Some(expected) = task.expected {
+    if let Some(expected) = &task.expected {
         section(&mut user, "Reference answer (written by the developers; correct)", expected);
     }
     user.push_str("## Output under evaluation\n");
@@ -87,6 +103,8 @@ pub(crate) fn render(task: Task<'_>, output: &str, scale: Scale) -> JudgeRequest
         ],
         schema: verdict::schema(scale),
         scale,
+        task,
+        output: output.to_owned(),
     }
 }
 
@@ -133,12 +151,13 @@ mod tests {
         &req.messages[1].content
     }
 
-    const TASK: Task<'static> =
-        Task { rubric: "Says 22.", input: Some("How often do the hands overlap?"), expected: Some("22") };
+    fn task() -> Task {
+        Task::borrowed("Says 22.", Some("How often do the hands overlap?"), Some("22"))
+    }
 
     #[test]
     fn renders_rubric_input_reference_and_fenced_output() {
-        let req = render(TASK, "They overlap 22 times.", Scale::default());
+        let req = render(task(), "They overlap 22 times.", Scale::default());
         let text = user_text(&req);
         let tag = fence_tag("They overlap 22 times.");
         assert!(text.contains("## Rubric\nSays 22.\n"));
@@ -154,13 +173,13 @@ mod tests {
 
     #[test]
     fn rendering_is_deterministic() {
-        assert_eq!(render(TASK, "x", Scale::default()), render(TASK, "x", Scale::default()));
+        assert_eq!(render(task(), "x", Scale::default()), render(task(), "x", Scale::default()));
         assert_ne!(fence_tag("x"), fence_tag("y"));
     }
 
     #[test]
     fn absent_input_and_reference_leave_no_empty_sections() {
-        let req = render(Task { rubric: "r", input: None, expected: None }, "out", Scale::default());
+        let req = render(Task::borrowed("r", None, None), "out", Scale::default());
         assert!(!user_text(&req).contains("## Input"));
         assert!(!user_text(&req).contains("## Reference"));
     }
@@ -173,7 +192,7 @@ mod tests {
         let tag = fence_tag(&attack);
         assert_ne!(tag, naive);
         assert!(!attack.contains(&tag[7..]));
-        let req = render(TASK, &attack, Scale::default());
+        let req = render(task(), &attack, Scale::default());
         let text = user_text(&req);
         assert_eq!(text.matches(&format!("<{tag}>")).count(), 1);
         assert_eq!(text.matches(&format!("</{tag}>")).count(), 1);

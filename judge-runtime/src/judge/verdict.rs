@@ -21,8 +21,13 @@ impl Default for Scale {
 
 impl Scale {
     /// Maps a score on this scale to `0.0..=1.0`.
-    pub fn normalize(self, score: u32) -> f64 {
-        f64::from(score.saturating_sub(self.min)) / f64::from(self.max - self.min)
+    pub fn normalize(self, score: f64) -> f64 {
+        ((score - f64::from(self.min)) / f64::from(self.max - self.min)).clamp(0.0, 1.0)
+    }
+
+    /// Maps `0.0..=1.0` onto this scale.
+    pub fn denormalize(self, unit: f64) -> f64 {
+        f64::from(self.min) + unit.clamp(0.0, 1.0) * f64::from(self.max - self.min)
     }
 }
 
@@ -42,13 +47,28 @@ impl std::ops::AddAssign for Usage {
     }
 }
 
+/// How a verdict's score was obtained.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ScoreMethod {
+    /// The integer the judge wrote.
+    Stated,
+    /// The mean of the scale's scores weighted by the judge's next-token probabilities (G-Eval).
+    ProbabilityWeighted,
+    /// How much more likely the reference answer became to the judge model after the output.
+    AnswerLikelihood,
+}
+
 /// One judge's verdict on one sample.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Verdict {
-    /// The score on `scale`, as the judge gave it.
-    pub score: u32,
+    /// The score on `scale`: an integer when stated, fractional when derived from probabilities.
+    pub score: f64,
     /// The scale of `score`.
     pub scale: Scale,
+    /// How `score` was obtained.
+    pub method: ScoreMethod,
     /// The judge's reasons, written before the score.
     pub rationale: String,
     /// Tokens used, summed over re-asks.
@@ -198,8 +218,9 @@ mod tests {
 
     #[test]
     fn normalizes_onto_zero_one() {
-        assert_eq!(Scale::default().normalize(7), 0.7);
-        assert_eq!(Scale { min: 1, max: 5 }.normalize(1), 0.0);
-        assert_eq!(Scale { min: 1, max: 5 }.normalize(5), 1.0);
+        assert_eq!(Scale::default().normalize(7.0), 0.7);
+        assert_eq!(Scale { min: 1, max: 5 }.normalize(1.0), 0.0);
+        assert_eq!(Scale { min: 1, max: 5 }.normalize(5.0), 1.0);
+        assert_eq!(Scale { min: 1, max: 5 }.denormalize(0.5), 3.0);
     }
 }

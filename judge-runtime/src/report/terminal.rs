@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use crate::error::ConfigError;
 use crate::harness::trial::{EvalFailure, EvalOutcome, SampleResult};
+use crate::judge::verdict::Verdict;
 use crate::settings::Rationales;
 
 /// How much of an output a failure message shows.
@@ -22,6 +23,14 @@ pub(crate) fn duplicate_names(names: &[String]) {
     eprintln!(
         "error: more than one eval is named {}; give each a distinct `name = \"...\"` in #[llm_eval]",
         names.join(", ")
+    );
+}
+
+pub(crate) fn using_embedded_judge() {
+    eprintln!(
+        "judge: no judge is configured (JUDGE_MODEL, judge.toml); evals without a `judge` use the embedded judge, \
+         {} — a small offline model for clear-cut checks, not a substitute for a strong judge",
+        crate::local_model::DEFAULT_MODEL_NAME
     );
 }
 
@@ -100,8 +109,14 @@ pub(crate) fn below_threshold(outcome: &EvalOutcome, rationales: Rationales) -> 
     out
 }
 
+/// The score as the judge's scale shows it: `7/10`, or `7.4/10` when it is not a whole number.
 fn raw_score(sample: &SampleResult) -> String {
-    format!("{}/{}", sample.verdict.score, sample.verdict.scale.max)
+    let Verdict { score, scale, .. } = &sample.verdict;
+    if (score - score.round()).abs() < 0.05 {
+        format!("{score:.0}/{}", scale.max)
+    } else {
+        format!("{score:.1}/{}", scale.max)
+    }
 }
 
 /// Indents every line after the first by `width` spaces, so multi-line text lines up.

@@ -141,4 +141,10 @@ fn unauthorized() -> String {
     "[status:401]".to_owned()
 }
 
+/// The judge writes 7, but its token probabilities are split evenly between 7 and 9.
+#[llm_eval(rubric = "Scripted.", input = "i", expected = "e")]
+fn weighted() -> String {
+    "[score:7] [dist:7=0.5,9=0.5]".to_owned()
+}
+
 judge_runtime::main!();

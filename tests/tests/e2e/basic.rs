@@ -124,7 +124,7 @@ fn filters_select_evals() {
     command.arg("static");
     let run = judge_tests::HarnessRun::of(&mut command);
     assert_eq!(run.code, Some(0), "{}", run.all());
-    assert!(run.stdout.contains("1 passed; 0 failed; 0 ignored; 0 measured; 20 filtered out"), "{}", run.all());
+    assert!(run.stdout.contains("1 passed; 0 failed; 0 ignored; 0 measured; 21 filtered out"), "{}", run.all());
 }
 
 #[test]
@@ -176,4 +176,19 @@ fn an_unreachable_judge_is_named() {
         "{}",
         run.all()
     );
+}
+
+#[test]
+fn token_probabilities_weight_the_score() {
+    let judge = FakeJudge::start();
+    let cache = tempfile::tempdir().unwrap();
+    let mut command = suite(&judge, cache.path());
+    command.env("JUDGE_THRESHOLD", "0.85");
+    let run = run_exact(command, &["weighted"]);
+    // Written 7; weighted by probability, (7 + 9) / 2 = 8.
+    assert!(run.stdout.contains("scored 0.80, below the threshold 0.85"), "{}", run.all());
+    assert!(run.stdout.contains("scores:    8/10"), "{}", run.all());
+    let mut command = suite(&judge, cache.path());
+    command.env("JUDGE_THRESHOLD", "0.75");
+    assert_eq!(run_exact(command, &["weighted"]).code, Some(0), "0.80 passes 0.75 (the written 7 would not)");
 }

@@ -73,9 +73,12 @@ fn the_attribute_beats_the_environment() {
 #[test]
 fn no_judge_configured_says_how_to_configure_one() {
     let cache = tempfile::tempdir().unwrap();
+    // No embedded model either (one may be installed on this machine).
+    let no_models = tempfile::tempdir().unwrap();
     let mut command = harness(env!("CARGO_BIN_EXE_suite-basic"));
     command
         .env("JUDGE_CACHE_DIR", cache.path())
+        .env("JUDGE_MODEL_DIR", no_models.path())
         .env("OPENAI_API_KEY", "sk-alone")
         .args(["--exact", "suite_basic::passes"]);
     let run = HarnessRun::of(&mut command);

