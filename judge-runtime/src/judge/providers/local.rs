@@ -18,6 +18,7 @@
 //! sequences over that prefix's KV cache.
 
 use std::collections::VecDeque;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 
@@ -423,20 +424,14 @@ fn likelihood_gains(
             tokens
         })
         .collect();
-    let mut branches: Vec<Branch> = session.fork(inputs.len())?;
-    let starts: Vec<usize> = inputs.iter().map(|t| t.len() - reference.len()).collect();
-    let mut sums = vec![0.0; inputs.len()];
-    let views: Vec<&[LlamaToken]> = inputs.iter().map(Vec::as_slice).collect();
-    session.feed(
-        &mut branches,
-        &views,
-        |i, j| j + 1 >= starts[i] && j + 1 < inputs[i].len(),
-        |i, j, logits| {
-            if j + 1 >= starts[i] && j + 1 < inputs[i].len() {
-                sums[i] += log_prob(logits, inputs[i][j + 1]);
-            }
-        },
-    )?;
+    let spans: Vec<(Vec<LlamaToken>, Range<usize>)> = inputs
+        .into_iter()
+        .map(|tokens| {
+            let span = tokens.len() - reference.len()..tokens.len();
+            (tokens, span)
+        })
+        .collect();
+    let sums = span_log_probs(session, &spans)?;
     let n = reference.len() as f64;
     let baseline = sums[texts.len() - 1] / n;
     let reference_gains = sums[..outputs.len()].iter().map(|s| s / n - baseline);
@@ -455,45 +450,44 @@ fn output_gains(session: &mut Session, input: &str, expected: &str, outputs: &[&
     let without = llama::chat(session.model(), &[("user", &format!("{input}{MARK}")), ("assistant", MARK)])?;
     let (prefix, with_rest) = with_hint.split_once(MARK).ok_or("the chat template dropped the input")?;
     let (_, without_rest) = without.split_once(MARK).ok_or("the chat template dropped the input")?;
-    let (with_lead, with_tail) = with_rest.split_once(MARK).ok_or("the chat template dropped the output")?;
-    let (without_lead, without_tail) = without_rest.split_once(MARK).ok_or("the chat template dropped the output")?;
+    let (with_lead, _) = with_rest.split_once(MARK).ok_or("the chat template dropped the output")?;
+    let (without_lead, _) = without_rest.split_once(MARK).ok_or("the chat template dropped the output")?;
     let prefix_tokens = session.tokenize(prefix);
     let mut gains = Vec::with_capacity(outputs.len());
     // Two branches per output; a group holds up to MAX_GROUP.
     for chunk in outputs.chunks((MAX_GROUP / 2).max(1)) {
         session.set_prefix(&prefix_tokens)?;
-        let mut inputs: Vec<Vec<LlamaToken>> = Vec::new();
-        let mut starts = Vec::new();
-        let mut ends = Vec::new();
+        let mut spans: Vec<(Vec<LlamaToken>, Range<usize>)> = Vec::new();
         for output in chunk {
             let body = session.tokenize(output.trim());
-            for (lead, tail) in [(with_lead, with_tail), (without_lead, without_tail)] {
+            for lead in [with_lead, without_lead] {
+                // What follows the output in the template does not bear on its likelihood.
                 let mut tokens = session.tokenize(lead);
-                starts.push(tokens.len());
+                let span = tokens.len()..tokens.len() + body.len();
                 tokens.extend_from_slice(&body);
-                ends.push(tokens.len());
-                tokens.extend(session.tokenize(tail));
-                inputs.push(tokens);
+                spans.push((tokens, span));
             }
         }
-        let mut branches = session.fork(inputs.len())?;
-        let mut sums = vec![0.0; inputs.len()];
-        let views: Vec<&[LlamaToken]> = inputs.iter().map(Vec::as_slice).collect();
-        session.feed(
-            &mut branches,
-            &views,
-            |i, j| j + 1 >= starts[i] && j + 1 < ends[i],
-            |i, j, logits| {
-                if j + 1 >= starts[i] && j + 1 < ends[i] {
-                    sums[i] += log_prob(logits, inputs[i][j + 1]);
-                }
-            },
-        )?;
-        for pair in sums.chunks(2).zip(starts.chunks(2).zip(ends.chunks(2))) {
-            let (sum, (start, end)) = pair;
-            let n = (end[0] - start[0]).max(1) as f64;
-            gains.push((sum[0] - sum[1]) / n);
+        let sums = span_log_probs(session, &spans)?;
+        for (pair, (_, span)) in sums.chunks(2).zip(spans.iter().step_by(2)) {
+            gains.push((pair[0] - pair[1]) / span.len().max(1) as f64);
         }
     }
     Ok(gains)
+}
+
+/// Forks one branch per input off the prefix in sequence 0, feeds each its tokens, and returns for
+/// each the summed log-probability of the tokens in its span, each predicted from what precedes it.
+fn span_log_probs(session: &mut Session, inputs: &[(Vec<LlamaToken>, Range<usize>)]) -> Result<Vec<f64>, String> {
+    let mut branches: Vec<Branch> = session.fork(inputs.len())?;
+    let mut sums = vec![0.0; inputs.len()];
+    // The logits after token j predict token j + 1.
+    let predicts = |i: usize, j: usize| inputs[i].1.contains(&(j + 1));
+    let views: Vec<&[LlamaToken]> = inputs.iter().map(|(tokens, _)| tokens.as_slice()).collect();
+    session.feed(&mut branches, &views, predicts, |i, j, logits| {
+        if predicts(i, j) {
+            sums[i] += log_prob(logits, inputs[i].0[j + 1]);
+        }
+    })?;
+    Ok(sums)
 }
