@@ -178,3 +178,13 @@ pub enum CacheError {
         dir: PathBuf,
     },
 }
+
+/// The message of a caught panic: `panicked: ` and its payload when that is text.
+pub(crate) fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
+    let text = payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a non-string payload".to_owned());
+    format!("panicked: {text}")
+}

@@ -10,7 +10,7 @@ use futures::FutureExt;
 use futures::future::try_join_all;
 
 use crate::aggregate::{Summary, TrimmedMean};
-use crate::error::{CacheError, ConfigError, JudgeError};
+use crate::error::{CacheError, ConfigError, JudgeError, panic_message};
 use crate::harness::context::RunContext;
 use crate::harness::registry::{EvalCase, OutputFn};
 use crate::judge::prompt::{self, Task};
@@ -99,13 +99,4 @@ async fn generate(output: OutputFn) -> Result<String, String> {
             Err(payload) => Err(panic_message(payload)),
         },
     }
-}
-
-fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
-    let text = payload
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_owned())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a non-string payload".to_owned());
-    format!("panicked: {text}")
 }

@@ -129,14 +129,6 @@ fn score_value_offset(text: &str) -> Option<usize> {
     None
 }
 
-/// The softmax of `logits`, computed stably (shifted by the maximum).
-pub(crate) fn softmax(logits: &[f32]) -> Vec<f64> {
-    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max) as f64;
-    let exps: Vec<f64> = logits.iter().map(|&l| (l as f64 - max).exp()).collect();
-    let sum: f64 = exps.iter().sum();
-    exps.into_iter().map(|e| e / sum).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -223,12 +215,5 @@ mod tests {
     #[test]
     fn no_score_no_distribution() {
         assert_eq!(from_token_logprobs(&[token("I give it a seven.", &[])], SCALE), None);
-    }
-
-    #[test]
-    fn softmax_is_a_distribution() {
-        let p = softmax(&[1.0, 2.0, 3.0]);
-        assert!(close(p.iter().sum::<f64>(), 1.0));
-        assert!(p[2] > p[1] && p[1] > p[0]);
     }
 }

@@ -11,4 +11,3 @@ mod llama_server;
 mod nextest;
 mod readme;
 mod settings;
-mod ui;

@@ -21,8 +21,8 @@ fn the_example_suite_runs_under_nextest() {
     let workspace = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
     let mut command = judge_tests::nested_cargo();
     judge_tests::clear_judge_env(&mut command);
-    // `--workspace` keeps feature unification identical to `cargo test --workspace`, so nothing
-    // is rebuilt but the example suite.
+    // The example suite has `test = false`, so it is named. (This selection resolves features apart
+    // from `cargo test --workspace`: the first run builds its own dependencies, a few minutes.)
     command
         .current_dir(workspace)
         .args(["nextest", "run", "--workspace", "--test", "evals", "--no-fail-fast", "--color", "never"])

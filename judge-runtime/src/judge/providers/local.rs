@@ -19,15 +19,16 @@
 
 use std::collections::VecDeque;
 use std::ops::Range;
+use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 
 use llama_cpp_2::token::LlamaToken;
 use serde_json::{Value, json};
 
-use crate::error::{ConfigError, JudgeError};
-use crate::judge::geval::{ScoreDistribution, softmax};
-use crate::judge::llama::{self, Branch, Session, log_prob};
+use crate::error::{ConfigError, JudgeError, panic_message};
+use crate::judge::geval::ScoreDistribution;
+use crate::judge::llama::{self, Branch, Session, log_prob, softmax};
 use crate::judge::local_model::{self, DEFAULT_MODEL_SHA256};
 use crate::judge::prompt::{Task, fence_tag};
 use crate::judge::verdict::{Scale, ScoreMethod, Usage, Verdict};
@@ -214,7 +215,18 @@ impl Pool {
         loop {
             let group = self.next_group();
             let results = match &mut session {
-                Ok((session, numbers)) => score_group(session, numbers, &group),
+                Ok((live, numbers)) => {
+                    // A panic must not leave queued evals waiting forever: it fails this group, and
+                    // every later one, with its message (the context may be in any state).
+                    match std::panic::catch_unwind(AssertUnwindSafe(|| score_group(live, numbers, &group))) {
+                        Ok(results) => results,
+                        Err(payload) => {
+                            let reason = format!("the embedded judge {}", panic_message(payload));
+                            session = Err(reason.clone());
+                            group.iter().map(|_| Err(reason.clone())).collect()
+                        }
+                    }
+                }
                 Err(reason) => group.iter().map(|_| Err(reason.clone())).collect(),
             };
             for (job, result) in group.into_iter().zip(results) {
