@@ -345,37 +345,21 @@ fn rationales(
 
     // "Score:" then the next token's distribution over the scale's numbers.
     let score_prompt = session.tokenize("\nScore:");
-    let inputs: Vec<&[LlamaToken]> = branches.iter().map(|_| score_prompt.as_slice()).collect();
-    let mut candidates: Vec<Vec<(String, f64)>> = vec![Vec::new(); branches.len()];
-    session.feed(
-        &mut branches,
-        &inputs,
-        |_, _| false,
-        |i, _, logits| {
-            let probs = softmax(logits);
-            candidates[i] = numbers.iter().map(|(t, text)| (text.clone(), probs[t.0 as usize])).collect();
-        },
-    )?;
+    let candidates: Vec<Vec<(String, f64)>> = next_token_probs(session, &mut branches, &score_prompt)?
+        .into_iter()
+        .map(|probs| numbers.iter().map(|(t, text)| (text.clone(), probs[t.0 as usize])).collect())
+        .collect();
     // Where "10" is two tokens, the share of "1" that continues with "0" is read one step on.
     let zero_after_one = if scale.max >= 10 && session.tokenize("10").len() > 1 {
         let one = numbers.iter().filter(|(_, text)| text.trim() == "1").map(|(t, _)| *t).collect::<Vec<_>>();
         let zeros: Vec<LlamaToken> = numbers.iter().filter(|(_, text)| text == "0").map(|(t, _)| *t).collect();
         match one.first() {
-            Some(&one) => {
-                let mut p = vec![0.0; branches.len()];
-                let step = [one];
-                let inputs: Vec<&[LlamaToken]> = branches.iter().map(|_| &step[..]).collect();
-                session.feed(
-                    &mut branches,
-                    &inputs,
-                    |_, _| false,
-                    |i, _, logits| {
-                        let probs = softmax(logits);
-                        p[i] = zeros.iter().map(|t| probs[t.0 as usize]).sum();
-                    },
-                )?;
-                Some(p)
-            }
+            Some(&one) => Some(
+                next_token_probs(session, &mut branches, &[one])?
+                    .into_iter()
+                    .map(|probs| zeros.iter().map(|t| probs[t.0 as usize]).sum())
+                    .collect::<Vec<f64>>(),
+            ),
             None => None,
         }
     } else {
@@ -502,4 +486,16 @@ fn span_log_probs(session: &mut Session, inputs: &[(Vec<LlamaToken>, Range<usize
         }
     })?;
     Ok(sums)
+}
+
+/// Feeds `tokens` to every branch and returns, per branch, the next-token probabilities after them.
+fn next_token_probs(
+    session: &mut Session,
+    branches: &mut [Branch],
+    tokens: &[LlamaToken],
+) -> Result<Vec<Vec<f64>>, String> {
+    let mut probs = vec![Vec::new(); branches.len()];
+    let inputs: Vec<&[LlamaToken]> = branches.iter().map(|_| tokens).collect();
+    session.feed(branches, &inputs, |_, _| false, |i, _, logits| probs[i] = softmax(logits))?;
+    Ok(probs)
 }
