@@ -68,7 +68,7 @@ impl EvalCase {
 /// Every registered eval, sorted by name.
 pub(crate) fn cases() -> Vec<&'static EvalCase> {
     let mut cases: Vec<&'static EvalCase> = inventory::iter::<EvalCase>.into_iter().collect();
-    cases.sort_by_key(|case| case.full_name());
+    cases.sort_by_cached_key(|case| case.full_name());
     cases
 }
 
