@@ -6,8 +6,24 @@ use syn::parse::Parser;
 use syn::{Expr, ExprLit, ExprUnary, Lit, LitStr, Token, UnOp};
 
 /// Every key the attribute accepts, in the order the documentation lists them.
-pub(crate) const KEYS: &[&str] =
-    &["rubric", "threshold", "input", "expected", "samples", "trim", "judge", "name", "crate"];
+pub(crate) const KEYS: &[&str] = &[
+    "rubric",
+    "threshold",
+    "input",
+    "expected",
+    "samples",
+    "trim",
+    "judge",
+    "temperature",
+    "max_tokens",
+    "seed",
+    "timeout",
+    "name",
+    "crate",
+];
+
+/// The providers `judge = "provider:model"` may name (`local` may stand alone).
+const PROVIDERS: &[&str] = &["openai", "anthropic", "ollama", "vllm", "openrouter", "local"];
 
 /// The parsed arguments; a key that was not given is `None`.
 #[derive(Default)]
@@ -19,6 +35,10 @@ pub(crate) struct EvalArgs {
     pub samples: Option<u32>,
     pub trim: Option<f64>,
     pub judge: Option<LitStr>,
+    pub temperature: Option<f64>,
+    pub max_tokens: Option<u32>,
+    pub seed: Option<u64>,
+    pub timeout: Option<f64>,
     pub name: Option<LitStr>,
     pub krate: Option<syn::Path>,
 }
@@ -48,7 +68,8 @@ pub(crate) fn parse(args: TokenStream) -> (EvalArgs, Vec<syn::Error>) {
         }
         seen.push(key.clone());
         let Some(value) = value else {
-            let example = if matches!(key.as_str(), "threshold" | "samples" | "trim") { "1" } else { "\"...\"" };
+            let numeric = ["threshold", "samples", "trim", "temperature", "max_tokens", "seed", "timeout"];
+            let example = if numeric.contains(&key.as_str()) { "1" } else { "\"...\"" };
             errors.push(syn::Error::new_spanned(&meta.path, format!("`{key}` needs a value, e.g. {key} = {example}")));
             return Ok(());
         };
@@ -91,11 +112,18 @@ fn set(args: &mut EvalArgs, key: &str, value: &Expr) -> syn::Result<()> {
             let judge = string(key, value)?;
             let text = judge.value();
             match text.split_once(':') {
-                Some((provider, model)) if !provider.is_empty() && !model.trim().is_empty() => {}
+                _ if text == "local" => {}
+                Some((provider, _)) if !PROVIDERS.contains(&provider) => {
+                    return Err(syn::Error::new(
+                        judge.span(),
+                        format!("unknown provider `{provider}` in `judge`; providers: {}", PROVIDERS.join(", ")),
+                    ));
+                }
+                Some((_, model)) if !model.trim().is_empty() => {}
                 _ => {
                     return Err(syn::Error::new(
                         judge.span(),
-                        "`judge` is \"provider:model\", e.g. \"openai:gpt-4.1-mini\"",
+                        "`judge` is \"provider:model\", e.g. \"openai:gpt-4.1-mini\", or \"local\"",
                     ));
                 }
             }
@@ -128,6 +156,34 @@ fn set(args: &mut EvalArgs, key: &str, value: &Expr) -> syn::Result<()> {
                 ));
             }
             args.samples = Some(v as u32);
+        }
+        "temperature" => {
+            let v = number(key, value)?;
+            if !(0.0..=2.0).contains(&v) {
+                return Err(syn::Error::new_spanned(value, format!("`temperature` must be in 0.0..=2.0, found {v}")));
+            }
+            args.temperature = Some(v);
+        }
+        "max_tokens" => {
+            let v = number(key, value)?;
+            if v.fract() != 0.0 || !(1.0..=1_000_000.0).contains(&v) {
+                return Err(syn::Error::new_spanned(
+                    value,
+                    format!("`max_tokens` must be a whole number in 1..=1000000, found {v}"),
+                ));
+            }
+            args.max_tokens = Some(v as u32);
+        }
+        "seed" => args.seed = Some(whole(key, value)?),
+        "timeout" => {
+            let v = number(key, value)?;
+            if !(v > 0.0 && v <= 86_400.0) {
+                return Err(syn::Error::new_spanned(
+                    value,
+                    format!("`timeout` is in seconds and must be in (0, 86400], found {v}"),
+                ));
+            }
+            args.timeout = Some(v);
         }
         _ => unreachable!("keys are checked against KEYS before"),
     }
@@ -168,6 +224,14 @@ fn number(key: &str, value: &Expr) -> syn::Result<f64> {
     Ok(if negative { -v } else { v })
 }
 
+/// A whole-number literal that fits a `u64` (a seed), read exactly rather than through `f64`.
+fn whole(key: &str, value: &Expr) -> syn::Result<u64> {
+    match value {
+        Expr::Lit(ExprLit { lit: Lit::Int(i), .. }) => i.base10_parse::<u64>(),
+        _ => Err(syn::Error::new_spanned(value, format!("`{key}` must be a whole number ≥ 0, e.g. {key} = 42"))),
+    }
+}
+
 fn path_text(path: &syn::Path) -> String {
     path.segments.iter().map(|s| s.ident.to_string()).collect::<Vec<_>>().join("::")
 }
@@ -185,7 +249,8 @@ mod tests {
     fn reads_every_key() {
         let (args, errs) = parse(quote! {
             rubric = "r", threshold = 0.8, input = "i", expected = "e", samples = 7, trim = 0.2,
-            judge = "openai:gpt-4.1-mini", name = "renamed", crate = "my_judge"
+            judge = "openai:gpt-4.1-mini", name = "renamed", crate = "my_judge",
+            temperature = 0.3, max_tokens = 400, seed = 18446744073709551615, timeout = 2.5
         });
         assert!(errs.is_empty(), "{:?}", errs.iter().map(ToString::to_string).collect::<Vec<_>>());
         assert_eq!(args.rubric.unwrap().value(), "r");
@@ -197,6 +262,10 @@ mod tests {
         assert!(args.krate.unwrap().is_ident("my_judge"));
         assert_eq!(args.input.unwrap().value(), "i");
         assert_eq!(args.expected.unwrap().value(), "e");
+        assert_eq!(
+            (args.temperature, args.max_tokens, args.seed, args.timeout),
+            (Some(0.3), Some(400), Some(u64::MAX), Some(2.5))
+        );
     }
 
     #[test]
@@ -238,6 +307,14 @@ mod tests {
         assert!(errors(quote! { rubric = "r", trim = 0.5 })[0].contains("0.0..0.5"));
         assert!(errors(quote! { rubric = "r", samples = 2.5 })[0].contains("whole number"));
         assert!(errors(quote! { rubric = "r", judge = "gpt-4" })[0].contains("provider:model"));
+        assert!(errors(quote! { rubric = "r", judge = "acme:x" })[0].contains("unknown provider `acme`"));
+        assert!(errors(quote! { rubric = "r", judge = "local" }).is_empty());
+        assert!(errors(quote! { rubric = "r", judge = "anthropic:claude-x" }).is_empty());
+        assert!(errors(quote! { rubric = "r", temperature = 2.5 })[0].contains("0.0..=2.0"));
+        assert!(errors(quote! { rubric = "r", max_tokens = 0 })[0].contains("1..=1000000"));
+        assert!(errors(quote! { rubric = "r", seed = -1 })[0].contains("whole number ≥ 0"));
+        assert!(errors(quote! { rubric = "r", seed = 1.5 })[0].contains("whole number ≥ 0"));
+        assert!(errors(quote! { rubric = "r", timeout = 0 })[0].contains("(0, 86400]"));
         assert!(errors(quote! { rubric = "r", name = "a b" })[0].contains("one path segment"));
     }
 }

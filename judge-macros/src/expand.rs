@@ -60,7 +60,16 @@ fn eval_case(args: &EvalArgs, function: &ItemFn, kind: ReturnKind, ignore: bool)
     };
     let (input, expected, judge) = (opt_str(&args.input), opt_str(&args.expected), opt_str(&args.judge));
     let (threshold, trim) = (opt_num(args.threshold), opt_num(args.trim));
+    let (temperature, timeout) = (opt_num(args.temperature), opt_num(args.timeout));
     let samples = match args.samples {
+        Some(n) => quote!(#private::Some(#n)),
+        None => quote!(#private::None),
+    };
+    let max_tokens = match args.max_tokens {
+        Some(n) => quote!(#private::Some(#n)),
+        None => quote!(#private::None),
+    };
+    let seed = match args.seed {
         Some(n) => quote!(#private::Some(#n)),
         None => quote!(#private::None),
     };
@@ -112,6 +121,10 @@ fn eval_case(args: &EvalArgs, function: &ItemFn, kind: ReturnKind, ignore: bool)
                     samples: #samples,
                     trim: #trim,
                     judge: #judge,
+                    temperature: #temperature,
+                    max_tokens: #max_tokens,
+                    seed: #seed,
+                    timeout: #timeout,
                     ignore: #ignore,
                     file: ::core::file!(),
                     line: #line,

@@ -176,7 +176,12 @@ mod tests {
     use crate::judge::verdict::{Scale, ScoreMethod, Usage};
 
     fn request(output: &str) -> JudgeRequest {
-        render(Task::borrowed("r", Some("i"), Some("e")), output, Scale::default())
+        render(
+            Task::borrowed("r", Some("i"), Some("e")),
+            output,
+            Scale::default(),
+            crate::settings::DEFAULT_MAX_OUTPUT_CHARS,
+        )
     }
 
     fn key(output: &str, occurrence: u32) -> CacheKey {
@@ -204,7 +209,12 @@ mod tests {
         assert_ne!(base, CacheKey::new("anthropic", "m", &params, &request("out"), 0), "provider");
         let hot = serde_json::json!({"temperature": 1.0});
         assert_ne!(base, CacheKey::new("openai", "m", &hot, &request("out"), 0), "params");
-        let other_rubric = render(Task::borrowed("r2", Some("i"), Some("e")), "out", Scale::default());
+        let other_rubric = render(
+            Task::borrowed("r2", Some("i"), Some("e")),
+            "out",
+            Scale::default(),
+            crate::settings::DEFAULT_MAX_OUTPUT_CHARS,
+        );
         assert_ne!(base, CacheKey::new("openai", "m", &params, &other_rubric, 0), "rubric");
         assert_eq!(base.as_str().len(), 64);
     }

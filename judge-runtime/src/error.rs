@@ -94,7 +94,7 @@ pub enum ConfigError {
 #[non_exhaustive]
 pub enum JudgeError {
     /// The provider answered with an error status.
-    #[error("{provider} answered HTTP {status}: {}{}", provider_message.as_ref().unwrap_or(body_excerpt), hint_for_status(*status))]
+    #[error("{provider} answered HTTP {status}: {}{}", provider_message.as_ref().unwrap_or(body_excerpt), hint(provider, *status, provider_message.as_deref().unwrap_or(body_excerpt)))]
     Http {
         /// The provider.
         provider: &'static str,
@@ -131,6 +131,27 @@ pub enum JudgeError {
         /// What llama.cpp reported.
         reason: String,
     },
+    /// A transient failure (429, 5xx, timeout, reset, truncated body) persisted through every
+    /// attempt.
+    #[error("gave up after {attempts} attempts ({}); the last failure: {last}", retry_hint())]
+    RetriesExhausted {
+        /// Attempts made, the first included.
+        attempts: u32,
+        /// The last attempt's failure.
+        last: Box<JudgeError>,
+    },
+    /// The run's budget of judge calls or tokens is spent: no new call is made.
+    #[error(
+        "the run's judge budget is spent ({spent}): `{limit}` stops new judge calls; raise it (judge.toml `{limit}` or {var}) or rerun with the verdicts cached so far"
+    )]
+    BudgetExhausted {
+        /// The setting that stopped the call: `max_judge_calls` or `max_judge_tokens`.
+        limit: &'static str,
+        /// Its environment variable.
+        var: &'static str,
+        /// What was spent.
+        spent: String,
+    },
     /// The judge's reply could not be read as a verdict, even after being asked again.
     #[error("the judge's reply is not a valid verdict after {attempts} attempts ({reason}); last reply: {raw_excerpt}")]
     UnparseableVerdict {
@@ -143,14 +164,27 @@ pub enum JudgeError {
     },
 }
 
-fn hint_for_status(status: u16) -> &'static str {
+/// What to do about an HTTP error of `provider`: which variable to fix.
+fn hint(provider: &str, status: u16, message: &str) -> String {
+    let (key_var, base_var) = crate::judge::provider_variables(provider);
     match status {
-        401 | 403 => "; check the API key variable",
-        404 => "; check the model name and that the base URL ends in /v1",
-        400 | 422 => "; the server rejected the request (does it support json_schema structured output?)",
-        429 => "; rate limited or out of quota, retries were exhausted",
-        _ => "",
+        401 | 403 => match key_var {
+            Some(var) => format!("; the API key was refused: check {var}"),
+            None => format!("; the server wants credentials this provider sends none of; check {base_var}"),
+        },
+        404 => format!("; check the model name and the base URL ({base_var})"),
+        429 if message.contains("quota") => {
+            "; the account's quota is spent: retrying cannot help; add credit or use another key".to_owned()
+        }
+        429 => "; rate limited: lower max_concurrency or set requests_per_minute / tokens_per_minute".to_owned(),
+        300..=399 => format!("; the server redirected, which is not followed: set {base_var} to the final address"),
+        400 | 422 => "; the server rejected the request".to_owned(),
+        _ => String::new(),
     }
+}
+
+fn retry_hint() -> &'static str {
+    "raise `max_attempts` (JUDGE_MAX_ATTEMPTS) or `timeout` (JUDGE_TIMEOUT) if the provider is slow or overloaded"
 }
 
 /// The verdict cache could not be read or written.

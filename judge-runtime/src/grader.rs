@@ -4,11 +4,12 @@
 use std::borrow::Cow;
 
 use crate::error::{ConfigError, JudgeError};
-use crate::judge::http::{HttpClient, RetryPolicy};
+use crate::judge::http::HttpClient;
+use crate::judge::params::GenerationParams;
 use crate::judge::prompt::{self, Task};
 use crate::judge::verdict::{Scale, Verdict};
 use crate::judge::{Judge, JudgeSpec};
-use crate::settings::DEFAULT_MAX_CONCURRENCY;
+use crate::settings::{DEFAULT_MAX_OUTPUT_CHARS, DEFAULT_TIMEOUT_SECS};
 
 /// A judge, ready to grade outputs.
 ///
@@ -33,8 +34,7 @@ impl Grader {
             source_name: "Grader::new".to_owned(),
             reason,
         })?;
-        let http = HttpClient::new(DEFAULT_MAX_CONCURRENCY, RetryPolicy::default());
-        Ok(Self { judge: Judge::new(spec, http)? })
+        Ok(Self { judge: Judge::new(spec, HttpClient::new(Default::default()))? })
     }
 
     /// Grades `output` against `rubric`, given the `input` it answers and a reference answer.
@@ -47,7 +47,8 @@ impl Grader {
     ) -> Result<Verdict, JudgeError> {
         let owned = |s: &str| Cow::Owned(s.to_owned());
         let task = Task { rubric: owned(rubric), input: input.map(owned), expected: expected.map(owned) };
-        let request = prompt::render(task, output, Scale::default());
-        self.judge.verdict(&request).await
+        let request = prompt::render(task, output, Scale::default(), DEFAULT_MAX_OUTPUT_CHARS);
+        let timeout = std::time::Duration::from_secs_f64(DEFAULT_TIMEOUT_SECS);
+        self.judge.verdict(&request, &GenerationParams::default(), timeout).await
     }
 }

@@ -72,7 +72,7 @@ pub use grader::Grader;
 pub use judge::local_model;
 pub use judge::verdict::{Scale, ScoreMethod, Usage, Verdict};
 pub use judge_macros::llm_eval;
-pub use output::IntoEvalOutput;
+pub use output::{Bytes, IntoEvalOutput};
 
 /// Defines `fn main()` for a test target with `harness = false`: runs every `#[llm_eval]` of the
 /// binary as a test, with libtest's command-line arguments (`--list`, `--exact`, `--ignored`,

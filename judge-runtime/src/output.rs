@@ -1,4 +1,5 @@
-//! What an eval function may return: anything `Into<String>`, or a `Result` of that.
+//! What an eval function may return: anything `Into<String>` (bytes through [`Bytes`]), or a
+//! `Result` of that.
 
 use std::fmt::Debug;
 
@@ -24,6 +25,26 @@ pub trait IntoEvalOutput {
 impl<T: Into<String>> IntoEvalOutput for T {
     fn into_eval_output(self) -> String {
         self.into()
+    }
+}
+
+/// Raw bytes as an eval output, for model outputs that are not guaranteed to be UTF-8. Invalid
+/// sequences are replaced with U+FFFD (`�`) before judging, so the judge always sees text.
+///
+/// ```
+/// # use judge_runtime::IntoEvalOutput;
+/// let output = judge_runtime::Bytes(b"caf\xe9".to_vec());
+/// assert_eq!(output.into_eval_output(), "caf\u{fffd}");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bytes(pub Vec<u8>);
+
+impl From<Bytes> for String {
+    fn from(bytes: Bytes) -> Self {
+        match String::from_utf8(bytes.0) {
+            Ok(text) => text,
+            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+        }
     }
 }
 

@@ -5,10 +5,12 @@
 //! variable or key, never a silent default.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use crate::cache::CacheMode;
 use crate::error::ConfigError;
 use crate::judge::JudgeSpec;
+use crate::judge::params::GenerationParams;
 
 /// The name of the configuration file looked for at the workspace root.
 pub const CONFIG_FILE: &str = "judge.toml";
@@ -21,6 +23,14 @@ pub const DEFAULT_SAMPLES: u32 = 1;
 pub const DEFAULT_TRIM: f64 = 0.15;
 /// Default number of judge requests in flight at once, per process.
 pub const DEFAULT_MAX_CONCURRENCY: usize = 16;
+/// Default limit on one judge request (connecting, waiting, reading the reply), in seconds.
+pub const DEFAULT_TIMEOUT_SECS: f64 = 120.0;
+/// Default limit on one whole eval (every sample, every retry), in seconds.
+pub const DEFAULT_DEADLINE_SECS: f64 = 900.0;
+/// Default number of attempts of a judge request that fails transiently, the first included.
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 6;
+/// Default length, in characters, beyond which an output is truncated before it is judged.
+pub const DEFAULT_MAX_OUTPUT_CHARS: usize = 50_000;
 
 /// Which rationales a failure message shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,8 +42,27 @@ pub enum Rationales {
 }
 
 /// The keys of `judge.toml`, which are also the names of the settings.
-const FILE_KEYS: &[&str] =
-    &["judge", "threshold", "samples", "trim", "max_concurrency", "cache", "cache_dir", "rationales"];
+const FILE_KEYS: &[&str] = &[
+    "judge",
+    "threshold",
+    "samples",
+    "trim",
+    "temperature",
+    "max_tokens",
+    "seed",
+    "timeout",
+    "max_concurrency",
+    "cache",
+    "cache_dir",
+    "rationales",
+    "deadline",
+    "max_attempts",
+    "requests_per_minute",
+    "tokens_per_minute",
+    "max_judge_calls",
+    "max_judge_tokens",
+    "max_output_chars",
+];
 
 /// One source of settings (the environment or `judge.toml`): every field optional.
 #[derive(Debug, Default, Clone)]
@@ -42,10 +71,21 @@ pub(crate) struct Layer {
     pub threshold: Option<f64>,
     pub samples: Option<u32>,
     pub trim: Option<f64>,
+    pub temperature: Option<f64>,
+    pub max_tokens: Option<u32>,
+    pub seed: Option<u64>,
+    pub timeout: Option<Duration>,
     pub max_concurrency: Option<usize>,
     pub cache: Option<CacheMode>,
     pub cache_dir: Option<PathBuf>,
     pub rationales: Option<Rationales>,
+    pub deadline: Option<Duration>,
+    pub max_attempts: Option<u32>,
+    pub requests_per_minute: Option<u32>,
+    pub tokens_per_minute: Option<u64>,
+    pub max_judge_calls: Option<u64>,
+    pub max_judge_tokens: Option<u64>,
+    pub max_output_chars: Option<usize>,
 }
 
 /// What an `#[llm_eval]` attribute set; `None` where the key was not given.
@@ -55,6 +95,11 @@ pub(crate) struct AttributeSettings<'a> {
     pub threshold: Option<f64>,
     pub samples: Option<u32>,
     pub trim: Option<f64>,
+    pub temperature: Option<f64>,
+    pub max_tokens: Option<u32>,
+    pub seed: Option<u64>,
+    /// Seconds.
+    pub timeout: Option<f64>,
 }
 
 /// The settings of one eval, resolved.
@@ -64,6 +109,9 @@ pub(crate) struct EvalSettings {
     pub threshold: f64,
     pub samples: u32,
     pub trim: f64,
+    pub generation: GenerationParams,
+    /// The limit on one judge request.
+    pub timeout: Duration,
 }
 
 /// The settings of a whole run, resolved.
@@ -73,6 +121,14 @@ pub(crate) struct RunSettings {
     pub cache: CacheMode,
     pub cache_dir: PathBuf,
     pub rationales: Rationales,
+    /// The limit on one eval, all samples and retries included.
+    pub deadline: Duration,
+    pub max_attempts: u32,
+    pub requests_per_minute: Option<u32>,
+    pub tokens_per_minute: Option<u64>,
+    pub max_judge_calls: Option<u64>,
+    pub max_judge_tokens: Option<u64>,
+    pub max_output_chars: usize,
 }
 
 /// All sources of settings, read once per run.
@@ -141,6 +197,13 @@ impl Settings {
                 .or_else(|| file.cache_dir.clone())
                 .unwrap_or_else(|| self.default_cache_dir.clone()),
             rationales: env.rationales.or(file.rationales).unwrap_or(Rationales::Lowest),
+            deadline: env.deadline.or(file.deadline).unwrap_or(Duration::from_secs_f64(DEFAULT_DEADLINE_SECS)),
+            max_attempts: env.max_attempts.or(file.max_attempts).unwrap_or(DEFAULT_MAX_ATTEMPTS),
+            requests_per_minute: env.requests_per_minute.or(file.requests_per_minute),
+            tokens_per_minute: env.tokens_per_minute.or(file.tokens_per_minute),
+            max_judge_calls: env.max_judge_calls.or(file.max_judge_calls),
+            max_judge_tokens: env.max_judge_tokens.or(file.max_judge_tokens),
+            max_output_chars: env.max_output_chars.or(file.max_output_chars).unwrap_or(DEFAULT_MAX_OUTPUT_CHARS),
         }
     }
 
@@ -180,7 +243,21 @@ impl Settings {
             Some(v) => check_trim(v).map_err(attr_err("trim"))?,
             None => env.trim.or(file.trim).unwrap_or(DEFAULT_TRIM),
         };
-        Ok(EvalSettings { judge, threshold, samples, trim })
+        let temperature = match attr.temperature {
+            Some(v) => check_temperature(v).map_err(attr_err("temperature"))?,
+            None => env.temperature.or(file.temperature).unwrap_or(crate::judge::params::DEFAULT_TEMPERATURE),
+        };
+        let max_tokens = match attr.max_tokens {
+            Some(v) => Some(check_max_tokens(i64::from(v)).map_err(attr_err("max_tokens"))?),
+            None => env.max_tokens.or(file.max_tokens),
+        };
+        let timeout = match attr.timeout {
+            Some(v) => check_seconds(v).map_err(attr_err("timeout"))?,
+            None => env.timeout.or(file.timeout).unwrap_or(Duration::from_secs_f64(DEFAULT_TIMEOUT_SECS)),
+        };
+        let generation =
+            GenerationParams { temperature: Some(temperature), max_tokens, seed: attr.seed.or(env.seed).or(file.seed) };
+        Ok(EvalSettings { judge, threshold, samples, trim, generation, timeout })
     }
 }
 
@@ -206,10 +283,30 @@ impl Layer {
             threshold: get(&var, "JUDGE_THRESHOLD", |s| parse_f64(s).and_then(check_threshold))?,
             samples: get(&var, "JUDGE_SAMPLES", |s| parse_i64(s).and_then(check_samples))?,
             trim: get(&var, "JUDGE_TRIM", |s| parse_f64(s).and_then(check_trim))?,
+            temperature: get(&var, "JUDGE_TEMPERATURE", |s| parse_f64(s).and_then(check_temperature))?,
+            max_tokens: get(&var, "JUDGE_MAX_TOKENS", |s| parse_i64(s).and_then(check_max_tokens))?,
+            seed: get(&var, "JUDGE_SEED", |s| parse_i64(s).and_then(check_seed))?,
+            timeout: get(&var, "JUDGE_TIMEOUT", |s| parse_f64(s).and_then(check_seconds))?,
             max_concurrency: get(&var, "JUDGE_MAX_CONCURRENCY", |s| parse_i64(s).and_then(check_max_concurrency))?,
             cache: get(&var, "JUDGE_CACHE", CacheMode::parse)?,
             cache_dir: get(&var, "JUDGE_CACHE_DIR", |s| Ok(workspace_root.join(s)))?,
             rationales: get(&var, "JUDGE_RATIONALES", parse_rationales)?,
+            deadline: get(&var, "JUDGE_DEADLINE", |s| parse_f64(s).and_then(check_seconds))?,
+            max_attempts: get(&var, "JUDGE_MAX_ATTEMPTS", |s| parse_i64(s).and_then(check_max_attempts))?,
+            requests_per_minute: get(&var, "JUDGE_REQUESTS_PER_MINUTE", |s| {
+                parse_i64(s).and_then(|v| check_positive(v, u32::MAX.into()))
+            })?
+            .map(|v| v as u32),
+            tokens_per_minute: get(&var, "JUDGE_TOKENS_PER_MINUTE", |s| {
+                parse_i64(s).and_then(|v| check_positive(v, i64::MAX))
+            })?,
+            max_judge_calls: get(&var, "JUDGE_MAX_JUDGE_CALLS", |s| {
+                parse_i64(s).and_then(|v| check_positive(v, i64::MAX))
+            })?,
+            max_judge_tokens: get(&var, "JUDGE_MAX_JUDGE_TOKENS", |s| {
+                parse_i64(s).and_then(|v| check_positive(v, i64::MAX))
+            })?,
+            max_output_chars: get(&var, "JUDGE_MAX_OUTPUT_CHARS", |s| parse_i64(s).and_then(check_max_output_chars))?,
         })
     }
 
@@ -241,6 +338,35 @@ impl Layer {
                 "threshold" => layer.threshold = Some(toml_f64(value).and_then(check_threshold).map_err(invalid)?),
                 "samples" => layer.samples = Some(toml_i64(value).and_then(check_samples).map_err(invalid)?),
                 "trim" => layer.trim = Some(toml_f64(value).and_then(check_trim).map_err(invalid)?),
+                "temperature" => {
+                    layer.temperature = Some(toml_f64(value).and_then(check_temperature).map_err(invalid)?);
+                }
+                "max_tokens" => layer.max_tokens = Some(toml_i64(value).and_then(check_max_tokens).map_err(invalid)?),
+                "seed" => layer.seed = Some(toml_i64(value).and_then(check_seed).map_err(invalid)?),
+                "timeout" => layer.timeout = Some(toml_f64(value).and_then(check_seconds).map_err(invalid)?),
+                "deadline" => layer.deadline = Some(toml_f64(value).and_then(check_seconds).map_err(invalid)?),
+                "max_attempts" => {
+                    layer.max_attempts = Some(toml_i64(value).and_then(check_max_attempts).map_err(invalid)?);
+                }
+                "requests_per_minute" => {
+                    layer.requests_per_minute =
+                        Some(toml_i64(value).and_then(|v| check_positive(v, u32::MAX.into())).map_err(invalid)? as u32);
+                }
+                "tokens_per_minute" => {
+                    layer.tokens_per_minute =
+                        Some(toml_i64(value).and_then(|v| check_positive(v, i64::MAX)).map_err(invalid)?);
+                }
+                "max_judge_calls" => {
+                    layer.max_judge_calls =
+                        Some(toml_i64(value).and_then(|v| check_positive(v, i64::MAX)).map_err(invalid)?);
+                }
+                "max_judge_tokens" => {
+                    layer.max_judge_tokens =
+                        Some(toml_i64(value).and_then(|v| check_positive(v, i64::MAX)).map_err(invalid)?);
+                }
+                "max_output_chars" => {
+                    layer.max_output_chars = Some(toml_i64(value).and_then(check_max_output_chars).map_err(invalid)?);
+                }
                 "max_concurrency" => {
                     layer.max_concurrency = Some(toml_i64(value).and_then(check_max_concurrency).map_err(invalid)?);
                 }
@@ -289,6 +415,48 @@ pub(crate) fn check_samples(v: i64) -> Result<u32, String> {
     match u32::try_from(v) {
         Ok(n @ 1..=10_000) => Ok(n),
         _ => Err(format!("{v} is out of range: samples is a whole number in 1..=10000")),
+    }
+}
+
+pub(crate) fn check_temperature(v: f64) -> Result<f64, String> {
+    if (0.0..=2.0).contains(&v) { Ok(v) } else { Err(format!("{v} is out of range: a temperature is in 0.0..=2.0")) }
+}
+
+pub(crate) fn check_max_tokens(v: i64) -> Result<u32, String> {
+    match u32::try_from(v) {
+        Ok(n @ 1..=1_000_000) => Ok(n),
+        _ => Err(format!("{v} is out of range: max_tokens is a whole number in 1..=1000000")),
+    }
+}
+
+fn check_seed(v: i64) -> Result<u64, String> {
+    u64::try_from(v).map_err(|_| format!("{v} is out of range: a seed is a whole number ≥ 0"))
+}
+
+/// A duration in seconds: more than 0, at most a day.
+pub(crate) fn check_seconds(v: f64) -> Result<Duration, String> {
+    if v > 0.0 && v <= 86_400.0 {
+        Ok(Duration::from_secs_f64(v))
+    } else {
+        Err(format!("{v} is out of range: a duration is a number of seconds in (0, 86400]"))
+    }
+}
+
+fn check_max_attempts(v: i64) -> Result<u32, String> {
+    match u32::try_from(v) {
+        Ok(n @ 1..=100) => Ok(n),
+        _ => Err(format!("{v} is out of range: max_attempts is a whole number in 1..=100 (1 means no retry)")),
+    }
+}
+
+fn check_positive(v: i64, max: i64) -> Result<u64, String> {
+    if (1..=max).contains(&v) { Ok(v as u64) } else { Err(format!("{v} is out of range: a whole number ≥ 1")) }
+}
+
+fn check_max_output_chars(v: i64) -> Result<usize, String> {
+    match usize::try_from(v) {
+        Ok(n @ 100..=100_000_000) => Ok(n),
+        _ => Err(format!("{v} is out of range: max_output_chars is a whole number in 100..=100000000")),
     }
 }
 
@@ -383,6 +551,37 @@ mod tests {
     }
 
     #[test]
+    fn generation_and_limit_settings_resolve_in_the_same_order() {
+        let e = env(&[("JUDGE_TEMPERATURE", "0.4"), ("JUDGE_TIMEOUT", "7.5"), ("JUDGE_MAX_ATTEMPTS", "9")]).unwrap();
+        let f = file(
+            "judge = \"openai:m\"\ntemperature = 1.0\nmax_tokens = 300\nseed = 42\ndeadline = 60\n\
+             requests_per_minute = 120\ntokens_per_minute = 90000\nmax_judge_calls = 500\n\
+             max_judge_tokens = 1000000\nmax_output_chars = 2000",
+        )
+        .unwrap();
+        let attr = AttributeSettings { max_tokens: Some(50), ..Default::default() };
+        let settings = Settings::from_layers(e, f, Path::new("/ws"));
+        let s = settings.eval("evals::x", attr).unwrap();
+        assert_eq!(s.generation, GenerationParams { temperature: Some(0.4), max_tokens: Some(50), seed: Some(42) });
+        assert_eq!(s.timeout, Duration::from_millis(7500));
+        let run = settings.run();
+        assert_eq!((run.deadline, run.max_attempts), (Duration::from_secs(60), 9));
+        assert_eq!((run.requests_per_minute, run.tokens_per_minute), (Some(120), Some(90_000)));
+        assert_eq!(
+            (run.max_judge_calls, run.max_judge_tokens, run.max_output_chars),
+            (Some(500), Some(1_000_000), 2000)
+        );
+
+        let defaults = Settings::from_layers(Layer::default(), file("judge = \"openai:m\"").unwrap(), Path::new("/ws"));
+        let s = defaults.eval("evals::x", AttributeSettings::default()).unwrap();
+        assert_eq!(s.generation, GenerationParams::default());
+        assert_eq!(s.timeout, Duration::from_secs_f64(DEFAULT_TIMEOUT_SECS));
+        let run = defaults.run();
+        assert_eq!((run.max_attempts, run.max_output_chars), (DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_OUTPUT_CHARS));
+        assert_eq!((run.requests_per_minute, run.max_judge_calls), (None, None));
+    }
+
+    #[test]
     fn no_judge_anywhere_is_one_clear_error() {
         let err = resolve(Layer::default(), Layer::default(), AttributeSettings::default()).unwrap_err();
         let msg = err.to_string();
@@ -400,6 +599,17 @@ mod tests {
             ("JUDGE_MAX_CONCURRENCY", "-1"),
             ("JUDGE_CACHE", "sometimes"),
             ("JUDGE_RATIONALES", "none"),
+            ("JUDGE_TEMPERATURE", "3"),
+            ("JUDGE_MAX_TOKENS", "0"),
+            ("JUDGE_SEED", "-4"),
+            ("JUDGE_TIMEOUT", "0"),
+            ("JUDGE_DEADLINE", "soon"),
+            ("JUDGE_MAX_ATTEMPTS", "0"),
+            ("JUDGE_REQUESTS_PER_MINUTE", "0"),
+            ("JUDGE_TOKENS_PER_MINUTE", "-5"),
+            ("JUDGE_MAX_JUDGE_CALLS", "0"),
+            ("JUDGE_MAX_JUDGE_TOKENS", "many"),
+            ("JUDGE_MAX_OUTPUT_CHARS", "10"),
         ] {
             let msg = env(&[(var, value)]).unwrap_err().to_string();
             assert!(msg.contains(var) && msg.contains(value), "{msg}");

@@ -93,7 +93,7 @@ fn main() -> anyhow::Result<()> {
     let executable = GeneratedSuite::build(&suite_dir, target_dir)?;
     println!("suite {} built (or found up to date) in {}", suite_dir.display(), secs(started.elapsed()));
 
-    let judge = FakeJudge::start_with(FakeJudgeConfig { latency, allow_missing_context: false });
+    let judge = FakeJudge::start_with(FakeJudgeConfig { latency, allow_missing_context: false, ..Default::default() });
     let cache = tempfile::Builder::new().prefix("cache-").tempdir_in(&bench_dir)?;
     let run = |label: &str| run_suite(&executable, &suite_dir, &judge, params, cache.path(), &logs.join(label));
 

@@ -6,6 +6,6 @@ pub mod generated_suite;
 pub mod harness_process;
 pub mod llama_server;
 
-pub use fake_judge::{FakeJudge, FakeJudgeConfig};
+pub use fake_judge::{FakeJudge, FakeJudgeConfig, Faults, RateLimit, Rejects};
 pub use harness_process::{HarnessRun, clear_judge_env, harness, nested_cargo};
 pub use llama_server::{LlamaServer, llama_cpp_python_installed};

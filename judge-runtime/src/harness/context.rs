@@ -1,17 +1,21 @@
-//! What the evals of one run share: settings, the verdict cache, the HTTP client with its in-flight
-//! limit, and one judge per `provider:model`.
+//! What the evals of one run share: settings, the verdict cache, the HTTP client with its limits,
+//! one judge per `provider:model`, the calls in flight (to coalesce identical ones), and the
+//! run's tallies.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::cache::{CacheKey, VerdictCache};
 use crate::error::ConfigError;
+use crate::harness::coalesce::{Coalescer, Turn};
 use crate::harness::trial::EvalFailure;
-use crate::judge::http::{HttpClient, RetryPolicy};
+use crate::judge::call_stats::CallTotals;
+use crate::judge::http::{HttpClient, HttpConfig, RetryPolicy};
 use crate::judge::prompt::JudgeRequest;
 use crate::judge::verdict::Verdict;
 use crate::judge::{Judge, JudgeSpec};
-use crate::settings::{RunSettings, Settings};
+use crate::settings::{EvalSettings, RunSettings, Settings};
 
 /// Shared by every trial of a run.
 #[derive(Debug)]
@@ -21,21 +25,61 @@ pub(crate) struct RunContext {
     cache: VerdictCache,
     http: HttpClient,
     judges: Mutex<HashMap<JudgeSpec, Arc<Judge>>>,
+    in_flight: Coalescer<CacheKey, Verdict>,
+    cache_hits: AtomicU64,
+    coalesced: AtomicU64,
+    judged: AtomicU64,
 }
 
-/// A verdict and whether it came from the cache.
+/// How a verdict was obtained.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Source {
+    /// From the judge, by this sample's own call.
+    Judged,
+    /// From the verdict cache.
+    Cached,
+    /// From an identical call another eval made at the same time.
+    Coalesced,
+}
+
+/// A verdict and where it came from.
 pub(crate) struct Judged {
     pub verdict: Verdict,
-    pub cached: bool,
+    pub source: Source,
+}
+
+/// The run's tallies, printed at its end.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RunTotals {
+    /// Verdicts read from the cache.
+    pub cache_hits: u64,
+    /// Verdicts shared from an identical call in flight.
+    pub coalesced: u64,
+    /// Verdicts fetched from a judge.
+    pub judged: u64,
+    /// What the judge calls cost.
+    pub calls: CallTotals,
 }
 
 impl RunContext {
     pub fn new(settings: Settings) -> Self {
         let run = settings.run();
+        let http = HttpClient::new(HttpConfig {
+            max_concurrency: run.max_concurrency,
+            retry: RetryPolicy { max_attempts: run.max_attempts, ..RetryPolicy::default() },
+            requests_per_minute: run.requests_per_minute,
+            tokens_per_minute: run.tokens_per_minute,
+            max_judge_calls: run.max_judge_calls,
+            max_judge_tokens: run.max_judge_tokens,
+        });
         Self {
             cache: VerdictCache::new(run.cache_dir.clone(), run.cache),
-            http: HttpClient::new(run.max_concurrency, RetryPolicy::default()),
+            http,
             judges: Mutex::new(HashMap::new()),
+            in_flight: Coalescer::default(),
+            cache_hits: AtomicU64::new(0),
+            coalesced: AtomicU64::new(0),
+            judged: AtomicU64::new(0),
             settings,
             run,
         }
@@ -52,25 +96,53 @@ impl RunContext {
         Ok(judge)
     }
 
-    /// The key of `request` for `judge`, at the given occurrence within its eval.
-    pub fn cache_key(&self, judge: &Judge, request: &JudgeRequest, occurrence: u32) -> CacheKey {
-        CacheKey::new(judge.spec().provider.name(), &judge.spec().model, judge.params(), request, occurrence)
+    /// The key of `request` for `judge` with the eval's parameters, at the given occurrence
+    /// within its eval.
+    pub fn cache_key(&self, judge: &Judge, eval: &EvalSettings, request: &JudgeRequest, occurrence: u32) -> CacheKey {
+        let spec = judge.spec();
+        CacheKey::new(spec.provider.name(), &spec.model, &judge.key_params(&eval.generation), request, occurrence)
     }
 
-    /// The verdict for `request`: from the cache, or from the judge and then stored.
+    /// The verdict for `request`: from the cache, from an identical call in flight, or from the
+    /// judge and then stored.
     pub async fn verdict(
         &self,
         judge: &Judge,
+        eval: &EvalSettings,
         key: &CacheKey,
         request: &JudgeRequest,
         sample: usize,
     ) -> Result<Judged, EvalFailure> {
         let cache_failure = |error| EvalFailure::Cache { sample, error };
         if let Some(verdict) = self.cache.lookup(key).map_err(cache_failure)? {
-            return Ok(Judged { verdict, cached: true });
+            self.cache_hits.fetch_add(1, Ordering::Relaxed);
+            return Ok(Judged { verdict, source: Source::Cached });
         }
-        let verdict = judge.verdict(request).await.map_err(|error| EvalFailure::Judge { sample, error })?;
+        let leader = match self.in_flight.join(key).await {
+            Turn::Follow(verdict) => {
+                self.coalesced.fetch_add(1, Ordering::Relaxed);
+                return Ok(Judged { verdict, source: Source::Coalesced });
+            }
+            Turn::Lead(leader) => leader,
+        };
+        let verdict = judge
+            .verdict(request, &eval.generation, eval.timeout)
+            .await
+            .map_err(|error| EvalFailure::Judge { sample, error })?;
+        self.judged.fetch_add(1, Ordering::Relaxed);
+        // Stored before the waiting callers are let go, so that nothing asks for it twice.
         self.cache.store(key, &judge.spec().to_string(), &verdict).map_err(cache_failure)?;
-        Ok(Judged { verdict, cached: false })
+        leader.finish(verdict.clone());
+        Ok(Judged { verdict, source: Source::Judged })
+    }
+
+    /// The run's tallies so far.
+    pub fn totals(&self) -> RunTotals {
+        RunTotals {
+            cache_hits: self.cache_hits.load(Ordering::Relaxed),
+            coalesced: self.coalesced.load(Ordering::Relaxed),
+            judged: self.judged.load(Ordering::Relaxed),
+            calls: self.http.totals(),
+        }
     }
 }

@@ -28,6 +28,14 @@ pub struct EvalCase {
     pub trim: Option<f64>,
     /// The attribute's `judge`.
     pub judge: Option<&'static str>,
+    /// The attribute's `temperature`.
+    pub temperature: Option<f64>,
+    /// The attribute's `max_tokens`.
+    pub max_tokens: Option<u32>,
+    /// The attribute's `seed`.
+    pub seed: Option<u64>,
+    /// The attribute's `timeout`, in seconds.
+    pub timeout: Option<f64>,
     /// Whether the function carries `#[ignore]`.
     pub ignore: bool,
     /// The source file of the eval.
@@ -61,7 +69,16 @@ impl EvalCase {
     }
 
     pub(crate) fn attribute_settings(&self) -> AttributeSettings<'static> {
-        AttributeSettings { judge: self.judge, threshold: self.threshold, samples: self.samples, trim: self.trim }
+        AttributeSettings {
+            judge: self.judge,
+            threshold: self.threshold,
+            samples: self.samples,
+            trim: self.trim,
+            temperature: self.temperature,
+            max_tokens: self.max_tokens,
+            seed: self.seed,
+            timeout: self.timeout,
+        }
     }
 }
 

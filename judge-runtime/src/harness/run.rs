@@ -79,12 +79,14 @@ pub fn run(project: Project) -> ExitCode {
                 if outcome.passed() {
                     Ok(())
                 } else {
-                    Err(terminal::below_threshold(&outcome, ctx.run.rationales).into())
+                    Err(terminal::below_threshold(&outcome, ctx.run.rationales, ctx.run.max_output_chars).into())
                 }
             })
         })
         .collect();
-    libtest_mimic::run(&args, trials).exit_code()
+    let conclusion = libtest_mimic::run(&args, trials);
+    terminal::run_totals(&ctx.totals());
+    conclusion.exit_code()
 }
 
 fn trial(

@@ -11,7 +11,7 @@ use futures::future::try_join_all;
 
 use crate::aggregate::{Summary, TrimmedMean};
 use crate::error::{CacheError, ConfigError, JudgeError, panic_message};
-use crate::harness::context::RunContext;
+use crate::harness::context::{RunContext, Source};
 use crate::harness::registry::{EvalCase, OutputFn};
 use crate::judge::prompt::{self, Task};
 use crate::judge::verdict::{Scale, Verdict};
@@ -21,8 +21,10 @@ use crate::settings::EvalSettings;
 #[derive(Debug, Clone)]
 pub(crate) struct SampleResult {
     pub output: String,
+    /// The output's length in characters when it was too long and the judge saw only its start.
+    pub truncated_from: Option<usize>,
     pub verdict: Verdict,
-    pub cached: bool,
+    pub source: Source,
 }
 
 /// A finished eval, passed or not.
@@ -51,6 +53,12 @@ pub(crate) enum EvalFailure {
     Judge { sample: usize, error: JudgeError },
     #[error("sample {}: {error}", sample + 1)]
     Cache { sample: usize, error: CacheError },
+    #[error(
+        "the eval did not finish within its deadline of {} s (the `deadline` setting, JUDGE_DEADLINE): \
+         a judge or the eval function is too slow; samples still running were stopped",
+        deadline.as_secs_f64()
+    )]
+    Deadline { deadline: std::time::Duration },
 }
 
 /// Runs `case` to an outcome. The first failing sample ends the eval; the others are dropped.
@@ -63,23 +71,32 @@ pub(crate) async fn run_eval(ctx: &RunContext, case: &'static EvalCase) -> Resul
     let occurrences: Mutex<HashMap<String, u32>> = Mutex::new(HashMap::new());
 
     let samples = (0..settings.samples as usize).map(|sample| {
-        let (judge, occurrences, task) = (&judge, &occurrences, task.clone());
+        let (judge, occurrences, task, settings) = (&judge, &occurrences, task.clone(), &settings);
         async move {
             let output = generate(case.output).await.map_err(|message| EvalFailure::Output { sample, message })?;
-            let request = prompt::render(task, &output, Scale::default());
-            let first = ctx.cache_key(judge, &request, 0);
+            let request = prompt::render(task, &output, Scale::default(), ctx.run.max_output_chars);
+            let truncated_from = request.truncated_from;
+            let first = ctx.cache_key(judge, settings, &request, 0);
             let occurrence = {
                 let mut seen = occurrences.lock().unwrap_or_else(|e| e.into_inner());
                 let count = seen.entry(first.as_str().to_owned()).or_insert(0);
                 *count += 1;
                 *count - 1
             };
-            let key = if occurrence == 0 { first } else { ctx.cache_key(judge, &request, occurrence) };
-            let judged = ctx.verdict(judge, &key, &request, sample).await?;
-            Ok::<_, EvalFailure>(SampleResult { output, verdict: judged.verdict, cached: judged.cached })
+            let key = if occurrence == 0 { first } else { ctx.cache_key(judge, settings, &request, occurrence) };
+            let judged = ctx.verdict(judge, settings, &key, &request, sample).await?;
+            Ok::<_, EvalFailure>(SampleResult {
+                output,
+                truncated_from,
+                verdict: judged.verdict,
+                source: judged.source,
+            })
         }
     });
-    let samples = try_join_all(samples).await?;
+    let samples = match tokio::time::timeout(ctx.run.deadline, try_join_all(samples)).await {
+        Ok(samples) => samples?,
+        Err(_) => return Err(EvalFailure::Deadline { deadline: ctx.run.deadline }),
+    };
     let scores: Vec<f64> = samples.iter().map(|s| s.verdict.normalized()).collect();
     let summary = TrimmedMean::new(settings.trim).summarize(&scores);
     Ok(EvalOutcome { case, settings, samples, summary })

@@ -7,9 +7,9 @@ use std::fmt;
 pub(crate) struct ApiKey(String);
 
 impl ApiKey {
-    /// Reads a key from the environment; unset or blank is `None`.
-    pub fn from_env(var: &str) -> Option<Self> {
-        std::env::var(var).ok().map(|k| k.trim().to_owned()).filter(|k| !k.is_empty()).map(Self)
+    /// Holds `key`, read by the caller from the provider's variable.
+    pub fn new(key: String) -> Self {
+        Self(key)
     }
 
     /// The key itself, for the one header that carries it.

@@ -1,14 +1,22 @@
-//! HTTP for judge providers: the run-wide in-flight limit, retries of transient failures with capped
-//! exponential backoff and jitter, and `Retry-After`.
+//! HTTP for judge providers: the run-wide in-flight limit, the budget, per-provider rate limits,
+//! per-request timeouts, and retries of transient failures with capped exponential backoff, jitter
+//! and `Retry-After`. API keys never reach an error message: whatever a provider echoes is redacted.
 
-use std::sync::Arc;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use serde_json::Value;
 use tokio::sync::Semaphore;
 
 use crate::error::JudgeError;
+use crate::judge::api_key::ApiKey;
+use crate::judge::budget::Budget;
+use crate::judge::call_stats::{CallStats, CallTotals};
+use crate::judge::rate_limit::ProviderGate;
+use crate::judge::verdict::Usage;
+use crate::settings::{DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_CONCURRENCY};
 
 /// How failed requests are retried.
 #[derive(Debug, Clone, Copy)]
@@ -23,7 +31,35 @@ pub(crate) struct RetryPolicy {
 
 impl Default for RetryPolicy {
     fn default() -> Self {
-        Self { max_attempts: 6, base_delay: Duration::from_millis(250), max_delay: Duration::from_secs(30) }
+        Self {
+            max_attempts: DEFAULT_MAX_ATTEMPTS,
+            base_delay: Duration::from_millis(250),
+            max_delay: Duration::from_secs(30),
+        }
+    }
+}
+
+/// The limits of a run's judge calls.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct HttpConfig {
+    pub max_concurrency: usize,
+    pub retry: RetryPolicy,
+    pub requests_per_minute: Option<u32>,
+    pub tokens_per_minute: Option<u64>,
+    pub max_judge_calls: Option<u64>,
+    pub max_judge_tokens: Option<u64>,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            max_concurrency: DEFAULT_MAX_CONCURRENCY,
+            retry: RetryPolicy::default(),
+            requests_per_minute: None,
+            tokens_per_minute: None,
+            max_judge_calls: None,
+            max_judge_tokens: None,
+        }
     }
 }
 
@@ -33,65 +69,144 @@ impl Default for RetryPolicy {
 pub(crate) struct HttpClient {
     client: reqwest::Client,
     in_flight: Arc<Semaphore>,
-    retry: RetryPolicy,
+    config: HttpConfig,
+    /// One gate per endpoint URL: its pacing and its 429 pause.
+    gates: Arc<Mutex<HashMap<String, Arc<ProviderGate>>>>,
+    budget: Arc<Budget>,
+    stats: Arc<CallStats>,
 }
 
-/// A successful response: its JSON body and its raw text (kept for error messages).
+/// One POST of a JSON body to a provider.
+pub(crate) struct Post<'a> {
+    /// The provider's name, for messages.
+    pub provider: &'static str,
+    pub url: &'a str,
+    /// Headers besides `content-type`.
+    pub headers: &'a [(&'a str, &'a str)],
+    /// The API key the headers carry: redacted from anything the provider sends back.
+    pub secret: Option<&'a ApiKey>,
+    /// Builds the body, just before each attempt is sent: a provider that learned what the server
+    /// rejects while this request waited for its turn sends what it knows now.
+    pub body: &'a (dyn Fn() -> Value + Sync),
+    /// Reads a refusal of the request (4xx): whether the provider learned from it what to leave
+    /// out, so that a body built anew would be accepted. Called before the next request is let
+    /// through, so that none is sent with what is already known to be refused.
+    pub adapt: &'a (dyn Fn(&JudgeError) -> bool + Sync),
+    /// The limit on each attempt.
+    pub timeout: Duration,
+    /// The longest reply the request allows, in tokens: with the request's own length, the
+    /// estimate that the budget and the tokens-per-minute limit reserve.
+    pub max_reply_tokens: u64,
+    /// Reads the tokens used from a successful response body.
+    pub usage: fn(&Value) -> Usage,
+}
+
+/// A successful response: its JSON body and its raw text (kept for error messages; any API key
+/// in it is redacted).
 pub(crate) struct JsonResponse {
     pub body: Value,
     pub text: String,
 }
 
 impl HttpClient {
-    pub fn new(max_concurrency: usize, retry: RetryPolicy) -> Self {
+    pub fn new(config: HttpConfig) -> Self {
         let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(300))
             .connect_timeout(Duration::from_secs(10))
+            // A redirect could carry the key to another host, or from HTTPS to plain HTTP.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
-            .expect("a client with only timeouts set always builds");
-        Self { client, in_flight: Arc::new(Semaphore::new(max_concurrency)), retry }
+            .expect("a client with only timeouts and a redirect policy set always builds");
+        Self {
+            client,
+            in_flight: Arc::new(Semaphore::new(config.max_concurrency)),
+            config,
+            gates: Arc::default(),
+            budget: Arc::new(Budget::new(config.max_judge_calls, config.max_judge_tokens)),
+            stats: Arc::default(),
+        }
     }
 
-    /// POSTs `body` as JSON to `url`, retrying transient failures; `headers` are added to each attempt.
-    pub async fn post_json(
-        &self,
-        provider: &'static str,
-        url: &str,
-        headers: &[(&str, &str)],
-        body: &Value,
-    ) -> Result<JsonResponse, JudgeError> {
+    /// What the run's calls have cost so far.
+    pub fn totals(&self) -> CallTotals {
+        self.stats.totals()
+    }
+
+    fn gate(&self, url: &str) -> Arc<ProviderGate> {
+        let mut gates = self.gates.lock().unwrap_or_else(|e| e.into_inner());
+        let gate = gates.entry(url.to_owned()).or_insert_with(|| {
+            Arc::new(ProviderGate::new(self.config.requests_per_minute, self.config.tokens_per_minute))
+        });
+        Arc::clone(gate)
+    }
+
+    /// POSTs `post.body` as JSON, retrying transient failures.
+    pub async fn post_json(&self, post: Post<'_>) -> Result<JsonResponse, JudgeError> {
+        let gate = self.gate(post.url);
+        let retry = self.config.retry;
         let mut attempt = 1;
         loop {
             let result = {
                 let _slot = self.in_flight.acquire().await.expect("the semaphore is never closed");
-                self.send_once(provider, url, headers, body).await
+                let bytes = serde_json::to_vec(&(post.body)()).expect("a JSON value always serializes");
+                // About four bytes of English text per token.
+                let estimated_tokens = bytes.len() as u64 / 4 + post.max_reply_tokens;
+                gate.admit(estimated_tokens).await;
+                let reservation = self.budget.reserve(estimated_tokens)?;
+                self.stats.sent(attempt > 1);
+                let result = self.send_once(&post, bytes).await;
+                let usage = result.as_ref().map_or(Usage::default(), |response| (post.usage)(&response.body));
+                self.stats.used(usage);
+                reservation.settle(usage.prompt_tokens + usage.completion_tokens);
+                match result {
+                    Err(Failure::Fatal(error)) if (post.adapt)(&error) => None,
+                    result => Some(result),
+                }
             };
-            let (error, retry_after) = match result {
-                Ok(response) => return Ok(response),
-                Err(Failure::Fatal(error)) => return Err(error),
-                Err(Failure::Transient(error, retry_after)) => (error, retry_after),
+            let (error, retry_after, throttled) = match result {
+                // Refused for a part the provider can do without: sent again at once, without it.
+                None => continue,
+                Some(Ok(response)) => {
+                    gate.succeeded();
+                    return Ok(response);
+                }
+                Some(Err(Failure::Fatal(error))) => return Err(error),
+                Some(Err(Failure::Transient { error, retry_after, throttled })) => (error, retry_after, throttled),
             };
-            if attempt >= self.retry.max_attempts {
-                return Err(error);
+            if attempt >= retry.max_attempts {
+                return Err(JudgeError::RetriesExhausted { attempts: attempt, last: Box::new(error) });
             }
-            let delay = retry_after.unwrap_or_else(|| backoff(self.retry, attempt)).min(self.retry.max_delay);
+            let delay = if throttled {
+                // Every request to this provider waits out the pause, this one included.
+                self.stats.throttled();
+                gate.throttled(retry_after.map(|d| d.min(retry.max_delay)), |streak| backoff(retry, streak));
+                Duration::ZERO
+            } else {
+                retry_after.unwrap_or_else(|| backoff(retry, attempt)).min(retry.max_delay)
+            };
             tokio::time::sleep(delay).await;
             attempt += 1;
         }
     }
 
-    async fn send_once(
-        &self,
-        provider: &'static str,
-        url: &str,
-        headers: &[(&str, &str)],
-        body: &Value,
-    ) -> Result<JsonResponse, Failure> {
+    async fn send_once(&self, post: &Post<'_>, bytes: Vec<u8>) -> Result<JsonResponse, Failure> {
+        let provider = post.provider;
+        let redact = |text: &str| redact(text, post.secret);
+        let timeout = post.timeout;
         let transport = |e: reqwest::Error| {
-            Failure::Transient(JudgeError::Transport { provider, url: url.to_owned(), reason: error_chain(&e) }, None)
+            let reason = if e.is_timeout() {
+                format!("no complete answer within {} s (the `timeout` setting)", timeout.as_secs_f64())
+            } else {
+                redact(&error_chain(&e))
+            };
+            Failure::transient(JudgeError::Transport { provider, url: post.url.to_owned(), reason }, None)
         };
-        let mut request = self.client.post(url).json(body);
-        for (name, value) in headers {
+        let mut request = self
+            .client
+            .post(post.url)
+            .timeout(timeout)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(bytes);
+        for (name, value) in post.headers {
             request = request.header(*name, *value);
         }
         let response = request.send().await.map_err(transport)?;
@@ -101,12 +216,13 @@ impl HttpClient {
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(parse_retry_after);
-        let text = response.text().await.map_err(transport)?;
+        let text = redact(&response.text().await.map_err(transport)?);
         if (200..300).contains(&status) {
             return match serde_json::from_str(&text) {
                 Ok(body) => Ok(JsonResponse { body, text }),
-                // A 2xx whose body is not JSON is most often a truncated body: worth another try.
-                Err(e) => Err(Failure::Transient(
+                // A 2xx whose body is not JSON is a truncated body or a proxy's error page: worth
+                // another try.
+                Err(e) => Err(Failure::transient(
                     JudgeError::MalformedResponse {
                         provider,
                         reason: format!("the body is not JSON ({e})"),
@@ -123,21 +239,40 @@ impl HttpClient {
             body_excerpt: excerpt(&text, 500),
         };
         if is_transient(status, &text) {
-            Err(Failure::Transient(error, retry_after))
+            Err(Failure::Transient { error, retry_after, throttled: status == 429 })
         } else {
             Err(Failure::Fatal(error))
         }
     }
 }
 
+/// `text` with every occurrence of the key replaced.
+fn redact(text: &str, secret: Option<&ApiKey>) -> String {
+    match secret {
+        Some(key) if !key.expose().is_empty() => text.replace(key.expose(), "<redacted>"),
+        _ => text.to_owned(),
+    }
+}
+
 enum Failure {
-    Transient(JudgeError, Option<Duration>),
+    /// Worth another attempt, after `retry_after` if the provider said; `throttled` for a 429.
+    Transient {
+        error: JudgeError,
+        retry_after: Option<Duration>,
+        throttled: bool,
+    },
     Fatal(JudgeError),
 }
 
-/// 408, 429 and 5xx are worth retrying, except a 429 that says the quota is spent and a 500 that
-/// is a rejection of the request in disguise (llama-cpp-python answers its request validation
-/// errors with 500): the same request would fail again.
+impl Failure {
+    fn transient(error: JudgeError, retry_after: Option<Duration>) -> Self {
+        Self::Transient { error, retry_after, throttled: false }
+    }
+}
+
+/// 408, 429 and 5xx (Anthropic's 529 included) are worth retrying, except a 429 that says the
+/// quota is spent and a 500 that is a rejection of the request in disguise (llama-cpp-python
+/// answers its request validation errors with 500): the same request would fail again.
 fn is_transient(status: u16, body: &str) -> bool {
     match status {
         429 => !body.contains("insufficient_quota"),

@@ -2,23 +2,30 @@
 //! re-asking when the reply cannot be read.
 
 pub(crate) mod api_key;
+pub(crate) mod budget;
+pub(crate) mod call_stats;
 pub(crate) mod geval;
 pub(crate) mod http;
 #[cfg(feature = "local")]
 pub(crate) mod llama;
 pub mod local_model;
+pub(crate) mod params;
 pub(crate) mod prompt;
 pub(crate) mod providers;
+pub(crate) mod rate_limit;
 pub mod verdict;
 
 use std::fmt;
+use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::error::{ConfigError, JudgeError};
 use http::{HttpClient, excerpt};
+use params::GenerationParams;
 use prompt::{JudgeRequest, Message, Role};
-use providers::openai::OpenAi;
+use providers::anthropic::{self, Anthropic};
+use providers::openai::{self, OpenAi, Preset};
 use verdict::{ScoreMethod, Usage, Verdict};
 
 /// How many replies are read before a verdict is given up: the first and two re-asks.
@@ -30,17 +37,56 @@ const MIN_SCORE_MASS: f64 = 0.5;
 /// The providers a judge can be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum Provider {
-    /// OpenAI or any OpenAI-compatible server.
+    /// OpenAI, or any OpenAI-compatible server through `OPENAI_BASE_URL`.
     OpenAi,
+    /// Anthropic's Messages API.
+    Anthropic,
+    /// Ollama's OpenAI-compatible endpoint.
+    Ollama,
+    /// A vLLM server.
+    Vllm,
+    /// OpenRouter.
+    OpenRouter,
     /// The embedded llama.cpp judge.
     Local,
 }
 
 impl Provider {
-    const ALL: &'static [(&'static str, Provider)] = &[("openai", Provider::OpenAi), ("local", Provider::Local)];
+    const ALL: &'static [(&'static str, Provider)] = &[
+        ("openai", Provider::OpenAi),
+        ("anthropic", Provider::Anthropic),
+        ("ollama", Provider::Ollama),
+        ("vllm", Provider::Vllm),
+        ("openrouter", Provider::OpenRouter),
+        ("local", Provider::Local),
+    ];
 
     pub fn name(self) -> &'static str {
         Self::ALL.iter().find(|(_, p)| *p == self).map(|(name, _)| *name).expect("every provider is listed")
+    }
+
+    /// The OpenAI-compatible preset of this provider, if it is one.
+    fn preset(self) -> Option<Preset> {
+        match self {
+            Provider::OpenAi => Some(openai::OPENAI),
+            Provider::Ollama => Some(openai::OLLAMA),
+            Provider::Vllm => Some(openai::VLLM),
+            Provider::OpenRouter => Some(openai::OPENROUTER),
+            Provider::Anthropic | Provider::Local => None,
+        }
+    }
+}
+
+/// The variables that configure `provider` (by name): its API key's, if it takes one, and its
+/// base URL's. Error messages name them.
+pub(crate) fn provider_variables(provider: &str) -> (Option<&'static str>, &'static str) {
+    match Provider::ALL.iter().find(|(name, _)| *name == provider).map(|(_, p)| *p) {
+        Some(Provider::Anthropic) => (Some(anthropic::KEY_VAR), anthropic::BASE_URL_VAR),
+        Some(Provider::Local) | None => (None, "JUDGE_MODEL"),
+        Some(p) => {
+            let preset = p.preset().expect("the other providers are OpenAI-compatible");
+            (preset.key_var, preset.base_url_var)
+        }
     }
 }
 
@@ -52,7 +98,7 @@ pub(crate) struct JudgeSpec {
 }
 
 impl JudgeSpec {
-    /// Parses `provider:model`; the model may itself contain colons (`openai:qwen2.5:7b`). `local`
+    /// Parses `provider:model`; the model may itself contain colons (`ollama:qwen2.5:7b`). `local`
     /// alone is the embedded judge with its default model; `local:PATH` names a GGUF file.
     pub fn parse(spec: &str) -> Result<Self, String> {
         let valid = Provider::ALL.iter().map(|(name, _)| *name).collect::<Vec<_>>().join(", ");
@@ -83,17 +129,17 @@ impl fmt::Display for JudgeSpec {
     }
 }
 
-/// A ready judge: a provider client, a model and its generation parameters.
+/// A ready judge: a provider client and a model.
 #[derive(Debug)]
 pub(crate) struct Judge {
     spec: JudgeSpec,
-    params: Value,
     backend: Backend,
 }
 
 #[derive(Debug)]
 enum Backend {
     OpenAi(OpenAi),
+    Anthropic(Anthropic),
     #[cfg(feature = "local")]
     Local(providers::local::Local),
 }
@@ -102,15 +148,11 @@ impl Judge {
     /// Connects nothing yet: reads the provider's environment (or finds the embedded judge's
     /// model) and checks it.
     pub fn new(spec: JudgeSpec, http: HttpClient) -> Result<Self, ConfigError> {
-        let (backend, params) = match spec.provider {
-            // Greedy decoding: the judge's noise is measured by repeating samples, not added to it.
-            Provider::OpenAi => (Backend::OpenAi(OpenAi::from_env(http)?), json!({ "temperature": 0.0 })),
+        let var = |name: &str| std::env::var(name).ok();
+        let backend = match spec.provider {
+            Provider::Anthropic => Backend::Anthropic(Anthropic::from_env(http, var)?),
             #[cfg(feature = "local")]
-            Provider::Local => {
-                let local = providers::local::Local::new(&spec.model)?;
-                let params = local.params().clone();
-                (Backend::Local(local), params)
-            }
+            Provider::Local => Backend::Local(providers::local::Local::new(&spec.model)?),
             #[cfg(not(feature = "local"))]
             Provider::Local => {
                 return Err(ConfigError::LocalModel {
@@ -119,26 +161,35 @@ impl Judge {
                         .to_owned(),
                 });
             }
+            other => Backend::OpenAi(OpenAi::from_env(other.preset().expect("OpenAI-compatible"), http, var)?),
         };
-        Ok(Self { spec, params, backend })
+        Ok(Self { spec, backend })
     }
 
     pub fn spec(&self) -> &JudgeSpec {
         &self.spec
     }
 
-    /// The generation parameters sent with every request; part of the cache key.
-    pub fn params(&self) -> &Value {
-        &self.params
+    /// What of `params` decides this judge's verdicts, for the cache key: what its requests are
+    /// sent with (the embedded judge has its own).
+    pub fn key_params(&self, params: &GenerationParams) -> Value {
+        match &self.backend {
+            Backend::OpenAi(_) => params.to_json(),
+            Backend::Anthropic(_) => Anthropic::effective(params).to_json(),
+            #[cfg(feature = "local")]
+            Backend::Local(local) => local.params().clone(),
+        }
     }
 
     /// Asks for a verdict on `request`. A reply that is not a valid verdict is answered with the
     /// parse error and asked again, with the whole conversation, up to [`MAX_VERDICT_ATTEMPTS`].
-    pub async fn verdict(&self, request: &JudgeRequest) -> Result<Verdict, JudgeError> {
-        #[cfg(feature = "local")]
-        if let Backend::Local(local) = &self.backend {
-            return local.verdict(request.task.clone(), &request.output, request.scale).await;
-        }
+    pub async fn verdict(
+        &self,
+        request: &JudgeRequest,
+        params: &GenerationParams,
+        timeout: Duration,
+    ) -> Result<Verdict, JudgeError> {
+        let model = &self.spec.model;
         let mut conversation = request.messages.clone();
         let mut usage = Usage::default();
         let mut attempts = 0;
@@ -146,10 +197,15 @@ impl Judge {
             attempts += 1;
             let reply = match &self.backend {
                 Backend::OpenAi(client) => {
-                    client.complete(&self.spec.model, &self.params, &conversation, &request.schema).await?
+                    client.complete(model, params, &conversation, &request.schema, timeout).await?
+                }
+                Backend::Anthropic(client) => {
+                    client.complete(model, params, &conversation, &request.schema, timeout).await?
                 }
                 #[cfg(feature = "local")]
-                Backend::Local(_) => unreachable!("the embedded judge answered above"),
+                Backend::Local(local) => {
+                    return local.verdict(request.task.clone(), &request.output, request.scale).await;
+                }
             };
             usage += reply.usage;
             let reason = match verdict::parse(&reply.text, request.scale) {

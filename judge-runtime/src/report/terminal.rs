@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 
 use crate::error::ConfigError;
+use crate::harness::context::{RunTotals, Source};
 use crate::harness::trial::{EvalFailure, EvalOutcome, SampleResult};
 use crate::judge::verdict::Verdict;
 use crate::settings::Rationales;
@@ -50,7 +51,7 @@ pub(crate) fn eval_failure(failure: &EvalFailure) -> String {
 /// The message of an eval whose score is below its threshold: the numbers, every sample's score
 /// (trimmed ones marked), the judge and rubric, then the rationale and output of the lowest kept
 /// sample, or of every sample with `JUDGE_RATIONALES=all`.
-pub(crate) fn below_threshold(outcome: &EvalOutcome, rationales: Rationales) -> String {
+pub(crate) fn below_threshold(outcome: &EvalOutcome, rationales: Rationales, max_output_chars: usize) -> String {
     let EvalOutcome { case, settings, samples, summary } = outcome;
     let k = samples.len();
     let mut out = String::new();
@@ -80,6 +81,7 @@ pub(crate) fn below_threshold(outcome: &EvalOutcome, rationales: Rationales) -> 
         .map(|(s, trimmed)| format!("{}{}", raw_score(s), if *trimmed { " (trimmed)" } else { "" }))
         .collect();
     let _ = writeln!(out, "  scores:    {}", scores.join(", "));
+    let _ = writeln!(out, "  tokens:    {}", eval_usage(samples));
     let lowest_kept = (0..k)
         .filter(|&i| !summary.trimmed[i])
         .min_by(|&a, &b| samples[a].verdict.normalized().total_cmp(&samples[b].verdict.normalized()).then(a.cmp(&b)))
@@ -97,16 +99,57 @@ pub(crate) fn below_threshold(outcome: &EvalOutcome, rationales: Rationales) -> 
         if summary.trimmed[i] {
             notes.push("trimmed");
         }
-        if sample.cached {
-            notes.push("cached verdict");
+        match sample.source {
+            Source::Cached => notes.push("cached verdict"),
+            Source::Coalesced => notes.push("verdict shared with an identical eval"),
+            Source::Judged => {}
         }
         let notes = if notes.is_empty() { String::new() } else { format!(", {}", notes.join(", ")) };
         let _ = writeln!(out, "sample {} of {k}: {}{notes}", i + 1, raw_score(sample));
-        let _ = writeln!(out, "  rationale: {}", indent_rest(&sample.verdict.rationale, 13));
+        let _ = writeln!(out, "  rationale: {}", indent_rest(&printable(&sample.verdict.rationale), 13));
         let _ = writeln!(out, "  output:    {}", indent_rest(&output_excerpt(&sample.output), 13));
+        if let Some(total) = sample.truncated_from {
+            let _ = writeln!(
+                out,
+                "  (the output has {total} characters; the judge saw the first {}: the `max_output_chars` setting)",
+                max_output_chars
+            );
+        }
     }
     out.truncate(out.trim_end().len());
     out
+}
+
+/// Tokens the eval's verdicts cost in this run, and how many verdicts cost none.
+fn eval_usage(samples: &[SampleResult]) -> String {
+    let mut usage = crate::Usage::default();
+    let mut free = 0;
+    for sample in samples {
+        match sample.source {
+            Source::Judged => usage += sample.verdict.usage,
+            Source::Cached | Source::Coalesced => free += 1,
+        }
+    }
+    let mut text = format!("{} prompt + {} completion", usage.prompt_tokens, usage.completion_tokens);
+    if free > 0 {
+        text.push_str(&format!(" ({free} of {} verdicts cached or shared: no call)", samples.len()));
+    }
+    text
+}
+
+/// The run's last line: what the judging cost.
+pub(crate) fn run_totals(totals: &RunTotals) {
+    let RunTotals { cache_hits, coalesced, judged, calls } = totals;
+    println!(
+        "judge: {} verdicts ({judged} judged, {cache_hits} cached, {coalesced} shared); {} calls, {} retries, \
+         {} rate-limited; {} prompt + {} completion tokens",
+        judged + cache_hits + coalesced,
+        calls.calls,
+        calls.retries,
+        calls.throttled,
+        calls.usage.prompt_tokens,
+        calls.usage.completion_tokens
+    );
 }
 
 /// The score as the judge's scale shows it: `7/10`, or `7.4/10` when it is not a whole number.
@@ -127,10 +170,18 @@ fn indent_rest(text: &str, width: usize) -> String {
 fn output_excerpt(output: &str) -> String {
     let total = output.chars().count();
     if total <= OUTPUT_EXCERPT_CHARS {
-        return output.to_owned();
+        return printable(output);
     }
     let cut: String = output.chars().take(OUTPUT_EXCERPT_CHARS).collect();
-    format!("{cut}… ({} more characters)", total - OUTPUT_EXCERPT_CHARS)
+    format!("{}… ({} more characters)", printable(&cut), total - OUTPUT_EXCERPT_CHARS)
+}
+
+/// Model text made safe for a terminal: control characters (an escape sequence could clear the
+/// screen or hide lines of the report) are shown escaped, except newlines and tabs.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() && c != '\n' && c != '\t' { c.escape_unicode().to_string() } else { c.to_string() })
+        .collect()
 }
 
 #[cfg(test)]
@@ -140,6 +191,12 @@ mod tests {
     #[test]
     fn multi_line_text_lines_up() {
         assert_eq!(indent_rest("a\nb\n", 4), "a\n    b");
+    }
+
+    #[test]
+    fn control_characters_are_shown_escaped() {
+        assert_eq!(printable("a\u{1b}[2Jb\0c\n\td"), "a\\u{1b}[2Jb\\u{0}c\n\td");
+        assert_eq!(output_excerpt("\u{7}"), "\\u{7}");
     }
 
     #[test]

@@ -7,7 +7,21 @@ use judge_tests::{FakeJudge, HarnessRun, harness};
 
 /// The `suite-basic` harness binary, judged by `judge`, with its verdict cache in `cache_dir`.
 pub fn suite(judge: &FakeJudge, cache_dir: &Path) -> Command {
-    let mut command = harness(env!("CARGO_BIN_EXE_suite-basic"));
+    judged(env!("CARGO_BIN_EXE_suite-basic"), judge, cache_dir)
+}
+
+/// The `suite-hostile` harness binary (hostile outputs, generation parameters), judged by `judge`.
+pub fn hostile(judge: &FakeJudge, cache_dir: &Path) -> Command {
+    judged(env!("CARGO_BIN_EXE_suite-hostile"), judge, cache_dir)
+}
+
+/// The `suite-soak` harness binary (200 evals × 3 samples), judged by `judge`.
+pub fn soak(judge: &FakeJudge, cache_dir: &Path) -> Command {
+    judged(env!("CARGO_BIN_EXE_suite-soak"), judge, cache_dir)
+}
+
+fn judged(binary: &str, judge: &FakeJudge, cache_dir: &Path) -> Command {
+    let mut command = harness(binary);
     command
         .env("JUDGE_MODEL", "openai:fake-judge")
         .env("OPENAI_BASE_URL", judge.base_url())
@@ -15,22 +29,43 @@ pub fn suite(judge: &FakeJudge, cache_dir: &Path) -> Command {
     command
 }
 
-/// Runs `suite` on exactly the evals named (short names, without the `suite_basic::` prefix).
+/// The run's closing line (`judge: N verdicts (…); C calls, R retries, …`) as numbers by name:
+/// `verdicts`, `judged`, `cached`, `shared`, `calls`, `retries`, `rate-limited`, `prompt`, `completion`.
+pub fn run_totals(run: &HarnessRun) -> std::collections::BTreeMap<String, u64> {
+    let line = run
+        .stdout
+        .lines()
+        .find(|line| line.starts_with("judge: ") && line.contains(" calls, "))
+        .unwrap_or_else(|| panic!("no run totals line:\n{}", run.all()));
+    let words: Vec<&str> =
+        line.split(|c: char| c.is_whitespace() || "(),;:".contains(c)).filter(|w| !w.is_empty()).collect();
+    words.windows(2).filter_map(|pair| Some((pair[1].to_owned(), pair[0].parse::<u64>().ok()?))).collect()
+}
+
+/// Runs `command` (a suite binary) on exactly the evals named (short names, without the module
+/// prefix, which is the binary's name).
 pub fn run_exact(mut command: Command, evals: &[&str]) -> HarnessRun {
-    command.args(exact_args(evals));
+    let binary = std::path::PathBuf::from(command.get_program());
+    command.args(exact_args_of(&binary, evals));
     HarnessRun::of(&mut command)
 }
 
-/// Arguments that select exactly `evals`. libtest-mimic takes one filter, so several evals are
-/// selected by skipping every other one.
+/// Arguments that select exactly `evals` of `suite-basic`.
 pub fn exact_args(evals: &[&str]) -> Vec<String> {
-    let wanted: Vec<String> = evals.iter().map(|e| format!("suite_basic::{e}")).collect();
+    exact_args_of(Path::new(env!("CARGO_BIN_EXE_suite-basic")), evals)
+}
+
+/// Arguments that select exactly `evals` of the suite `binary`. libtest-mimic takes one filter, so
+/// several evals are selected by skipping every other one.
+pub fn exact_args_of(binary: &Path, evals: &[&str]) -> Vec<String> {
+    let module = binary.file_name().unwrap().to_string_lossy().replace('-', "_");
+    let wanted: Vec<String> = evals.iter().map(|e| format!("{module}::{e}")).collect();
     let mut args = vec!["--exact".to_owned()];
     if let [one] = wanted.as_slice() {
         args.push(one.clone());
         return args;
     }
-    let listing = HarnessRun::of(harness(env!("CARGO_BIN_EXE_suite-basic")).arg("--list"));
+    let listing = HarnessRun::of(harness(binary).arg("--list"));
     for name in listing.stdout.lines().filter_map(|line| line.strip_suffix(": test")) {
         if !wanted.iter().any(|w| w == name) {
             args.extend(["--skip".to_owned(), name.to_owned()]);

@@ -1,145 +1,320 @@
-//! The OpenAI Chat Completions wire format, spoken by OpenAI and by OpenAI-compatible servers
-//! (Ollama, vLLM, llama.cpp's server, llama-cpp-python's server) through `OPENAI_BASE_URL`.
+//! The OpenAI Chat Completions wire format, spoken by OpenAI and by OpenAI-compatible servers:
+//! Ollama, vLLM, OpenRouter, llama.cpp's server, llama-cpp-python's server. The presets differ only
+//! in base URL and key handling.
+//!
+//! Servers differ in what they accept, and say so with a 400 naming the parameter. Such a
+//! rejection turns that part off for the rest of the run, and the request is sent again:
+//! structured output steps down from `json_schema` to `json_object` to plain text (the verdict
+//! parser tolerates prose), and the score's `minimum`/`maximum`, `temperature`, `max_tokens`
+//! (replaced by `max_completion_tokens`, as reasoning models want), `logprobs` and `seed` are
+//! dropped. The score's range stays in the prompt and in our own check of the reply.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
 use crate::error::{ConfigError, JudgeError};
 use crate::judge::api_key::ApiKey;
 use crate::judge::geval::TokenLogprobs;
-use crate::judge::http::{HttpClient, excerpt};
+use crate::judge::http::{HttpClient, Post, excerpt};
+use crate::judge::params::GenerationParams;
 use crate::judge::prompt::Message;
+use crate::judge::providers::Completion;
 use crate::judge::verdict::Usage;
-
-/// The public API's base URL, used when `OPENAI_BASE_URL` is unset.
-pub(crate) const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
-const PROVIDER: &str = "openai";
 
 /// How many alternatives per token are asked for; the score's alternatives give its distribution.
 const TOP_LOGPROBS: u32 = 10;
+/// The reply length assumed for budgets when the request sets none.
+const ASSUMED_REPLY_TOKENS: u64 = 1024;
 
-/// A reply of the judge model.
-#[derive(Debug, Clone)]
-pub(crate) struct Completion {
-    pub text: String,
-    pub usage: Usage,
-    /// Each token of `text` with its most likely alternatives, when the server returned logprobs.
-    pub tokens: Option<Vec<TokenLogprobs>>,
+/// Where an OpenAI-compatible provider lives and how it takes a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Preset {
+    /// The provider's name in `provider:model`.
+    pub name: &'static str,
+    /// The variable that overrides the base URL.
+    pub base_url_var: &'static str,
+    /// The base URL when the variable is unset.
+    pub default_base_url: &'static str,
+    /// The variable holding the API key, if the provider takes one.
+    pub key_var: Option<&'static str>,
+    /// Whether the default base URL cannot be used without a key.
+    pub key_required: bool,
+}
+
+/// OpenAI, or any OpenAI-compatible server through `OPENAI_BASE_URL` (which includes `/v1`).
+pub(crate) const OPENAI: Preset = Preset {
+    name: "openai",
+    base_url_var: "OPENAI_BASE_URL",
+    default_base_url: "https://api.openai.com/v1",
+    key_var: Some("OPENAI_API_KEY"),
+    key_required: true,
+};
+
+/// Ollama on this machine; `OLLAMA_HOST` (`host:port` or a URL, as the ollama CLI reads it) moves it.
+pub(crate) const OLLAMA: Preset = Preset {
+    name: "ollama",
+    base_url_var: "OLLAMA_HOST",
+    default_base_url: "http://127.0.0.1:11434/v1",
+    key_var: None,
+    key_required: false,
+};
+
+/// A vLLM server (`vllm serve`), by default on this machine; a key only if it was started with one.
+pub(crate) const VLLM: Preset = Preset {
+    name: "vllm",
+    base_url_var: "VLLM_BASE_URL",
+    default_base_url: "http://127.0.0.1:8000/v1",
+    key_var: Some("VLLM_API_KEY"),
+    key_required: false,
+};
+
+/// OpenRouter.
+pub(crate) const OPENROUTER: Preset = Preset {
+    name: "openrouter",
+    base_url_var: "OPENROUTER_BASE_URL",
+    default_base_url: "https://openrouter.ai/api/v1",
+    key_var: Some("OPENROUTER_API_KEY"),
+    key_required: true,
+};
+
+/// Which `response_format` is asked for; each step down is taken once a server rejects the one
+/// before.
+const FORMAT_JSON_SCHEMA: u8 = 0;
+const FORMAT_JSON_OBJECT: u8 = 1;
+const FORMAT_TEXT: u8 = 2;
+
+/// Which field carries the reply length.
+const LENGTH_MAX_TOKENS: u8 = 0;
+const LENGTH_MAX_COMPLETION_TOKENS: u8 = 1;
+const LENGTH_NONE: u8 = 2;
+
+/// What the server turned out not to accept, learned from its rejections during this run.
+#[derive(Debug, Default)]
+struct Compat {
+    format: AtomicU8,
+    length_field: AtomicU8,
+    bounds_rejected: AtomicBool,
+    temperature_rejected: AtomicBool,
+    logprobs_rejected: AtomicBool,
+    seed_rejected: AtomicBool,
+}
+
+/// What one request was sent with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Shape {
+    format: u8,
+    length_field: u8,
+    bounds: bool,
+    temperature: bool,
+    logprobs: bool,
+    seed: bool,
 }
 
 /// A client of one OpenAI-compatible server.
 #[derive(Debug)]
 pub(crate) struct OpenAi {
+    preset: Preset,
     endpoint: String,
     api_key: Option<ApiKey>,
     http: HttpClient,
-    /// Set once the server rejected `logprobs` (reasoning models do): not asked for again this run.
-    logprobs_rejected: AtomicBool,
-    /// Set once the server rejected `response_format` `json_schema`: JSON mode with the schema
-    /// beside it is asked for instead for the rest of the run.
-    json_schema_rejected: AtomicBool,
+    compat: Compat,
 }
 
 impl OpenAi {
-    /// Reads `OPENAI_BASE_URL` (which includes `/v1`) and `OPENAI_API_KEY`. The public API needs a
-    /// key; a server at another base URL may not.
-    pub fn from_env(http: HttpClient) -> Result<Self, ConfigError> {
-        let base_url = std::env::var("OPENAI_BASE_URL")
-            .ok()
-            .map(|url| url.trim().trim_end_matches('/').to_owned())
-            .filter(|url| !url.is_empty())
-            .unwrap_or_else(|| DEFAULT_BASE_URL.to_owned());
-        if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
-            return Err(ConfigError::InvalidEnv {
-                var: "OPENAI_BASE_URL",
-                value: base_url,
-                reason: "a base URL starts with http:// or https:// and ends in /v1".to_owned(),
-            });
+    /// Reads the preset's base URL and key variables through `var`.
+    pub fn from_env(
+        preset: Preset,
+        http: HttpClient,
+        var: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let set = |name: &str| var(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let base_url = match set(preset.base_url_var) {
+            Some(url) => normalize_base_url(preset, &url).map_err(|reason| ConfigError::InvalidEnv {
+                var: preset.base_url_var,
+                value: url,
+                reason,
+            })?,
+            None => preset.default_base_url.to_owned(),
+        };
+        let api_key = preset.key_var.and_then(|name| set(name).map(ApiKey::new));
+        if let Some(key_var) = preset.key_var.filter(|_| api_key.is_none() && preset.key_required) {
+            if base_url == preset.default_base_url {
+                return Err(ConfigError::MissingApiKey {
+                    provider: preset.name,
+                    var: key_var,
+                    base_url_var: preset.base_url_var,
+                });
+            }
         }
-        let api_key = ApiKey::from_env("OPENAI_API_KEY");
-        if api_key.is_none() && base_url == DEFAULT_BASE_URL {
-            return Err(ConfigError::MissingApiKey {
-                provider: PROVIDER,
-                var: "OPENAI_API_KEY",
-                base_url_var: "OPENAI_BASE_URL",
-            });
-        }
-        Ok(Self {
-            endpoint: format!("{base_url}/chat/completions"),
-            api_key,
-            http,
-            logprobs_rejected: AtomicBool::new(false),
-            json_schema_rejected: AtomicBool::new(false),
-        })
+        Ok(Self { preset, endpoint: format!("{base_url}/chat/completions"), api_key, http, compat: Compat::default() })
     }
 
     /// Asks `model` for a reply to `messages` that follows the JSON `schema`.
     pub async fn complete(
         &self,
         model: &str,
-        params: &Value,
+        params: &GenerationParams,
         messages: &[Message],
         schema: &Value,
+        timeout: Duration,
     ) -> Result<Completion, JudgeError> {
         let authorization = self.api_key.as_ref().map(|key| format!("Bearer {}", key.expose()));
         let headers: Vec<(&str, &str)> =
             authorization.as_deref().map(|value| ("authorization", value)).into_iter().collect();
-        // A server that rejects a part of the request it can do without is asked again without it,
-        // and never asked for it again this run; each retry turns one part off, so this ends.
-        loop {
-            let json_schema = !self.json_schema_rejected.load(Ordering::Relaxed);
-            let logprobs = !self.logprobs_rejected.load(Ordering::Relaxed);
-            let body = request_body(model, params, messages, schema, json_schema, logprobs);
-            match self.http.post_json(PROVIDER, &self.endpoint, &headers, &body).await {
-                // llama-cpp-python takes only `json_object` (with a `schema` beside it), and answers
-                // a request it cannot validate with a 500 whose message names the value it refused.
-                Err(JudgeError::Http { status: 400 | 422 | 500, provider_message, body_excerpt, .. })
-                    if json_schema && provider_message.as_deref().unwrap_or(&body_excerpt).contains("json_schema") =>
-                {
-                    self.json_schema_rejected.store(true, Ordering::Relaxed);
-                }
-                Err(JudgeError::Http { status: 400 | 422, provider_message, body_excerpt, .. })
-                    if logprobs && provider_message.as_deref().unwrap_or(&body_excerpt).contains("logprobs") =>
-                {
-                    self.logprobs_rejected.store(true, Ordering::Relaxed);
-                }
-                result => return result.and_then(|response| parse_completion(&response.body, &response.text)),
-            }
+        // The shape of the body last built, to read a refusal of it. Each refusal turns one part
+        // off for good, so the refusals end.
+        let sent = std::sync::Mutex::new(self.shape(params));
+        let body = || {
+            let shape = self.shape(params);
+            *sent.lock().unwrap_or_else(|e| e.into_inner()) = shape;
+            request_body(model, params, messages, schema, shape)
+        };
+        let adapt = |error: &JudgeError| match error {
+            JudgeError::Http { status: 400 | 422 | 500, provider_message, body_excerpt, .. } => self.fall_back(
+                *sent.lock().unwrap_or_else(|e| e.into_inner()),
+                provider_message.as_deref().unwrap_or(body_excerpt),
+            ),
+            _ => false,
+        };
+        let post = Post {
+            provider: self.preset.name,
+            url: &self.endpoint,
+            headers: &headers,
+            secret: self.api_key.as_ref(),
+            body: &body,
+            adapt: &adapt,
+            timeout,
+            max_reply_tokens: params.max_tokens.map_or(ASSUMED_REPLY_TOKENS, u64::from),
+            usage: usage_of,
+        };
+        let response = self.http.post_json(post).await?;
+        parse_completion(self.preset.name, &response.body, &response.text)
+    }
+
+    /// What the next request is sent with, given what the server rejected so far.
+    fn shape(&self, params: &GenerationParams) -> Shape {
+        let c = &self.compat;
+        Shape {
+            format: c.format.load(Ordering::Relaxed),
+            length_field: if params.max_tokens.is_some() {
+                c.length_field.load(Ordering::Relaxed)
+            } else {
+                LENGTH_NONE
+            },
+            bounds: !c.bounds_rejected.load(Ordering::Relaxed),
+            temperature: params.temperature.is_some() && !c.temperature_rejected.load(Ordering::Relaxed),
+            logprobs: !c.logprobs_rejected.load(Ordering::Relaxed),
+            seed: params.seed.is_some() && !c.seed_rejected.load(Ordering::Relaxed),
         }
+    }
+
+    /// Reads a rejection of a request sent as `sent`: if it names a part the request had and
+    /// the server can do without, that part is turned off for the run and `true` is returned.
+    fn fall_back(&self, sent: Shape, message: &str) -> bool {
+        let m = message.to_ascii_lowercase();
+        let c = &self.compat;
+        let (what, done) = if sent.length_field == LENGTH_MAX_COMPLETION_TOKENS && m.contains("max_completion_tokens") {
+            ("`max_completion_tokens`", c.length_field.swap(LENGTH_NONE, Ordering::Relaxed) != LENGTH_NONE)
+        } else if sent.length_field == LENGTH_MAX_TOKENS && m.contains("max_tokens") {
+            (
+                "`max_tokens` (sending `max_completion_tokens` instead)",
+                c.length_field.swap(LENGTH_MAX_COMPLETION_TOKENS, Ordering::Relaxed) == LENGTH_MAX_TOKENS,
+            )
+        } else if sent.format == FORMAT_JSON_SCHEMA && sent.bounds && (m.contains("minimum") || m.contains("maximum")) {
+            ("`minimum`/`maximum` in the schema", !c.bounds_rejected.swap(true, Ordering::Relaxed))
+        } else if sent.format == FORMAT_JSON_SCHEMA && (m.contains("json_schema") || m.contains("response_format")) {
+            ("`json_schema` structured output (using JSON mode)", step_format(&c.format, FORMAT_JSON_SCHEMA))
+        } else if sent.format == FORMAT_JSON_OBJECT && (m.contains("json_object") || m.contains("response_format")) {
+            ("JSON mode (asking for JSON in plain text)", step_format(&c.format, FORMAT_JSON_OBJECT))
+        } else if sent.temperature && m.contains("temperature") {
+            ("`temperature`", !c.temperature_rejected.swap(true, Ordering::Relaxed))
+        } else if sent.logprobs && m.contains("logprobs") {
+            ("`logprobs`", !c.logprobs_rejected.swap(true, Ordering::Relaxed))
+        } else if sent.seed && m.contains("seed") {
+            ("`seed`", !c.seed_rejected.swap(true, Ordering::Relaxed))
+        } else {
+            return false;
+        };
+        // Another request may have learned the same a moment before: say it once.
+        if done {
+            eprintln!("judge: {} rejected {what}; not sending it again this run", self.preset.name);
+        }
+        true
     }
 }
 
-/// A chat completion request. Structured output is `json_schema` (OpenAI's strict mode) or, for a
-/// server that rejected it, JSON mode with the schema beside it, which llama-cpp-python turns into
-/// a grammar. Token probabilities make the probability-weighted score possible.
-fn request_body(
-    model: &str,
-    params: &Value,
-    messages: &[Message],
-    schema: &Value,
-    json_schema: bool,
-    logprobs: bool,
-) -> Value {
-    let response_format = if json_schema {
-        json!({ "type": "json_schema", "json_schema": { "name": "verdict", "strict": true, "schema": schema } })
-    } else {
-        json!({ "type": "json_object", "schema": schema })
-    };
-    let mut body = json!({ "model": model, "messages": messages, "response_format": response_format });
-    if let (Some(body), Some(params)) = (body.as_object_mut(), params.as_object()) {
-        body.extend(params.iter().map(|(k, v)| (k.clone(), v.clone())));
+/// Moves the format one step down from `from`; whether this call moved it.
+fn step_format(format: &AtomicU8, from: u8) -> bool {
+    from < FORMAT_TEXT && format.compare_exchange(from, from + 1, Ordering::Relaxed, Ordering::Relaxed).is_ok()
+}
+
+/// A base URL as written in the preset's variable: `http(s)://…`, without a trailing slash. For
+/// Ollama, `OLLAMA_HOST` may be a bare `host:port`, and `/v1` is added.
+fn normalize_base_url(preset: Preset, value: &str) -> Result<String, String> {
+    let mut url = value.trim_end_matches('/').to_owned();
+    if preset == OLLAMA {
+        if !url.contains("://") {
+            url = format!("http://{url}");
+        }
+        if !url.ends_with("/v1") {
+            url.push_str("/v1");
+        }
     }
-    if logprobs {
+    if url.starts_with("http://") || url.starts_with("https://") {
+        Ok(url)
+    } else {
+        Err("a base URL starts with http:// or https://".to_owned())
+    }
+}
+
+/// A chat completion request of the given shape.
+fn request_body(model: &str, params: &GenerationParams, messages: &[Message], schema: &Value, shape: Shape) -> Value {
+    let mut body = json!({ "model": model, "messages": messages });
+    let mut schema = schema.clone();
+    if !shape.bounds {
+        if let Some(score) = schema.pointer_mut("/properties/score").and_then(Value::as_object_mut) {
+            score.remove("minimum");
+            score.remove("maximum");
+        }
+    }
+    match shape.format {
+        FORMAT_JSON_SCHEMA => {
+            body["response_format"] = json!({ "type": "json_schema", "json_schema": { "name": "verdict", "strict": true, "schema": schema } });
+        }
+        // llama-cpp-python turns a `schema` beside JSON mode into a grammar; others ignore it.
+        FORMAT_JSON_OBJECT => body["response_format"] = json!({ "type": "json_object", "schema": schema }),
+        _ => {}
+    }
+    if let Some(t) = params.temperature.filter(|_| shape.temperature) {
+        body["temperature"] = json!(t);
+    }
+    if let Some(n) = params.max_tokens {
+        match shape.length_field {
+            LENGTH_MAX_TOKENS => body["max_tokens"] = json!(n),
+            LENGTH_MAX_COMPLETION_TOKENS => body["max_completion_tokens"] = json!(n),
+            _ => {}
+        }
+    }
+    if let Some(seed) = params.seed.filter(|_| shape.seed) {
+        body["seed"] = json!(seed);
+    }
+    if shape.logprobs {
         body["logprobs"] = json!(true);
         body["top_logprobs"] = json!(TOP_LOGPROBS);
     }
     body
 }
 
-fn parse_completion(body: &Value, raw: &str) -> Result<Completion, JudgeError> {
+fn usage_of(body: &Value) -> Usage {
+    let count = |field: &str| body.pointer(&format!("/usage/{field}")).and_then(Value::as_u64).unwrap_or(0);
+    Usage { prompt_tokens: count("prompt_tokens"), completion_tokens: count("completion_tokens") }
+}
+
+fn parse_completion(provider: &'static str, body: &Value, raw: &str) -> Result<Completion, JudgeError> {
     let malformed = |reason: &str| JudgeError::MalformedResponse {
-        provider: PROVIDER,
+        provider,
         reason: reason.to_owned(),
         body_excerpt: excerpt(raw, 500),
     };
@@ -152,7 +327,6 @@ fn parse_completion(body: &Value, raw: &str) -> Result<Completion, JudgeError> {
             None => return Err(malformed("choices[0].message.content is not a string")),
         },
     };
-    let count = |field: &str| body.pointer(&format!("/usage/{field}")).and_then(Value::as_u64).unwrap_or(0);
     let tokens = body.pointer("/choices/0/logprobs/content").and_then(Value::as_array).map(|content| {
         content
             .iter()
@@ -167,11 +341,7 @@ fn parse_completion(body: &Value, raw: &str) -> Result<Completion, JudgeError> {
             })
             .collect()
     });
-    Ok(Completion {
-        text,
-        usage: Usage { prompt_tokens: count("prompt_tokens"), completion_tokens: count("completion_tokens") },
-        tokens,
-    })
+    Ok(Completion { text, usage: usage_of(body), tokens })
 }
 
 #[cfg(test)]
@@ -184,7 +354,7 @@ mod tests {
             "choices": [{"message": {"role": "assistant", "content": "{\"rationale\":\"r\",\"score\":7}"}}],
             "usage": {"prompt_tokens": 120, "completion_tokens": 15}
         });
-        let c = parse_completion(&body, "").unwrap();
+        let c = parse_completion("openai", &body, "").unwrap();
         assert_eq!(c.text, "{\"rationale\":\"r\",\"score\":7}");
         assert_eq!(c.usage, Usage { prompt_tokens: 120, completion_tokens: 15 });
         assert!(c.tokens.is_none());
@@ -200,32 +370,107 @@ mod tests {
                 ]}
             }]
         });
-        let tokens = parse_completion(&body, "").unwrap().tokens.unwrap();
+        let tokens = parse_completion("openai", &body, "").unwrap().tokens.unwrap();
         assert_eq!(tokens.len(), 1);
         assert_eq!(tokens[0].text, "7");
         assert_eq!(tokens[0].top, vec![("7".to_owned(), -0.5), ("8".to_owned(), -1.2)]);
     }
 
+    fn client(preset: Preset) -> OpenAi {
+        OpenAi::from_env(preset, HttpClient::new(Default::default()), |_| None).unwrap()
+    }
+
+    fn all_params() -> GenerationParams {
+        GenerationParams { temperature: Some(0.0), max_tokens: Some(300), seed: Some(7) }
+    }
+
+    fn body(client: &OpenAi) -> Value {
+        let schema = crate::judge::verdict::schema(crate::judge::verdict::Scale::default());
+        request_body("m", &all_params(), &[], &schema, client.shape(&all_params()))
+    }
+
     #[test]
-    fn asks_for_json_schema_and_falls_back_to_json_mode_with_the_schema() {
-        let schema = json!({"type": "object"});
-        let params = json!({"temperature": 0.0});
-        let body = request_body("m", &params, &[], &schema, true, true);
+    fn sends_everything_until_told_otherwise() {
+        let body = body(&client(OLLAMA));
         assert_eq!(body["response_format"]["type"], "json_schema");
         assert_eq!(body["response_format"]["json_schema"]["strict"], true);
-        assert_eq!(body["response_format"]["json_schema"]["schema"], schema);
+        assert_eq!(body["response_format"]["json_schema"]["schema"]["properties"]["score"]["maximum"], 10);
         assert_eq!(
-            (&body["logprobs"], &body["top_logprobs"], &body["temperature"]),
-            (&json!(true), &json!(10), &json!(0.0))
+            (&body["temperature"], &body["max_tokens"], &body["seed"], &body["logprobs"], &body["top_logprobs"]),
+            (&json!(0.0), &json!(300), &json!(7), &json!(true), &json!(10))
         );
-        let body = request_body("m", &params, &[], &schema, false, false);
-        assert_eq!(body["response_format"], json!({"type": "json_object", "schema": schema}));
-        assert!(body.get("logprobs").is_none() && body.get("top_logprobs").is_none(), "{body}");
+        let unset = GenerationParams { temperature: None, max_tokens: None, seed: None };
+        let body = request_body("m", &unset, &[], &json!({}), client(OLLAMA).shape(&unset));
+        assert!(body.get("temperature").is_none() && body.get("max_tokens").is_none() && body.get("seed").is_none());
+    }
+
+    #[test]
+    fn each_rejection_turns_off_what_it_names_for_good() {
+        let c = client(OLLAMA);
+        let sent = c.shape(&all_params());
+        // OpenAI's own messages for reasoning models and strict schemas.
+        assert!(c.fall_back(sent, "Unsupported parameter: 'temperature' is not supported with this model."));
+        assert!(!c.fall_back(c.shape(&all_params()), "Unsupported parameter: 'temperature' is not supported."));
+        assert!(c.fall_back(
+            c.shape(&all_params()),
+            "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead."
+        ));
+        assert!(c.fall_back(
+            c.shape(&all_params()),
+            "Invalid schema for response_format 'verdict': In context=('properties', 'score'), 'minimum' is not permitted."
+        ));
+        assert!(
+            c.fall_back(c.shape(&all_params()), "Unsupported parameter: 'logprobs' is not supported with this model.")
+        );
+        let sent = body(&c);
+        assert!(
+            sent.get("temperature").is_none() && sent.get("max_tokens").is_none() && sent.get("logprobs").is_none()
+        );
+        assert_eq!(sent["max_completion_tokens"], 300);
+        assert_eq!(sent["response_format"]["type"], "json_schema", "bounds alone were rejected");
+        assert!(sent["response_format"]["json_schema"]["schema"]["properties"]["score"].get("minimum").is_none());
+        assert_eq!(sent["seed"], 7);
+
+        assert!(c.fall_back(c.shape(&all_params()), "'response_format' of type 'json_schema' is not supported"));
+        assert_eq!(body_format(&c), json!("json_object"));
+        assert!(c.fall_back(c.shape(&all_params()), "'response_format' of type 'json_object' is not supported"));
+        assert!(body(&c).get("response_format").is_none(), "plain text at last");
+        assert!(!c.fall_back(c.shape(&all_params()), "'response_format' is not supported"), "nothing left to drop");
+        assert!(!c.fall_back(c.shape(&all_params()), "model not found"));
+    }
+
+    fn body_format(c: &OpenAi) -> Value {
+        body(c)["response_format"]["type"].clone()
+    }
+
+    #[test]
+    fn presets_differ_in_base_url_and_key() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| (*v).to_owned())
+        };
+        let http = || HttpClient::new(Default::default());
+        let ollama = OpenAi::from_env(OLLAMA, http(), env(&[])).unwrap();
+        assert_eq!(ollama.endpoint, "http://127.0.0.1:11434/v1/chat/completions");
+        let moved = OpenAi::from_env(OLLAMA, http(), env(&[("OLLAMA_HOST", "10.0.0.5:11434")])).unwrap();
+        assert_eq!(moved.endpoint, "http://10.0.0.5:11434/v1/chat/completions");
+        let vllm = OpenAi::from_env(VLLM, http(), env(&[("VLLM_API_KEY", "k")])).unwrap();
+        assert_eq!(vllm.endpoint, "http://127.0.0.1:8000/v1/chat/completions");
+        assert!(vllm.api_key.is_some());
+        let err = OpenAi::from_env(OPENROUTER, http(), env(&[])).unwrap_err().to_string();
+        assert!(err.contains("OPENROUTER_API_KEY"), "{err}");
+        let router = OpenAi::from_env(OPENROUTER, http(), env(&[("OPENROUTER_API_KEY", "k")])).unwrap();
+        assert!(router.endpoint.starts_with("https://"), "hosted presets default to HTTPS");
+        let err = OpenAi::from_env(OPENAI, http(), env(&[])).unwrap_err().to_string();
+        assert!(err.contains("OPENAI_API_KEY") && err.contains("OPENAI_BASE_URL"), "{err}");
+        let local = OpenAi::from_env(OPENAI, http(), env(&[("OPENAI_BASE_URL", "http://127.0.0.1:9/v1/")])).unwrap();
+        assert_eq!(local.endpoint, "http://127.0.0.1:9/v1/chat/completions");
+        let err = OpenAi::from_env(OPENAI, http(), env(&[("OPENAI_BASE_URL", "ftp://x")])).unwrap_err().to_string();
+        assert!(err.contains("OPENAI_BASE_URL") && err.contains("http"), "{err}");
     }
 
     #[test]
     fn a_body_without_choices_is_malformed() {
-        let err = parse_completion(&json!({"object": "list"}), "{\"object\":\"list\"}").unwrap_err();
+        let err = parse_completion("openai", &json!({"object": "list"}), "{\"object\":\"list\"}").unwrap_err();
         assert!(err.to_string().contains("no choices[0].message"), "{err}");
     }
 }

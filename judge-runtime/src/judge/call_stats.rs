@@ -1,0 +1,59 @@
+//! What the judge calls of a run cost: calls sent, retries, 429s, tokens. Counted by the HTTP
+//! client, summed over the run, and printed at its end.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::judge::verdict::Usage;
+
+/// Counters shared by every request of a run.
+#[derive(Debug, Default)]
+pub(crate) struct CallStats {
+    calls: AtomicU64,
+    retries: AtomicU64,
+    throttled: AtomicU64,
+    prompt_tokens: AtomicU64,
+    completion_tokens: AtomicU64,
+}
+
+/// A copy of the counters at one moment.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct CallTotals {
+    /// HTTP requests sent, retries included.
+    pub calls: u64,
+    /// Requests that were retries of a failed one.
+    pub retries: u64,
+    /// 429 answers.
+    pub throttled: u64,
+    /// Tokens the providers reported.
+    pub usage: Usage,
+}
+
+impl CallStats {
+    pub fn sent(&self, retry: bool) {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        if retry {
+            self.retries.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    pub fn throttled(&self) {
+        self.throttled.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn used(&self, usage: Usage) {
+        self.prompt_tokens.fetch_add(usage.prompt_tokens, Ordering::Relaxed);
+        self.completion_tokens.fetch_add(usage.completion_tokens, Ordering::Relaxed);
+    }
+
+    pub fn totals(&self) -> CallTotals {
+        CallTotals {
+            calls: self.calls.load(Ordering::Relaxed),
+            retries: self.retries.load(Ordering::Relaxed),
+            throttled: self.throttled.load(Ordering::Relaxed),
+            usage: Usage {
+                prompt_tokens: self.prompt_tokens.load(Ordering::Relaxed),
+                completion_tokens: self.completion_tokens.load(Ordering::Relaxed),
+            },
+        }
+    }
+}

@@ -1,0 +1,212 @@
+//! The Anthropic Messages API. The verdict comes through a forced tool call: the tool's input
+//! schema is the verdict's (rationale, then score), and `tool_choice` makes the model call it, so
+//! the reply is the verdict's JSON.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::error::{ConfigError, JudgeError};
+use crate::judge::api_key::ApiKey;
+use crate::judge::http::{HttpClient, Post, excerpt};
+use crate::judge::params::GenerationParams;
+use crate::judge::prompt::{Message, Role};
+use crate::judge::providers::Completion;
+use crate::judge::verdict::Usage;
+
+/// The provider's name in `provider:model`.
+pub(crate) const NAME: &str = "anthropic";
+/// The variable that overrides the base URL (without `/v1`, as Anthropic's SDKs read it).
+pub(crate) const BASE_URL_VAR: &str = "ANTHROPIC_BASE_URL";
+/// The variable holding the API key.
+pub(crate) const KEY_VAR: &str = "ANTHROPIC_API_KEY";
+const DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
+/// The API version this client speaks.
+const API_VERSION: &str = "2023-06-01";
+/// The Messages API requires a reply limit; this one is used when `max_tokens` is not set.
+pub(crate) const DEFAULT_MAX_TOKENS: u32 = 1024;
+/// The tool the model is made to call.
+const TOOL: &str = "record_verdict";
+
+/// A client of the Anthropic Messages API.
+#[derive(Debug)]
+pub(crate) struct Anthropic {
+    endpoint: String,
+    api_key: Option<ApiKey>,
+    http: HttpClient,
+}
+
+impl Anthropic {
+    /// Reads `ANTHROPIC_BASE_URL` and `ANTHROPIC_API_KEY` through `var`. The public API needs a
+    /// key; a server at another base URL may not.
+    pub fn from_env(http: HttpClient, var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let set = |name: &str| var(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let base_url = match set(BASE_URL_VAR) {
+            Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
+                url.trim_end_matches('/').to_owned()
+            }
+            Some(url) => {
+                return Err(ConfigError::InvalidEnv {
+                    var: BASE_URL_VAR,
+                    value: url,
+                    reason: "a base URL starts with http:// or https:// (and does not include /v1)".to_owned(),
+                });
+            }
+            None => DEFAULT_BASE_URL.to_owned(),
+        };
+        let api_key = set(KEY_VAR).map(ApiKey::new);
+        if api_key.is_none() && base_url == DEFAULT_BASE_URL {
+            return Err(ConfigError::MissingApiKey { provider: NAME, var: KEY_VAR, base_url_var: BASE_URL_VAR });
+        }
+        // `ANTHROPIC_BASE_URL` does not include `/v1`; one that does would double it.
+        let base_url = base_url.strip_suffix("/v1").unwrap_or(&base_url).to_owned();
+        Ok(Self { endpoint: format!("{base_url}/v1/messages"), api_key, http })
+    }
+
+    /// The parameters a request is sent with: the reply limit is always set (the API requires
+    /// it), and there is no seed to send.
+    pub fn effective(params: &GenerationParams) -> GenerationParams {
+        GenerationParams {
+            temperature: params.temperature,
+            max_tokens: Some(params.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS)),
+            seed: None,
+        }
+    }
+
+    /// Asks `model` for a verdict on the conversation through a forced call of a tool whose
+    /// input schema is `schema`.
+    pub async fn complete(
+        &self,
+        model: &str,
+        params: &GenerationParams,
+        messages: &[Message],
+        schema: &Value,
+        timeout: Duration,
+    ) -> Result<Completion, JudgeError> {
+        let params = Self::effective(params);
+        let body = request_body(model, &params, messages, schema);
+        let mut headers = vec![("anthropic-version", API_VERSION)];
+        if let Some(key) = &self.api_key {
+            headers.push(("x-api-key", key.expose()));
+        }
+        let post = Post {
+            provider: NAME,
+            url: &self.endpoint,
+            headers: &headers,
+            secret: self.api_key.as_ref(),
+            body: &|| body.clone(),
+            adapt: &|_| false,
+            timeout,
+            max_reply_tokens: params.max_tokens.map_or(u64::from(DEFAULT_MAX_TOKENS), u64::from),
+            usage: usage_of,
+        };
+        let response = self.http.post_json(post).await?;
+        parse_message(&response.body, &response.text)
+    }
+}
+
+/// A Messages API request: system messages go to `system`, the rest alternate user/assistant.
+fn request_body(model: &str, params: &GenerationParams, messages: &[Message], schema: &Value) -> Value {
+    let system: Vec<&str> = messages.iter().filter(|m| m.role == Role::System).map(|m| m.content.as_str()).collect();
+    let turns: Vec<Value> = messages
+        .iter()
+        .filter(|m| m.role != Role::System)
+        .map(|m| json!({ "role": if m.role == Role::Assistant { "assistant" } else { "user" }, "content": m.content }))
+        .collect();
+    let mut body = json!({
+        "model": model,
+        "max_tokens": params.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS),
+        "system": system.join("\n\n"),
+        "messages": turns,
+        "tools": [{
+            "name": TOOL,
+            "description": "Record your verdict on the output: your rationale first, then the score that follows from it.",
+            "input_schema": schema,
+        }],
+        "tool_choice": { "type": "tool", "name": TOOL },
+    });
+    if let Some(t) = params.temperature {
+        body["temperature"] = json!(t);
+    }
+    body
+}
+
+fn usage_of(body: &Value) -> Usage {
+    let count = |field: &str| body.pointer(&format!("/usage/{field}")).and_then(Value::as_u64).unwrap_or(0);
+    Usage { prompt_tokens: count("input_tokens"), completion_tokens: count("output_tokens") }
+}
+
+/// The verdict's JSON from the tool call (or, if the model answered in text, that text, which the
+/// verdict parser then reads or re-asks about).
+fn parse_message(body: &Value, raw: &str) -> Result<Completion, JudgeError> {
+    let malformed = |reason: &str| JudgeError::MalformedResponse {
+        provider: NAME,
+        reason: reason.to_owned(),
+        body_excerpt: excerpt(raw, 500),
+    };
+    let content = body.get("content").and_then(Value::as_array).ok_or_else(|| malformed("no content array"))?;
+    let tool_input =
+        content.iter().find(|block| block["type"] == "tool_use" && block["name"] == TOOL).map(|block| &block["input"]);
+    let text = match tool_input {
+        Some(input) => input.to_string(),
+        None => content.iter().filter_map(|block| block["text"].as_str()).collect::<Vec<_>>().join("\n"),
+    };
+    Ok(Completion { text, usage: usage_of(body), tokens: None })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::judge::verdict::{Scale, schema};
+
+    #[test]
+    fn forces_the_verdict_tool_and_moves_system_messages() {
+        let messages = vec![
+            Message { role: Role::System, content: "be strict".into() },
+            Message { role: Role::User, content: "grade this".into() },
+            Message { role: Role::Assistant, content: "prose".into() },
+            Message { role: Role::User, content: "again, as JSON".into() },
+        ];
+        let params =
+            Anthropic::effective(&GenerationParams { temperature: Some(0.0), max_tokens: None, seed: Some(3) });
+        let body = request_body("claude-x", &params, &messages, &schema(Scale::default()));
+        assert_eq!(body["system"], "be strict");
+        assert_eq!(body["max_tokens"], DEFAULT_MAX_TOKENS);
+        assert_eq!(body["temperature"], 0.0);
+        assert!(body.get("seed").is_none());
+        assert_eq!(body["messages"].as_array().unwrap().len(), 3);
+        assert_eq!(body["messages"][1]["role"], "assistant");
+        assert_eq!(body["tool_choice"], json!({ "type": "tool", "name": TOOL }));
+        let properties = body["tools"][0]["input_schema"]["properties"].as_object().unwrap();
+        assert_eq!(properties.keys().collect::<Vec<_>>(), ["rationale", "score"]);
+    }
+
+    #[test]
+    fn reads_the_tool_input_as_the_verdict() {
+        let body = json!({
+            "content": [
+                { "type": "text", "text": "Let me grade." },
+                { "type": "tool_use", "id": "t", "name": TOOL, "input": { "rationale": "good", "score": 8 } }
+            ],
+            "usage": { "input_tokens": 100, "output_tokens": 20 }
+        });
+        let c = parse_message(&body, "").unwrap();
+        assert_eq!(c.text, r#"{"rationale":"good","score":8}"#);
+        assert_eq!(c.usage, Usage { prompt_tokens: 100, completion_tokens: 20 });
+        let text_only = json!({ "content": [{ "type": "text", "text": "I give it 8." }] });
+        assert_eq!(parse_message(&text_only, "").unwrap().text, "I give it 8.");
+        assert!(parse_message(&json!({}), "{}").unwrap_err().to_string().contains("no content array"));
+    }
+
+    #[test]
+    fn needs_a_key_for_the_public_api_only() {
+        let http = || HttpClient::new(Default::default());
+        let err = Anthropic::from_env(http(), |_| None).unwrap_err().to_string();
+        assert!(err.contains("ANTHROPIC_API_KEY"), "{err}");
+        let local =
+            Anthropic::from_env(http(), |name| (name == BASE_URL_VAR).then(|| "http://127.0.0.1:9/".to_owned()));
+        assert_eq!(local.unwrap().endpoint, "http://127.0.0.1:9/v1/messages");
+        let keyed = Anthropic::from_env(http(), |name| (name == KEY_VAR).then(|| "k".to_owned())).unwrap();
+        assert_eq!(keyed.endpoint, "https://api.anthropic.com/v1/messages");
+    }
+}

@@ -1,0 +1,83 @@
+//! How the fake judge scores an output: a `[score:N]` marker, else the overlap with the reference
+//! answer's words. The same for every wire format.
+
+use std::collections::BTreeSet;
+
+/// The fake judge's verdict on one output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Verdict {
+    pub rationale: String,
+    pub score: u64,
+}
+
+impl Verdict {
+    /// The verdict as the JSON object the judge prompt asks for: rationale, then score.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({ "rationale": self.rationale, "score": self.score })
+    }
+}
+
+/// The number after `[name:` in `text`, e.g. `[score:7]`.
+pub(crate) fn marker(text: &str, name: &str) -> Option<u64> {
+    let start = text.find(&format!("[{name}:"))? + name.len() + 2;
+    let end = text[start..].find(']')? + start;
+    text[start..end].parse().ok()
+}
+
+fn words(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase).collect()
+}
+
+/// The verdict the fake judge gives `output`.
+pub(crate) fn grade(output: &str, reference: Option<&str>) -> Verdict {
+    if let Some(score) = marker(output, "score") {
+        return Verdict { score, rationale: format!("The output carries the score marker {score}.") };
+    }
+    let Some(reference) = reference else {
+        let rationale = "There is no reference answer to compare with; the output is middling.".to_owned();
+        return Verdict { score: 5, rationale };
+    };
+    let expected: BTreeSet<String> = words(reference).into_iter().collect();
+    let found: BTreeSet<String> = words(output).into_iter().collect();
+    let missing: Vec<&String> = expected.difference(&found).collect();
+    let hits = expected.len() - missing.len();
+    let score =
+        if expected.is_empty() { 0 } else { (10 * hits as u64 + expected.len() as u64 / 2) / expected.len() as u64 };
+    let rationale = if missing.is_empty() {
+        format!("The output contains every word of the reference answer ({hits} of {}).", expected.len())
+    } else {
+        format!(
+            "The output contains {hits} of the {} words of the reference answer; it lacks: {}.",
+            expected.len(),
+            missing.iter().map(|w| w.as_str()).collect::<Vec<_>>().join(", ")
+        )
+    };
+    Verdict { score, rationale }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_markers() {
+        assert_eq!(marker("x [score:7] y", "score"), Some(7));
+        assert_eq!(marker("x [score:high]", "score"), None);
+        assert_eq!(marker("none", "delay"), None);
+    }
+
+    #[test]
+    fn grades_by_reference_overlap() {
+        assert_eq!(grade("They overlap 22 times a day.", Some("22 times")).score, 10);
+        assert_eq!(grade("24 times.", Some("22 times")).score, 5);
+        assert_eq!(grade("[score:3] 22 times", Some("22 times")).score, 3);
+        assert_eq!(grade("anything", None).score, 5);
+    }
+
+    #[test]
+    fn the_rationale_names_missing_words() {
+        let verdict = grade("They overlap 24 times a day.", Some("22"));
+        assert_eq!(verdict.rationale, "The output contains 0 of the 1 words of the reference answer; it lacks: 22.");
+        assert_eq!(verdict.to_json().to_string(), format!(r#"{{"rationale":"{}","score":0}}"#, verdict.rationale));
+    }
+}

@@ -1,0 +1,233 @@
+//! A judge that fails: fatal errors fail at once and say what to fix, transient ones are retried
+//! (with `Retry-After` honoured), stalls time out, an eval has a deadline, rate limits and budgets
+//! hold, and identical calls in flight are made once.
+
+use std::time::{Duration, Instant};
+
+use judge_tests::{FakeJudge, FakeJudgeConfig, Faults, HarnessRun, RateLimit};
+
+use crate::common::{hostile, run_exact, run_totals, soak, suite};
+
+fn faulty(faults: Faults) -> FakeJudge {
+    FakeJudge::start_with(FakeJudgeConfig { faults, ..Default::default() })
+}
+
+#[test]
+fn a_refused_key_fails_at_once_and_names_the_variable() {
+    let judge = FakeJudge::start_with(FakeJudgeConfig { require_key: Some("right-key".into()), ..Default::default() });
+    let cache = tempfile::tempdir().unwrap();
+    let mut command = suite(&judge, cache.path());
+    command.env("OPENAI_API_KEY", "wrong-key");
+    let run = run_exact(command, &["passes"]);
+    assert_eq!(run.code, Some(101), "{}", run.all());
+    assert_eq!(judge.requests(), 1, "a 401 is not retried");
+    assert!(run.stdout.contains("HTTP 401") && run.stdout.contains("check OPENAI_API_KEY"), "{}", run.all());
+}
+
+#[test]
+fn a_spent_quota_fails_at_once_and_says_retrying_cannot_help() {
+    let judge = FakeJudge::start_with(FakeJudgeConfig { quota_exhausted: true, ..Default::default() });
+    let cache = tempfile::tempdir().unwrap();
+    let run = run_exact(suite(&judge, cache.path()), &["passes"]);
+    assert_eq!(run.code, Some(101), "{}", run.all());
+    assert_eq!(judge.requests(), 1, "an exhausted quota is not retried");
+    assert!(run.stdout.contains("quota is spent: retrying cannot help"), "{}", run.all());
+}
+
+#[test]
+fn a_bad_request_fails_at_once() {
+    let judge = FakeJudge::start();
+    let cache = tempfile::tempdir().unwrap();
+    let run = run_exact(hostile(&judge, cache.path()), &["always_400"]);
+    assert_eq!(run.code, Some(101), "{}", run.all());
+    assert_eq!(judge.requests(), 1);
+    assert!(run.stdout.contains("HTTP 400") && run.stdout.contains("rejected the request"), "{}", run.all());
+}
+
+#[test]
+fn a_persistent_transient_failure_is_retried_max_attempts_times() {
+    let judge = FakeJudge::start();
+    let cache = tempfile::tempdir().unwrap();
+    let mut command = hostile(&judge, cache.path());
+    command.env("JUDGE_MAX_ATTEMPTS", "3");
+    let run = run_exact(command, &["always_503"]);
+    assert_eq!(run.code, Some(101), "{}", run.all());
+    assert_eq!(judge.requests(), 3, "{}", run.all());
+    assert!(run.stdout.contains("gave up after 3 attempts") && run.stdout.contains("HTTP 503"), "{}", run.all());
+    assert!(run.stdout.contains("JUDGE_MAX_ATTEMPTS"), "the message says how to retry more:\n{}", run.all());
+    assert_eq!(run_totals(&run)["retries"], 2);
+}
+
+#[test]
+fn every_kind_of_transient_failure_is_retried_until_it_passes() {
+    type Set = fn(&mut Faults);
+    let kinds: [(&str, Set); 7] = [
+        ("429", |f| f.rate_429 = 1.0),
+        ("500", |f| f.rate_500 = 1.0),
+        ("503", |f| f.rate_503 = 1.0),
+        ("529", |f| f.rate_529 = 1.0),
+        ("malformed_json", |f| f.rate_malformed_json = 1.0),
+        ("truncated", |f| f.rate_truncated = 1.0),
+        ("wrong_content_type", |f| f.rate_wrong_content_type = 1.0),
+    ];
+    for (kind, set) in kinds {
+        let mut faults = Faults { max_consecutive: 2, ..Faults::default() };
+        set(&mut faults);
+        let judge = faulty(faults);
+        let cache = tempfile::tempdir().unwrap();
+        let run = run_exact(suite(&judge, cache.path()), &["passes"]);
+        assert_eq!(run.code, Some(0), "{kind}: {}", run.all());
+        assert_eq!((judge.requests(), judge.faults_injected()), (3, 2), "{kind}: {}", run.all());
+        assert_eq!(judge.faults().get(kind), Some(&2), "{kind}: {:?}", judge.faults());
+    }
+}
+
+#[test]
+fn retry_after_is_waited_out() {
+    let judge =
+        faulty(Faults { rate_429: 1.0, retry_after: Some("2".into()), max_consecutive: 1, ..Faults::default() });
+    let cache = tempfile::tempdir().unwrap();
+    let start = Instant::now();
+    let run = run_exact(suite(&judge, cache.path()), &["passes"]);
+    assert_eq!(run.code, Some(0), "{}", run.all());
+    assert_eq!(judge.requests(), 2);
+    assert!(start.elapsed() >= Duration::from_secs(2), "retried after {:?}, before Retry-After: 2", start.elapsed());
+    assert_eq!(run_totals(&run)["rate-limited"], 1);
+}
+
+#[test]
+fn a_stalled_request_times_out_and_is_retried() {
+    let judge =
+        faulty(Faults { rate_stall: 1.0, stall: Duration::from_secs(120), max_consecutive: 1, ..Faults::default() });
+    let cache = tempfile::tempdir().unwrap();
+    let start = Instant::now();
+    let mut command = suite(&judge, cache.path());
+    command.env("JUDGE_TIMEOUT", "1");
+    let run = run_exact(command, &["passes"]);
+    assert_eq!(run.code, Some(0), "{}", run.all());
+    assert_eq!((judge.requests(), judge.faults().get("stall")), (2, Some(&1)));
+    assert!(start.elapsed() < Duration::from_secs(60), "the stall was waited out: {:?}", start.elapsed());
+}
+
+#[test]
+fn an_eval_past_its_deadline_fails_and_the_suite_goes_on() {
+    let judge =
+        faulty(Faults { rate_stall: 1.0, stall: Duration::from_secs(120), max_consecutive: 100, ..Faults::default() });
+    let cache = tempfile::tempdir().unwrap();
+    let start = Instant::now();
+    let mut command = suite(&judge, cache.path());
+    command.env("JUDGE_TIMEOUT", "60").env("JUDGE_DEADLINE", "1");
+    let run = run_exact(command, &["passes", "static_str"]);
+    assert_eq!(run.code, Some(101), "{}", run.all());
+    assert!(run.has_outcome("suite_basic::passes", "FAILED") && run.has_outcome("suite_basic::static_str", "FAILED"));
+    assert!(run.stdout.contains("did not finish within its deadline of 1 s"), "{}", run.all());
+    assert!(run.stdout.contains("JUDGE_DEADLINE"), "{}", run.all());
+    assert!(start.elapsed() < Duration::from_secs(60), "the deadline did not stop the stall: {:?}", start.elapsed());
+}
+
+/// Ten evals × three samples: thirty judge calls.
+fn thirty_calls(command: &mut std::process::Command) -> HarnessRun {
+    command.arg("suite_soak::e00");
+    HarnessRun::of(command)
+}
+
+#[test]
+fn requests_per_minute_keep_under_the_providers_limit() {
+    let limited = || {
+        FakeJudge::start_with(FakeJudgeConfig {
+            rate_limit: Some(RateLimit { requests: 5, window: Duration::from_secs(1) }),
+            ..Default::default()
+        })
+    };
+    // Unpaced, the provider's 429s are waited out together and every eval still passes.
+    let judge = limited();
+    let cache = tempfile::tempdir().unwrap();
+    let run = thirty_calls(&mut soak(&judge, cache.path()));
+    assert_eq!(run.code, Some(0), "{}", run.all());
+    assert!(judge.rate_limited() > 0, "the test needs a limit that bites");
+    assert_eq!(run_totals(&run)["rate-limited"], judge.rate_limited());
+
+    // Paced below the limit, no request is refused.
+    let judge = limited();
+    let cache = tempfile::tempdir().unwrap();
+    let mut command = soak(&judge, cache.path());
+    command.env("JUDGE_REQUESTS_PER_MINUTE", "240");
+    let start = Instant::now();
+    let run = thirty_calls(&mut command);
+    assert_eq!(run.code, Some(0), "{}", run.all());
+    assert_eq!((judge.rate_limited(), judge.requests()), (0, 30), "{}", run.all());
+    assert!(start.elapsed() >= Duration::from_millis(29 * 250), "30 requests at 4/s: {:?}", start.elapsed());
+}
+
+#[test]
+fn tokens_per_minute_pace_requests_by_their_size() {
+    let judge = FakeJudge::start_with(FakeJudgeConfig {
+        rate_limit: Some(RateLimit { requests: 5, window: Duration::from_secs(1) }),
+        ..Default::default()
+    });
+    let cache = tempfile::tempdir().unwrap();
+    let mut command = soak(&judge, cache.path());
+    // A request is estimated at its length / 4 plus 1024 reply tokens, about 1400 tokens: 340 k
+    // tokens a minute let about 4 requests a second through, under the provider's 5.
+    command.env("JUDGE_TOKENS_PER_MINUTE", "340000");
+    let start = Instant::now();
+    let run = thirty_calls(&mut command);
+    assert_eq!(run.code, Some(0), "{}", run.all());
+    assert_eq!((judge.rate_limited(), judge.requests()), (0, 30), "{}", run.all());
+    assert!(
+        start.elapsed() >= Duration::from_secs(4),
+        "30 requests of ~1400 tokens at 340 k/min: {:?}",
+        start.elapsed()
+    );
+}
+
+#[test]
+fn a_call_budget_stops_new_calls_and_fails_the_rest_clearly() {
+    let judge = FakeJudge::start();
+    let cache = tempfile::tempdir().unwrap();
+    let mut command = soak(&judge, cache.path());
+    command.env("JUDGE_MAX_JUDGE_CALLS", "7");
+    let run = thirty_calls(&mut command);
+    assert_eq!(run.code, Some(101), "{}", run.all());
+    assert_eq!(run_totals(&run)["calls"], 7, "{}", run.all());
+    // A failed sample stops its eval, cancelling its other samples' calls, some before they left.
+    assert!(judge.requests() <= 7, "the budget was overspent:\n{}", run.all());
+    assert!(
+        run.stdout.contains("judge budget is spent") && run.stdout.contains("JUDGE_MAX_JUDGE_CALLS"),
+        "{}",
+        run.all()
+    );
+    let passed = run.stdout.lines().filter(|l| l.ends_with("... ok")).count();
+    assert!(passed <= 2, "7 calls judge at most two whole evals of 3 samples: {passed}");
+    // What was judged is cached: a rerun spends only what is missing.
+    let cached = crate::common::files(cache.path()).len() as u64;
+    let before = judge.requests();
+    let run = thirty_calls(&mut soak(&judge, cache.path()));
+    assert_eq!(run.code, Some(0), "{}", run.all());
+    assert_eq!(judge.requests() - before, 30 - cached);
+}
+
+#[test]
+fn a_token_budget_is_never_overspent() {
+    let judge = FakeJudge::start();
+    let cache = tempfile::tempdir().unwrap();
+    let mut command = soak(&judge, cache.path());
+    command.env("JUDGE_MAX_JUDGE_TOKENS", "5000");
+    let run = thirty_calls(&mut command);
+    assert_eq!(run.code, Some(101), "{}", run.all());
+    assert!(run.stdout.contains("max_judge_tokens"), "{}", run.all());
+    let totals = run_totals(&run);
+    assert!(totals["prompt"] + totals["completion"] <= 5000, "{totals:?}");
+    assert!((1..30).contains(&judge.requests()), "{}", judge.requests());
+}
+
+#[test]
+fn identical_calls_in_flight_are_made_once() {
+    let judge = FakeJudge::start();
+    let cache = tempfile::tempdir().unwrap();
+    let run = run_exact(hostile(&judge, cache.path()), &["twin_a", "twin_b"]);
+    assert_eq!(run.code, Some(0), "{}", run.all());
+    assert_eq!(judge.requests(), 1, "{}", run.all());
+    let totals = run_totals(&run);
+    assert_eq!((totals["judged"], totals["shared"]), (1, 1), "{totals:?}");
+}
