@@ -131,14 +131,16 @@ fn thirty_calls(command: &mut std::process::Command) -> HarnessRun {
     HarnessRun::of(command)
 }
 
+/// A judge that takes five requests a second per key, and answers more with 429.
+fn limited() -> FakeJudge {
+    FakeJudge::start_with(FakeJudgeConfig {
+        rate_limit: Some(RateLimit { requests: 5, window: Duration::from_secs(1) }),
+        ..Default::default()
+    })
+}
+
 #[test]
 fn requests_per_minute_keep_under_the_providers_limit() {
-    let limited = || {
-        FakeJudge::start_with(FakeJudgeConfig {
-            rate_limit: Some(RateLimit { requests: 5, window: Duration::from_secs(1) }),
-            ..Default::default()
-        })
-    };
     // Unpaced, the provider's 429s are waited out together and every eval still passes.
     let judge = limited();
     let cache = tempfile::tempdir().unwrap();
@@ -161,10 +163,7 @@ fn requests_per_minute_keep_under_the_providers_limit() {
 
 #[test]
 fn tokens_per_minute_pace_requests_by_their_size() {
-    let judge = FakeJudge::start_with(FakeJudgeConfig {
-        rate_limit: Some(RateLimit { requests: 5, window: Duration::from_secs(1) }),
-        ..Default::default()
-    });
+    let judge = limited();
     let cache = tempfile::tempdir().unwrap();
     let mut command = soak(&judge, cache.path());
     // A request is estimated at its length / 4 plus 1024 reply tokens, about 1400 tokens: 340 k
