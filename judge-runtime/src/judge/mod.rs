@@ -25,7 +25,8 @@ use http::{HttpClient, excerpt};
 use params::GenerationParams;
 use prompt::{JudgeRequest, Message, Role};
 use providers::anthropic::{self, Anthropic};
-use providers::openai::{self, OpenAi, Preset};
+use providers::openai::{self, OpenAi};
+use providers::preset::Preset;
 use verdict::{ScoreMethod, Usage, Verdict};
 
 /// How many replies are read before a verdict is given up: the first and two re-asks.
@@ -65,14 +66,15 @@ impl Provider {
         Self::ALL.iter().find(|(_, p)| *p == self).map(|(name, _)| *name).expect("every provider is listed")
     }
 
-    /// The OpenAI-compatible preset of this provider, if it is one.
+    /// Where this provider lives and how it takes a key; the embedded judge has no preset.
     fn preset(self) -> Option<Preset> {
         match self {
             Provider::OpenAi => Some(openai::OPENAI),
             Provider::Ollama => Some(openai::OLLAMA),
             Provider::Vllm => Some(openai::VLLM),
             Provider::OpenRouter => Some(openai::OPENROUTER),
-            Provider::Anthropic | Provider::Local => None,
+            Provider::Anthropic => Some(anthropic::ANTHROPIC),
+            Provider::Local => None,
         }
     }
 }
@@ -81,12 +83,11 @@ impl Provider {
 /// base URL's. Error messages name them.
 pub(crate) fn provider_variables(provider: &str) -> (Option<&'static str>, &'static str) {
     match Provider::ALL.iter().find(|(name, _)| *name == provider).map(|(_, p)| *p) {
-        Some(Provider::Anthropic) => (Some(anthropic::KEY_VAR), anthropic::BASE_URL_VAR),
-        Some(Provider::Local) | None => (None, "JUDGE_MODEL"),
-        Some(p) => {
-            let preset = p.preset().expect("the other providers are OpenAI-compatible");
-            (preset.key_var, preset.base_url_var)
-        }
+        Some(p) => match p.preset() {
+            Some(preset) => (preset.key_var, preset.base_url_var),
+            None => (None, "JUDGE_MODEL"),
+        },
+        None => (None, "JUDGE_MODEL"),
     }
 }
 

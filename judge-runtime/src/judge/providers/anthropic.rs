@@ -12,15 +12,18 @@ use crate::judge::http::{HttpClient, Post, excerpt};
 use crate::judge::params::GenerationParams;
 use crate::judge::prompt::{Message, Role};
 use crate::judge::providers::Completion;
+use crate::judge::providers::preset::Preset;
 use crate::judge::verdict::Usage;
 
-/// The provider's name in `provider:model`.
-pub(crate) const NAME: &str = "anthropic";
-/// The variable that overrides the base URL (without `/v1`, as Anthropic's SDKs read it).
-pub(crate) const BASE_URL_VAR: &str = "ANTHROPIC_BASE_URL";
-/// The variable holding the API key.
-pub(crate) const KEY_VAR: &str = "ANTHROPIC_API_KEY";
-const DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
+/// The public API, its key, and `ANTHROPIC_BASE_URL` (without `/v1`, as Anthropic's SDKs read it).
+pub(crate) const ANTHROPIC: Preset = Preset {
+    name: "anthropic",
+    base_url_var: "ANTHROPIC_BASE_URL",
+    default_base_url: "https://api.anthropic.com",
+    key_var: Some("ANTHROPIC_API_KEY"),
+    key_required: true,
+};
+const NAME: &str = ANTHROPIC.name;
 /// The API version this client speaks.
 const API_VERSION: &str = "2023-06-01";
 /// The Messages API requires a reply limit; this one is used when `max_tokens` is not set.
@@ -40,26 +43,9 @@ impl Anthropic {
     /// Reads `ANTHROPIC_BASE_URL` and `ANTHROPIC_API_KEY` through `var`. The public API needs a
     /// key; a server at another base URL may not.
     pub fn from_env(http: HttpClient, var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let set = |name: &str| var(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
-        let base_url = match set(BASE_URL_VAR) {
-            Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
-                url.trim_end_matches('/').to_owned()
-            }
-            Some(url) => {
-                return Err(ConfigError::InvalidEnv {
-                    var: BASE_URL_VAR,
-                    value: url,
-                    reason: "a base URL starts with http:// or https:// (and does not include /v1)".to_owned(),
-                });
-            }
-            None => DEFAULT_BASE_URL.to_owned(),
-        };
-        let api_key = set(KEY_VAR).map(ApiKey::new);
-        if api_key.is_none() && base_url == DEFAULT_BASE_URL {
-            return Err(ConfigError::MissingApiKey { provider: NAME, var: KEY_VAR, base_url_var: BASE_URL_VAR });
-        }
-        // `ANTHROPIC_BASE_URL` does not include `/v1`; one that does would double it.
-        let base_url = base_url.strip_suffix("/v1").unwrap_or(&base_url).to_owned();
+        // A base URL that includes `/v1` would double it.
+        let (base_url, api_key) =
+            ANTHROPIC.read(var, |url| url.strip_suffix("/v1").map(str::to_owned).unwrap_or(url))?;
         Ok(Self { endpoint: format!("{base_url}/v1/messages"), api_key, http })
     }
 
@@ -203,10 +189,15 @@ mod tests {
         let http = || HttpClient::new(Default::default());
         let err = Anthropic::from_env(http(), |_| None).unwrap_err().to_string();
         assert!(err.contains("ANTHROPIC_API_KEY"), "{err}");
-        let local =
-            Anthropic::from_env(http(), |name| (name == BASE_URL_VAR).then(|| "http://127.0.0.1:9/".to_owned()));
+        let local = Anthropic::from_env(http(), |name| {
+            (name == "ANTHROPIC_BASE_URL").then(|| "http://127.0.0.1:9/".to_owned())
+        });
         assert_eq!(local.unwrap().endpoint, "http://127.0.0.1:9/v1/messages");
-        let keyed = Anthropic::from_env(http(), |name| (name == KEY_VAR).then(|| "k".to_owned())).unwrap();
+        let with_v1 = Anthropic::from_env(http(), |name| {
+            (name == "ANTHROPIC_BASE_URL").then(|| "http://127.0.0.1:9/v1".to_owned())
+        });
+        assert_eq!(with_v1.unwrap().endpoint, "http://127.0.0.1:9/v1/messages", "/v1 is not doubled");
+        let keyed = Anthropic::from_env(http(), |name| (name == "ANTHROPIC_API_KEY").then(|| "k".to_owned())).unwrap();
         assert_eq!(keyed.endpoint, "https://api.anthropic.com/v1/messages");
     }
 }

@@ -4,6 +4,7 @@ pub(crate) mod anthropic;
 #[cfg(feature = "local")]
 pub(crate) mod local;
 pub(crate) mod openai;
+pub(crate) mod preset;
 
 use crate::judge::geval::TokenLogprobs;
 use crate::judge::verdict::Usage;

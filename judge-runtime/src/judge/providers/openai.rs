@@ -21,27 +21,13 @@ use crate::judge::http::{HttpClient, Post, excerpt};
 use crate::judge::params::GenerationParams;
 use crate::judge::prompt::Message;
 use crate::judge::providers::Completion;
+use crate::judge::providers::preset::Preset;
 use crate::judge::verdict::Usage;
 
 /// How many alternatives per token are asked for; the score's alternatives give its distribution.
 const TOP_LOGPROBS: u32 = 10;
 /// The reply length assumed for budgets when the request sets none.
 const ASSUMED_REPLY_TOKENS: u64 = 1024;
-
-/// Where an OpenAI-compatible provider lives and how it takes a key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Preset {
-    /// The provider's name in `provider:model`.
-    pub name: &'static str,
-    /// The variable that overrides the base URL.
-    pub base_url_var: &'static str,
-    /// The base URL when the variable is unset.
-    pub default_base_url: &'static str,
-    /// The variable holding the API key, if the provider takes one.
-    pub key_var: Option<&'static str>,
-    /// Whether the default base URL cannot be used without a key.
-    pub key_required: bool,
-}
 
 /// OpenAI, or any OpenAI-compatible server through `OPENAI_BASE_URL` (which includes `/v1`).
 pub(crate) const OPENAI: Preset = Preset {
@@ -129,25 +115,7 @@ impl OpenAi {
         http: HttpClient,
         var: impl Fn(&str) -> Option<String>,
     ) -> Result<Self, ConfigError> {
-        let set = |name: &str| var(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
-        let base_url = match set(preset.base_url_var) {
-            Some(url) => normalize_base_url(preset, &url).map_err(|reason| ConfigError::InvalidEnv {
-                var: preset.base_url_var,
-                value: url,
-                reason,
-            })?,
-            None => preset.default_base_url.to_owned(),
-        };
-        let api_key = preset.key_var.and_then(|name| set(name).map(ApiKey::new));
-        if let Some(key_var) = preset.key_var.filter(|_| api_key.is_none() && preset.key_required) {
-            if base_url == preset.default_base_url {
-                return Err(ConfigError::MissingApiKey {
-                    provider: preset.name,
-                    var: key_var,
-                    base_url_var: preset.base_url_var,
-                });
-            }
-        }
+        let (base_url, api_key) = preset.read(var, |url| adjust_base_url(preset, url))?;
         Ok(Self { preset, endpoint: format!("{base_url}/chat/completions"), api_key, http, compat: Compat::default() })
     }
 
@@ -250,10 +218,9 @@ fn step_format(format: &AtomicU8, from: u8) -> bool {
     from < FORMAT_TEXT && format.compare_exchange(from, from + 1, Ordering::Relaxed, Ordering::Relaxed).is_ok()
 }
 
-/// A base URL as written in the preset's variable: `http(s)://…`, without a trailing slash. For
-/// Ollama, `OLLAMA_HOST` may be a bare `host:port`, and `/v1` is added.
-fn normalize_base_url(preset: Preset, value: &str) -> Result<String, String> {
-    let mut url = value.trim_end_matches('/').to_owned();
+/// For Ollama, `OLLAMA_HOST` may be a bare `host:port` (as the ollama CLI reads it), and does not
+/// include `/v1`.
+fn adjust_base_url(preset: Preset, mut url: String) -> String {
     if preset == OLLAMA {
         if !url.contains("://") {
             url = format!("http://{url}");
@@ -262,11 +229,7 @@ fn normalize_base_url(preset: Preset, value: &str) -> Result<String, String> {
             url.push_str("/v1");
         }
     }
-    if url.starts_with("http://") || url.starts_with("https://") {
-        Ok(url)
-    } else {
-        Err("a base URL starts with http:// or https://".to_owned())
-    }
+    url
 }
 
 /// A chat completion request of the given shape.
