@@ -7,11 +7,14 @@
 //!
 //! Files are written to a temporary name and renamed into place, so any number of processes
 //! (nextest runs one per test) can share a directory; an entry that does not parse is a miss and
-//! is rewritten, never a crash.
+//! is rewritten, never a crash. A process killed between writing and renaming leaves its
+//! temporary file behind; runs that write the cache remove those once they are old enough that no
+//! live writer can own them.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -22,6 +25,9 @@ use crate::judge::verdict::Verdict;
 
 /// Bumped when the entry layout or the key material changes.
 const FORMAT: u32 = 2;
+
+/// A temporary file this old was left by a killed process: writing one entry takes milliseconds.
+const ABANDONED_AFTER: Duration = Duration::from_secs(600);
 
 /// How the verdict cache is used, from `JUDGE_CACHE`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -132,6 +138,34 @@ impl VerdictCache {
             (None, CacheMode::Replay) => Err(CacheError::ReplayMiss { key: key.0.clone(), dir: self.dir.clone() }),
             (found, _) => Ok(found),
         }
+    }
+
+    /// Removes temporary files that killed processes left behind (older than
+    /// [`ABANDONED_AFTER`]), if the mode writes the cache; returns how many. Best effort: a file
+    /// that cannot be read or removed is left for the next run.
+    pub fn sweep_abandoned(&self) -> usize {
+        if matches!(self.mode, CacheMode::Off | CacheMode::Replay) {
+            return 0;
+        }
+        let Ok(fanout) = std::fs::read_dir(&self.dir) else { return 0 };
+        let now = SystemTime::now();
+        let abandoned = |entry: &std::fs::DirEntry| {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            name.starts_with('.')
+                && name.ends_with(".tmp")
+                && entry
+                    .metadata()
+                    .and_then(|m| m.modified())
+                    .is_ok_and(|modified| now.duration_since(modified).is_ok_and(|age| age >= ABANDONED_AFTER))
+        };
+        fanout
+            .flatten()
+            .filter(|sub| sub.file_type().is_ok_and(|t| t.is_dir()))
+            .filter_map(|sub| std::fs::read_dir(sub.path()).ok())
+            .flat_map(|entries| entries.flatten())
+            .filter(|entry| abandoned(entry) && std::fs::remove_file(entry.path()).is_ok())
+            .count()
     }
 
     /// Stores `verdict` under `key` atomically, if the mode writes the cache.
@@ -288,6 +322,30 @@ mod tests {
         }
         let tmp = walk(dir.path()).into_iter().filter(|p| p.extension().is_some_and(|e| e == "tmp")).count();
         assert_eq!(tmp, 0);
+    }
+
+    #[test]
+    fn abandoned_temporary_files_are_swept_and_live_ones_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = VerdictCache::new(dir.path().to_owned(), CacheMode::On);
+        assert_eq!(cache.sweep_abandoned(), 0, "no directory yet");
+        cache.store(&key("a", 0), "j", &verdict(7)).unwrap();
+        let sub = cache.path(&key("a", 0)).parent().unwrap().to_owned();
+        let old = SystemTime::now() - ABANDONED_AFTER - Duration::from_secs(1);
+        let abandoned = sub.join(".x.json.1.0.tmp");
+        std::fs::File::create(&abandoned).unwrap().set_modified(old).unwrap();
+        let live = sub.join(".y.json.2.0.tmp");
+        std::fs::write(&live, b"{").unwrap();
+        let foreign = sub.join("notes.tmp");
+        std::fs::File::create(&foreign).unwrap().set_modified(old).unwrap();
+
+        let replay = VerdictCache::new(dir.path().to_owned(), CacheMode::Replay);
+        assert_eq!(replay.sweep_abandoned(), 0, "replay writes nothing, so removes nothing");
+        assert_eq!(cache.sweep_abandoned(), 1);
+        assert!(!abandoned.exists());
+        assert!(live.exists(), "a writer may still own a fresh one");
+        assert!(foreign.exists(), "only our own temporary names");
+        assert_eq!(cache.lookup(&key("a", 0)).unwrap(), Some(verdict(7)));
     }
 
     fn walk(dir: &Path) -> Vec<PathBuf> {

@@ -72,8 +72,10 @@ impl RunContext {
             max_judge_calls: run.max_judge_calls,
             max_judge_tokens: run.max_judge_tokens,
         });
+        let cache = VerdictCache::new(run.cache_dir.clone(), run.cache);
+        cache.sweep_abandoned();
         Self {
-            cache: VerdictCache::new(run.cache_dir.clone(), run.cache),
+            cache,
             http,
             judges: Mutex::new(HashMap::new()),
             in_flight: Coalescer::default(),

@@ -65,7 +65,14 @@ pub(crate) async fn handle<W: Wire>(shared: &Shared, headers: &HeaderMap, body: 
     if let Ok(json) = &json {
         stats.record_body(json);
     }
-    let response = respond::<W>(shared, headers, json, body.len()).await;
+    let response = match &shared.config.redirect_to {
+        Some(location) => Response::builder()
+            .status(StatusCode::TEMPORARY_REDIRECT)
+            .header(header::LOCATION, location)
+            .body(Body::empty())
+            .expect("a redirect response builds"),
+        None => respond::<W>(shared, headers, json, body.len()).await,
+    };
     stats.record_status(response.status().as_u16());
     response
 }

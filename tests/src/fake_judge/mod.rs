@@ -16,7 +16,7 @@
 //!
 //! [`FakeJudgeConfig`] makes it behave like a particular provider or a bad day: request features
 //! it refuses ([`Rejects`]), random transport and server faults ([`Faults`]), per-key rate limits
-//! ([`RateLimit`]), a required API key and an exhausted quota.
+//! ([`RateLimit`]), a required API key, an exhausted quota and redirects.
 //!
 //! # Usage
 //!
@@ -77,6 +77,9 @@ pub struct FakeJudgeConfig {
     /// Answer every request as an account whose quota is used up (OpenAI: 429 `insufficient_quota`
     /// without `Retry-After`; Anthropic: 400 "credit balance is too low"). Default: false.
     pub quota_exhausted: bool,
+    /// Answer every request with `307 Temporary Redirect` to this URL, as a moved or hostile
+    /// server would. Default: none.
+    pub redirect_to: Option<String>,
 }
 
 /// What every request handler shares: the configuration, the statistics and the state that

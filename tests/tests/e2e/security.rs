@@ -56,6 +56,23 @@ fn api_keys_never_reach_output_errors_or_cache_files() {
 }
 
 #[test]
+fn redirects_are_not_followed_so_the_key_stays_with_the_configured_server() {
+    let elsewhere = FakeJudge::start();
+    let moved = FakeJudge::start_with(FakeJudgeConfig {
+        redirect_to: Some(format!("{}/chat/completions", elsewhere.base_url())),
+        ..Default::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = suite(&moved, dir.path());
+    command.env("OPENAI_API_KEY", "sk-judge-redirected");
+    let run = run_exact(command, &["passes"]);
+    assert_eq!(run.code, Some(101), "{}", run.all());
+    assert!(run.stdout.contains("redirected, which is not followed: set OPENAI_BASE_URL"), "{}", run.all());
+    assert_eq!(elsewhere.requests(), 0, "the request, and its key, went nowhere else");
+    assert_eq!(moved.requests(), 1, "a redirect is fatal, not retried");
+}
+
+#[test]
 fn hostile_outputs_keep_the_prompt_well_formed_and_the_report_safe() {
     let judge = FakeJudge::start();
     let cache = tempfile::tempdir().unwrap();
