@@ -18,6 +18,7 @@ pub(crate) const KEYS: &[&str] = &[
     "max_tokens",
     "seed",
     "timeout",
+    "snapshot",
     "name",
     "crate",
 ];
@@ -39,8 +40,17 @@ pub(crate) struct EvalArgs {
     pub max_tokens: Option<u32>,
     pub seed: Option<u64>,
     pub timeout: Option<f64>,
+    pub snapshot: Option<Snapshot>,
     pub name: Option<LitStr>,
     pub krate: Option<syn::Path>,
+}
+
+/// The `snapshot` key: `true`, `false` or `"strict"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Snapshot {
+    Off,
+    On,
+    Strict,
 }
 
 /// Parses `args`; returns what could be read and every error found.
@@ -69,7 +79,11 @@ pub(crate) fn parse(args: TokenStream) -> (EvalArgs, Vec<syn::Error>) {
         seen.push(key.clone());
         let Some(value) = value else {
             let numeric = ["threshold", "samples", "trim", "temperature", "max_tokens", "seed", "timeout"];
-            let example = if numeric.contains(&key.as_str()) { "1" } else { "\"...\"" };
+            let example = match key.as_str() {
+                "snapshot" => "true",
+                key if numeric.contains(&key) => "1",
+                _ => "\"...\"",
+            };
             errors.push(syn::Error::new_spanned(&meta.path, format!("`{key}` needs a value, e.g. {key} = {example}")));
             return Ok(());
         };
@@ -185,6 +199,19 @@ fn set(args: &mut EvalArgs, key: &str, value: &Expr) -> syn::Result<()> {
             }
             args.timeout = Some(v);
         }
+        "snapshot" => {
+            args.snapshot = Some(match value {
+                Expr::Lit(ExprLit { lit: Lit::Bool(b), .. }) if b.value => Snapshot::On,
+                Expr::Lit(ExprLit { lit: Lit::Bool(_), .. }) => Snapshot::Off,
+                Expr::Lit(ExprLit { lit: Lit::Str(s), .. }) if s.value() == "strict" => Snapshot::Strict,
+                _ => {
+                    return Err(syn::Error::new_spanned(
+                        value,
+                        "`snapshot` is true, false or \"strict\" (a changed snapshot then fails the eval)",
+                    ));
+                }
+            });
+        }
         _ => unreachable!("keys are checked against KEYS before"),
     }
     Ok(())
@@ -250,10 +277,15 @@ mod tests {
         let (args, errs) = parse(quote! {
             rubric = "r", threshold = 0.8, input = "i", expected = "e", samples = 7, trim = 0.2,
             judge = "openai:gpt-4.1-mini", name = "renamed", crate = "my_judge",
-            temperature = 0.3, max_tokens = 400, seed = 18446744073709551615, timeout = 2.5
+            temperature = 0.3, max_tokens = 400, seed = 18446744073709551615, timeout = 2.5,
+            snapshot = "strict"
         });
         assert!(errs.is_empty(), "{:?}", errs.iter().map(ToString::to_string).collect::<Vec<_>>());
         assert_eq!(args.rubric.unwrap().value(), "r");
+        assert_eq!(args.snapshot, Some(Snapshot::Strict));
+        assert_eq!(parse(quote! { rubric = "r", snapshot = true }).0.snapshot, Some(Snapshot::On));
+        assert_eq!(parse(quote! { rubric = "r", snapshot = false }).0.snapshot, Some(Snapshot::Off));
+        assert!(errors(quote! { rubric = "r", snapshot = 1 })[0].contains("true, false or \"strict\""));
         assert_eq!(args.threshold, Some(0.8));
         assert_eq!(args.samples, Some(7));
         assert_eq!(args.trim, Some(0.2));

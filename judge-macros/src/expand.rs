@@ -6,7 +6,7 @@ use quote::{ToTokens, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{ItemFn, LitStr, ReturnType};
 
-use crate::args::{self, EvalArgs};
+use crate::args::{self, EvalArgs, Snapshot};
 use crate::fallback;
 use crate::validate::{self, ReturnKind};
 
@@ -69,6 +69,12 @@ fn eval_case(args: &EvalArgs, function: &ItemFn, kind: ReturnKind, ignore: bool)
         Some(n) => quote!(#private::Some(#n)),
         None => quote!(#private::None),
     };
+    let snapshot = match args.snapshot {
+        Some(Snapshot::Off) => quote!(#private::Some(#private::SnapshotMode::Off)),
+        Some(Snapshot::On) => quote!(#private::Some(#private::SnapshotMode::On)),
+        Some(Snapshot::Strict) => quote!(#private::Some(#private::SnapshotMode::Strict)),
+        None => quote!(#private::None),
+    };
     let seed = match args.seed {
         Some(n) => quote!(#private::Some(#n)),
         None => quote!(#private::None),
@@ -125,6 +131,13 @@ fn eval_case(args: &EvalArgs, function: &ItemFn, kind: ReturnKind, ignore: bool)
                     max_tokens: #max_tokens,
                     seed: #seed,
                     timeout: #timeout,
+                    snapshot: #snapshot,
+                    // Expanded here, in the eval's crate: insta writes the snapshot beside this file.
+                    snapshot_hook: |snapshot: &#private::Snapshot| {
+                        snapshot.settings().bind(|| {
+                            #private::insta::assert_snapshot!(snapshot.name(), snapshot.body());
+                        })
+                    },
                     ignore: #ignore,
                     file: ::core::file!(),
                     line: #line,

@@ -11,9 +11,7 @@
 //! temporary file behind; runs that write the cache remove those once they are old enough that no
 //! live writer can own them.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
@@ -175,32 +173,9 @@ impl VerdictCache {
         }
         let entry = Entry { format: FORMAT, key: key.0.clone(), judge: judge.to_owned(), verdict: verdict.clone() };
         let bytes = serde_json::to_vec_pretty(&entry).expect("an entry always serializes");
-        write_atomically(&self.path(key), &bytes)
+        let path = self.path(key);
+        crate::atomic_file::write(&path, &bytes).map_err(|source| CacheError::Io { path, source })
     }
-}
-
-/// Writes to a temporary file beside `path`, then renames it over `path`: readers see the old
-/// entry, no entry, or the whole new one, never a part.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CacheError> {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let dir = path.parent().expect("entries live in a subdirectory");
-    fn io(path: &Path) -> impl FnOnce(std::io::Error) -> CacheError + '_ {
-        move |source| CacheError::Io { path: path.to_owned(), source }
-    }
-    std::fs::create_dir_all(dir).map_err(io(dir))?;
-    let tmp = dir.join(format!(
-        ".{}.{}.{}.tmp",
-        path.file_name().and_then(|n| n.to_str()).unwrap_or("entry"),
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
-    let result = std::fs::File::create(&tmp)
-        .and_then(|mut file| file.write_all(bytes))
-        .and_then(|()| std::fs::rename(&tmp, path));
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.map_err(io(path))
 }
 
 #[cfg(test)]
@@ -348,7 +323,7 @@ mod tests {
         assert_eq!(cache.lookup(&key("a", 0)).unwrap(), Some(verdict(7)));
     }
 
-    fn walk(dir: &Path) -> Vec<PathBuf> {
+    fn walk(dir: &std::path::Path) -> Vec<PathBuf> {
         std::fs::read_dir(dir)
             .unwrap()
             .flat_map(|e| {

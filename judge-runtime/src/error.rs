@@ -213,6 +213,35 @@ pub enum CacheError {
     },
 }
 
+/// A report or the score baseline could not be read or written.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReportError {
+    /// A file could not be written (or its lock taken).
+    #[error("cannot write {what} {}: {source}; check the path ({setting}) and its directory's permissions", path.display())]
+    Write {
+        /// Which file: "the JSON report", "the score baseline", ...
+        what: &'static str,
+        /// Its setting's variable, e.g. `JUDGE_REPORT_HTML`.
+        setting: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The score baseline to compare with is missing or does not parse.
+    #[error(
+        "cannot read the score baseline {} (JUDGE_SCORE_BASELINE, score_baseline): {reason};          save one with JUDGE_SAVE_SCORE_BASELINE={}, or unset the setting",
+        path.display(), path.display()
+    )]
+    Baseline {
+        /// The baseline file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+}
+
 /// The message of a caught panic: `panicked: ` and its payload when that is text.
 pub(crate) fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
     let text = payload

@@ -57,6 +57,8 @@
 #![warn(missing_docs)]
 
 mod aggregate;
+mod atomic_file;
+mod baseline;
 mod cache;
 pub mod error;
 mod grader;
@@ -65,6 +67,7 @@ mod judge;
 mod output;
 mod report;
 mod settings;
+mod snapshot;
 
 pub use aggregate::{Summary, TrimmedMean};
 pub use cache::CacheMode;
@@ -102,6 +105,8 @@ pub mod __private {
     #[cfg(feature = "local")]
     pub use crate::judge::llama::{EngineFigures, measure as measure_local_engine};
     pub use crate::output::{from_result, from_value};
+    pub use crate::snapshot::{Snapshot, SnapshotHook, SnapshotMode};
+    pub use insta;
     pub use inventory;
     pub use std::boxed::Box;
     pub use std::option::Option::{None, Some};

@@ -11,6 +11,8 @@ use crate::cache::CacheMode;
 use crate::error::ConfigError;
 use crate::judge::JudgeSpec;
 use crate::judge::params::GenerationParams;
+use crate::report::progress::ProgressMode;
+use crate::snapshot::SnapshotMode;
 
 /// The name of the configuration file looked for at the workspace root.
 pub const CONFIG_FILE: &str = "judge.toml";
@@ -62,6 +64,28 @@ const FILE_KEYS: &[&str] = &[
     "max_judge_calls",
     "max_judge_tokens",
     "max_output_chars",
+    "report_dir",
+    "report_json",
+    "report_junit",
+    "report_html",
+    "report_markdown",
+    "score_baseline",
+    "save_score_baseline",
+    "max_score_drop",
+    "progress",
+    "snapshot",
+];
+
+/// The report settings that name files, with their variables: `report_dir` holds every report
+/// of a test binary, named after it; each `report_*` path overrides its one file.
+const PATH_KEYS: &[(&str, &str)] = &[
+    ("report_dir", "JUDGE_REPORT_DIR"),
+    ("report_json", "JUDGE_REPORT_JSON"),
+    ("report_junit", "JUDGE_REPORT_JUNIT"),
+    ("report_html", "JUDGE_REPORT_HTML"),
+    ("report_markdown", "JUDGE_REPORT_MARKDOWN"),
+    ("score_baseline", "JUDGE_SCORE_BASELINE"),
+    ("save_score_baseline", "JUDGE_SAVE_SCORE_BASELINE"),
 ];
 
 /// One source of settings (the environment or `judge.toml`): every field optional.
@@ -86,6 +110,11 @@ pub(crate) struct Layer {
     pub max_judge_calls: Option<u64>,
     pub max_judge_tokens: Option<u64>,
     pub max_output_chars: Option<usize>,
+    /// The paths of [`PATH_KEYS`], by key, made absolute.
+    pub paths: std::collections::BTreeMap<&'static str, PathBuf>,
+    pub max_score_drop: Option<f64>,
+    pub progress: Option<ProgressMode>,
+    pub snapshot: Option<SnapshotMode>,
 }
 
 /// What an `#[llm_eval]` attribute set; `None` where the key was not given.
@@ -100,6 +129,7 @@ pub(crate) struct AttributeSettings<'a> {
     pub seed: Option<u64>,
     /// Seconds.
     pub timeout: Option<f64>,
+    pub snapshot: Option<SnapshotMode>,
 }
 
 /// The settings of one eval, resolved.
@@ -112,6 +142,8 @@ pub(crate) struct EvalSettings {
     pub generation: GenerationParams,
     /// The limit on one judge request.
     pub timeout: Duration,
+    /// Whether the verdict is snapshotted with insta, and whether a change fails.
+    pub snapshot: SnapshotMode,
 }
 
 /// The settings of a whole run, resolved.
@@ -129,6 +161,41 @@ pub(crate) struct RunSettings {
     pub max_judge_calls: Option<u64>,
     pub max_judge_tokens: Option<u64>,
     pub max_output_chars: usize,
+    pub reports: ReportPaths,
+    /// The scores to compare with (`score_baseline`).
+    pub score_baseline: Option<PathBuf>,
+    /// Where to save this run's scores as a baseline (`save_score_baseline`).
+    pub save_score_baseline: Option<PathBuf>,
+    /// How far a score may fall below its baseline before the eval fails; `None`: never fails,
+    /// the delta is only reported.
+    pub max_score_drop: Option<f64>,
+    /// How progress is shown on long runs.
+    pub progress: ProgressMode,
+}
+
+/// Where the run's reports go; none is written unless asked for.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct ReportPaths {
+    /// `report_dir`: every report, named after the test binary.
+    pub dir: Option<PathBuf>,
+    pub json: Option<PathBuf>,
+    pub junit: Option<PathBuf>,
+    pub html: Option<PathBuf>,
+    pub markdown: Option<PathBuf>,
+}
+
+impl ReportPaths {
+    /// The path of each report of `binary`, `(json, junit, html, markdown)`: its own setting,
+    /// else `report_dir/BINARY.{json,junit.xml,html,md}`.
+    pub fn resolve(&self, binary: &str) -> [Option<PathBuf>; 4] {
+        let in_dir = |ext: &str| self.dir.as_ref().map(|dir| dir.join(format!("{binary}.{ext}")));
+        [
+            self.json.clone().or_else(|| in_dir("json")),
+            self.junit.clone().or_else(|| in_dir("junit.xml")),
+            self.html.clone().or_else(|| in_dir("html")),
+            self.markdown.clone().or_else(|| in_dir("md")),
+        ]
+    }
 }
 
 /// All sources of settings, read once per run.
@@ -204,7 +271,23 @@ impl Settings {
             max_judge_calls: env.max_judge_calls.or(file.max_judge_calls),
             max_judge_tokens: env.max_judge_tokens.or(file.max_judge_tokens),
             max_output_chars: env.max_output_chars.or(file.max_output_chars).unwrap_or(DEFAULT_MAX_OUTPUT_CHARS),
+            reports: ReportPaths {
+                dir: self.path("report_dir"),
+                json: self.path("report_json"),
+                junit: self.path("report_junit"),
+                html: self.path("report_html"),
+                markdown: self.path("report_markdown"),
+            },
+            score_baseline: self.path("score_baseline"),
+            save_score_baseline: self.path("save_score_baseline"),
+            max_score_drop: env.max_score_drop.or(file.max_score_drop),
+            progress: env.progress.or(file.progress).unwrap_or(ProgressMode::Auto),
         }
+    }
+
+    /// The path setting `key` (one of [`PATH_KEYS`]): from the environment, else the file.
+    fn path(&self, key: &str) -> Option<PathBuf> {
+        self.env.paths.get(key).or_else(|| self.file.paths.get(key)).cloned()
     }
 
     /// The settings of one eval: its attribute first, then the environment, `judge.toml`, defaults.
@@ -257,7 +340,8 @@ impl Settings {
         };
         let generation =
             GenerationParams { temperature: Some(temperature), max_tokens, seed: attr.seed.or(env.seed).or(file.seed) };
-        Ok(EvalSettings { judge, threshold, samples, trim, generation, timeout })
+        let snapshot = attr.snapshot.or(env.snapshot).or(file.snapshot).unwrap_or(SnapshotMode::Off);
+        Ok(EvalSettings { judge, threshold, samples, trim, generation, timeout, snapshot })
     }
 }
 
@@ -307,6 +391,17 @@ impl Layer {
                 parse_i64(s).and_then(|v| check_positive(v, i64::MAX))
             })?,
             max_output_chars: get(&var, "JUDGE_MAX_OUTPUT_CHARS", |s| parse_i64(s).and_then(check_max_output_chars))?,
+            paths: PATH_KEYS
+                .iter()
+                .filter_map(|&(key, name)| {
+                    let value = var(name)?;
+                    let value = value.trim();
+                    (!value.is_empty()).then(|| (key, workspace_root.join(value)))
+                })
+                .collect(),
+            max_score_drop: get(&var, "JUDGE_MAX_SCORE_DROP", |s| parse_f64(s).and_then(check_max_score_drop))?,
+            progress: get(&var, "JUDGE_PROGRESS", ProgressMode::parse)?,
+            snapshot: get(&var, "JUDGE_SNAPSHOT", SnapshotMode::parse)?,
         })
     }
 
@@ -374,6 +469,26 @@ impl Layer {
                 "cache_dir" => layer.cache_dir = Some(base.join(toml_str(value).map_err(invalid)?)),
                 "rationales" => {
                     layer.rationales = Some(toml_str(value).and_then(parse_rationales).map_err(invalid)?);
+                }
+                "snapshot" => {
+                    layer.snapshot = Some(match value {
+                        toml::Value::Boolean(true) => SnapshotMode::On,
+                        toml::Value::Boolean(false) => SnapshotMode::Off,
+                        toml::Value::String(s) if s == "strict" => SnapshotMode::Strict,
+                        _ => return Err(invalid("must be true, false or \"strict\"".to_owned())),
+                    });
+                }
+                "progress" => layer.progress = Some(toml_str(value).and_then(ProgressMode::parse).map_err(invalid)?),
+                "max_score_drop" => {
+                    layer.max_score_drop = Some(toml_f64(value).and_then(check_max_score_drop).map_err(invalid)?);
+                }
+                key if PATH_KEYS.iter().any(|(k, _)| *k == key) => {
+                    let (key, _) = PATH_KEYS.iter().find(|(k, _)| *k == key).expect("just found");
+                    let path = toml_str(value).map_err(invalid)?;
+                    if path.trim().is_empty() {
+                        return Err(invalid("is empty; name a file or remove the key".to_owned()));
+                    }
+                    layer.paths.insert(key, base.join(path));
                 }
                 _ => {
                     return Err(invalid(format!("is unknown; valid keys are: {}", FILE_KEYS.join(", "))));
@@ -457,6 +572,14 @@ fn check_max_output_chars(v: i64) -> Result<usize, String> {
     match usize::try_from(v) {
         Ok(n @ 100..=100_000_000) => Ok(n),
         _ => Err(format!("{v} is out of range: max_output_chars is a whole number in 100..=100000000")),
+    }
+}
+
+fn check_max_score_drop(v: f64) -> Result<f64, String> {
+    if (0.0..=1.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!("{v} is out of range: max_score_drop is a drop of the 0..1 score, in 0.0..=1.0"))
     }
 }
 

@@ -10,12 +10,16 @@ pub fn harness(binary: impl AsRef<Path>) -> Command {
     command
 }
 
-/// Removes every `JUDGE_*`, `OPENAI_*` and `ANTHROPIC_*` variable (and `RUST_TEST_THREADS`) of the
-/// calling environment from `command`, so that only what a test sets reaches it.
+/// Removes every `JUDGE_*`, `OPENAI_*`, `ANTHROPIC_*`, `INSTA_*` and `NEXTEST_*` variable (and
+/// `RUST_TEST_THREADS`, `GITHUB_STEP_SUMMARY`) of the calling environment from `command`, so that
+/// only what a test sets reaches it.
 pub fn clear_judge_env(command: &mut Command) -> &mut Command {
     for (key, _) in std::env::vars_os() {
         let key = key.to_string_lossy();
-        if ["JUDGE_", "OPENAI_", "ANTHROPIC_", "RUST_TEST_THREADS"].iter().any(|p| key.starts_with(p)) {
+        if ["JUDGE_", "OPENAI_", "ANTHROPIC_", "INSTA_", "NEXTEST_", "RUST_TEST_THREADS", "GITHUB_STEP_SUMMARY"]
+            .iter()
+            .any(|p| key.starts_with(p))
+        {
             command.env_remove(key.as_ref());
         }
     }

@@ -1,11 +1,12 @@
 //! What the evals of one run share: settings, the verdict cache, the HTTP client with its limits,
-//! one judge per `provider:model`, the calls in flight (to coalesce identical ones), and the
-//! run's tallies.
+//! one judge per `provider:model`, the calls in flight (to coalesce identical ones), the score
+//! baseline, the run's tallies and the record of its evals.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use crate::baseline::Baselines;
 use crate::cache::{CacheKey, VerdictCache};
 use crate::error::ConfigError;
 use crate::harness::coalesce::{Coalescer, Turn};
@@ -15,6 +16,7 @@ use crate::judge::http::{HttpClient, HttpConfig, RetryPolicy};
 use crate::judge::prompt::JudgeRequest;
 use crate::judge::verdict::Verdict;
 use crate::judge::{Judge, JudgeSpec};
+use crate::report::record::Recorder;
 use crate::settings::{EvalSettings, RunSettings, Settings};
 
 /// Shared by every trial of a run.
@@ -29,6 +31,10 @@ pub(crate) struct RunContext {
     cache_hits: AtomicU64,
     coalesced: AtomicU64,
     judged: AtomicU64,
+    /// The scores to compare with, and where to save this run's.
+    pub baselines: Baselines,
+    /// Every eval's result, for the reports.
+    pub recorder: Recorder,
 }
 
 /// How a verdict was obtained.
@@ -62,7 +68,7 @@ pub(crate) struct RunTotals {
 }
 
 impl RunContext {
-    pub fn new(settings: Settings) -> Self {
+    pub fn new(settings: Settings, baselines: Baselines) -> Self {
         let run = settings.run();
         let http = HttpClient::new(HttpConfig {
             max_concurrency: run.max_concurrency,
@@ -82,9 +88,16 @@ impl RunContext {
             cache_hits: AtomicU64::new(0),
             coalesced: AtomicU64::new(0),
             judged: AtomicU64::new(0),
+            baselines,
+            recorder: Recorder::default(),
             settings,
             run,
         }
+    }
+
+    /// The HTTP client every judge of the run shares.
+    pub fn http(&self) -> &HttpClient {
+        &self.http
     }
 
     /// The judge for `spec`, created on first use and shared afterwards.

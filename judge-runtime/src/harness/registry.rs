@@ -5,6 +5,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use crate::settings::AttributeSettings;
+use crate::snapshot::{SnapshotHook, SnapshotMode};
 
 /// An eval as `#[llm_eval]` registers it. Built only by the macro's expansion.
 #[doc(hidden)]
@@ -36,6 +37,11 @@ pub struct EvalCase {
     pub seed: Option<u64>,
     /// The attribute's `timeout`, in seconds.
     pub timeout: Option<f64>,
+    /// The attribute's `snapshot`.
+    pub snapshot: Option<SnapshotMode>,
+    /// Asserts the eval's snapshot with insta; expanded in the eval's crate, so that the snapshot
+    /// lands beside the eval's file.
+    pub snapshot_hook: SnapshotHook,
     /// Whether the function carries `#[ignore]`.
     pub ignore: bool,
     /// The source file of the eval.
@@ -78,6 +84,7 @@ impl EvalCase {
             max_tokens: self.max_tokens,
             seed: self.seed,
             timeout: self.timeout,
+            snapshot: self.snapshot,
         }
     }
 }

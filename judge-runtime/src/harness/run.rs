@@ -4,14 +4,21 @@
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Instant;
 
 use libtest_mimic::{Arguments, Failed, Trial};
 
+use crate::baseline::{Baselines, ScoreBaseline};
+use crate::error::ReportError;
 use crate::harness::context::RunContext;
 use crate::harness::registry::{self, EvalCase};
 use crate::harness::trial::run_eval;
+use crate::report::files;
+use crate::report::progress::Progress;
+use crate::report::record::{EvalRecord, Status};
 use crate::report::terminal;
-use crate::settings::Settings;
+use crate::settings::{RunSettings, Settings};
+use crate::snapshot::{Snapshot, SnapshotMode, SnapshotState};
 
 /// Where the test binary was built, captured in the user's crate by `main!()`.
 #[doc(hidden)]
@@ -55,7 +62,15 @@ pub fn run(project: Project) -> ExitCode {
     if settings.falls_back_on_embedded_judge() {
         terminal::using_embedded_judge();
     }
-    let ctx = Arc::new(RunContext::new(settings));
+    let run_settings = settings.run();
+    let baselines = match load_baselines(&run_settings) {
+        Ok(baselines) => baselines,
+        Err(error) => {
+            terminal::report_error(&error);
+            return ExitCode::FAILURE;
+        }
+    };
+    let ctx = Arc::new(RunContext::new(settings, baselines));
     // A trial thread mostly waits on the judge, so the default is enough threads to keep the
     // in-flight limit busy; the limit, not the thread count, bounds concurrency.
     if args.test_threads.is_none() {
@@ -69,24 +84,106 @@ pub fn run(project: Project) -> ExitCode {
         }
     };
 
+    let to_run = cases.iter().map(|case| trial(case, |_| Ok(()))).filter(|t| will_run(&args, t)).count();
+    let http = ctx.http().clone();
+    let progress = Arc::new(Progress::start(ctx.run.progress, to_run, move || http.in_flight()));
     let trials = cases
         .iter()
         .map(|&case| {
-            let (ctx, runtime) = (Arc::clone(&ctx), Arc::clone(&runtime));
+            let (ctx, runtime, progress) = (Arc::clone(&ctx), Arc::clone(&runtime), Arc::clone(&progress));
             trial(case, move |case| {
-                let outcome =
-                    runtime.block_on(run_eval(&ctx, case)).map_err(|e| Failed::from(terminal::eval_failure(&e)))?;
-                if outcome.passed() {
-                    Ok(())
-                } else {
-                    Err(terminal::below_threshold(&outcome, ctx.run.rationales, ctx.run.max_output_chars).into())
-                }
+                let (record, result) = judge_eval(&ctx, &runtime, case);
+                ctx.recorder.add(record);
+                progress.finished(result.is_ok());
+                result
             })
         })
         .collect();
     let conclusion = libtest_mimic::run(&args, trials);
+    drop(progress);
     terminal::run_totals(&ctx.totals());
+    let evals = ctx.recorder.take_after_snapshots();
+    let written = ctx
+        .baselines
+        .save
+        .as_deref()
+        .map_or(Ok(()), |path| ScoreBaseline::save(path, &evals))
+        .and_then(|()| files::write(&ctx.run.reports, &binary_name(), evals));
+    match written {
+        Ok(paths) => terminal::reports_written(&paths),
+        Err(error) => {
+            terminal::report_error(&error);
+            return ExitCode::FAILURE;
+        }
+    }
     conclusion.exit_code()
+}
+
+/// Runs one eval to its record and its test result: a failure below the threshold, past the
+/// baseline's margin, or (in strict mode) with a changed snapshot carries the judge's reasons.
+fn judge_eval(
+    ctx: &RunContext,
+    runtime: &tokio::runtime::Runtime,
+    case: &'static EvalCase,
+) -> (EvalRecord, Result<(), Failed>) {
+    let start = Instant::now();
+    let outcome = match runtime.block_on(run_eval(ctx, case)) {
+        Ok(outcome) => outcome,
+        Err(error) => {
+            let message = terminal::eval_failure(&error);
+            return (EvalRecord::error(case, message.clone(), start.elapsed()), Err(message.into()));
+        }
+    };
+    let (max_drop, score) = (ctx.baselines.max_drop, outcome.summary.trimmed_mean);
+    let baseline = ctx.baselines.compare.as_ref().and_then(|b| b.compare(&case.full_name(), score, max_drop));
+    let mut failure = (!outcome.passed() || baseline.is_some_and(|b| b.regressed))
+        .then(|| terminal::failed(&outcome, baseline, max_drop, ctx.run.rationales, ctx.run.max_output_chars));
+    let status = if failure.is_some() { Status::Failed } else { Status::Passed };
+    let mut record = EvalRecord::scored(&outcome, status, failure.clone(), baseline, start.elapsed());
+    let snapshot = Snapshot::of(&record, case.name, case.input, case.expected);
+    match outcome.settings.snapshot {
+        SnapshotMode::Off => {}
+        // Asserted after the run, one at a time: insta prints its diffs, which would otherwise
+        // interleave with libtest's lines.
+        SnapshotMode::On => ctx.recorder.defer_snapshot(record.name.clone(), snapshot, case.snapshot_hook),
+        SnapshotMode::Strict => {
+            let state = snapshot.assert(case.snapshot_hook);
+            record.snapshot = Some(state);
+            if state == SnapshotState::Changed {
+                let changed = terminal::snapshot_changed(case.name);
+                failure = Some(failure.map_or(changed.clone(), |f| format!("{f}\n{changed}")));
+                record.status = Status::Failed;
+                record.message.clone_from(&failure);
+            }
+        }
+    }
+    let result = match failure {
+        Some(message) => Err(message.into()),
+        None => Ok(()),
+    };
+    (record, result)
+}
+
+/// The score baseline to compare with, if one is set; where to save this run's scores.
+fn load_baselines(run: &RunSettings) -> Result<Baselines, ReportError> {
+    Ok(Baselines {
+        compare: run.score_baseline.as_deref().map(ScoreBaseline::load).transpose()?,
+        max_drop: run.max_score_drop,
+        save: run.save_score_baseline.clone(),
+    })
+}
+
+/// The test binary's name as cargo calls the target (`evals`), without the hash cargo appends
+/// to the file (`evals-0123456789abcdef`).
+fn binary_name() -> String {
+    let stem = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "evals".to_owned());
+    match stem.rsplit_once('-') {
+        Some((name, hash)) if hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()) => name.to_owned(),
+        _ => stem,
+    }
 }
 
 fn trial(
@@ -94,6 +191,11 @@ fn trial(
     body: impl FnOnce(&'static EvalCase) -> Result<(), Failed> + Send + 'static,
 ) -> Trial {
     Trial::test(case.full_name(), move || body(case)).with_ignored_flag(case.ignore)
+}
+
+/// Whether libtest will run `trial` with these arguments.
+fn will_run(args: &Arguments, trial: &Trial) -> bool {
+    !args.is_filtered_out(trial) && !args.is_ignored(trial) && (!args.ignored || trial.has_ignored_flag())
 }
 
 /// `RUST_TEST_THREADS` when set (as libtest honours it), else the in-flight limit, and never fewer

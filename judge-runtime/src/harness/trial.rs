@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use futures::FutureExt;
 use futures::future::try_join_all;
@@ -25,6 +26,8 @@ pub(crate) struct SampleResult {
     pub truncated_from: Option<usize>,
     pub verdict: Verdict,
     pub source: Source,
+    /// How long getting the verdict took: cache lookup, judge call and retries.
+    pub latency: Duration,
 }
 
 /// A finished eval, passed or not.
@@ -84,12 +87,14 @@ pub(crate) async fn run_eval(ctx: &RunContext, case: &'static EvalCase) -> Resul
                 *count - 1
             };
             let key = if occurrence == 0 { first } else { ctx.cache_key(judge, settings, &request, occurrence) };
+            let start = Instant::now();
             let judged = ctx.verdict(judge, settings, &key, &request, sample).await?;
             Ok::<_, EvalFailure>(SampleResult {
                 output,
                 truncated_from,
                 verdict: judged.verdict,
                 source: judged.source,
+                latency: start.elapsed(),
             })
         }
     });

@@ -131,6 +131,11 @@ impl HttpClient {
         self.stats.totals()
     }
 
+    /// Requests holding a slot of the in-flight limit now.
+    pub fn in_flight(&self) -> usize {
+        self.config.max_concurrency.saturating_sub(self.in_flight.available_permits())
+    }
+
     fn gate(&self, url: &str) -> Arc<ProviderGate> {
         let mut gates = self.gates.lock().unwrap_or_else(|e| e.into_inner());
         let gate = gates.entry(url.to_owned()).or_insert_with(|| {

@@ -7,6 +7,7 @@ use crate::error::ConfigError;
 use crate::harness::context::{RunTotals, Source};
 use crate::harness::trial::{EvalFailure, EvalOutcome, SampleResult};
 use crate::judge::verdict::Verdict;
+use crate::report::record::BaselineDelta;
 use crate::settings::Rationales;
 
 /// How much of an output a failure message shows.
@@ -48,14 +49,34 @@ pub(crate) fn eval_failure(failure: &EvalFailure) -> String {
     format!("eval could not be scored: {failure}")
 }
 
-/// The message of an eval whose score is below its threshold: the numbers, every sample's score
-/// (trimmed ones marked), the judge and rubric, then the rationale and output of the lowest kept
-/// sample, or of every sample with `JUDGE_RATIONALES=all`.
-pub(crate) fn below_threshold(outcome: &EvalOutcome, rationales: Rationales, max_output_chars: usize) -> String {
+/// The message of an eval that failed: below its threshold, or fallen below its baseline by more
+/// than `max_score_drop`. The numbers, every sample's score (trimmed ones marked), the judge and
+/// rubric, then the rationale and output of the lowest kept sample, or of every sample with
+/// `JUDGE_RATIONALES=all`.
+pub(crate) fn failed(
+    outcome: &EvalOutcome,
+    baseline: Option<BaselineDelta>,
+    max_score_drop: Option<f64>,
+    rationales: Rationales,
+    max_output_chars: usize,
+) -> String {
     let EvalOutcome { case, settings, samples, summary } = outcome;
     let k = samples.len();
     let mut out = String::new();
-    let _ = writeln!(out, "scored {:.2}, below the threshold {:.2}", summary.trimmed_mean, settings.threshold);
+    let score = summary.trimmed_mean;
+    match (outcome.passed(), baseline, max_score_drop) {
+        (true, Some(base), Some(max)) => {
+            let _ = writeln!(
+                out,
+                "scored {score:.2}, {:.2} below its baseline {:.2}: more than max_score_drop {max:.2} allows, \
+                 though above the threshold {:.2}",
+                -base.delta, base.score, settings.threshold
+            );
+        }
+        _ => {
+            let _ = writeln!(out, "scored {score:.2}, below the threshold {:.2}", settings.threshold);
+        }
+    }
     if k > 1 {
         let reduced = match k - summary.kept() {
             0 => format!("mean of all {k} samples (trim {} drops none of {k})", settings.trim),
@@ -71,6 +92,9 @@ pub(crate) fn below_threshold(outcome: &EvalOutcome, rationales: Rationales, max
             "  {reduced}; median {:.2}, min {:.2}, max {:.2}, std dev {:.2}",
             summary.median, summary.min, summary.max, summary.std_dev
         );
+    }
+    if let Some(base) = baseline {
+        let _ = writeln!(out, "  baseline:  {:.2} ({:+.2})", base.score, base.delta);
     }
     let _ = writeln!(out, "  eval:      {}:{}", case.file, case.line);
     let _ = writeln!(out, "  judge:     {}", settings.judge);
@@ -150,6 +174,27 @@ pub(crate) fn run_totals(totals: &RunTotals) {
         calls.usage.prompt_tokens,
         calls.usage.completion_tokens
     );
+}
+
+/// The message of an eval whose snapshot changed under `snapshot = "strict"`.
+pub(crate) fn snapshot_changed(name: &str) -> String {
+    format!(
+        "the verdict's snapshot `{name}` changed (snapshot = \"strict\"): review the diff above with \
+         `cargo insta review`, accept it with `cargo insta accept`, or reject it"
+    )
+}
+
+/// Where the run's reports went.
+pub(crate) fn reports_written(paths: &[std::path::PathBuf]) {
+    if !paths.is_empty() {
+        let paths: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        println!("judge: reports: {}", paths.join(", "));
+    }
+}
+
+/// A report or the score baseline could not be read or written: the run fails.
+pub(crate) fn report_error(error: &crate::error::ReportError) {
+    eprintln!("error: {error}");
 }
 
 /// The score as the judge's scale shows it: `7/10`, or `7.4/10` when it is not a whole number.

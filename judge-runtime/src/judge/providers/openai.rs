@@ -236,11 +236,11 @@ fn adjust_base_url(preset: Preset, mut url: String) -> String {
 fn request_body(model: &str, params: &GenerationParams, messages: &[Message], schema: &Value, shape: Shape) -> Value {
     let mut body = json!({ "model": model, "messages": messages });
     let mut schema = schema.clone();
-    if !shape.bounds {
-        if let Some(score) = schema.pointer_mut("/properties/score").and_then(Value::as_object_mut) {
-            score.remove("minimum");
-            score.remove("maximum");
-        }
+    if !shape.bounds
+        && let Some(score) = schema.pointer_mut("/properties/score").and_then(Value::as_object_mut)
+    {
+        score.remove("minimum");
+        score.remove("maximum");
     }
     match shape.format {
         FORMAT_JSON_SCHEMA => {

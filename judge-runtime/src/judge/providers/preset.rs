@@ -46,14 +46,14 @@ impl Preset {
             None => self.default_base_url.to_owned(),
         };
         let api_key = self.key_var.and_then(|name| set(name).map(ApiKey::new));
-        if let Some(key_var) = self.key_var.filter(|_| api_key.is_none() && self.key_required) {
-            if base_url == self.default_base_url {
-                return Err(ConfigError::MissingApiKey {
-                    provider: self.name,
-                    var: key_var,
-                    base_url_var: self.base_url_var,
-                });
-            }
+        if let Some(key_var) = self.key_var.filter(|_| api_key.is_none() && self.key_required)
+            && base_url == self.default_base_url
+        {
+            return Err(ConfigError::MissingApiKey {
+                provider: self.name,
+                var: key_var,
+                base_url_var: self.base_url_var,
+            });
         }
         Ok((base_url, api_key))
     }

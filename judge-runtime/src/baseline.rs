@@ -1,0 +1,143 @@
+//! The score baseline: a run's scores saved to a small JSON file (committable: one line per eval,
+//! sorted, scores rounded), and a later run's scores compared with it. A score that falls by more
+//! than `max_score_drop` fails its eval even while above its threshold; every delta is reported.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::ReportError;
+use crate::report::record::{BaselineDelta, EvalRecord};
+
+/// Bumped when the file's layout changes.
+const FORMAT: u32 = 1;
+/// Scores are saved with this many decimals, so that reruns with equal verdicts write equal files.
+const DECIMALS: i32 = 4;
+
+/// Scores by eval name, as saved.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub(crate) struct ScoreBaseline {
+    format: u32,
+    scores: BTreeMap<String, f64>,
+}
+
+impl ScoreBaseline {
+    /// Reads the baseline at `path`. A missing or unreadable file is an error: a baseline that
+    /// was asked for and silently not compared would let a regression through.
+    pub fn load(path: &Path) -> Result<Self, ReportError> {
+        let error = |reason: String| ReportError::Baseline { path: path.to_owned(), reason };
+        let text = std::fs::read_to_string(path).map_err(|e| error(e.to_string()))?;
+        let baseline: Self = serde_json::from_str(&text).map_err(|e| error(format!("not a score baseline: {e}")))?;
+        if baseline.format != FORMAT {
+            return Err(error(format!("format {} is not {FORMAT}: save it again with this version", baseline.format)));
+        }
+        Ok(baseline)
+    }
+
+    /// `score` of eval `name` against the baseline's, if it holds one. With `max_drop`, a fall of
+    /// more than that is a regression.
+    pub fn compare(&self, name: &str, score: f64, max_drop: Option<f64>) -> Option<BaselineDelta> {
+        let base = *self.scores.get(name)?;
+        let delta = round(score - base);
+        Some(BaselineDelta { score: base, delta, regressed: max_drop.is_some_and(|max| -delta > max + 1e-9) })
+    }
+
+    /// Adds the scored evals among `evals` to the baseline at `path` (keeping the evals this run
+    /// did not score: a run of a subset updates only that subset), under a lock and atomically.
+    pub fn save(path: &Path, evals: &[EvalRecord]) -> Result<(), ReportError> {
+        let failure = |source| ReportError::Write {
+            what: "the score baseline",
+            setting: "JUDGE_SAVE_SCORE_BASELINE",
+            path: path.to_owned(),
+            source,
+        };
+        crate::atomic_file::with_lock(path, || {
+            // A file that is there but unreadable is not overwritten: its scores would be lost.
+            let mut baseline =
+                if path.exists() { Self::load(path)? } else { Self { format: FORMAT, scores: BTreeMap::new() } };
+            for eval in evals {
+                if let Some(score) = eval.score {
+                    baseline.scores.insert(eval.name.clone(), round(score));
+                }
+            }
+            let mut text = serde_json::to_string_pretty(&baseline).expect("a baseline always serializes");
+            text.push('\n');
+            crate::atomic_file::write(path, text.as_bytes()).map_err(failure)
+        })
+        .map_err(failure)?
+    }
+}
+
+/// The baseline to compare with, and where to save this run's scores.
+#[derive(Debug, Default)]
+pub(crate) struct Baselines {
+    pub compare: Option<ScoreBaseline>,
+    pub max_drop: Option<f64>,
+    pub save: Option<PathBuf>,
+}
+
+fn round(score: f64) -> f64 {
+    let scale = 10f64.powi(DECIMALS);
+    (score * scale).round() / scale
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::judge::verdict::Usage;
+    use crate::report::record::Status;
+
+    fn eval(name: &str, score: Option<f64>) -> EvalRecord {
+        EvalRecord {
+            name: name.to_owned(),
+            file: "tests/evals.rs".to_owned(),
+            line: 1,
+            rubric: "r".to_owned(),
+            judge: None,
+            threshold: None,
+            status: if score.is_some() { Status::Passed } else { Status::Error },
+            score,
+            stats: None,
+            message: None,
+            baseline: None,
+            usage: Usage::default(),
+            duration_ms: 0,
+            snapshot: None,
+            samples: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn saves_merges_and_compares() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("baseline/scores.json");
+        ScoreBaseline::save(&path, &[eval("a", Some(0.8)), eval("b", Some(2.0 / 3.0)), eval("e", None)]).unwrap();
+        ScoreBaseline::save(&path, &[eval("a", Some(0.9))]).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text, "{\n  \"format\": 1,\n  \"scores\": {\n    \"a\": 0.9,\n    \"b\": 0.6667\n  }\n}\n");
+
+        let baseline = ScoreBaseline::load(&path).unwrap();
+        let same = baseline.compare("a", 0.9, Some(0.05)).unwrap();
+        assert_eq!((same.delta, same.regressed), (0.0, false));
+        let small = baseline.compare("a", 0.85, Some(0.05)).unwrap();
+        assert!(!small.regressed, "a drop of exactly the margin is allowed: {small:?}");
+        let big = baseline.compare("a", 0.8, Some(0.05)).unwrap();
+        assert_eq!((big.delta, big.regressed), (-0.1, true));
+        assert!(!baseline.compare("a", 0.1, None).unwrap().regressed, "no margin: deltas are only reported");
+        assert!(baseline.compare("new", 0.5, Some(0.0)).is_none());
+    }
+
+    #[test]
+    fn a_missing_or_foreign_file_is_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = ScoreBaseline::load(&dir.path().join("none.json")).unwrap_err().to_string();
+        assert!(missing.contains("JUDGE_SAVE_SCORE_BASELINE"), "{missing}");
+        let foreign = dir.path().join("foreign.json");
+        std::fs::write(&foreign, "[1, 2]").unwrap();
+        let err = ScoreBaseline::load(&foreign).unwrap_err().to_string();
+        assert!(err.contains("not a score baseline"), "{err}");
+        assert!(ScoreBaseline::save(&foreign, &[eval("a", Some(0.5))]).is_err(), "not overwritten");
+        assert_eq!(std::fs::read_to_string(&foreign).unwrap(), "[1, 2]");
+    }
+}

@@ -1,0 +1,102 @@
+//! Writing a run's report files: JSON, JUnit XML, HTML and Markdown where asked for, and the
+//! Markdown summary appended to `$GITHUB_STEP_SUMMARY` when that is set.
+//!
+//! Every file is written whole (temporary file, then rename), so a reader never sees half a
+//! report. Under `cargo nextest run` each test is a process of its own: the processes of one run
+//! (one `NEXTEST_RUN_ID`) take turns under a lock, each adding its evals to the run's record and
+//! rewriting the reports from it, so the last one leaves reports of the whole run.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::ReportError;
+use crate::report::record::{EvalRecord, RunRecord};
+use crate::report::{html, junit, markdown};
+use crate::settings::ReportPaths;
+
+/// Writes the reports `paths` asks for, with this process's `evals` added to the run's record;
+/// returns the files written.
+pub(crate) fn write(
+    paths: &ReportPaths,
+    binary: &str,
+    mut evals: Vec<EvalRecord>,
+) -> Result<Vec<PathBuf>, ReportError> {
+    evals.sort_by(|a, b| a.name.cmp(&b.name));
+    let failure = |what, setting, path: &Path| {
+        let path = path.to_owned();
+        move |source| ReportError::Write { what, setting, path, source }
+    };
+    let mut written = Vec::new();
+    if let Some(summary) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
+        let path = PathBuf::from(summary);
+        append(&path, &markdown::render(binary, &evals)).map_err(failure(
+            "the job summary",
+            "GITHUB_STEP_SUMMARY",
+            &path,
+        ))?;
+        written.push(path);
+    }
+    let [json, junit_path, html_path, markdown_path] = paths.resolve(binary);
+    let reports: [Report; 4] = [
+        (json.clone(), "the JSON report", "JUDGE_REPORT_JSON", json_text),
+        (junit_path, "the JUnit report", "JUDGE_REPORT_JUNIT", junit::render),
+        (html_path, "the HTML report", "JUDGE_REPORT_HTML", html::render),
+        (markdown_path, "the Markdown report", "JUDGE_REPORT_MARKDOWN", |r| markdown::render(&r.binary, &r.evals)),
+    ];
+    let Some((first, first_what, first_setting, _)) = reports.iter().find(|report| report.0.is_some()) else {
+        return Ok(written);
+    };
+    let first = first.clone().expect("found as set");
+    // The record the processes of one nextest run share: the JSON report, or beside the first report.
+    let shared = json.clone().or_else(|| {
+        std::env::var_os("NEXTEST_RUN_ID").map(|_| first.with_file_name(format!(".{binary}.judge-record.json")))
+    });
+    let lock_path = shared.clone().unwrap_or_else(|| first.clone());
+    let mut record = RunRecord::new(binary.to_owned());
+    crate::atomic_file::with_lock(&lock_path, || {
+        if let Some(earlier) = shared.as_deref().and_then(read_record)
+            && earlier.format == record.format
+            && earlier.run_id == record.run_id
+        {
+            record = earlier;
+        }
+        record.merge(evals);
+        for (path, what, setting, render) in &reports {
+            if let Some(path) = path {
+                crate::atomic_file::write(path, render(&record).as_bytes()).map_err(failure(what, setting, path))?;
+                written.push(path.clone());
+            }
+        }
+        if let Some(shared) = shared.as_ref().filter(|shared| Some(*shared) != json.as_ref()) {
+            crate::atomic_file::write(shared, json_text(&record).as_bytes()).map_err(failure(
+                "the run record",
+                first_setting,
+                shared,
+            ))?;
+        }
+        Ok(())
+    })
+    .map_err(failure(first_what, first_setting, &first))??;
+    Ok(written)
+}
+
+/// A report file: its path if asked for, what it is and its variable (for errors), its renderer.
+type Report = (Option<PathBuf>, &'static str, &'static str, fn(&RunRecord) -> String);
+
+/// The record as the JSON report holds it.
+fn json_text(record: &RunRecord) -> String {
+    let mut text = serde_json::to_string_pretty(record).expect("a run record always serializes");
+    text.push('\n');
+    text
+}
+
+/// The record at `path`, if there is a readable one.
+fn read_record(path: &Path) -> Option<RunRecord> {
+    serde_json::from_slice(&std::fs::read(path).ok()?).ok()
+}
+
+/// Appends `text` in one write, so that processes appending at once do not interleave.
+fn append(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut file = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+    file.write_all(format!("{text}\n").as_bytes())
+}

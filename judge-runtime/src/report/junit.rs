@@ -1,0 +1,178 @@
+//! The JUnit XML report: one `<testcase>` per eval, as CI systems (GitHub, GitLab, Jenkins)
+//! render test results. A failed eval carries a `<failure>` with its score, threshold and the
+//! judge's rationale; an eval that could not be scored, an `<error>`.
+
+use std::fmt::Write as _;
+
+use crate::report::record::{EvalRecord, RunRecord, Status};
+
+/// The run as a JUnit XML document.
+pub(crate) fn render(record: &RunRecord) -> String {
+    let (_, failed, errors) = record.counts();
+    let seconds = |ms: u64| format!("{:.3}", ms as f64 / 1000.0);
+    let total_ms: u64 = record.evals.iter().map(|e| e.duration_ms).sum();
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(
+        out,
+        "<testsuites name=\"judge\" tests=\"{}\" failures=\"{failed}\" errors=\"{errors}\" time=\"{}\">",
+        record.evals.len(),
+        seconds(total_ms)
+    );
+    let _ = writeln!(
+        out,
+        "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failed}\" errors=\"{errors}\" skipped=\"0\" time=\"{}\">",
+        escape(&record.binary),
+        record.evals.len(),
+        seconds(total_ms)
+    );
+    for eval in &record.evals {
+        let (classname, name) = eval.name.rsplit_once("::").unwrap_or(("", &eval.name));
+        let _ = writeln!(
+            out,
+            "    <testcase classname=\"{}\" name=\"{}\" file=\"{}\" line=\"{}\" time=\"{}\">",
+            escape(classname),
+            escape(name),
+            escape(&eval.file),
+            eval.line,
+            seconds(eval.duration_ms)
+        );
+        let message = eval.message.as_deref().unwrap_or_default();
+        match eval.status {
+            Status::Passed => {}
+            Status::Failed => {
+                let _ = writeln!(
+                    out,
+                    "      <failure type=\"{}\" message=\"{}\">{}</failure>",
+                    if eval.baseline.is_some_and(|b| b.regressed) { "regression" } else { "below_threshold" },
+                    escape(message.lines().next().unwrap_or_default()),
+                    escape(message)
+                );
+            }
+            Status::Error => {
+                let _ = writeln!(
+                    out,
+                    "      <error type=\"not_scored\" message=\"{}\">{}</error>",
+                    escape(message.lines().next().unwrap_or_default()),
+                    escape(message)
+                );
+            }
+        }
+        let _ = writeln!(out, "      <system-out>{}</system-out>", escape(&summary(eval)));
+        out.push_str("    </testcase>\n");
+    }
+    out.push_str("  </testsuite>\n</testsuites>\n");
+    out
+}
+
+/// What a passing eval shows too: its score and the median sample's rationale.
+fn summary(eval: &EvalRecord) -> String {
+    let mut out = String::new();
+    if let (Some(score), Some(threshold)) = (eval.score, eval.threshold) {
+        let _ = write!(out, "score {score:.2} (threshold {threshold:.2})");
+    }
+    if let Some(baseline) = eval.baseline {
+        let _ = write!(out, ", {:+.2} against the baseline {:.2}", baseline.delta, baseline.score);
+    }
+    if let Some(judge) = &eval.judge {
+        let _ = write!(out, "; judge {judge}");
+    }
+    let n = eval.samples.len();
+    let _ = write!(out, "; {n} {}", if n == 1 { "sample" } else { "samples" });
+    if let Some(median) = eval.median_sample() {
+        let _ = write!(out, "\nrationale of the median sample: {}", median.rationale);
+    }
+    out
+}
+
+/// Escapes text for XML attributes and content. Characters XML 1.0 cannot carry (most control
+/// characters) are written as `\u{..}`, so a hostile output cannot make the file unparseable.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            c if (c as u32) < 0x20 || c == '\u{fffe}' || c == '\u{ffff}' => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::judge::verdict::{Scale, ScoreMethod, Usage};
+    use crate::report::record::{BaselineDelta, SampleRecord, VerdictSource};
+
+    fn sample(score: f64, rationale: &str, trimmed: bool) -> SampleRecord {
+        SampleRecord {
+            score,
+            raw_score: score * 10.0,
+            scale: Scale::default(),
+            method: ScoreMethod::Stated,
+            trimmed,
+            rationale: rationale.to_owned(),
+            output: "out".to_owned(),
+            output_chars: 3,
+            source: VerdictSource::Judged,
+            usage: Usage::default(),
+            latency_ms: 5,
+        }
+    }
+
+    fn eval(name: &str, status: Status, message: Option<&str>) -> EvalRecord {
+        EvalRecord {
+            name: name.to_owned(),
+            file: "tests/evals.rs".to_owned(),
+            line: 7,
+            rubric: "r".to_owned(),
+            judge: Some("openai:m".to_owned()),
+            threshold: Some(0.7),
+            status,
+            score: Some(0.6),
+            stats: None,
+            message: message.map(str::to_owned),
+            baseline: None,
+            usage: Usage::default(),
+            duration_ms: 1500,
+            snapshot: None,
+            samples: vec![sample(0.2, "low", true), sample(0.6, "mid <b>", false), sample(0.9, "high", false)],
+        }
+    }
+
+    #[test]
+    fn one_testcase_per_eval_with_failures_and_errors() {
+        let mut record = RunRecord::new("evals".to_owned());
+        let mut regressed = eval("evals::slipped", Status::Failed, Some("regressed"));
+        regressed.baseline = Some(BaselineDelta { score: 0.9, delta: -0.3, regressed: true });
+        record.merge([
+            eval("evals::ok", Status::Passed, None),
+            eval("evals::low", Status::Failed, Some("scored 0.60, below the threshold 0.70\n  rationale: \"x\" & <y>")),
+            eval("evals::broken", Status::Error, Some("eval could not be scored: \u{1b}[31m")),
+            regressed,
+        ]);
+        let xml = render(&record);
+        assert!(xml.contains("tests=\"4\" failures=\"2\" errors=\"1\""), "{xml}");
+        assert_eq!(xml.matches("<testcase ").count(), 4);
+        assert!(
+            xml.contains(
+                "<testcase classname=\"evals\" name=\"low\" file=\"tests/evals.rs\" line=\"7\" time=\"1.500\">"
+            )
+        );
+        assert!(xml.contains(
+            "<failure type=\"below_threshold\" message=\"scored 0.60, below the threshold 0.70\">scored 0.60, \
+             below the threshold 0.70\n  rationale: &quot;x&quot; &amp; &lt;y&gt;</failure>"
+        ));
+        assert!(xml.contains("<failure type=\"regression\""));
+        assert!(xml.contains("<error type=\"not_scored\" message=\"eval could not be scored: \\u{1b}[31m\">"));
+        assert!(xml.contains("rationale of the median sample: mid &lt;b&gt;"), "the median of the kept samples");
+        assert!(!xml.chars().any(|c| (c as u32) < 0x20 && !matches!(c, '\n' | '\t' | '\r')));
+    }
+}

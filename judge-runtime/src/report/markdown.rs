@@ -1,0 +1,152 @@
+//! The Markdown summary: a table of the evals for a pull request or a CI job's summary page
+//! (`$GITHUB_STEP_SUMMARY`), with the judge's rationale for each failure.
+
+use std::fmt::Write as _;
+
+use crate::report::record::{EvalRecord, Status, VerdictSource};
+
+/// A summary of `evals` (of the test binary `binary`) in GitHub-flavoured Markdown.
+pub(crate) fn render(binary: &str, evals: &[EvalRecord]) -> String {
+    let count = |status| evals.iter().filter(|e| e.status == status).count();
+    let (passed, failed, errors) = (count(Status::Passed), count(Status::Failed), count(Status::Error));
+    let mut out = String::new();
+    let mut verdict = vec![format!("{passed} passed")];
+    if failed > 0 {
+        verdict.push(format!("{failed} failed"));
+    }
+    if errors > 0 {
+        verdict.push(format!("{errors} not scored"));
+    }
+    let _ = writeln!(out, "### judge: `{}` — {}\n", code(binary), verdict.join(", "));
+    out.push_str("| | eval | score | threshold | vs baseline | samples | judge |\n");
+    out.push_str("|---|---|---|---|---|---|---|\n");
+    for eval in evals {
+        let mark = match eval.status {
+            Status::Passed => "✅",
+            Status::Failed => "❌",
+            Status::Error => "⚠️",
+        };
+        let score = eval.score.map_or("—".to_owned(), |s| format!("{s:.2}"));
+        let threshold = eval.threshold.map_or("—".to_owned(), |t| format!("{t:.2}"));
+        let delta = match eval.baseline {
+            Some(b) if b.regressed => format!("**{:+.2}** (was {:.2})", b.delta, b.score),
+            Some(b) => format!("{:+.2}", b.delta),
+            None => "—".to_owned(),
+        };
+        let reused = eval.samples.iter().filter(|s| s.source != VerdictSource::Judged).count();
+        let samples = match reused {
+            0 => eval.samples.len().to_string(),
+            n => format!("{} ({n} cached)", eval.samples.len()),
+        };
+        let judge = eval.judge.as_deref().map_or("—".to_owned(), |j| format!("`{}`", code(j)));
+        let _ = writeln!(
+            out,
+            "| {mark} | `{}` | {score} | {threshold} | {delta} | {samples} | {judge} |",
+            code(&eval.name)
+        );
+    }
+    for eval in evals.iter().filter(|e| e.status != Status::Passed) {
+        let first = eval.message.as_deref().and_then(|m| m.lines().next()).unwrap_or_default();
+        let _ = writeln!(out, "\n<details><summary><code>{}</code>: {}</summary>\n", html(&eval.name), html(first));
+        if let Some(sample) = eval.median_sample() {
+            let _ =
+                writeln!(out, "<p><b>rationale of the median sample</b></p>\n<pre>{}</pre>", html(&sample.rationale));
+            let _ = writeln!(out, "<p><b>its output</b></p>\n<pre>{}</pre>", html(&sample.output));
+        } else if let Some(message) = &eval.message {
+            let _ = writeln!(out, "<pre>{}</pre>", html(message));
+        }
+        out.push_str("\n</details>\n");
+    }
+    out
+}
+
+/// Text inside a code span in a table cell: no backticks, pipes or line breaks to break out of it.
+fn code(text: &str) -> String {
+    text.replace('`', "'").replace('|', "\\|").replace(['\n', '\r'], " ")
+}
+
+/// Text inside HTML (GitHub renders HTML in Markdown): escaped, so model text stays text.
+fn html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            c if c.is_control() && c != '\n' && c != '\t' => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::judge::verdict::{Scale, ScoreMethod, Usage};
+    use crate::report::record::{BaselineDelta, SampleRecord};
+
+    fn eval(name: &str, status: Status, score: Option<f64>) -> EvalRecord {
+        let sample = |score: f64, source| SampleRecord {
+            score,
+            raw_score: score * 10.0,
+            scale: Scale::default(),
+            method: ScoreMethod::Stated,
+            trimmed: false,
+            rationale: "Misses <script>alert(1)</script> | the count".to_owned(),
+            output: "24 times".to_owned(),
+            output_chars: 8,
+            source,
+            usage: Usage::default(),
+            latency_ms: 1,
+        };
+        EvalRecord {
+            name: name.to_owned(),
+            file: "tests/evals.rs".to_owned(),
+            line: 3,
+            rubric: "r".to_owned(),
+            judge: score.map(|_| "openai:m".to_owned()),
+            threshold: score.map(|_| 0.7),
+            status,
+            score,
+            stats: None,
+            message: (status != Status::Passed).then(|| "scored 0.40, below the threshold 0.70\nmore".to_owned()),
+            baseline: None,
+            usage: Usage::default(),
+            duration_ms: 1,
+            snapshot: None,
+            samples: match score {
+                Some(s) => vec![sample(s, VerdictSource::Cached), sample(s, VerdictSource::Judged)],
+                None => Vec::new(),
+            },
+        }
+    }
+
+    #[test]
+    fn a_table_row_per_eval_and_details_for_each_failure() {
+        let mut slipped = eval("evals::slipped", Status::Failed, Some(0.75));
+        slipped.baseline = Some(BaselineDelta { score: 0.9, delta: -0.15, regressed: true });
+        let md = render(
+            "evals",
+            &[eval("evals::fine", Status::Passed, Some(0.9)), eval("evals::low", Status::Failed, Some(0.4)), slipped],
+        );
+        assert!(md.starts_with("### judge: `evals` — 1 passed, 2 failed\n"), "{md}");
+        assert!(md.contains("| ✅ | `evals::fine` | 0.90 | 0.70 | — | 2 (1 cached) | `openai:m` |"), "{md}");
+        assert!(md.contains("| ❌ | `evals::slipped` | 0.75 | 0.70 | **-0.15** (was 0.90) |"), "{md}");
+        assert_eq!(md.matches("<details>").count(), 2);
+        assert!(md.contains("<summary><code>evals::low</code>: scored 0.40, below the threshold 0.70</summary>"));
+        assert!(md.contains("Misses &lt;script&gt;alert(1)&lt;/script&gt; | the count"), "{md}");
+        assert!(!md.contains("<script>"));
+    }
+
+    #[test]
+    fn an_eval_that_was_not_scored_shows_its_error() {
+        let md = render("evals", &[eval("evals::broken", Status::Error, None)]);
+        assert!(md.contains("— 0 passed, 1 not scored"), "{md}");
+        assert!(md.contains("| ⚠️ | `evals::broken` | — | — | — | 0 | — |"), "{md}");
+        assert!(md.contains("<pre>scored 0.40, below the threshold 0.70\nmore</pre>"), "{md}");
+    }
+}

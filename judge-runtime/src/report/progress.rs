@@ -1,0 +1,191 @@
+//! Progress on long runs: how many evals are done, passed and failed, and how many judge calls are
+//! in flight. On a terminal, a live line on stderr, redrawn in place and cleared whenever libtest
+//! is about to print; elsewhere (CI, a file), a plain line every [`PLAIN_EVERY`], once the run has
+//! lasted [`QUIET_START`]. Short runs print nothing.
+
+use std::io::{IsTerminal, Write as _};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+/// Nothing is shown before a run has lasted this long.
+const QUIET_START: Duration = Duration::from_secs(3);
+/// How often the live line is redrawn.
+const LIVE_EVERY: Duration = Duration::from_millis(250);
+/// How often a plain line is printed.
+const PLAIN_EVERY: Duration = Duration::from_secs(10);
+
+/// How progress is shown, from `JUDGE_PROGRESS`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ProgressMode {
+    /// `live` on a terminal, `plain` in CI or when stderr is not a terminal, `off` under nextest
+    /// (one eval per process) or for a single eval.
+    Auto,
+    Live,
+    Plain,
+    Off,
+}
+
+impl ProgressMode {
+    pub(crate) fn parse(s: &str) -> Result<Self, String> {
+        match s {
+            "auto" => Ok(Self::Auto),
+            "live" => Ok(Self::Live),
+            "plain" => Ok(Self::Plain),
+            "off" => Ok(Self::Off),
+            _ => Err(format!("{s:?} is not one of: auto, live, plain, off")),
+        }
+    }
+
+    /// What `Auto` means here, for a run of `total` evals.
+    fn resolve(self, total: usize) -> Self {
+        match self {
+            Self::Auto if total < 2 || std::env::var_os("NEXTEST_RUN_ID").is_some() => Self::Off,
+            Self::Auto if std::env::var_os("CI").is_some() || !std::io::stderr().is_terminal() => Self::Plain,
+            Self::Auto => Self::Live,
+            mode => mode,
+        }
+    }
+}
+
+/// The run's counts, updated by the trials and read by the drawing thread.
+#[derive(Debug)]
+struct Counts {
+    total: usize,
+    passed: AtomicUsize,
+    failed: AtomicUsize,
+    /// Whether the live line is on screen now.
+    drawn: Mutex<bool>,
+    stop: AtomicBool,
+    wake: Condvar,
+}
+
+/// Shows the run's progress until dropped.
+#[derive(Debug)]
+pub(crate) struct Progress {
+    counts: Arc<Counts>,
+    mode: ProgressMode,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Progress {
+    /// Starts showing the progress of `total` evals; `in_flight` counts the judge calls in flight.
+    pub fn start(mode: ProgressMode, total: usize, in_flight: impl Fn() -> usize + Send + 'static) -> Self {
+        let mode = mode.resolve(total);
+        let counts = Arc::new(Counts {
+            total,
+            passed: AtomicUsize::new(0),
+            failed: AtomicUsize::new(0),
+            drawn: Mutex::new(false),
+            stop: AtomicBool::new(false),
+            wake: Condvar::new(),
+        });
+        let thread = (mode != ProgressMode::Off).then(|| {
+            let counts = Arc::clone(&counts);
+            std::thread::Builder::new()
+                .name("judge-progress".into())
+                .spawn(move || draw_until_stopped(&counts, mode, in_flight))
+                .expect("spawn the progress thread")
+        });
+        Self { counts, mode, thread }
+    }
+
+    /// An eval finished; libtest prints its line next, so the live line is cleared first.
+    pub fn finished(&self, passed: bool) {
+        let counter = if passed { &self.counts.passed } else { &self.counts.failed };
+        counter.fetch_add(1, Ordering::Relaxed);
+        if self.mode == ProgressMode::Live {
+            clear(&self.counts);
+        }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        self.counts.stop.store(true, Ordering::Relaxed);
+        self.counts.wake.notify_all();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+        if self.mode == ProgressMode::Live {
+            clear(&self.counts);
+        }
+    }
+}
+
+/// The progress text: `judge: 12/200 evals done (11 passed, 1 failed); 16 calls in flight; 3 s`.
+fn line(counts: &Counts, in_flight: usize, elapsed: Duration) -> String {
+    let (passed, failed) = (counts.passed.load(Ordering::Relaxed), counts.failed.load(Ordering::Relaxed));
+    format!(
+        "judge: {}/{} evals done ({passed} passed, {failed} failed); {in_flight} judge calls in flight; {:.0} s",
+        passed + failed,
+        counts.total,
+        elapsed.as_secs_f64()
+    )
+}
+
+fn draw_until_stopped(counts: &Counts, mode: ProgressMode, in_flight: impl Fn() -> usize) {
+    let start = Instant::now();
+    let every = if mode == ProgressMode::Live { LIVE_EVERY } else { PLAIN_EVERY };
+    let mut next = start + QUIET_START;
+    loop {
+        {
+            let drawn = counts.drawn.lock().unwrap_or_else(|e| e.into_inner());
+            let wait = next.saturating_duration_since(Instant::now());
+            let _ = counts.wake.wait_timeout(drawn, wait).unwrap_or_else(|e| e.into_inner());
+        }
+        if counts.stop.load(Ordering::Relaxed) {
+            return;
+        }
+        if Instant::now() < next {
+            continue;
+        }
+        next += every;
+        let text = line(counts, in_flight(), start.elapsed());
+        let mut drawn = counts.drawn.lock().unwrap_or_else(|e| e.into_inner());
+        let mut stderr = std::io::stderr().lock();
+        let _ = match mode {
+            ProgressMode::Live => {
+                *drawn = true;
+                write!(stderr, "\r\x1b[2K{text}")
+            }
+            _ => writeln!(stderr, "{text}"),
+        };
+        let _ = stderr.flush();
+    }
+}
+
+/// Erases the live line, if it is drawn.
+fn clear(counts: &Counts) {
+    let mut drawn = counts.drawn.lock().unwrap_or_else(|e| e.into_inner());
+    if *drawn {
+        let mut stderr = std::io::stderr().lock();
+        let _ = write!(stderr, "\r\x1b[2K");
+        let _ = stderr.flush();
+        *drawn = false;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_line_counts_what_is_done() {
+        let progress = Progress::start(ProgressMode::Off, 200, || 0);
+        progress.finished(true);
+        progress.finished(true);
+        progress.finished(false);
+        assert_eq!(
+            line(&progress.counts, 16, Duration::from_millis(3400)),
+            "judge: 3/200 evals done (2 passed, 1 failed); 16 judge calls in flight; 3 s"
+        );
+    }
+
+    #[test]
+    fn auto_is_off_for_one_eval() {
+        assert_eq!(ProgressMode::Auto.resolve(1), ProgressMode::Off);
+        assert_eq!(ProgressMode::Plain.resolve(1), ProgressMode::Plain);
+        assert!(ProgressMode::parse("sometimes").unwrap_err().contains("auto, live, plain, off"));
+    }
+}

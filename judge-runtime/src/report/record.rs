@@ -1,0 +1,309 @@
+//! The record of a run: every eval and every sample as the reports show them. The JSON report is
+//! this record as it is; JUnit, Markdown and HTML are rendered from it. Under `cargo nextest run`,
+//! which runs one process per test, the processes of one run add their evals to one record.
+
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime};
+
+use serde::{Deserialize, Serialize};
+
+use crate::harness::context::Source;
+use crate::harness::trial::{EvalOutcome, SampleResult};
+use crate::judge::verdict::{Scale, ScoreMethod, Usage};
+use crate::snapshot::{Snapshot, SnapshotHook, SnapshotState};
+
+/// Bumped when the record's layout changes; a record of another format is replaced, not merged.
+pub(crate) const FORMAT: u32 = 1;
+/// How much of each output the record keeps.
+pub(crate) const OUTPUT_EXCERPT_CHARS: usize = 2000;
+
+/// A run's evals, in name order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct RunRecord {
+    /// [`FORMAT`].
+    pub format: u32,
+    /// The run: `NEXTEST_RUN_ID` under nextest, so its processes share one record; else unique to
+    /// this process.
+    pub run_id: String,
+    /// The test binary's name, e.g. `evals`.
+    pub binary: String,
+    /// When the run started, in seconds since the Unix epoch.
+    pub started_unix: u64,
+    pub evals: Vec<EvalRecord>,
+}
+
+/// How an eval ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Status {
+    /// Scored at or above its threshold (and not regressed past the baseline's margin).
+    Passed,
+    /// Scored below its threshold, or regressed past the baseline's margin.
+    Failed,
+    /// Could not be scored: a configuration, eval function, judge or cache error.
+    Error,
+}
+
+/// One eval's result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct EvalRecord {
+    /// The test name, `module::path::name`.
+    pub name: String,
+    /// Where the eval is written.
+    pub file: String,
+    pub line: u32,
+    pub rubric: String,
+    /// `provider:model`, when the settings resolved.
+    pub judge: Option<String>,
+    /// The pass mark, when the settings resolved.
+    pub threshold: Option<f64>,
+    pub status: Status,
+    /// The reduced score (0..=1), when the eval was scored.
+    pub score: Option<f64>,
+    /// The spread of the samples' scores, when the eval was scored.
+    pub stats: Option<Stats>,
+    /// What libtest shows for a failure or an error.
+    pub message: Option<String>,
+    /// The comparison with the score baseline, when one was read and holds this eval.
+    pub baseline: Option<BaselineDelta>,
+    /// Tokens of the judge calls this eval's verdicts cost (cached verdicts count what they cost
+    /// when judged).
+    pub usage: Usage,
+    /// Wall time of the eval.
+    pub duration_ms: u64,
+    /// How the verdict's snapshot compared, when it was snapshotted.
+    pub snapshot: Option<SnapshotState>,
+    /// Every sample, in order; empty when the eval could not be scored.
+    pub samples: Vec<SampleRecord>,
+}
+
+/// The statistics of an eval's sample scores, all on 0..=1.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Stats {
+    pub median: f64,
+    pub min: f64,
+    pub max: f64,
+    pub std_dev: f64,
+    /// The fraction dropped at each end by the trimmed mean.
+    pub trim: f64,
+}
+
+/// A score compared with the baseline's.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub(crate) struct BaselineDelta {
+    /// The baseline's score.
+    pub score: f64,
+    /// This run's score minus the baseline's.
+    pub delta: f64,
+    /// Whether the drop is larger than `max_score_drop` allows.
+    pub regressed: bool,
+}
+
+/// One sample: its output and its verdict.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct SampleRecord {
+    /// The score on 0..=1.
+    pub score: f64,
+    /// The score as the judge gave it, on `scale`.
+    pub raw_score: f64,
+    pub scale: Scale,
+    pub method: ScoreMethod,
+    /// Whether the trimmed mean dropped this sample.
+    pub trimmed: bool,
+    pub rationale: String,
+    /// The output's first [`OUTPUT_EXCERPT_CHARS`] characters.
+    pub output: String,
+    /// The output's full length in characters.
+    pub output_chars: usize,
+    /// Where the verdict came from.
+    pub source: VerdictSource,
+    pub usage: Usage,
+    /// How long getting the verdict took (near zero when cached).
+    pub latency_ms: u64,
+}
+
+/// Where a sample's verdict came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum VerdictSource {
+    /// A judge call of this sample's own.
+    Judged,
+    /// The verdict cache.
+    Cached,
+    /// An identical call another eval made at the same time.
+    Shared,
+}
+
+impl From<Source> for VerdictSource {
+    fn from(source: Source) -> Self {
+        match source {
+            Source::Judged => Self::Judged,
+            Source::Cached => Self::Cached,
+            Source::Coalesced => Self::Shared,
+        }
+    }
+}
+
+impl SampleRecord {
+    fn of(sample: &SampleResult, trimmed: bool) -> Self {
+        let output: String = sample.output.chars().take(OUTPUT_EXCERPT_CHARS).collect();
+        Self {
+            score: sample.verdict.normalized(),
+            raw_score: sample.verdict.score,
+            scale: sample.verdict.scale,
+            method: sample.verdict.method,
+            trimmed,
+            rationale: sample.verdict.rationale.clone(),
+            output_chars: sample.output.chars().count(),
+            output,
+            source: sample.source.into(),
+            usage: sample.verdict.usage,
+            latency_ms: millis(sample.latency),
+        }
+    }
+}
+
+impl EvalRecord {
+    /// The record of a scored eval; `message` is the failure message when it failed.
+    pub fn scored(
+        outcome: &EvalOutcome,
+        status: Status,
+        message: Option<String>,
+        baseline: Option<BaselineDelta>,
+        duration: Duration,
+    ) -> Self {
+        let EvalOutcome { case, settings, samples, summary } = outcome;
+        let mut usage = Usage::default();
+        for sample in samples {
+            usage += sample.verdict.usage;
+        }
+        Self {
+            name: case.full_name(),
+            file: case.file.to_owned(),
+            line: case.line,
+            rubric: case.rubric.to_owned(),
+            judge: Some(settings.judge.to_string()),
+            threshold: Some(settings.threshold),
+            status,
+            score: Some(summary.trimmed_mean),
+            stats: Some(Stats {
+                median: summary.median,
+                min: summary.min,
+                max: summary.max,
+                std_dev: summary.std_dev,
+                trim: settings.trim,
+            }),
+            message,
+            baseline,
+            usage,
+            duration_ms: millis(duration),
+            snapshot: None,
+            samples: samples.iter().zip(&summary.trimmed).map(|(s, trimmed)| SampleRecord::of(s, *trimmed)).collect(),
+        }
+    }
+
+    /// The sample whose score is the median of the kept ones (the lower middle for an even
+    /// count): the one whose rationale stands for the eval.
+    pub fn median_sample(&self) -> Option<&SampleRecord> {
+        let mut kept: Vec<&SampleRecord> = self.samples.iter().filter(|s| !s.trimmed).collect();
+        kept.sort_by(|a, b| a.score.total_cmp(&b.score));
+        kept.get(kept.len().saturating_sub(1) / 2).copied()
+    }
+
+    /// The record of an eval that could not be scored.
+    pub fn error(case: &crate::harness::registry::EvalCase, message: String, duration: Duration) -> Self {
+        Self {
+            name: case.full_name(),
+            file: case.file.to_owned(),
+            line: case.line,
+            rubric: case.rubric.to_owned(),
+            judge: None,
+            threshold: None,
+            status: Status::Error,
+            score: None,
+            stats: None,
+            message: Some(message),
+            baseline: None,
+            usage: Usage::default(),
+            duration_ms: millis(duration),
+            snapshot: None,
+            samples: Vec::new(),
+        }
+    }
+}
+
+impl RunRecord {
+    /// An empty record of this process's run of `binary`.
+    pub fn new(binary: String) -> Self {
+        let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
+        let run_id = std::env::var("NEXTEST_RUN_ID")
+            .ok()
+            .filter(|id| !id.is_empty())
+            .map(|id| format!("nextest-{id}"))
+            .unwrap_or_else(|| format!("{}-{}", std::process::id(), now.as_nanos()));
+        Self { format: FORMAT, run_id, binary, started_unix: now.as_secs(), evals: Vec::new() }
+    }
+
+    /// Adds `evals`, replacing earlier records of the same names, and keeps them in name order.
+    pub fn merge(&mut self, evals: impl IntoIterator<Item = EvalRecord>) {
+        for eval in evals {
+            match self.evals.binary_search_by(|e| e.name.as_str().cmp(&eval.name)) {
+                Ok(i) => self.evals[i] = eval,
+                Err(i) => self.evals.insert(i, eval),
+            }
+        }
+    }
+
+    /// Counts of passed, failed and errored evals.
+    pub fn counts(&self) -> (usize, usize, usize) {
+        let count = |status| self.evals.iter().filter(|e| e.status == status).count();
+        (count(Status::Passed), count(Status::Failed), count(Status::Error))
+    }
+
+    /// Tokens over every eval.
+    pub fn usage(&self) -> Usage {
+        let mut usage = Usage::default();
+        for eval in &self.evals {
+            usage += eval.usage;
+        }
+        usage
+    }
+}
+
+/// The evals recorded by this process's trials, gathered as they finish, and the snapshots to
+/// assert once they all have.
+#[derive(Debug, Default)]
+pub(crate) struct Recorder {
+    evals: Mutex<Vec<EvalRecord>>,
+    snapshots: Mutex<Vec<(String, Snapshot, SnapshotHook)>>,
+}
+
+impl Recorder {
+    pub fn add(&self, eval: EvalRecord) {
+        self.evals.lock().unwrap_or_else(|e| e.into_inner()).push(eval);
+    }
+
+    /// Keeps the snapshot of eval `name` to assert when every trial has finished.
+    pub fn defer_snapshot(&self, name: String, snapshot: Snapshot, hook: SnapshotHook) {
+        self.snapshots.lock().unwrap_or_else(|e| e.into_inner()).push((name, snapshot, hook));
+    }
+
+    /// Asserts the deferred snapshots, in name order, and returns every record (with how its
+    /// snapshot compared), leaving the recorder empty.
+    pub fn take_after_snapshots(&self) -> Vec<EvalRecord> {
+        let mut evals = std::mem::take(&mut *self.evals.lock().unwrap_or_else(|e| e.into_inner()));
+        let mut snapshots = std::mem::take(&mut *self.snapshots.lock().unwrap_or_else(|e| e.into_inner()));
+        snapshots.sort_by(|a, b| a.0.cmp(&b.0));
+        for (name, snapshot, hook) in snapshots {
+            let state = snapshot.assert(hook);
+            if let Some(eval) = evals.iter_mut().find(|e| e.name == name) {
+                eval.snapshot = Some(state);
+            }
+        }
+        evals
+    }
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}

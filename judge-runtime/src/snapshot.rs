@@ -1,0 +1,194 @@
+//! Rationale snapshots through insta: an eval's verdict (its score rounded, pass or fail, the
+//! judge, and the rationale of its median sample) is asserted with `insta::assert_snapshot!`, so
+//! `cargo insta review` shows how the judge's reasons changed and `cargo insta accept` keeps them.
+//!
+//! The assertion is expanded by `#[llm_eval]` in the user's crate (insta places a snapshot beside
+//! the file its macro is called from, in `snapshots/`), and called here with insta settings that
+//! carry the rubric as description, the eval's input and median output as info, and filters for
+//! text that changes from run to run. The snapshot is named after the eval.
+//!
+//! A changed snapshot does not fail its eval (the score gates); with `snapshot = "strict"` it
+//! does. insta reports a change by panicking, after printing the diff and writing the `.snap.new`
+//! file; that panic is caught here and not printed a second time.
+
+use std::cell::Cell;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Once;
+
+use serde::Serialize;
+
+use crate::report::record::EvalRecord;
+
+/// Whether an eval's verdict is snapshotted, from `snapshot` (attribute, `JUDGE_SNAPSHOT`,
+/// judge.toml).
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SnapshotMode {
+    /// No snapshot (the default).
+    Off,
+    /// Snapshot the verdict; a change is shown for review but does not fail the eval.
+    On,
+    /// Snapshot the verdict; a change fails the eval.
+    Strict,
+}
+
+impl SnapshotMode {
+    pub(crate) fn parse(s: &str) -> Result<Self, String> {
+        match s {
+            "false" | "off" => Ok(Self::Off),
+            "true" | "on" => Ok(Self::On),
+            "strict" => Ok(Self::Strict),
+            _ => Err(format!("{s:?} is not one of: true, false, strict")),
+        }
+    }
+}
+
+/// What an eval's snapshot holds. Built by the harness, asserted by the code `#[llm_eval]`
+/// expands in the user's crate.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct Snapshot {
+    name: String,
+    body: String,
+    rubric: String,
+    info: SnapshotInfo,
+}
+
+/// The snapshot's metadata: shown by `cargo insta review`, not compared.
+#[derive(Debug, Serialize)]
+struct SnapshotInfo {
+    eval: String,
+    input: Option<String>,
+    expected: Option<String>,
+    /// The output of the median sample, whose rationale the snapshot holds.
+    output: Option<String>,
+}
+
+/// The assertion `#[llm_eval]` expands in the user's crate.
+#[doc(hidden)]
+pub type SnapshotHook = fn(&Snapshot);
+
+/// How an eval's snapshot compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum SnapshotState {
+    /// The same as the accepted snapshot.
+    Matched,
+    /// New or different: insta printed the diff and (unless told not to) wrote a `.snap.new`.
+    Changed,
+}
+
+impl Snapshot {
+    /// The snapshot of a scored eval.
+    pub(crate) fn of(record: &EvalRecord, short_name: &str, input: Option<&str>, expected: Option<&str>) -> Self {
+        let median = record.median_sample();
+        let mut body = String::new();
+        if let (Some(score), Some(threshold)) = (record.score, record.threshold) {
+            let verdict = if score + 1e-9 >= threshold { "passed" } else { "failed" };
+            body.push_str(&format!("score: {score:.2} ({verdict}, threshold {threshold:.2})\n"));
+        }
+        if let Some(judge) = &record.judge {
+            body.push_str(&format!("judge: {judge}\n"));
+        }
+        body.push_str(&format!("samples: {}\n", record.samples.len()));
+        if let Some(median) = median {
+            body.push_str("rationale of the median sample:\n");
+            body.push_str(median.rationale.trim());
+            body.push('\n');
+        }
+        Self {
+            name: short_name.to_owned(),
+            body,
+            rubric: record.rubric.clone(),
+            info: SnapshotInfo {
+                eval: record.name.clone(),
+                input: input.map(str::to_owned),
+                expected: expected.map(str::to_owned),
+                output: median.map(|m| m.output.clone()),
+            },
+        }
+    }
+
+    /// The snapshot's name: the eval's.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// What is compared.
+    pub fn body(&self) -> &str {
+        &self.body
+    }
+
+    /// The insta settings the assertion runs with.
+    pub fn settings(&self) -> insta::Settings {
+        let mut settings = insta::Settings::clone_current();
+        settings.set_description(self.rubric.clone());
+        settings.set_info(&self.info);
+        settings.set_omit_expression(true);
+        // Fence tags quoted in a rationale carry a hash of the output.
+        settings.add_filter(r"output-[0-9a-f]{16}", "output-[id]");
+        settings
+    }
+
+    /// Runs `hook` (the assertion in the user's crate) and tells how it compared. insta's panic
+    /// on a change is caught and not printed: insta has shown the diff already.
+    pub(crate) fn assert(&self, hook: SnapshotHook) -> SnapshotState {
+        install_quiet_panic_hook();
+        QUIET.with(|quiet| quiet.set(true));
+        let result = catch_unwind(AssertUnwindSafe(|| hook(self)));
+        QUIET.with(|quiet| quiet.set(false));
+        match result {
+            Ok(()) => SnapshotState::Matched,
+            Err(_) => SnapshotState::Changed,
+        }
+    }
+}
+
+thread_local! {
+    /// Set while this thread asserts a snapshot: its panic is an expected report of a change.
+    static QUIET: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Wraps the process's panic hook, once, so that panics on threads asserting a snapshot are
+/// not printed; every other panic is printed as before.
+fn install_quiet_panic_hook() {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !QUIET.with(Cell::get) {
+                previous(info);
+            }
+        }));
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn modes_parse_from_the_attribute_words() {
+        assert_eq!(SnapshotMode::parse("true"), Ok(SnapshotMode::On));
+        assert_eq!(SnapshotMode::parse("strict"), Ok(SnapshotMode::Strict));
+        assert_eq!(SnapshotMode::parse("off"), Ok(SnapshotMode::Off));
+        assert!(SnapshotMode::parse("yes").unwrap_err().contains("true, false, strict"));
+    }
+
+    #[test]
+    fn a_panicking_assertion_is_a_change_and_is_not_printed() {
+        fn changed(_: &Snapshot) {
+            panic!("snapshot assertion for 'x' failed in line 1");
+        }
+        fn same(_: &Snapshot) {}
+        let snapshot = Snapshot {
+            name: "x".to_owned(),
+            body: String::new(),
+            rubric: String::new(),
+            info: SnapshotInfo { eval: "m::x".to_owned(), input: None, expected: None, output: None },
+        };
+        assert_eq!(snapshot.assert(changed), SnapshotState::Changed);
+        assert_eq!(snapshot.assert(same), SnapshotState::Matched);
+        assert!(!QUIET.with(Cell::get), "panics are printed again afterwards");
+    }
+}
