@@ -49,9 +49,13 @@
 //! - A function's return type is read as a `Result` when its last path segment is `Result`
 //!   (`Result<T, E>`, `anyhow::Result<T>`, `io::Result<T>`); a type alias with another name is
 //!   treated as a plain output and must implement `Into<String>`.
-//! - Providers: OpenAI-compatible servers, and (with the `local` feature) an embedded llama.cpp
-//!   judge whose 135M-parameter default model scores from token probabilities: good for clear-cut
-//!   checks offline, no substitute for a strong judge.
+//! - Providers: OpenAI-compatible servers (OpenAI, Ollama, vLLM, OpenRouter, llama.cpp), Anthropic,
+//!   and (with the `local` feature) an embedded llama.cpp judge whose 135M-parameter default model
+//!   scores from token probabilities: good for clear-cut checks offline, no substitute for a strong
+//!   judge.
+//! - Under `cargo nextest run`, the processes of one run merge their reports; two separate runs
+//!   writing the same report file replace each other's (give each binary its file through
+//!   `report_dir`).
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

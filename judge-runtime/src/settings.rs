@@ -705,6 +705,53 @@ mod tests {
     }
 
     #[test]
+    fn report_baseline_snapshot_and_progress_settings_resolve() {
+        let e = env(&[
+            ("JUDGE_REPORT_DIR", "target/judge-report"),
+            ("JUDGE_REPORT_HTML", "/abs/report.html"),
+            ("JUDGE_SNAPSHOT", "strict"),
+            ("JUDGE_MAX_SCORE_DROP", "0.1"),
+        ])
+        .unwrap();
+        let f = file(
+            "judge = \"openai:m\"\nreport_junit = \"ci/junit.xml\"\nscore_baseline = \"evals/baseline.json\"\n\
+             save_score_baseline = \"evals/new.json\"\nprogress = \"plain\"\nsnapshot = true\nmax_score_drop = 0.3",
+        )
+        .unwrap();
+        let settings = Settings::from_layers(e, f.clone(), Path::new("/ws"));
+        let run = settings.run();
+        assert_eq!(
+            run.reports.resolve("evals"),
+            [
+                Some(PathBuf::from("/ws/target/judge-report/evals.json")),
+                Some(PathBuf::from("/ws/ci/junit.xml")),
+                Some(PathBuf::from("/abs/report.html")),
+                Some(PathBuf::from("/ws/target/judge-report/evals.md")),
+            ],
+            "report_dir names each file after the binary; a file's own setting wins"
+        );
+        assert_eq!(run.score_baseline, Some(PathBuf::from("/ws/evals/baseline.json")));
+        assert_eq!(run.save_score_baseline, Some(PathBuf::from("/ws/evals/new.json")));
+        assert_eq!((run.max_score_drop, run.progress), (Some(0.1), ProgressMode::Plain));
+        let eval = |attr| settings.eval("evals::x", attr).unwrap().snapshot;
+        assert_eq!(eval(AttributeSettings::default()), SnapshotMode::Strict, "the environment beats the file");
+        assert_eq!(
+            eval(AttributeSettings { snapshot: Some(SnapshotMode::Off), ..Default::default() }),
+            SnapshotMode::Off
+        );
+        let from_file = Settings::from_layers(Layer::default(), f, Path::new("/ws"));
+        assert_eq!(from_file.eval("evals::x", AttributeSettings::default()).unwrap().snapshot, SnapshotMode::On);
+        let none = Settings::from_layers(Layer::default(), Layer::default(), Path::new("/ws")).run();
+        assert_eq!(none.reports.resolve("evals"), [None, None, None, None], "no report unless asked for");
+        assert_eq!((none.progress, none.max_score_drop), (ProgressMode::Auto, None));
+
+        let msg = file("snapshot = \"always\"").unwrap_err().to_string();
+        assert!(msg.contains("`snapshot`") && msg.contains("true, false or \"strict\""), "{msg}");
+        let msg = file("report_html = \"\"").unwrap_err().to_string();
+        assert!(msg.contains("`report_html` is empty"), "{msg}");
+    }
+
+    #[test]
     fn no_judge_anywhere_is_one_clear_error() {
         let err = resolve(Layer::default(), Layer::default(), AttributeSettings::default()).unwrap_err();
         let msg = err.to_string();
@@ -733,6 +780,9 @@ mod tests {
             ("JUDGE_MAX_JUDGE_CALLS", "0"),
             ("JUDGE_MAX_JUDGE_TOKENS", "many"),
             ("JUDGE_MAX_OUTPUT_CHARS", "10"),
+            ("JUDGE_MAX_SCORE_DROP", "1.5"),
+            ("JUDGE_PROGRESS", "sometimes"),
+            ("JUDGE_SNAPSHOT", "always"),
         ] {
             let msg = env(&[(var, value)]).unwrap_err().to_string();
             assert!(msg.contains(var) && msg.contains(value), "{msg}");

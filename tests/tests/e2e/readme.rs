@@ -41,3 +41,34 @@ fn the_readme_shows_a_real_failure() {
         &readme[start..end]
     );
 }
+
+/// Every `JUDGE_*` variable the documentation names (README.md, docs/github-actions.yml) is one the
+/// runtime reads: a renamed setting cannot leave the docs pointing at nothing.
+#[test]
+fn the_documented_variables_exist() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut source = String::new();
+    for file in crate::common::files(&root.join("judge-runtime/src")) {
+        source.push_str(&std::fs::read_to_string(file).unwrap());
+    }
+    let mut named = Vec::new();
+    for doc in ["README.md", "docs/github-actions.yml"] {
+        let text = std::fs::read_to_string(root.join(doc)).unwrap();
+        for (i, _) in text.match_indices("JUDGE_") {
+            // Not the middle of a longer name, e.g. `JUDGE_MAX_JUDGE_CALLS`.
+            if text[..i].ends_with(|c: char| c.is_ascii_uppercase() || c == '_') {
+                continue;
+            }
+            let name: String =
+                text[i..].chars().take_while(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == '_').collect();
+            // `JUDGE_REPORT_JSON`, `_JUNIT`: a shorthand the README uses in one table cell.
+            if !name.ends_with('_') {
+                named.push((doc, name));
+            }
+        }
+    }
+    assert!(named.len() > 20, "{named:?}");
+    for (doc, name) in named {
+        assert!(source.contains(&format!("\"{name}\"")), "{doc} names {name}, which judge-runtime does not read");
+    }
+}
