@@ -5,8 +5,9 @@
 //! in name order. The table's state lives in the URL fragment (`#sort=score&dir=asc&status=failed&q=clock`),
 //! so a link, or a headless browser, can open it sorted and filtered.
 
-use std::fmt::{self, Write as _};
+use std::fmt::Write as _;
 
+use super::escape::Escaped;
 use super::record::{EvalRecord, RunRecord, SampleRecord, Status, VerdictSource};
 use crate::judge::verdict::{Scale, ScoreMethod};
 
@@ -27,7 +28,7 @@ const COLUMNS: usize = 7;
 /// scores, tokens, duration) followed by its rubric, judge, failure message and every sample.
 pub(crate) fn render(record: &RunRecord) -> String {
     let mut out = String::with_capacity(16 * 1024 + record.evals.len() * 4096);
-    let binary = Esc(&record.binary);
+    let binary = Escaped(&record.binary);
     let _ = write!(
         out,
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
@@ -86,7 +87,7 @@ fn header(out: &mut String, record: &RunRecord) {
          <span class=\"sep\">{} tokens ({} prompt + {} completion), {} of them judged in this run</span>\
          <span class=\"sep\">{verdicts} verdicts: {judged} judged, {} cache hits ({cached} cached, {shared} shared)</span>\
          </p>\n<p class=\"run\">started {} · run <code>{}</code></p>\n</header>\n",
-        Esc(&record.binary),
+        Escaped(&record.binary),
         if errors == 1 { "error" } else { "errors" },
         thousands(usage.prompt_tokens + usage.completion_tokens),
         thousands(usage.prompt_tokens),
@@ -94,7 +95,7 @@ fn header(out: &mut String, record: &RunRecord) {
         thousands(spent),
         cached + shared,
         utc_time(record.started_unix),
-        Esc(&record.run_id),
+        Escaped(&record.run_id),
     );
 }
 
@@ -118,14 +119,14 @@ fn eval_group(out: &mut String, index: usize, eval: &EvalRecord) {
         out,
         "<tbody id=\"eval-{index}\">\n<tr class=\"eval {status}\" data-name=\"{}\" data-rubric=\"{}\" \
          data-score=\"{}\" data-status=\"{status}\" data-delta=\"{}\">",
-        Esc(&eval.name),
-        Esc(&eval.rubric),
+        Escaped(&eval.name),
+        Escaped(&eval.rubric),
         eval.score.map(|s| format!("{s:.4}")).unwrap_or_default(),
         eval.baseline.map(|b| format!("{:.4}", b.delta)).unwrap_or_default(),
     );
     let _ = write!(out, "<td><span class=\"badge {status}\">{status}</span></td>");
-    let _ = write!(out, "<td class=\"name\"><code>{}</code>", Esc(&eval.name));
-    let _ = write!(out, "<div class=\"sub\">{}</div></td>", Esc(eval.judge.as_deref().unwrap_or("no judge")));
+    let _ = write!(out, "<td class=\"name\"><code>{}</code>", Escaped(&eval.name));
+    let _ = write!(out, "<div class=\"sub\">{}</div></td>", Escaped(eval.judge.as_deref().unwrap_or("no judge")));
 
     out.push_str("<td class=\"num\">");
     match eval.score {
@@ -163,11 +164,11 @@ fn eval_group(out: &mut String, index: usize, eval: &EvalRecord) {
     );
 
     let _ = write!(out, "<tr class=\"detail\"><td colspan=\"{COLUMNS}\">");
-    let _ = write!(out, "<p><b>Rubric</b> {}</p>", Esc(&eval.rubric));
+    let _ = write!(out, "<p><b>Rubric</b> {}</p>", Escaped(&eval.rubric));
     let _ = write!(
         out,
         "<p class=\"sub\">{}:{} · {} prompt + {} completion tokens",
-        Esc(&eval.file),
+        Escaped(&eval.file),
         eval.line,
         thousands(eval.usage.prompt_tokens),
         thousands(eval.usage.completion_tokens),
@@ -193,7 +194,7 @@ fn eval_group(out: &mut String, index: usize, eval: &EvalRecord) {
 /// (the samples' scores, the lowest rationale and output, all also in the samples table) a click away.
 fn message_block(out: &mut String, message: &str) {
     if message.lines().count() <= MESSAGE_LINES_SHOWN {
-        let _ = write!(out, "<pre class=\"message\">{}</pre>", Esc(message));
+        let _ = write!(out, "<pre class=\"message\">{}</pre>", Escaped(message));
         return;
     }
     let first = message.lines().next().unwrap_or_default();
@@ -201,8 +202,8 @@ fn message_block(out: &mut String, message: &str) {
         out,
         "<details class=\"message\"><summary><code>{}</code> (failure message)</summary>\
          <pre class=\"message\">{}</pre></details>",
-        Esc(first),
-        Esc(message)
+        Escaped(first),
+        Escaped(message)
     );
 }
 
@@ -331,8 +332,8 @@ fn samples_table(out: &mut String, eval: &EvalRecord) {
             thousands(sample.usage.prompt_tokens),
             thousands(sample.usage.completion_tokens),
             duration(sample.latency_ms),
-            Esc(sample.rationale.trim()),
-            Esc(&sample.output),
+            Escaped(sample.rationale.trim()),
+            Escaped(&sample.output),
         );
         let shown = sample.output.chars().count();
         if sample.output_chars > shown {
@@ -432,39 +433,6 @@ fn utc_time(unix: u64) -> String {
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
     format!("{year:04}-{month:02}-{day:02} {:02}:{:02} UTC", secs / 3600, secs % 3600 / 60)
-}
-
-/// Text made safe for HTML text and double- or single-quoted attributes: `& < > " '` become
-/// entities, and control characters other than newline and tab are shown escaped (`\u{1b}`), as
-/// the terminal report shows them.
-struct Esc<'a>(&'a str);
-
-impl fmt::Display for Esc<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let text = self.0;
-        let mut start = 0;
-        for (i, c) in text.char_indices() {
-            let entity = match c {
-                '&' => "&amp;",
-                '<' => "&lt;",
-                '>' => "&gt;",
-                '"' => "&quot;",
-                '\'' => "&#39;",
-                '\n' | '\t' => continue,
-                c if c.is_control() => {
-                    f.write_str(&text[start..i])?;
-                    write!(f, "{}", c.escape_unicode())?;
-                    start = i + c.len_utf8();
-                    continue;
-                }
-                _ => continue,
-            };
-            f.write_str(&text[start..i])?;
-            f.write_str(entity)?;
-            start = i + c.len_utf8();
-        }
-        f.write_str(&text[start..])
-    }
 }
 
 const STYLE: &str = r##"
@@ -713,8 +681,8 @@ mod tests {
 
     #[test]
     fn control_characters_are_shown_not_embedded() {
-        assert_eq!(Esc("a\u{1b}[2J\0b\n\tc").to_string(), "a\\u{1b}[2J\\u{0}b\n\tc");
-        assert_eq!(Esc("é & ü").to_string(), "é &amp; ü");
+        assert_eq!(Escaped("a\u{1b}[2J\0b\n\tc").to_string(), "a\\u{1b}[2J\\u{0}b\n\tc");
+        assert_eq!(Escaped("é & ü").to_string(), "é &amp; ü");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 use std::fmt::Write as _;
 
+use crate::report::escape::escaped as escape;
 use crate::report::record::{EvalRecord, RunRecord, Status};
 
 /// The run as a JUnit XML document.
@@ -80,27 +81,6 @@ fn summary(eval: &EvalRecord) -> String {
     let _ = write!(out, "; {n} {}", if n == 1 { "sample" } else { "samples" });
     if let Some(median) = eval.median_sample() {
         let _ = write!(out, "\nrationale of the median sample: {}", median.rationale);
-    }
-    out
-}
-
-/// Escapes text for XML attributes and content. Characters XML 1.0 cannot carry (most control
-/// characters) are written as `\u{..}`, so a hostile output cannot make the file unparseable.
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\t' | '\n' | '\r' => out.push(c),
-            c if (c as u32) < 0x20 || c == '\u{fffe}' || c == '\u{ffff}' => {
-                let _ = write!(out, "\\u{{{:x}}}", c as u32);
-            }
-            c => out.push(c),
-        }
     }
     out
 }

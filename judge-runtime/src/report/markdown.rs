@@ -3,6 +3,7 @@
 
 use std::fmt::Write as _;
 
+use crate::report::escape::escaped as html;
 use crate::report::record::{EvalRecord, Status, VerdictSource};
 
 /// A summary of `evals` (of the test binary `binary`) in GitHub-flavoured Markdown.
@@ -63,24 +64,6 @@ pub(crate) fn render(binary: &str, evals: &[EvalRecord]) -> String {
 /// Text inside a code span in a table cell: no backticks, pipes or line breaks to break out of it.
 fn code(text: &str) -> String {
     text.replace('`', "'").replace('|', "\\|").replace(['\n', '\r'], " ")
-}
-
-/// Text inside HTML (GitHub renders HTML in Markdown): escaped, so model text stays text.
-fn html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            c if c.is_control() && c != '\n' && c != '\t' => {
-                let _ = write!(out, "\\u{{{:x}}}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

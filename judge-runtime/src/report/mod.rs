@@ -1,5 +1,6 @@
 //! Everything the harness shows a person. No other module prints.
 
+pub(crate) mod escape;
 pub(crate) mod files;
 pub(crate) mod html;
 pub(crate) mod junit;
