@@ -67,20 +67,22 @@ pub(crate) fn render(record: &RunRecord) -> String {
 
 /// What a passing eval shows too: its score and the median sample's rationale.
 fn summary(eval: &EvalRecord) -> String {
-    let mut out = String::new();
+    let mut parts = Vec::new();
     if let (Some(score), Some(threshold)) = (eval.score, eval.threshold) {
-        let _ = write!(out, "score {score:.2} (threshold {threshold:.2})");
-    }
-    if let Some(baseline) = eval.baseline {
-        let _ = write!(out, ", {:+.2} against the baseline {:.2}", baseline.delta, baseline.score);
+        let mut part = format!("score {score:.2} (threshold {threshold:.2})");
+        if let Some(baseline) = eval.baseline {
+            part.push_str(&format!(", {:+.2} against the baseline {:.2}", baseline.delta, baseline.score));
+        }
+        parts.push(part);
     }
     if let Some(judge) = &eval.judge {
-        let _ = write!(out, "; judge {judge}");
+        parts.push(format!("judge {judge}"));
     }
     let n = eval.samples.len();
-    let _ = write!(out, "; {n} {}", if n == 1 { "sample" } else { "samples" });
+    parts.push(format!("{n} {}", if n == 1 { "sample" } else { "samples" }));
+    let mut out = parts.join("; ");
     if let Some(median) = eval.median_sample() {
-        let _ = write!(out, "\nrationale of the median sample: {}", median.rationale);
+        out.push_str(&format!("\nrationale of the median sample: {}", median.rationale));
     }
     out
 }
