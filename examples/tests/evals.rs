@@ -8,7 +8,9 @@ use judge_runtime::llm_eval;
     expected = "22 times a day",
     rubric = "The answer must say 22 and justify it; a wrong count scores 0-2.",
     threshold = 0.7,
-    samples = 3
+    samples = 3,
+    // The median of the three samples' scores: one bad sample cannot sink the eval, two can.
+    reduce = "median"
 )]
 async fn clock_hands() -> anyhow::Result<String> {
     Ok(judge_examples::answer_async("How many times a day do the hour and minute hands of a clock overlap?").await?)

@@ -13,6 +13,7 @@ pub(crate) const KEYS: &[&str] = &[
     "expected",
     "samples",
     "trim",
+    "reduce",
     "judge",
     "temperature",
     "max_tokens",
@@ -35,6 +36,7 @@ pub(crate) struct EvalArgs {
     pub expected: Option<LitStr>,
     pub samples: Option<u32>,
     pub trim: Option<f64>,
+    pub reduce: Option<LitStr>,
     pub judge: Option<LitStr>,
     pub temperature: Option<f64>,
     pub max_tokens: Option<u32>,
@@ -99,6 +101,15 @@ pub(crate) fn parse(args: TokenStream) -> (EvalArgs, Vec<syn::Error>) {
             false
         }
     };
+    // `at_least(k)` needs k samples.
+    if let (Some(reduce), Some(samples)) = (&parsed.reduce, parsed.samples)
+        && let Some(k) = at_least(&reduce.value()).filter(|k| *k > samples)
+    {
+        errors.push(syn::Error::new(
+            reduce.span(),
+            format!("`reduce = \"at_least({k})\"` needs at least {k} samples, and `samples` is {samples}"),
+        ));
+    }
     // A rubric that was given but invalid, or arguments that stopped parsing early, already
     // have their error.
     if syntax_ok && !seen.iter().any(|key| key == "rubric") {
@@ -144,6 +155,20 @@ fn set(args: &mut EvalArgs, key: &str, value: &Expr) -> syn::Result<()> {
             args.judge = Some(judge);
         }
         "crate" => args.krate = Some(string(key, value)?.parse()?),
+        "reduce" => {
+            let reduce = string(key, value)?;
+            let text = reduce.value();
+            let valid = ["trimmed_mean", "mean", "median", "min", "pass_all"].contains(&text.as_str())
+                || at_least(&text).is_some();
+            if !valid {
+                return Err(syn::Error::new(
+                    reduce.span(),
+                    "`reduce` is one of \"trimmed_mean\" (the default), \"mean\", \"median\", \"min\", \
+                     \"at_least(k)\" (k ≥ 1 samples must pass), \"pass_all\"",
+                ));
+            }
+            args.reduce = Some(reduce);
+        }
         "threshold" => {
             let v = number(key, value)?;
             if !(0.0..=1.0).contains(&v) {
@@ -217,6 +242,12 @@ fn set(args: &mut EvalArgs, key: &str, value: &Expr) -> syn::Result<()> {
     Ok(())
 }
 
+/// The `k` of `at_least(k)`, a whole number ≥ 1.
+fn at_least(reduce: &str) -> Option<u32> {
+    let k = reduce.strip_prefix("at_least(")?.strip_suffix(')')?;
+    k.trim().parse::<u32>().ok().filter(|k| *k >= 1)
+}
+
 fn string(key: &str, value: &Expr) -> syn::Result<LitStr> {
     match value {
         Expr::Lit(ExprLit { lit: Lit::Str(s), .. }) => Ok(s.clone()),
@@ -283,6 +314,10 @@ mod tests {
         assert!(errs.is_empty(), "{:?}", errs.iter().map(ToString::to_string).collect::<Vec<_>>());
         assert_eq!(args.rubric.unwrap().value(), "r");
         assert_eq!(args.snapshot, Some(Snapshot::Strict));
+        assert!(errors(quote! { rubric = "r", reduce = "max" })[0].contains("\"median\""));
+        assert!(errors(quote! { rubric = "r", reduce = "at_least(0)" })[0].contains("at_least(k)"));
+        assert!(errors(quote! { rubric = "r", reduce = "at_least(3)", samples = 2 })[0].contains("needs at least 3"));
+        assert!(errors(quote! { rubric = "r", reduce = "at_least(3)", samples = 3 }).is_empty());
         assert_eq!(parse(quote! { rubric = "r", snapshot = true }).0.snapshot, Some(Snapshot::On));
         assert_eq!(parse(quote! { rubric = "r", snapshot = false }).0.snapshot, Some(Snapshot::Off));
         assert!(errors(quote! { rubric = "r", snapshot = 1 })[0].contains("true, false or \"strict\""));

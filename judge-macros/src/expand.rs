@@ -59,6 +59,7 @@ fn eval_case(args: &EvalArgs, function: &ItemFn, kind: ReturnKind, ignore: bool)
         None => quote!(#private::None),
     };
     let (input, expected, judge) = (opt_str(&args.input), opt_str(&args.expected), opt_str(&args.judge));
+    let reduce = opt_str(&args.reduce);
     let (threshold, trim) = (opt_num(args.threshold), opt_num(args.trim));
     let (temperature, timeout) = (opt_num(args.temperature), opt_num(args.timeout));
     let samples = match args.samples {
@@ -131,6 +132,7 @@ fn eval_case(args: &EvalArgs, function: &ItemFn, kind: ReturnKind, ignore: bool)
                     max_tokens: #max_tokens,
                     seed: #seed,
                     timeout: #timeout,
+                    reduce: #reduce,
                     snapshot: #snapshot,
                     // Expanded here, in the eval's crate: insta writes the snapshot beside this file.
                     snapshot_hook: |snapshot: &#private::Snapshot| {

@@ -1,5 +1,5 @@
-//! Reducing the scores of an eval's samples: a trimmed mean, with median, min, max and standard
-//! deviation alongside.
+//! Reducing the scores of an eval's samples to the eval's score: a trimmed mean by default, or
+//! another [`Reducer`], with mean, median, min, max and standard deviation alongside.
 
 /// Scores closer than this to the threshold count as reaching it, so that five verdicts of 7/10
 /// pass a threshold of 0.7 despite floating-point rounding.
@@ -51,7 +51,8 @@ impl TrimmedMean {
         let variance =
             if k > 1 { scores.iter().map(|s| (s - mean).powi(2)).sum::<f64>() / (k - 1) as f64 } else { 0.0 };
         Summary {
-            trimmed_mean: kept.iter().sum::<f64>() / kept.len() as f64,
+            score: kept.iter().sum::<f64>() / kept.len() as f64,
+            mean,
             median: if k % 2 == 1 { sorted[k / 2] } else { (sorted[k / 2 - 1] + sorted[k / 2]) / 2.0 },
             min: sorted[0],
             max: sorted[k - 1],
@@ -65,8 +66,10 @@ impl TrimmedMean {
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct Summary {
-    /// The mean of the scores kept after trimming: the eval's score.
-    pub trimmed_mean: f64,
+    /// The eval's score: the reduced scores (by default the mean of those kept after trimming).
+    pub score: f64,
+    /// The mean of all scores.
+    pub mean: f64,
     /// The median of all scores.
     pub median: f64,
     /// The lowest score.
@@ -75,25 +78,159 @@ pub struct Summary {
     pub max: f64,
     /// The sample standard deviation of all scores (0 for one sample).
     pub std_dev: f64,
-    /// For each sample, in order, whether the trimmed mean dropped it.
+    /// For each sample, in order, whether the trimmed mean dropped it (none for other reducers).
     pub trimmed: Vec<bool>,
 }
 
 impl Summary {
     /// Whether the eval passes: its score reaches `threshold`.
     pub fn passes(&self, threshold: f64) -> bool {
-        self.trimmed_mean + EPSILON >= threshold
+        self.score + EPSILON >= threshold
     }
 
-    /// How many samples the trimmed mean kept.
+    /// How many samples the reduction kept.
     pub fn kept(&self) -> usize {
         self.trimmed.iter().filter(|t| !**t).count()
+    }
+}
+
+/// How an eval's sample scores reduce to its score, from `reduce` (attribute, `JUDGE_REDUCE`,
+/// judge.toml). The eval passes when the score reaches its threshold.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub enum Reducer {
+    /// The mean after dropping the fraction `trim` at each end (`"trimmed_mean"`, the default):
+    /// robust to a judge's occasional outlier.
+    TrimmedMean {
+        /// The fraction dropped at each end, in `0.0..0.5`.
+        trim: f64,
+    },
+    /// The mean of every score (`"mean"`).
+    Mean,
+    /// The median (`"median"`): robust to outliers on either side, however many.
+    Median,
+    /// The lowest score (`"min"`): the worst sample decides.
+    Min,
+    /// At least `k` samples must reach the threshold (`"at_least(k)"`): the score is the `k`-th
+    /// highest, which reaches the threshold exactly when `k` samples do.
+    AtLeast(u32),
+    /// Every sample must reach the threshold (`"pass_all"`): the score is the lowest.
+    PassAll,
+}
+
+impl Reducer {
+    /// Reads a `reduce` value; `trim` is the eval's trim, used by the trimmed mean.
+    pub(crate) fn parse(s: &str, trim: f64) -> Result<Self, String> {
+        let k = s.strip_prefix("at_least(").and_then(|rest| rest.strip_suffix(')'));
+        match (s, k) {
+            ("trimmed_mean", _) => Ok(Self::TrimmedMean { trim }),
+            ("mean", _) => Ok(Self::Mean),
+            ("median", _) => Ok(Self::Median),
+            ("min", _) => Ok(Self::Min),
+            ("pass_all", _) => Ok(Self::PassAll),
+            (_, Some(k)) => match k.trim().parse::<u32>() {
+                Ok(k @ 1..) => Ok(Self::AtLeast(k)),
+                _ => Err(format!("{s:?}: at_least takes a whole number of samples ≥ 1, e.g. at_least(3)")),
+            },
+            _ => Err(format!("{s:?} is not one of: trimmed_mean, mean, median, min, at_least(k), pass_all")),
+        }
+    }
+
+    /// Checks the reducer against the number of samples it will see.
+    pub(crate) fn check(self, samples: u32) -> Result<Self, String> {
+        match self {
+            Self::AtLeast(k) if k > samples => {
+                Err(format!("at_least({k}) needs at least {k} samples, and the eval has {samples}"))
+            }
+            _ => Ok(self),
+        }
+    }
+
+    /// Summarises `scores` (each in `0.0..=1.0`, in sample order).
+    ///
+    /// # Panics
+    /// If `scores` is empty, or `at_least(k)` has fewer than `k` scores.
+    pub fn summarize(self, scores: &[f64]) -> Summary {
+        let trim = match self {
+            Self::TrimmedMean { trim } => trim,
+            _ => 0.0,
+        };
+        let mut summary = TrimmedMean::new(trim).summarize(scores);
+        let mut descending = scores.to_vec();
+        descending.sort_by(|a, b| b.total_cmp(a));
+        summary.score = match self {
+            Self::TrimmedMean { .. } | Self::Mean => summary.score,
+            Self::Median => summary.median,
+            Self::Min | Self::PassAll => summary.min,
+            Self::AtLeast(k) => {
+                assert!(k as usize <= scores.len(), "at_least({k}) over {} scores", scores.len());
+                descending[k as usize - 1]
+            }
+        };
+        summary
+    }
+
+    /// The `reduce` value that names this reducer, e.g. `at_least(3)`.
+    pub fn name(self) -> String {
+        match self {
+            Self::TrimmedMean { .. } => "trimmed_mean".to_owned(),
+            Self::Mean => "mean".to_owned(),
+            Self::Median => "median".to_owned(),
+            Self::Min => "min".to_owned(),
+            Self::AtLeast(k) => format!("at_least({k})"),
+            Self::PassAll => "pass_all".to_owned(),
+        }
+    }
+
+    /// How the score was reduced from `k` samples, for messages: "median of 7 samples".
+    pub fn describe(self, k: usize) -> String {
+        match self {
+            Self::TrimmedMean { trim } => {
+                let dropped = TrimmedMean::new(trim).dropped_each_side(k);
+                match dropped {
+                    0 => format!("mean of all {k} samples (trim {trim} drops none of {k})"),
+                    n => format!("trimmed mean of {} of {k} samples (trim {trim} drops {n} at each end)", k - 2 * n),
+                }
+            }
+            Self::Mean => format!("mean of all {k} samples"),
+            Self::Median => format!("median of {k} samples"),
+            Self::Min => format!("lowest of {k} samples"),
+            Self::AtLeast(n) => format!("{n}. highest of {k} samples: at least {n} must reach the threshold"),
+            Self::PassAll => format!("lowest of {k} samples: every one must reach the threshold"),
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_reducer_reduces_as_documented() {
+        let scores = [0.9, 0.1, 0.6, 0.7, 1.0, 0.5, 0.8];
+        let score = |r: Reducer| r.summarize(&scores).score;
+        assert!(close(score(Reducer::TrimmedMean { trim: 0.15 }), 0.7));
+        assert!(close(score(Reducer::Mean), 4.6 / 7.0));
+        assert_eq!(score(Reducer::Median), 0.7);
+        assert_eq!(score(Reducer::Min), 0.1);
+        assert_eq!(score(Reducer::PassAll), 0.1);
+        assert_eq!(score(Reducer::AtLeast(3)), 0.8, "the third highest");
+        assert_eq!(score(Reducer::AtLeast(7)), 0.1);
+        assert!(Reducer::AtLeast(3).summarize(&scores).passes(0.8));
+        assert!(!Reducer::AtLeast(4).summarize(&scores).passes(0.8));
+        assert_eq!(Reducer::Median.summarize(&scores).trimmed, vec![false; 7], "only the trimmed mean trims");
+    }
+
+    #[test]
+    fn reducers_parse_and_check_their_sample_count() {
+        assert_eq!(Reducer::parse("trimmed_mean", 0.2), Ok(Reducer::TrimmedMean { trim: 0.2 }));
+        assert_eq!(Reducer::parse("at_least(3)", 0.15), Ok(Reducer::AtLeast(3)));
+        assert!(Reducer::parse("at_least(0)", 0.15).unwrap_err().contains("≥ 1"));
+        assert!(Reducer::parse("max", 0.15).unwrap_err().contains("median, min, at_least(k), pass_all"));
+        assert!(Reducer::AtLeast(5).check(3).unwrap_err().contains("needs at least 5 samples"));
+        assert_eq!(Reducer::AtLeast(3).check(3), Ok(Reducer::AtLeast(3)));
+        assert_eq!(Reducer::Median.describe(7), "median of 7 samples");
+    }
 
     fn close(a: f64, b: f64) -> bool {
         (a - b).abs() < 1e-12
@@ -103,7 +240,7 @@ mod tests {
     fn seven_samples_at_fifteen_percent_drop_one_each_side() {
         let s = TrimmedMean::new(0.15).summarize(&[0.9, 0.1, 0.6, 0.7, 1.0, 0.5, 0.8]);
         // Drops 0.1 and 1.0; mean of 0.5, 0.6, 0.7, 0.8, 0.9.
-        assert!(close(s.trimmed_mean, 0.7), "{}", s.trimmed_mean);
+        assert!(close(s.score, 0.7), "{}", s.score);
         assert_eq!(s.trimmed, vec![false, true, false, false, true, false, false]);
         assert_eq!(s.kept(), 5);
         assert!(close(s.median, 0.7));
@@ -127,7 +264,7 @@ mod tests {
     #[test]
     fn one_sample_is_its_own_summary() {
         let s = TrimmedMean::new(0.15).summarize(&[0.4]);
-        assert_eq!((s.trimmed_mean, s.median, s.min, s.max, s.std_dev), (0.4, 0.4, 0.4, 0.4, 0.0));
+        assert_eq!((s.score, s.median, s.min, s.max, s.std_dev), (0.4, 0.4, 0.4, 0.4, 0.0));
         assert_eq!(s.trimmed, vec![false]);
     }
 
@@ -150,6 +287,6 @@ mod tests {
     fn even_counts_average_the_middle_pair() {
         let s = TrimmedMean::new(0.0).summarize(&[0.2, 0.8, 0.4, 0.6]);
         assert!(close(s.median, 0.5));
-        assert!(close(s.trimmed_mean, 0.5));
+        assert!(close(s.score, 0.5));
     }
 }

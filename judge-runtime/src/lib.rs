@@ -73,7 +73,7 @@ mod report;
 mod settings;
 mod snapshot;
 
-pub use aggregate::{Summary, TrimmedMean};
+pub use aggregate::{Reducer, Summary, TrimmedMean};
 pub use cache::CacheMode;
 pub use grader::Grader;
 pub use judge::local_model;

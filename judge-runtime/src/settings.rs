@@ -7,6 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::aggregate::Reducer;
 use crate::cache::CacheMode;
 use crate::error::ConfigError;
 use crate::judge::JudgeSpec;
@@ -74,6 +75,7 @@ const FILE_KEYS: &[&str] = &[
     "max_score_drop",
     "progress",
     "snapshot",
+    "reduce",
 ];
 
 /// The report settings that name files, with their variables: `report_dir` holds every report
@@ -115,6 +117,8 @@ pub(crate) struct Layer {
     pub max_score_drop: Option<f64>,
     pub progress: Option<ProgressMode>,
     pub snapshot: Option<SnapshotMode>,
+    /// A `reduce` value, checked once the eval's trim is known.
+    pub reduce: Option<String>,
 }
 
 /// What an `#[llm_eval]` attribute set; `None` where the key was not given.
@@ -130,6 +134,7 @@ pub(crate) struct AttributeSettings<'a> {
     /// Seconds.
     pub timeout: Option<f64>,
     pub snapshot: Option<SnapshotMode>,
+    pub reduce: Option<&'a str>,
 }
 
 /// The settings of one eval, resolved.
@@ -144,6 +149,8 @@ pub(crate) struct EvalSettings {
     pub timeout: Duration,
     /// Whether the verdict is snapshotted with insta, and whether a change fails.
     pub snapshot: SnapshotMode,
+    /// How the samples' scores reduce to the eval's score.
+    pub reduce: Reducer,
 }
 
 /// The settings of a whole run, resolved.
@@ -341,7 +348,25 @@ impl Settings {
         let generation =
             GenerationParams { temperature: Some(temperature), max_tokens, seed: attr.seed.or(env.seed).or(file.seed) };
         let snapshot = attr.snapshot.or(env.snapshot).or(file.snapshot).unwrap_or(SnapshotMode::Off);
-        Ok(EvalSettings { judge, threshold, samples, trim, generation, timeout, snapshot })
+        let reduce = match (attr.reduce, &env.reduce, &file.reduce) {
+            (Some(v), _, _) => Reducer::parse(v, trim).and_then(|r| r.check(samples)).map_err(attr_err("reduce"))?,
+            (None, Some(v), _) => {
+                Reducer::parse(v, trim).and_then(|r| r.check(samples)).map_err(|reason| ConfigError::InvalidEnv {
+                    var: "JUDGE_REDUCE",
+                    value: v.clone(),
+                    reason: format!("for {eval}: {reason}"),
+                })?
+            }
+            (None, None, Some(v)) => Reducer::parse(v, trim).and_then(|r| r.check(samples)).map_err(|reason| {
+                ConfigError::InvalidFileKey {
+                    path: self.workspace_root.join(CONFIG_FILE),
+                    key: "reduce".to_owned(),
+                    reason: format!("for {eval}: {reason}"),
+                }
+            })?,
+            (None, None, None) => Reducer::TrimmedMean { trim },
+        };
+        Ok(EvalSettings { judge, threshold, samples, trim, generation, timeout, snapshot, reduce })
     }
 }
 
@@ -402,6 +427,8 @@ impl Layer {
             max_score_drop: get(&var, "JUDGE_MAX_SCORE_DROP", |s| parse_f64(s).and_then(check_max_score_drop))?,
             progress: get(&var, "JUDGE_PROGRESS", ProgressMode::parse)?,
             snapshot: get(&var, "JUDGE_SNAPSHOT", SnapshotMode::parse)?,
+            // Checked against each eval's trim and samples when it resolves.
+            reduce: get(&var, "JUDGE_REDUCE", |s| Reducer::parse(s, DEFAULT_TRIM).map(|_| s.to_owned()))?,
         })
     }
 
@@ -469,6 +496,11 @@ impl Layer {
                 "cache_dir" => layer.cache_dir = Some(base.join(toml_str(value).map_err(invalid)?)),
                 "rationales" => {
                     layer.rationales = Some(toml_str(value).and_then(parse_rationales).map_err(invalid)?);
+                }
+                "reduce" => {
+                    let value = toml_str(value).map_err(invalid)?;
+                    Reducer::parse(value, DEFAULT_TRIM).map_err(invalid)?;
+                    layer.reduce = Some(value.to_owned());
                 }
                 "snapshot" => {
                     layer.snapshot = Some(match value {
@@ -752,6 +784,26 @@ mod tests {
     }
 
     #[test]
+    fn reduce_resolves_in_order_and_is_checked_against_samples() {
+        let f = file("judge = \"openai:m\"\nreduce = \"median\"\nsamples = 5\ntrim = 0.2").unwrap();
+        let settings = Settings::from_layers(Layer::default(), f.clone(), Path::new("/ws"));
+        let reduce = |attr| settings.eval("evals::x", attr).map(|s| s.reduce);
+        assert_eq!(reduce(AttributeSettings::default()).unwrap(), Reducer::Median);
+        let attr = AttributeSettings { reduce: Some("at_least(4)"), ..Default::default() };
+        assert_eq!(reduce(attr).unwrap(), Reducer::AtLeast(4));
+        let attr = AttributeSettings { reduce: Some("at_least(6)"), ..Default::default() };
+        let msg = reduce(attr).unwrap_err().to_string();
+        assert!(msg.contains("reduce") && msg.contains("needs at least 6 samples, and the eval has 5"), "{msg}");
+        let e = env(&[("JUDGE_REDUCE", "at_least(9)")]).unwrap();
+        let msg = Settings::from_layers(e, f, Path::new("/ws")).eval("evals::x", Default::default()).unwrap_err();
+        assert!(msg.to_string().contains("JUDGE_REDUCE") && msg.to_string().contains("evals::x"), "{msg}");
+        let defaults = Settings::from_layers(Layer::default(), file("judge = \"openai:m\"").unwrap(), Path::new("/ws"));
+        let s = defaults.eval("evals::x", AttributeSettings::default()).unwrap();
+        assert_eq!(s.reduce, Reducer::TrimmedMean { trim: DEFAULT_TRIM });
+        assert!(file("reduce = \"max\"").unwrap_err().to_string().contains("`reduce`"));
+    }
+
+    #[test]
     fn no_judge_anywhere_is_one_clear_error() {
         let err = resolve(Layer::default(), Layer::default(), AttributeSettings::default()).unwrap_err();
         let msg = err.to_string();
@@ -783,6 +835,8 @@ mod tests {
             ("JUDGE_MAX_SCORE_DROP", "1.5"),
             ("JUDGE_PROGRESS", "sometimes"),
             ("JUDGE_SNAPSHOT", "always"),
+            ("JUDGE_REDUCE", "max"),
+            ("JUDGE_REDUCE", "at_least(0)"),
         ] {
             let msg = env(&[(var, value)]).unwrap_err().to_string();
             assert!(msg.contains(var) && msg.contains(value), "{msg}");

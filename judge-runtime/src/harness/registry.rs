@@ -37,6 +37,8 @@ pub struct EvalCase {
     pub seed: Option<u64>,
     /// The attribute's `timeout`, in seconds.
     pub timeout: Option<f64>,
+    /// The attribute's `reduce`.
+    pub reduce: Option<&'static str>,
     /// The attribute's `snapshot`.
     pub snapshot: Option<SnapshotMode>,
     /// Asserts the eval's snapshot with insta; expanded in the eval's crate, so that the snapshot
@@ -85,6 +87,7 @@ impl EvalCase {
             seed: self.seed,
             timeout: self.timeout,
             snapshot: self.snapshot,
+            reduce: self.reduce,
         }
     }
 }

@@ -134,7 +134,7 @@ fn judge_eval(
             return (EvalRecord::error(case, message.clone(), start.elapsed()), Err(message.into()));
         }
     };
-    let (max_drop, score) = (ctx.baselines.max_drop, outcome.summary.trimmed_mean);
+    let (max_drop, score) = (ctx.baselines.max_drop, outcome.summary.score);
     let baseline = ctx.baselines.compare.as_ref().and_then(|b| b.compare(&case.full_name(), score, max_drop));
     let mut failure = (!outcome.passed() || baseline.is_some_and(|b| b.regressed))
         .then(|| terminal::failed(&outcome, baseline, max_drop, ctx.run.rationales, ctx.run.max_output_chars));

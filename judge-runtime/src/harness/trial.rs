@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use futures::FutureExt;
 use futures::future::try_join_all;
 
-use crate::aggregate::{Summary, TrimmedMean};
+use crate::aggregate::Summary;
 use crate::error::{CacheError, ConfigError, JudgeError, panic_message};
 use crate::harness::context::{RunContext, Source};
 use crate::harness::registry::{EvalCase, OutputFn};
@@ -103,7 +103,7 @@ pub(crate) async fn run_eval(ctx: &RunContext, case: &'static EvalCase) -> Resul
         Err(_) => return Err(EvalFailure::Deadline { deadline: ctx.run.deadline }),
     };
     let scores: Vec<f64> = samples.iter().map(|s| s.verdict.normalized()).collect();
-    let summary = TrimmedMean::new(settings.trim).summarize(&scores);
+    let summary = settings.reduce.summarize(&scores);
     Ok(EvalOutcome { case, settings, samples, summary })
 }
 

@@ -173,11 +173,16 @@ fn eval_group(out: &mut String, index: usize, eval: &EvalRecord) {
         thousands(eval.usage.prompt_tokens),
         thousands(eval.usage.completion_tokens),
     );
-    if let Some(stats) = eval.stats {
+    if let Some(stats) = &eval.stats {
         let _ = write!(
             out,
-            " · median {:.2}, min {:.2}, max {:.2}, std dev {:.2}, trim {}",
-            stats.median, stats.min, stats.max, stats.std_dev, stats.trim
+            " · {}, median {:.2}, min {:.2}, max {:.2}, std dev {:.2}, trim {}",
+            Escaped(&stats.reduce),
+            stats.median,
+            stats.min,
+            stats.max,
+            stats.std_dev,
+            stats.trim
         );
     }
     out.push_str("</p>");
@@ -637,7 +642,14 @@ mod tests {
             threshold: Some(0.7),
             status,
             score: Some(0.75),
-            stats: Some(Stats { median: 0.7, min: 0.2, max: 1.0, std_dev: 0.1, trim: 0.2 }),
+            stats: Some(Stats {
+                median: 0.7,
+                min: 0.2,
+                max: 1.0,
+                std_dev: 0.1,
+                trim: 0.2,
+                reduce: "trimmed_mean".to_owned(),
+            }),
             message: None,
             baseline: None,
             usage: Usage { prompt_tokens: 500, completion_tokens: 100 },

@@ -78,7 +78,7 @@ pub(crate) struct EvalRecord {
 }
 
 /// The statistics of an eval's sample scores, all on 0..=1.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Stats {
     pub median: f64,
     pub min: f64,
@@ -86,6 +86,8 @@ pub(crate) struct Stats {
     pub std_dev: f64,
     /// The fraction dropped at each end by the trimmed mean.
     pub trim: f64,
+    /// How the scores were reduced: `trimmed_mean`, `median`, `at_least(3)`, ...
+    pub reduce: String,
 }
 
 /// A score compared with the baseline's.
@@ -185,13 +187,14 @@ impl EvalRecord {
             judge: Some(settings.judge.to_string()),
             threshold: Some(settings.threshold),
             status,
-            score: Some(summary.trimmed_mean),
+            score: Some(summary.score),
             stats: Some(Stats {
                 median: summary.median,
                 min: summary.min,
                 max: summary.max,
                 std_dev: summary.std_dev,
                 trim: settings.trim,
+                reduce: settings.reduce.name(),
             }),
             message,
             baseline,

@@ -63,7 +63,7 @@ pub(crate) fn failed(
     let EvalOutcome { case, settings, samples, summary } = outcome;
     let k = samples.len();
     let mut out = String::new();
-    let score = summary.trimmed_mean;
+    let score = summary.score;
     match (outcome.passed(), baseline, max_score_drop) {
         (true, Some(base), Some(max)) => {
             let _ = writeln!(
@@ -78,15 +78,7 @@ pub(crate) fn failed(
         }
     }
     if k > 1 {
-        let reduced = match k - summary.kept() {
-            0 => format!("mean of all {k} samples (trim {} drops none of {k})", settings.trim),
-            n => format!(
-                "trimmed mean of {} of {k} samples (trim {} drops {} at each end)",
-                summary.kept(),
-                settings.trim,
-                n / 2
-            ),
-        };
+        let reduced = settings.reduce.describe(k);
         let _ = writeln!(
             out,
             "  {reduced}; median {:.2}, min {:.2}, max {:.2}, std dev {:.2}",

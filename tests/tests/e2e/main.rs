@@ -18,3 +18,4 @@ mod security;
 mod settings;
 mod snapshots;
 mod soak;
+mod techniques;

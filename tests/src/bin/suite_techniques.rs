@@ -1,0 +1,41 @@
+//! Evals that use the judging techniques of the seeds, from the attribute. Run by the end-to-end
+//! tests against the fake judge.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use judge_runtime::llm_eval;
+
+/// Seven scripted scores, one per call of the eval function that owns `calls`: 9, 2, 6, 7, 10, 5, 8
+/// (sorted: 2, 5, 6, 7, 8, 9, 10; mean 47/70; median 7; trimmed mean 7).
+fn seven(calls: &AtomicUsize) -> String {
+    let score = [9, 2, 6, 7, 10, 5, 8][calls.fetch_add(1, Ordering::SeqCst) % 7];
+    format!("[score:{score}]")
+}
+
+/// Declares an eval over the seven scripted scores with the given attribute arguments.
+macro_rules! seven_eval {
+    ($name:ident, $($args:tt)*) => {
+        #[llm_eval(rubric = "Scripted.", input = "Say a number.", expected = "number", samples = 7, $($args)*)]
+        fn $name() -> String {
+            static CALLS: AtomicUsize = AtomicUsize::new(0);
+            seven(&CALLS)
+        }
+    };
+}
+
+// The median, 0.7, reaches 0.7.
+seven_eval!(median_seven, reduce = "median");
+// The plain mean, 0.67, does not.
+seven_eval!(mean_seven, reduce = "mean");
+// The lowest, 0.2, reaches 0.2.
+seven_eval!(min_seven, reduce = "min", threshold = 0.2);
+// Three samples (10, 9, 8) reach 0.8.
+seven_eval!(at_least_three, reduce = "at_least(3)", threshold = 0.8);
+// A fourth does not.
+seven_eval!(at_least_four, reduce = "at_least(4)", threshold = 0.8);
+// Not every sample reaches 0.5.
+seven_eval!(pass_all_seven, reduce = "pass_all", threshold = 0.5);
+// No `reduce`: the environment or judge.toml decides; the default trimmed mean gives 0.7.
+seven_eval!(reduce_unset, threshold = 0.7);
+
+judge_runtime::main!();

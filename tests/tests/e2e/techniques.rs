@@ -1,0 +1,114 @@
+//! The judging techniques of the seeds, from the attribute, judge.toml and the environment,
+//! against the fake judge.
+
+use judge_tests::FakeJudge;
+use serde_json::Value;
+
+use crate::common::run_exact;
+
+/// The `suite-techniques` binary, judged by `judge`, with its cache in `dir/cache` and its JSON
+/// report at `dir/report.json`.
+fn techniques(judge: &FakeJudge, dir: &std::path::Path) -> std::process::Command {
+    let mut command = judge_tests::harness(env!("CARGO_BIN_EXE_suite-techniques"));
+    command
+        .env("JUDGE_MODEL", "openai:fake-judge")
+        .env("OPENAI_BASE_URL", judge.base_url())
+        .env("JUDGE_CACHE_DIR", dir.join("cache"))
+        .env("JUDGE_REPORT_JSON", dir.join("report.json"));
+    command
+}
+
+/// Each eval's (score, reduce) from the JSON report, by short name.
+fn scores(dir: &std::path::Path) -> Vec<(String, f64, String)> {
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
+    report["evals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let name = e["name"].as_str().unwrap().rsplit("::").next().unwrap().to_owned();
+            (name, e["score"].as_f64().unwrap(), e["stats"]["reduce"].as_str().unwrap().to_owned())
+        })
+        .collect()
+}
+
+#[test]
+fn every_reducer_from_the_attribute_decides_pass_and_fail() {
+    let judge = FakeJudge::start();
+    let dir = tempfile::tempdir().unwrap();
+    let evals = ["median_seven", "mean_seven", "min_seven", "at_least_three", "at_least_four", "pass_all_seven"];
+    let run = run_exact(techniques(&judge, dir.path()), &evals);
+    assert_eq!(run.code, Some(101), "{}", run.all());
+    for (eval, outcome) in [
+        ("median_seven", "ok"),
+        ("mean_seven", "FAILED"),
+        ("min_seven", "ok"),
+        ("at_least_three", "ok"),
+        ("at_least_four", "FAILED"),
+        ("pass_all_seven", "FAILED"),
+    ] {
+        assert!(run.has_outcome(&format!("suite_techniques::{eval}"), outcome), "{eval}:\n{}", run.all());
+    }
+    let rounded: Vec<(String, String, String)> =
+        scores(dir.path()).into_iter().map(|(name, score, reduce)| (name, format!("{score:.2}"), reduce)).collect();
+    let expected = [
+        ("at_least_four", "0.70", "at_least(4)"),
+        ("at_least_three", "0.80", "at_least(3)"),
+        ("mean_seven", "0.67", "mean"),
+        ("median_seven", "0.70", "median"),
+        ("min_seven", "0.20", "min"),
+        ("pass_all_seven", "0.20", "pass_all"),
+    ]
+    .map(|(a, b, c)| (a.to_owned(), b.to_owned(), c.to_owned()));
+    assert_eq!(rounded, expected);
+    assert!(
+        run.stdout.contains("  4. highest of 7 samples: at least 4 must reach the threshold; median 0.70"),
+        "the failure says how the score was reduced:\n{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("  lowest of 7 samples: every one must reach the threshold"), "{}", run.stdout);
+    assert!(run.stdout.contains("  scores:    9/10, 2/10, 6/10, 7/10, 10/10, 5/10, 8/10"), "{}", run.stdout);
+    assert!(!run.stdout.contains("(trimmed)"), "only the trimmed mean trims:\n{}", run.stdout);
+    // Seven identical-by-content verdicts per score, shared across the six evals: 7 calls.
+    assert_eq!(judge.requests(), 7);
+}
+
+#[test]
+fn reduce_comes_from_the_environment_or_judge_toml_when_the_attribute_is_silent() {
+    let judge = FakeJudge::start();
+    let run_with = |var: Option<(&str, &str)>, config: Option<&str>| {
+        let dir = tempfile::tempdir().unwrap();
+        let mut command = techniques(&judge, dir.path());
+        if let Some((key, value)) = var {
+            command.env(key, value);
+        }
+        if let Some(text) = config {
+            let path = dir.path().join("judge.toml");
+            std::fs::write(&path, text).unwrap();
+            command.env("JUDGE_CONFIG", path);
+        }
+        let run = run_exact(command, &["reduce_unset", "median_seven"]);
+        (run, scores(dir.path()))
+    };
+    let (run, by_default) = run_with(None, None);
+    assert_eq!(run.code, Some(0), "{}", run.all());
+    assert_eq!(by_default[1].2, "trimmed_mean");
+    let (run, from_env) = run_with(Some(("JUDGE_REDUCE", "pass_all")), None);
+    assert_eq!(run.code, Some(101), "{}", run.all());
+    assert_eq!((from_env[1].2.as_str(), from_env[0].2.as_str()), ("pass_all", "median"), "the attribute wins");
+    let (run, from_file) = run_with(None, Some("reduce = \"min\"\n"));
+    assert_eq!((from_file[1].2.as_str(), run.code), ("min", Some(101)), "{}", run.all());
+
+    // An at_least(k) the eval's samples cannot satisfy is an error naming the variable and the eval.
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = techniques(&judge, dir.path());
+    command.env("JUDGE_REDUCE", "at_least(8)");
+    let run = run_exact(command, &["reduce_unset"]);
+    assert_eq!(run.code, Some(101), "{}", run.all());
+    assert!(
+        run.stdout.contains("JUDGE_REDUCE")
+            && run.stdout.contains("at_least(8) needs at least 8 samples, and the eval has 7"),
+        "{}",
+        run.all()
+    );
+}
