@@ -28,11 +28,15 @@ impl ScoreBaseline {
     pub fn load(path: &Path) -> Result<Self, ReportError> {
         let error = |reason: String| ReportError::Baseline { path: path.to_owned(), reason };
         let text = std::fs::read_to_string(path).map_err(|e| error(e.to_string()))?;
-        let baseline: Self = serde_json::from_str(&text).map_err(|e| error(format!("not a score baseline: {e}")))?;
+        let baseline = Self::parse(&text).map_err(error)?;
         if baseline.format != FORMAT {
             return Err(error(format!("format {} is not {FORMAT}: save it again with this version", baseline.format)));
         }
         Ok(baseline)
+    }
+
+    fn parse(text: &str) -> Result<Self, String> {
+        serde_json::from_str(text).map_err(|e| format!("not a score baseline: {e}"))
     }
 
     /// `score` of eval `name` against the baseline's, if it holds one. With `max_drop`, a fall of
@@ -45,17 +49,26 @@ impl ScoreBaseline {
 
     /// Adds the scored evals among `evals` to the baseline at `path` (keeping the evals this run
     /// did not score: a run of a subset updates only that subset), under a lock and atomically.
-    pub fn save(path: &Path, evals: &[EvalRecord]) -> Result<(), ReportError> {
+    /// A baseline of another format is replaced; a file that is not a baseline is left alone.
+    pub fn save(lock_dir: &Path, path: &Path, evals: &[EvalRecord]) -> Result<(), ReportError> {
         let failure = |source| ReportError::Write {
             what: "the score baseline",
             setting: "JUDGE_SAVE_SCORE_BASELINE",
             path: path.to_owned(),
             source,
         };
-        crate::atomic_file::with_lock(path, || {
+        crate::atomic_file::with_lock(lock_dir, path, || {
             // A file that is there but unreadable is not overwritten: its scores would be lost.
-            let mut baseline =
-                if path.exists() { Self::load(path)? } else { Self { format: FORMAT, scores: BTreeMap::new() } };
+            let fresh = Self { format: FORMAT, scores: BTreeMap::new() };
+            let mut baseline = match std::fs::read_to_string(path) {
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => fresh,
+                Err(e) => return Err(ReportError::Baseline { path: path.to_owned(), reason: e.to_string() }),
+                Ok(text) => match Self::parse(&text) {
+                    Ok(old) if old.format == FORMAT => old,
+                    Ok(_) => fresh,
+                    Err(reason) => return Err(ReportError::Baseline { path: path.to_owned(), reason }),
+                },
+            };
             for eval in evals {
                 if let Some(score) = eval.score {
                     baseline.scores.insert(eval.name.clone(), round(score));
@@ -63,7 +76,7 @@ impl ScoreBaseline {
             }
             let mut text = serde_json::to_string_pretty(&baseline).expect("a baseline always serializes");
             text.push('\n');
-            crate::atomic_file::write(path, text.as_bytes()).map_err(failure)
+            crate::atomic_file::write_durable(path, text.as_bytes()).map_err(failure)
         })
         .map_err(failure)?
     }
@@ -112,8 +125,10 @@ mod tests {
     fn saves_merges_and_compares() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("baseline/scores.json");
-        ScoreBaseline::save(&path, &[eval("a", Some(0.8)), eval("b", Some(2.0 / 3.0)), eval("e", None)]).unwrap();
-        ScoreBaseline::save(&path, &[eval("a", Some(0.9))]).unwrap();
+        let locks = dir.path().join("locks");
+        ScoreBaseline::save(&locks, &path, &[eval("a", Some(0.8)), eval("b", Some(2.0 / 3.0)), eval("e", None)])
+            .unwrap();
+        ScoreBaseline::save(&locks, &path, &[eval("a", Some(0.9))]).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         assert_eq!(text, "{\n  \"format\": 1,\n  \"scores\": {\n    \"a\": 0.9,\n    \"b\": 0.6667\n  }\n}\n");
 
@@ -137,7 +152,13 @@ mod tests {
         std::fs::write(&foreign, "[1, 2]").unwrap();
         let err = ScoreBaseline::load(&foreign).unwrap_err().to_string();
         assert!(err.contains("not a score baseline"), "{err}");
-        assert!(ScoreBaseline::save(&foreign, &[eval("a", Some(0.5))]).is_err(), "not overwritten");
+        let locks = dir.path().join("locks");
+        assert!(ScoreBaseline::save(&locks, &foreign, &[eval("a", Some(0.5))]).is_err(), "not overwritten");
         assert_eq!(std::fs::read_to_string(&foreign).unwrap(), "[1, 2]");
+        let old = dir.path().join("old.json");
+        std::fs::write(&old, r#"{"format": 0, "scores": {"x": 1.0}}"#).unwrap();
+        assert!(ScoreBaseline::load(&old).unwrap_err().to_string().contains("save it again"));
+        ScoreBaseline::save(&locks, &old, &[eval("a", Some(0.5))]).unwrap();
+        assert_eq!(ScoreBaseline::load(&old).unwrap().compare("a", 0.5, None).unwrap().delta, 0.0, "replaced");
     }
 }

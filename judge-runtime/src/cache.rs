@@ -103,6 +103,11 @@ struct Entry {
     verdict: Verdict,
 }
 
+/// A short name for a cache directory, for files about it kept elsewhere.
+pub(crate) fn dir_tag(dir: &std::path::Path) -> String {
+    Sha256::digest(dir.as_os_str().as_encoded_bytes()).iter().take(8).map(|b| format!("{b:02x}")).collect()
+}
+
 /// A directory of verdicts, used in one [`CacheMode`].
 #[derive(Debug, Clone)]
 pub(crate) struct VerdictCache {
@@ -141,8 +146,18 @@ impl VerdictCache {
     /// Removes temporary files that killed processes left behind (older than
     /// [`ABANDONED_AFTER`]), if the mode writes the cache; returns how many. Best effort: a file
     /// that cannot be read or removed is left for the next run.
-    pub fn sweep_abandoned(&self) -> usize {
-        if matches!(self.mode, CacheMode::Off | CacheMode::Replay) {
+    /// Under nextest every eval's process starts a run: the file `marker` (outside the cache, which
+    /// may be committed) makes the sweep happen at most once per [`ABANDONED_AFTER`].
+    pub fn sweep_abandoned(&self, marker: &std::path::Path) -> usize {
+        if matches!(self.mode, CacheMode::Off | CacheMode::Replay) || !self.dir.is_dir() {
+            return 0;
+        }
+        let recent = std::fs::metadata(marker)
+            .and_then(|m| m.modified())
+            .is_ok_and(|swept| swept.elapsed().is_ok_and(|age| age < ABANDONED_AFTER));
+        let marked = marker.parent().is_some_and(|dir| std::fs::create_dir_all(dir).is_ok())
+            && std::fs::write(marker, b"").is_ok();
+        if recent || !marked {
             return 0;
         }
         let Ok(fanout) = std::fs::read_dir(&self.dir) else { return 0 };
@@ -303,7 +318,10 @@ mod tests {
     fn abandoned_temporary_files_are_swept_and_live_ones_kept() {
         let dir = tempfile::tempdir().unwrap();
         let cache = VerdictCache::new(dir.path().to_owned(), CacheMode::On);
-        assert_eq!(cache.sweep_abandoned(), 0, "no directory yet");
+        let marker = dir.path().join("locks/swept");
+        let missing = VerdictCache::new(dir.path().join("none"), CacheMode::On);
+        assert_eq!(missing.sweep_abandoned(&marker), 0, "no directory yet");
+        assert!(!marker.exists() && !dir.path().join("none").exists(), "nothing created");
         cache.store(&key("a", 0), "j", &verdict(7)).unwrap();
         let sub = cache.path(&key("a", 0)).parent().unwrap().to_owned();
         let old = SystemTime::now() - ABANDONED_AFTER - Duration::from_secs(1);
@@ -315,8 +333,12 @@ mod tests {
         std::fs::File::create(&foreign).unwrap().set_modified(old).unwrap();
 
         let replay = VerdictCache::new(dir.path().to_owned(), CacheMode::Replay);
-        assert_eq!(replay.sweep_abandoned(), 0, "replay writes nothing, so removes nothing");
-        assert_eq!(cache.sweep_abandoned(), 1);
+        assert_eq!(replay.sweep_abandoned(&marker), 0, "replay writes nothing, so removes nothing");
+        assert_eq!(cache.sweep_abandoned(&marker), 1);
+        let again = dir.path().join(".z.json.3.0.tmp");
+        std::fs::File::create(&again).unwrap().set_modified(old).unwrap();
+        assert_eq!(cache.sweep_abandoned(&marker), 0, "at most one sweep in ten minutes");
+        assert!(again.exists());
         assert!(!abandoned.exists());
         assert!(live.exists(), "a writer may still own a fresh one");
         assert!(foreign.exists(), "only our own temporary names");

@@ -231,7 +231,8 @@ pub enum ReportError {
     },
     /// The score baseline to compare with is missing or does not parse.
     #[error(
-        "cannot read the score baseline {} (JUDGE_SCORE_BASELINE, score_baseline): {reason};          save one with JUDGE_SAVE_SCORE_BASELINE={}, or unset the setting",
+        "cannot read the score baseline {} (JUDGE_SCORE_BASELINE, score_baseline): {reason}; \
+         save one with JUDGE_SAVE_SCORE_BASELINE={}, or unset the setting",
         path.display(), path.display()
     )]
     Baseline {
@@ -240,6 +241,12 @@ pub enum ReportError {
         /// What is wrong with it.
         reason: String,
     },
+    /// `max_score_drop` without a baseline: the gate would silently never close.
+    #[error(
+        "max_score_drop (JUDGE_MAX_SCORE_DROP) is set, but there is no score baseline to compare with: \
+         set JUDGE_SCORE_BASELINE (score_baseline), or unset max_score_drop"
+    )]
+    DropWithoutBaseline,
 }
 
 /// The message of a caught panic: `panicked: ` and its payload when that is text.

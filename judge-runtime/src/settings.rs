@@ -178,6 +178,9 @@ pub(crate) struct RunSettings {
     pub max_score_drop: Option<f64>,
     /// How progress is shown on long runs.
     pub progress: ProgressMode,
+    /// Where the locks live that let processes take turns updating a report or the baseline: the
+    /// target directory's `judge-locks`.
+    pub lock_dir: PathBuf,
 }
 
 /// Where the run's reports go; none is written unless asked for.
@@ -289,6 +292,7 @@ impl Settings {
             save_score_baseline: self.path("save_score_baseline"),
             max_score_drop: env.max_score_drop.or(file.max_score_drop),
             progress: env.progress.or(file.progress).unwrap_or(ProgressMode::Auto),
+            lock_dir: self.default_cache_dir.with_file_name("judge-locks"),
         }
     }
 

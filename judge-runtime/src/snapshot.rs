@@ -9,7 +9,9 @@
 //!
 //! A changed snapshot does not fail its eval (the score gates); with `snapshot = "strict"` it
 //! does. insta reports a change by panicking, after printing the diff and writing the `.snap.new`
-//! file; that panic is caught here and not printed a second time.
+//! file; that panic is caught here and not printed a second time. Under `cargo insta test`, which
+//! sets `INSTA_FORCE_PASS`, insta never reports a change: cargo-insta collects them for review, and
+//! the snapshot is recorded as `unchecked`.
 
 use std::cell::Cell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -17,7 +19,7 @@ use std::sync::Once;
 
 use serde::Serialize;
 
-use crate::report::record::EvalRecord;
+use crate::report::record::{EvalRecord, Status};
 
 /// Whether an eval's verdict is snapshotted, from `snapshot` (attribute, `JUDGE_SNAPSHOT`,
 /// judge.toml).
@@ -76,6 +78,11 @@ pub(crate) enum SnapshotState {
     Matched,
     /// New or different: insta printed the diff and (unless told not to) wrote a `.snap.new`.
     Changed,
+    /// The assertion failed for another reason than a change (its message was printed).
+    Error,
+    /// Not compared by us: `INSTA_FORCE_PASS` (set by `cargo insta test`) makes insta pass every
+    /// assertion, and cargo-insta reports the changes.
+    Unchecked,
 }
 
 impl Snapshot {
@@ -84,7 +91,7 @@ impl Snapshot {
         let median = record.median_sample();
         let mut body = String::new();
         if let (Some(score), Some(threshold)) = (record.score, record.threshold) {
-            let verdict = if score + 1e-9 >= threshold { "passed" } else { "failed" };
+            let verdict = if record.status == Status::Passed { "passed" } else { "failed" };
             body.push_str(&format!("score: {score:.2} ({verdict}, threshold {threshold:.2})\n"));
         }
         if let Some(judge) = &record.judge {
@@ -131,17 +138,31 @@ impl Snapshot {
     }
 
     /// Runs `hook` (the assertion in the user's crate) and tells how it compared. insta's panic
-    /// on a change is caught and not printed: insta has shown the diff already.
-    pub(crate) fn assert(&self, hook: SnapshotHook) -> SnapshotState {
+    /// on a change is caught and not printed: insta has shown the diff already. Any other panic
+    /// (insta could not write a file, an invalid `INSTA_*` variable) is an error, with its message.
+    pub(crate) fn assert(&self, hook: SnapshotHook) -> Result<SnapshotState, String> {
         install_quiet_panic_hook();
         QUIET.with(|quiet| quiet.set(true));
         let result = catch_unwind(AssertUnwindSafe(|| hook(self)));
         QUIET.with(|quiet| quiet.set(false));
         match result {
-            Ok(()) => SnapshotState::Matched,
-            Err(_) => SnapshotState::Changed,
+            Ok(()) if insta_forces_pass() => Ok(SnapshotState::Unchecked),
+            Ok(()) => Ok(SnapshotState::Matched),
+            Err(payload) => {
+                let message = crate::error::panic_message(payload);
+                if message.contains("snapshot assertion for ") {
+                    Ok(SnapshotState::Changed)
+                } else {
+                    Err(format!("the snapshot `{}` could not be asserted: {message}", self.name))
+                }
+            }
         }
     }
+}
+
+/// Whether insta passes every assertion (`INSTA_FORCE_PASS`, as `cargo insta test` sets it).
+fn insta_forces_pass() -> bool {
+    std::env::var("INSTA_FORCE_PASS").is_ok_and(|v| v == "1" || v == "true")
 }
 
 thread_local! {
@@ -187,8 +208,13 @@ mod tests {
             rubric: String::new(),
             info: SnapshotInfo { eval: "m::x".to_owned(), input: None, expected: None, output: None },
         };
-        assert_eq!(snapshot.assert(changed), SnapshotState::Changed);
-        assert_eq!(snapshot.assert(same), SnapshotState::Matched);
+        fn broken(_: &Snapshot) {
+            panic!("failed to write the snapshot: permission denied");
+        }
+        assert_eq!(snapshot.assert(changed), Ok(SnapshotState::Changed));
+        assert_eq!(snapshot.assert(same), Ok(SnapshotState::Matched));
+        let error = snapshot.assert(broken).unwrap_err();
+        assert!(error.contains("`x` could not be asserted") && error.contains("permission denied"), "{error}");
         assert!(!QUIET.with(Cell::get), "panics are printed again afterwards");
     }
 }

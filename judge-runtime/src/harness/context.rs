@@ -79,7 +79,7 @@ impl RunContext {
             max_judge_tokens: run.max_judge_tokens,
         });
         let cache = VerdictCache::new(run.cache_dir.clone(), run.cache);
-        cache.sweep_abandoned();
+        cache.sweep_abandoned(&run.lock_dir.join(format!("swept-{}", crate::cache::dir_tag(&run.cache_dir))));
         Self {
             cache,
             http,

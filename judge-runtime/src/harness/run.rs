@@ -86,7 +86,8 @@ pub fn run(project: Project) -> ExitCode {
 
     let to_run = cases.iter().map(|case| trial(case, |_| Ok(()))).filter(|t| will_run(&args, t)).count();
     let http = ctx.http().clone();
-    let progress = Arc::new(Progress::start(ctx.run.progress, to_run, move || http.in_flight()));
+    let threads = args.test_threads.unwrap_or(1);
+    let progress = Arc::new(Progress::start(ctx.run.progress, to_run, threads, move || http.in_flight()));
     let trials = cases
         .iter()
         .map(|&case| {
@@ -103,18 +104,21 @@ pub fn run(project: Project) -> ExitCode {
     drop(progress);
     terminal::run_totals(&ctx.totals());
     let evals = ctx.recorder.take_after_snapshots();
-    let written = ctx
-        .baselines
-        .save
-        .as_deref()
-        .map_or(Ok(()), |path| ScoreBaseline::save(path, &evals))
-        .and_then(|()| files::write(&ctx.run.reports, &binary_name(), evals));
-    match written {
-        Ok(paths) => terminal::reports_written(&paths),
-        Err(error) => {
-            terminal::report_error(&error);
-            return ExitCode::FAILURE;
-        }
+    // Every output is attempted: one that cannot be written does not cost the others.
+    let mut errors = Vec::new();
+    if let Some(path) = &ctx.baselines.save
+        && let Err(error) = ScoreBaseline::save(&ctx.run.lock_dir, path, &evals)
+    {
+        errors.push(error);
+    }
+    let (written, report_errors) = files::write(&ctx.run.reports, &ctx.run.lock_dir, &binary_name(), evals);
+    errors.extend(report_errors);
+    terminal::reports_written(&written);
+    for error in &errors {
+        terminal::report_error(error);
+    }
+    if !errors.is_empty() {
+        return ExitCode::FAILURE;
     }
     conclusion.exit_code()
 }
@@ -147,10 +151,13 @@ fn judge_eval(
         // interleave with libtest's lines.
         SnapshotMode::On => ctx.recorder.defer_snapshot(record.name.clone(), snapshot, case.snapshot_hook),
         SnapshotMode::Strict => {
-            let state = snapshot.assert(case.snapshot_hook);
+            let (state, problem) = match snapshot.assert(case.snapshot_hook) {
+                Ok(SnapshotState::Changed) => (SnapshotState::Changed, Some(terminal::snapshot_changed(case.name))),
+                Ok(state) => (state, None),
+                Err(error) => (SnapshotState::Error, Some(error)),
+            };
             record.snapshot = Some(state);
-            if state == SnapshotState::Changed {
-                let changed = terminal::snapshot_changed(case.name);
+            if let Some(changed) = problem {
                 failure = Some(failure.map_or(changed.clone(), |f| format!("{f}\n{changed}")));
                 record.status = Status::Failed;
                 record.message.clone_from(&failure);
@@ -164,13 +171,19 @@ fn judge_eval(
     (record, result)
 }
 
-/// The score baseline to compare with, if one is set; where to save this run's scores.
+/// The score baseline to compare with, if one is set; where to save this run's scores. A baseline
+/// that does not exist yet while this run saves one is the first run: nothing to compare.
 fn load_baselines(run: &RunSettings) -> Result<Baselines, ReportError> {
-    Ok(Baselines {
-        compare: run.score_baseline.as_deref().map(ScoreBaseline::load).transpose()?,
-        max_drop: run.max_score_drop,
-        save: run.save_score_baseline.clone(),
-    })
+    let compare = match run.score_baseline.as_deref() {
+        Some(path) if !path.exists() && run.save_score_baseline.is_some() => {
+            terminal::first_baseline(path);
+            None
+        }
+        Some(path) => Some(ScoreBaseline::load(path)?),
+        None if run.max_score_drop.is_some() => return Err(ReportError::DropWithoutBaseline),
+        None => None,
+    };
+    Ok(Baselines { compare, max_drop: run.max_score_drop, save: run.save_score_baseline.clone() })
 }
 
 /// The test binary's name as cargo calls the target (`evals`), without the hash cargo appends

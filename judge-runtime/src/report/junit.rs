@@ -44,7 +44,7 @@ pub(crate) fn render(record: &RunRecord) -> String {
                 let _ = writeln!(
                     out,
                     "      <failure type=\"{}\" message=\"{}\">{}</failure>",
-                    if eval.baseline.is_some_and(|b| b.regressed) { "regression" } else { "below_threshold" },
+                    failure_type(eval),
                     escape(message.lines().next().unwrap_or_default()),
                     escape(message)
                 );
@@ -63,6 +63,22 @@ pub(crate) fn render(record: &RunRecord) -> String {
     }
     out.push_str("  </testsuite>\n</testsuites>\n");
     out
+}
+
+/// Why a failed eval failed: below its threshold, regressed past its baseline, or (strict) with a
+/// changed snapshot.
+fn failure_type(eval: &EvalRecord) -> &'static str {
+    let below = match (eval.score, eval.threshold) {
+        (Some(score), Some(threshold)) => score + 1e-9 < threshold,
+        _ => true,
+    };
+    if below {
+        "below_threshold"
+    } else if eval.baseline.is_some_and(|b| b.regressed) {
+        "regression"
+    } else {
+        "snapshot_changed"
+    }
 }
 
 /// What a passing eval shows too: its score and the median sample's rationale.
@@ -133,16 +149,21 @@ mod tests {
     fn one_testcase_per_eval_with_failures_and_errors() {
         let mut record = RunRecord::new("evals".to_owned());
         let mut regressed = eval("evals::slipped", Status::Failed, Some("regressed"));
-        regressed.baseline = Some(BaselineDelta { score: 0.9, delta: -0.3, regressed: true });
+        regressed.score = Some(0.75);
+        regressed.baseline = Some(BaselineDelta { score: 0.9, delta: -0.15, regressed: true });
+        let mut strict = eval("evals::reworded", Status::Failed, Some("the verdict's snapshot changed"));
+        strict.score = Some(0.8);
         record.merge([
             eval("evals::ok", Status::Passed, None),
             eval("evals::low", Status::Failed, Some("scored 0.60, below the threshold 0.70\n  rationale: \"x\" & <y>")),
             eval("evals::broken", Status::Error, Some("eval could not be scored: \u{1b}[31m")),
             regressed,
+            strict,
         ]);
         let xml = render(&record);
-        assert!(xml.contains("tests=\"4\" failures=\"2\" errors=\"1\""), "{xml}");
-        assert_eq!(xml.matches("<testcase ").count(), 4);
+        assert!(xml.contains("tests=\"5\" failures=\"3\" errors=\"1\""), "{xml}");
+        assert_eq!(xml.matches("<testcase ").count(), 5);
+        assert!(xml.contains("<failure type=\"snapshot_changed\""), "{xml}");
         assert!(
             xml.contains(
                 "<testcase classname=\"evals\" name=\"low\" file=\"tests/evals.rs\" line=\"7\" time=\"1.500\">"

@@ -50,15 +50,20 @@ pub(crate) fn render(binary: &str, evals: &[EvalRecord]) -> String {
         let first = eval.message.as_deref().and_then(|m| m.lines().next()).unwrap_or_default();
         let _ = writeln!(out, "\n<details><summary><code>{}</code>: {}</summary>\n", html(&eval.name), html(first));
         if let Some(sample) = eval.median_sample() {
-            let _ =
-                writeln!(out, "<p><b>rationale of the median sample</b></p>\n<pre>{}</pre>", html(&sample.rationale));
-            let _ = writeln!(out, "<p><b>its output</b></p>\n<pre>{}</pre>", html(&sample.output));
+            let _ = writeln!(out, "<p><b>rationale of the median sample</b></p>\n{}", pre(&sample.rationale));
+            let _ = writeln!(out, "<p><b>its output</b></p>\n{}", pre(&sample.output));
         } else if let Some(message) = &eval.message {
-            let _ = writeln!(out, "<pre>{}</pre>", html(message));
+            let _ = writeln!(out, "{}", pre(message));
         }
         out.push_str("\n</details>\n");
     }
     out
+}
+
+/// Model text as a `<pre>` block on one line: Markdown ends an HTML block at a blank line and reads
+/// what follows as Markdown (links, images, mentions), so line breaks are written as `&#10;`.
+fn pre(text: &str) -> String {
+    format!("<pre>{}</pre>", html(text).replace('\n', "&#10;"))
 }
 
 /// Text inside a code span in a table cell: no backticks, pipes or line breaks to break out of it.
@@ -122,6 +127,13 @@ mod tests {
         assert_eq!(md.matches("<details>").count(), 2);
         assert!(md.contains("<summary><code>evals::low</code>: scored 0.40, below the threshold 0.70</summary>"));
         assert!(md.contains("Misses &lt;script&gt;alert(1)&lt;/script&gt; | the count"), "{md}");
+        // A blank line in model text would end the HTML block and let Markdown render the rest.
+        let mut breakout = eval("evals::breakout", Status::Failed, Some(0.1));
+        breakout.samples[0].rationale = "a\n\n[x](https://e) ![i](https://e/i.png) @someone".to_owned();
+        let md = render("evals", &[breakout]);
+        let details = &md[md.find("<details>").unwrap()..];
+        assert!(!details.contains("\n\n[x]"), "{md}");
+        assert!(details.contains("<pre>a&#10;&#10;[x](https://e) ![i](https://e/i.png) @someone</pre>"), "{md}");
         assert!(!md.contains("<script>"));
     }
 
@@ -130,6 +142,6 @@ mod tests {
         let md = render("evals", &[eval("evals::broken", Status::Error, None)]);
         assert!(md.contains("— 0 passed, 1 not scored"), "{md}");
         assert!(md.contains("| ⚠️ | `evals::broken` | — | — | — | 0 | — |"), "{md}");
-        assert!(md.contains("<pre>scored 0.40, below the threshold 0.70\nmore</pre>"), "{md}");
+        assert!(md.contains("<pre>scored 0.40, below the threshold 0.70&#10;more</pre>"), "{md}");
     }
 }

@@ -4,7 +4,7 @@
 //! lasted [`QUIET_START`]. Short runs print nothing.
 
 use std::io::{IsTerminal, Write as _};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 const QUIET_START: Duration = Duration::from_secs(3);
 /// How often the live line is redrawn.
 const LIVE_EVERY: Duration = Duration::from_millis(250);
+/// How long the live line stays off after an eval finished, while libtest prints its line.
+const HOLD_OFF: Duration = Duration::from_millis(150);
 /// How often a plain line is printed.
 const PLAIN_EVERY: Duration = Duration::from_secs(10);
 
@@ -54,10 +56,18 @@ struct Counts {
     total: usize,
     passed: AtomicUsize,
     failed: AtomicUsize,
-    /// Whether the live line is on screen now.
-    drawn: Mutex<bool>,
-    stop: AtomicBool,
+    screen: Mutex<Screen>,
     wake: Condvar,
+}
+
+/// What the drawing thread needs to know, under one lock.
+#[derive(Debug, Default)]
+struct Screen {
+    /// Whether the live line is on screen now.
+    drawn: bool,
+    /// No redraw before this: libtest is about to print an eval's line.
+    quiet_until: Option<Instant>,
+    stop: bool,
 }
 
 /// Shows the run's progress until dropped.
@@ -69,15 +79,24 @@ pub(crate) struct Progress {
 }
 
 impl Progress {
-    /// Starts showing the progress of `total` evals; `in_flight` counts the judge calls in flight.
-    pub fn start(mode: ProgressMode, total: usize, in_flight: impl Fn() -> usize + Send + 'static) -> Self {
-        let mode = mode.resolve(total);
+    /// Starts showing the progress of `total` evals run on `threads` test threads; `in_flight`
+    /// counts the judge calls in flight. With one thread libtest prints each eval's name before
+    /// running it, which a live line would erase: it gets plain lines.
+    pub fn start(
+        mode: ProgressMode,
+        total: usize,
+        threads: usize,
+        in_flight: impl Fn() -> usize + Send + 'static,
+    ) -> Self {
+        let mode = match mode.resolve(total) {
+            ProgressMode::Live if threads <= 1 => ProgressMode::Plain,
+            mode => mode,
+        };
         let counts = Arc::new(Counts {
             total,
             passed: AtomicUsize::new(0),
             failed: AtomicUsize::new(0),
-            drawn: Mutex::new(false),
-            stop: AtomicBool::new(false),
+            screen: Mutex::default(),
             wake: Condvar::new(),
         });
         let thread = (mode != ProgressMode::Off).then(|| {
@@ -90,27 +109,32 @@ impl Progress {
         Self { counts, mode, thread }
     }
 
-    /// An eval finished; libtest prints its line next, so the live line is cleared first.
+    /// An eval finished; libtest prints its line next, so the live line is cleared first and not
+    /// redrawn for a moment.
     pub fn finished(&self, passed: bool) {
         let counter = if passed { &self.counts.passed } else { &self.counts.failed };
         counter.fetch_add(1, Ordering::Relaxed);
         if self.mode == ProgressMode::Live {
-            clear(&self.counts);
+            let mut screen = lock(&self.counts);
+            clear(&mut screen);
+            screen.quiet_until = Some(Instant::now() + HOLD_OFF);
         }
     }
 }
 
 impl Drop for Progress {
     fn drop(&mut self) {
-        self.counts.stop.store(true, Ordering::Relaxed);
+        lock(&self.counts).stop = true;
         self.counts.wake.notify_all();
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
-        if self.mode == ProgressMode::Live {
-            clear(&self.counts);
-        }
+        clear(&mut lock(&self.counts));
     }
+}
+
+fn lock(counts: &Counts) -> std::sync::MutexGuard<'_, Screen> {
+    counts.screen.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// The progress text: `judge: 12/200 evals done (11 passed, 1 failed); 16 calls in flight; 3 s`.
@@ -129,24 +153,26 @@ fn draw_until_stopped(counts: &Counts, mode: ProgressMode, in_flight: impl Fn() 
     let every = if mode == ProgressMode::Live { LIVE_EVERY } else { PLAIN_EVERY };
     let mut next = start + QUIET_START;
     loop {
-        {
-            let drawn = counts.drawn.lock().unwrap_or_else(|e| e.into_inner());
-            let wait = next.saturating_duration_since(Instant::now());
-            let _ = counts.wake.wait_timeout(drawn, wait).unwrap_or_else(|e| e.into_inner());
-        }
-        if counts.stop.load(Ordering::Relaxed) {
+        let mut screen = lock(counts);
+        let wait = next.saturating_duration_since(Instant::now());
+        screen = counts
+            .wake
+            .wait_timeout_while(screen, wait, |screen| !screen.stop && Instant::now() < next)
+            .unwrap_or_else(|e| e.into_inner())
+            .0;
+        if screen.stop {
             return;
         }
-        if Instant::now() < next {
+        if let Some(until) = screen.quiet_until.filter(|until| *until > Instant::now()) {
+            next = until;
             continue;
         }
-        next += every;
+        next = Instant::now() + every;
         let text = line(counts, in_flight(), start.elapsed());
-        let mut drawn = counts.drawn.lock().unwrap_or_else(|e| e.into_inner());
         let mut stderr = std::io::stderr().lock();
         let _ = match mode {
             ProgressMode::Live => {
-                *drawn = true;
+                screen.drawn = true;
                 write!(stderr, "\r\x1b[2K{text}")
             }
             _ => writeln!(stderr, "{text}"),
@@ -156,13 +182,12 @@ fn draw_until_stopped(counts: &Counts, mode: ProgressMode, in_flight: impl Fn() 
 }
 
 /// Erases the live line, if it is drawn.
-fn clear(counts: &Counts) {
-    let mut drawn = counts.drawn.lock().unwrap_or_else(|e| e.into_inner());
-    if *drawn {
+fn clear(screen: &mut Screen) {
+    if screen.drawn {
         let mut stderr = std::io::stderr().lock();
         let _ = write!(stderr, "\r\x1b[2K");
         let _ = stderr.flush();
-        *drawn = false;
+        screen.drawn = false;
     }
 }
 
@@ -172,7 +197,7 @@ mod tests {
 
     #[test]
     fn the_line_counts_what_is_done() {
-        let progress = Progress::start(ProgressMode::Off, 200, || 0);
+        let progress = Progress::start(ProgressMode::Off, 200, 4, || 0);
         progress.finished(true);
         progress.finished(true);
         progress.finished(false);
@@ -180,6 +205,13 @@ mod tests {
             line(&progress.counts, 16, Duration::from_millis(3400)),
             "judge: 3/200 evals done (2 passed, 1 failed); 16 judge calls in flight; 3 s"
         );
+    }
+
+    #[test]
+    fn a_stopped_progress_ends_at_once() {
+        let start = Instant::now();
+        drop(Progress::start(ProgressMode::Plain, 10, 2, || 0));
+        assert!(start.elapsed() < Duration::from_secs(2), "no wait for the next tick: {:?}", start.elapsed());
     }
 
     #[test]

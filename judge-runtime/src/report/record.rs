@@ -298,7 +298,10 @@ impl Recorder {
         let mut snapshots = std::mem::take(&mut *self.snapshots.lock().unwrap_or_else(|e| e.into_inner()));
         snapshots.sort_by(|a, b| a.0.cmp(&b.0));
         for (name, snapshot, hook) in snapshots {
-            let state = snapshot.assert(hook);
+            let state = snapshot.assert(hook).unwrap_or_else(|error| {
+                crate::report::terminal::snapshot_error(&error);
+                SnapshotState::Error
+            });
             if let Some(eval) = evals.iter_mut().find(|e| e.name == name) {
                 eval.snapshot = Some(state);
             }

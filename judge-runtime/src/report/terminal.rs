@@ -176,12 +176,22 @@ pub(crate) fn snapshot_changed(name: &str) -> String {
     )
 }
 
+/// A deferred snapshot assertion failed for another reason than a change.
+pub(crate) fn snapshot_error(error: &str) {
+    eprintln!("error: {error}");
+}
+
 /// Where the run's reports went.
 pub(crate) fn reports_written(paths: &[std::path::PathBuf]) {
     if !paths.is_empty() {
         let paths: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
         println!("judge: reports: {}", paths.join(", "));
     }
+}
+
+/// The score baseline to compare with does not exist yet, and this run saves one.
+pub(crate) fn first_baseline(path: &std::path::Path) {
+    eprintln!("judge: no score baseline at {} yet: this run saves the first, nothing is compared", path.display());
 }
 
 /// A report or the score baseline could not be read or written: the run fails.

@@ -47,9 +47,12 @@ fn the_readme_shows_a_real_failure() {
 #[test]
 fn the_documented_variables_exist() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    // Where settings are read: settings.rs (`get(&var, "JUDGE_…")`, its path keys, JUDGE_CONFIG) and
+    // the embedded judge's model location. Test code is left out: a name must be read, not named.
     let mut source = String::new();
-    for file in crate::common::files(&root.join("judge-runtime/src")) {
-        source.push_str(&std::fs::read_to_string(file).unwrap());
+    for file in ["judge-runtime/src/settings.rs", "judge-runtime/src/judge/local_model.rs"] {
+        let text = std::fs::read_to_string(root.join(file)).unwrap();
+        source.push_str(text.split("#[cfg(test)]\nmod tests").next().unwrap());
     }
     let mut named = Vec::new();
     for doc in ["README.md", "docs/github-actions.yml"] {

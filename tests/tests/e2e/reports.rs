@@ -204,7 +204,10 @@ fn long_runs_show_progress_in_plain_lines_or_a_live_line() {
     let progress = |mode: &str| {
         let cache = tempfile::tempdir().unwrap();
         let mut command = suite(&judge, cache.path());
+        // Two test threads: with one, libtest prints each name before the eval runs, and the live
+        // line steps aside for plain lines.
         command.env("JUDGE_MAX_CONCURRENCY", "1").env("JUDGE_PROGRESS", mode).args(exact_args(&evals));
+        command.args(["--test-threads", "2"]);
         HarnessRun::of(&mut command)
     };
     let plain = progress("plain");

@@ -131,6 +131,15 @@ fn verdicts_are_snapshotted_reviewed_and_accepted_with_insta() {
     assert_eq!(changed_states[..2], [Value::from("changed"), Value::from("changed")]);
     assert_eq!(snapshot_files(root.path()).iter().filter(|n| n.ends_with(".snap.new")).count(), 2);
 
+    // Under `cargo insta test` (INSTA_FORCE_PASS), insta passes every assertion and cargo-insta
+    // collects the changes: nothing fails, and the report says so.
+    let mut forced = snapshot_suite(&judge, root.path());
+    forced.env("SUITE_ANSWER", "Paris.").env("INSTA_FORCE_PASS", "1");
+    let forced = HarnessRun::of(&mut forced);
+    assert_eq!(forced.code, Some(0), "{}", forced.all());
+    let forced_states: Vec<_> = states(root.path()).into_iter().map(|(_, s)| s).collect();
+    assert_eq!(forced_states[..2], [Value::from("unchecked"), Value::from("unchecked")]);
+
     // A run can snapshot every eval; `CI` set makes insta write no `.snap.new` unless told to.
     let mut all = snapshot_suite(&judge, root.path());
     all.env("JUDGE_SNAPSHOT", "true").env("CI", "true");
