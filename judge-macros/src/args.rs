@@ -14,6 +14,7 @@ pub(crate) const KEYS: &[&str] = &[
     "samples",
     "trim",
     "reduce",
+    "scoring",
     "judge",
     "temperature",
     "max_tokens",
@@ -37,6 +38,8 @@ pub(crate) struct EvalArgs {
     pub samples: Option<u32>,
     pub trim: Option<f64>,
     pub reduce: Option<LitStr>,
+    /// `scoring`: true for `"weighted"`.
+    pub scoring: Option<bool>,
     pub judge: Option<LitStr>,
     pub temperature: Option<f64>,
     pub max_tokens: Option<u32>,
@@ -155,6 +158,21 @@ fn set(args: &mut EvalArgs, key: &str, value: &Expr) -> syn::Result<()> {
             args.judge = Some(judge);
         }
         "crate" => args.krate = Some(string(key, value)?.parse()?),
+        "scoring" => {
+            let scoring = string(key, value)?;
+            args.scoring = Some(match scoring.value().as_str() {
+                "weighted" => true,
+                "stated" => false,
+                _ => {
+                    return Err(syn::Error::new(
+                        scoring.span(),
+                        "`scoring` is \"weighted\" (G-Eval: the scale weighted by the judge's token \
+                         probabilities, where the provider returns them; the default) or \"stated\" (the \
+                         integer the judge wrote)",
+                    ));
+                }
+            });
+        }
         "reduce" => {
             let reduce = string(key, value)?;
             let text = reduce.value();
@@ -314,6 +332,8 @@ mod tests {
         assert!(errs.is_empty(), "{:?}", errs.iter().map(ToString::to_string).collect::<Vec<_>>());
         assert_eq!(args.rubric.unwrap().value(), "r");
         assert_eq!(args.snapshot, Some(Snapshot::Strict));
+        assert_eq!(parse(quote! { rubric = "r", scoring = "stated" }).0.scoring, Some(false));
+        assert!(errors(quote! { rubric = "r", scoring = "probable" })[0].contains("\"weighted\""));
         assert!(errors(quote! { rubric = "r", reduce = "max" })[0].contains("\"median\""));
         assert!(errors(quote! { rubric = "r", reduce = "at_least(0)" })[0].contains("at_least(k)"));
         assert!(errors(quote! { rubric = "r", reduce = "at_least(3)", samples = 2 })[0].contains("needs at least 3"));

@@ -60,6 +60,10 @@ fn eval_case(args: &EvalArgs, function: &ItemFn, kind: ReturnKind, ignore: bool)
     };
     let (input, expected, judge) = (opt_str(&args.input), opt_str(&args.expected), opt_str(&args.judge));
     let reduce = opt_str(&args.reduce);
+    let scoring = match args.scoring {
+        Some(weighted) => quote!(#private::Some(#weighted)),
+        None => quote!(#private::None),
+    };
     let (threshold, trim) = (opt_num(args.threshold), opt_num(args.trim));
     let (temperature, timeout) = (opt_num(args.temperature), opt_num(args.timeout));
     let samples = match args.samples {
@@ -133,6 +137,7 @@ fn eval_case(args: &EvalArgs, function: &ItemFn, kind: ReturnKind, ignore: bool)
                     seed: #seed,
                     timeout: #timeout,
                     reduce: #reduce,
+                    scoring: #scoring,
                     snapshot: #snapshot,
                     // Expanded here, in the eval's crate: insta writes the snapshot beside this file.
                     snapshot_hook: |snapshot: &#private::Snapshot| {

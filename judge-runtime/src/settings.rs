@@ -76,6 +76,7 @@ const FILE_KEYS: &[&str] = &[
     "progress",
     "snapshot",
     "reduce",
+    "scoring",
 ];
 
 /// The report settings that name files, with their variables: `report_dir` holds every report
@@ -119,6 +120,8 @@ pub(crate) struct Layer {
     pub snapshot: Option<SnapshotMode>,
     /// A `reduce` value, checked once the eval's trim is known.
     pub reduce: Option<String>,
+    /// `scoring`: true for `"weighted"`.
+    pub scoring: Option<bool>,
 }
 
 /// What an `#[llm_eval]` attribute set; `None` where the key was not given.
@@ -135,6 +138,8 @@ pub(crate) struct AttributeSettings<'a> {
     pub timeout: Option<f64>,
     pub snapshot: Option<SnapshotMode>,
     pub reduce: Option<&'a str>,
+    /// `scoring`: true for `"weighted"`.
+    pub scoring: Option<bool>,
 }
 
 /// The settings of one eval, resolved.
@@ -349,8 +354,12 @@ impl Settings {
             Some(v) => check_seconds(v).map_err(attr_err("timeout"))?,
             None => env.timeout.or(file.timeout).unwrap_or(Duration::from_secs_f64(DEFAULT_TIMEOUT_SECS)),
         };
-        let generation =
-            GenerationParams { temperature: Some(temperature), max_tokens, seed: attr.seed.or(env.seed).or(file.seed) };
+        let generation = GenerationParams {
+            temperature: Some(temperature),
+            max_tokens,
+            seed: attr.seed.or(env.seed).or(file.seed),
+            weighted: attr.scoring.or(env.scoring).or(file.scoring).unwrap_or(true),
+        };
         let snapshot = attr.snapshot.or(env.snapshot).or(file.snapshot).unwrap_or(SnapshotMode::Off);
         let reduce = match (attr.reduce, &env.reduce, &file.reduce) {
             (Some(v), _, _) => Reducer::parse(v, trim).and_then(|r| r.check(samples)).map_err(attr_err("reduce"))?,
@@ -431,6 +440,7 @@ impl Layer {
             max_score_drop: get(&var, "JUDGE_MAX_SCORE_DROP", |s| parse_f64(s).and_then(check_max_score_drop))?,
             progress: get(&var, "JUDGE_PROGRESS", ProgressMode::parse)?,
             snapshot: get(&var, "JUDGE_SNAPSHOT", SnapshotMode::parse)?,
+            scoring: get(&var, "JUDGE_SCORING", parse_scoring)?,
             // Checked against each eval's trim and samples when it resolves.
             reduce: get(&var, "JUDGE_REDUCE", |s| Reducer::parse(s, DEFAULT_TRIM).map(|_| s.to_owned()))?,
         })
@@ -501,6 +511,7 @@ impl Layer {
                 "rationales" => {
                     layer.rationales = Some(toml_str(value).and_then(parse_rationales).map_err(invalid)?);
                 }
+                "scoring" => layer.scoring = Some(toml_str(value).and_then(parse_scoring).map_err(invalid)?),
                 "reduce" => {
                     let value = toml_str(value).map_err(invalid)?;
                     Reducer::parse(value, DEFAULT_TRIM).map_err(invalid)?;
@@ -626,6 +637,15 @@ fn check_max_concurrency(v: i64) -> Result<usize, String> {
     }
 }
 
+/// `scoring`: whether scores are weighted by token probabilities.
+pub(crate) fn parse_scoring(s: &str) -> Result<bool, String> {
+    match s {
+        "weighted" => Ok(true),
+        "stated" => Ok(false),
+        _ => Err(format!("{s:?} is not one of: weighted, stated")),
+    }
+}
+
 fn parse_rationales(s: &str) -> Result<Rationales, String> {
     match s {
         "lowest" => Ok(Rationales::Lowest),
@@ -721,7 +741,10 @@ mod tests {
         let attr = AttributeSettings { max_tokens: Some(50), ..Default::default() };
         let settings = Settings::from_layers(e, f, Path::new("/ws"));
         let s = settings.eval("evals::x", attr).unwrap();
-        assert_eq!(s.generation, GenerationParams { temperature: Some(0.4), max_tokens: Some(50), seed: Some(42) });
+        assert_eq!(
+            s.generation,
+            GenerationParams { temperature: Some(0.4), max_tokens: Some(50), seed: Some(42), weighted: true }
+        );
         assert_eq!(s.timeout, Duration::from_millis(7500));
         let run = settings.run();
         assert_eq!((run.deadline, run.max_attempts), (Duration::from_secs(60), 9));
@@ -840,6 +863,7 @@ mod tests {
             ("JUDGE_PROGRESS", "sometimes"),
             ("JUDGE_SNAPSHOT", "always"),
             ("JUDGE_REDUCE", "max"),
+            ("JUDGE_SCORING", "probable"),
             ("JUDGE_REDUCE", "at_least(0)"),
         ] {
             let msg = env(&[(var, value)]).unwrap_err().to_string();

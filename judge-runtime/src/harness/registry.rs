@@ -37,6 +37,8 @@ pub struct EvalCase {
     pub seed: Option<u64>,
     /// The attribute's `timeout`, in seconds.
     pub timeout: Option<f64>,
+    /// The attribute's `scoring`: true for `"weighted"`.
+    pub scoring: Option<bool>,
     /// The attribute's `reduce`.
     pub reduce: Option<&'static str>,
     /// The attribute's `snapshot`.
@@ -88,6 +90,7 @@ impl EvalCase {
             timeout: self.timeout,
             snapshot: self.snapshot,
             reduce: self.reduce,
+            scoring: self.scoring,
         }
     }
 }

@@ -216,6 +216,7 @@ impl Judge {
                     let weighted = reply
                         .tokens
                         .as_deref()
+                        .filter(|_| params.weighted)
                         .and_then(|tokens| geval::from_token_logprobs(tokens, request.scale))
                         .filter(|d| d.mass >= MIN_SCORE_MASS);
                     let (score, method) = match weighted {

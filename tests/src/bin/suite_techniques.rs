@@ -38,4 +38,17 @@ seven_eval!(pass_all_seven, reduce = "pass_all", threshold = 0.5);
 // No `reduce`: the environment or judge.toml decides; the default trimmed mean gives 0.7.
 seven_eval!(reduce_unset, threshold = 0.7);
 
+/// The judge writes 7, with its token probabilities split evenly between 7 and 9: G-Eval weighs
+/// them to 8 (the default).
+#[llm_eval(rubric = "Scripted.", input = "i", expected = "e")]
+fn weighted_scoring() -> String {
+    "[score:7] [dist:7=0.5,9=0.5] scoring".to_owned()
+}
+
+/// The same reply, taken at its word.
+#[llm_eval(rubric = "Scripted.", input = "i", expected = "e", scoring = "stated")]
+fn stated_scoring() -> String {
+    "[score:7] [dist:7=0.5,9=0.5] scoring".to_owned()
+}
+
 judge_runtime::main!();

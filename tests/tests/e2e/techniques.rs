@@ -112,3 +112,33 @@ fn reduce_comes_from_the_environment_or_judge_toml_when_the_attribute_is_silent(
         run.all()
     );
 }
+
+#[test]
+fn scoring_weighted_uses_token_probabilities_and_stated_does_not_ask_for_them() {
+    let judge = FakeJudge::start();
+    let dir = tempfile::tempdir().unwrap();
+    let run = run_exact(techniques(&judge, dir.path()), &["weighted_scoring", "stated_scoring"]);
+    assert_eq!(run.code, Some(0), "{}", run.all());
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("report.json")).unwrap()).unwrap();
+    let sample = |i: usize| report["evals"][i]["samples"][0].clone();
+    // Sorted by name: stated_scoring, weighted_scoring.
+    assert_eq!((sample(0)["raw_score"].as_f64(), sample(0)["method"].as_str()), (Some(7.0), Some("stated")));
+    assert_eq!(
+        (sample(1)["raw_score"].as_f64(), sample(1)["method"].as_str()),
+        (Some(8.0), Some("probability_weighted"))
+    );
+    // Two calls: the settings differ, so do the cache keys; only the weighted one asks for logprobs.
+    let bodies = judge.bodies();
+    assert_eq!(bodies.len(), 2);
+    assert_eq!(bodies.iter().filter(|b| b.get("logprobs").is_some()).count(), 1, "{bodies:?}");
+
+    // JUDGE_SCORING=stated applies where the attribute is silent.
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = techniques(&judge, dir.path());
+    command.env("JUDGE_SCORING", "stated");
+    assert_eq!(run_exact(command, &["weighted_scoring"]).code, Some(0));
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["evals"][0]["samples"][0]["method"], "stated");
+}

@@ -50,12 +50,14 @@ impl Anthropic {
     }
 
     /// The parameters a request is sent with: the reply limit is always set (the API requires
-    /// it), and there is no seed to send.
+    /// it), there is no seed to send, and no token probabilities come back, so the score is always
+    /// the one stated, whatever `scoring` says.
     pub fn effective(params: &GenerationParams) -> GenerationParams {
         GenerationParams {
             temperature: params.temperature,
             max_tokens: Some(params.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS)),
             seed: None,
+            weighted: true,
         }
     }
 
@@ -153,8 +155,12 @@ mod tests {
             Message { role: Role::Assistant, content: "prose".into() },
             Message { role: Role::User, content: "again, as JSON".into() },
         ];
-        let params =
-            Anthropic::effective(&GenerationParams { temperature: Some(0.0), max_tokens: None, seed: Some(3) });
+        let params = Anthropic::effective(&GenerationParams {
+            temperature: Some(0.0),
+            max_tokens: None,
+            seed: Some(3),
+            weighted: false,
+        });
         let body = request_body("claude-x", &params, &messages, &schema(Scale::default()));
         assert_eq!(body["system"], "be strict");
         assert_eq!(body["max_tokens"], DEFAULT_MAX_TOKENS);

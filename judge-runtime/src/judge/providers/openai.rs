@@ -173,7 +173,7 @@ impl OpenAi {
             },
             bounds: !c.bounds_rejected.load(Ordering::Relaxed),
             temperature: params.temperature.is_some() && !c.temperature_rejected.load(Ordering::Relaxed),
-            logprobs: !c.logprobs_rejected.load(Ordering::Relaxed),
+            logprobs: params.weighted && !c.logprobs_rejected.load(Ordering::Relaxed),
             seed: params.seed.is_some() && !c.seed_rejected.load(Ordering::Relaxed),
         }
     }
@@ -344,7 +344,7 @@ mod tests {
     }
 
     fn all_params() -> GenerationParams {
-        GenerationParams { temperature: Some(0.0), max_tokens: Some(300), seed: Some(7) }
+        GenerationParams { temperature: Some(0.0), max_tokens: Some(300), seed: Some(7), weighted: true }
     }
 
     fn body(client: &OpenAi) -> Value {
@@ -362,7 +362,7 @@ mod tests {
             (&body["temperature"], &body["max_tokens"], &body["seed"], &body["logprobs"], &body["top_logprobs"]),
             (&json!(0.0), &json!(300), &json!(7), &json!(true), &json!(10))
         );
-        let unset = GenerationParams { temperature: None, max_tokens: None, seed: None };
+        let unset = GenerationParams { temperature: None, max_tokens: None, seed: None, weighted: false };
         let body = request_body("m", &unset, &[], &json!({}), client(OLLAMA).shape(&unset));
         assert!(body.get("temperature").is_none() && body.get("max_tokens").is_none() && body.get("seed").is_none());
     }
