@@ -4,7 +4,6 @@
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Instant;
 
 use libtest_mimic::{Arguments, Failed, Trial};
 
@@ -12,13 +11,11 @@ use crate::baseline::{Baselines, ScoreBaseline};
 use crate::error::ReportError;
 use crate::harness::context::RunContext;
 use crate::harness::registry::{self, EvalCase};
-use crate::harness::trial::run_eval;
+use crate::harness::trial::judge_eval;
 use crate::report::files;
 use crate::report::progress::Progress;
-use crate::report::record::{EvalRecord, Status};
 use crate::report::terminal;
 use crate::settings::{RunSettings, Settings};
-use crate::snapshot::{Snapshot, SnapshotMode, SnapshotState};
 
 /// Where the test binary was built, captured in the user's crate by `main!()`.
 #[doc(hidden)]
@@ -121,54 +118,6 @@ pub fn run(project: Project) -> ExitCode {
         return ExitCode::FAILURE;
     }
     conclusion.exit_code()
-}
-
-/// Runs one eval to its record and its test result: a failure below the threshold, past the
-/// baseline's margin, or (in strict mode) with a changed snapshot carries the judge's reasons.
-fn judge_eval(
-    ctx: &RunContext,
-    runtime: &tokio::runtime::Runtime,
-    case: &'static EvalCase,
-) -> (EvalRecord, Result<(), Failed>) {
-    let start = Instant::now();
-    let outcome = match runtime.block_on(run_eval(ctx, case)) {
-        Ok(outcome) => outcome,
-        Err(error) => {
-            let message = terminal::eval_failure(&error);
-            return (EvalRecord::error(case, message.clone(), start.elapsed()), Err(message.into()));
-        }
-    };
-    let (max_drop, score) = (ctx.baselines.max_drop, outcome.summary.score);
-    let baseline = ctx.baselines.compare.as_ref().and_then(|b| b.compare(&case.full_name(), score, max_drop));
-    let mut failure = (!outcome.passed() || baseline.is_some_and(|b| b.regressed))
-        .then(|| terminal::failed(&outcome, baseline, max_drop, ctx.run.rationales, ctx.run.max_output_chars));
-    let status = if failure.is_some() { Status::Failed } else { Status::Passed };
-    let mut record = EvalRecord::scored(&outcome, status, failure.clone(), baseline, start.elapsed());
-    let snapshot = Snapshot::of(&record, case.name, case.input, case.expected);
-    match outcome.settings.snapshot {
-        SnapshotMode::Off => {}
-        // Asserted after the run, one at a time: insta prints its diffs, which would otherwise
-        // interleave with libtest's lines.
-        SnapshotMode::On => ctx.recorder.defer_snapshot(record.name.clone(), snapshot, case.snapshot_hook),
-        SnapshotMode::Strict => {
-            let (state, problem) = match snapshot.assert(case.snapshot_hook) {
-                Ok(SnapshotState::Changed) => (SnapshotState::Changed, Some(terminal::snapshot_changed(case.name))),
-                Ok(state) => (state, None),
-                Err(error) => (SnapshotState::Error, Some(error)),
-            };
-            record.snapshot = Some(state);
-            if let Some(changed) = problem {
-                failure = Some(failure.map_or(changed.clone(), |f| format!("{f}\n{changed}")));
-                record.status = Status::Failed;
-                record.message.clone_from(&failure);
-            }
-        }
-    }
-    let result = match failure {
-        Some(message) => Err(message.into()),
-        None => Ok(()),
-    };
-    (record, result)
 }
 
 /// The score baseline to compare with, if one is set; where to save this run's scores. A baseline

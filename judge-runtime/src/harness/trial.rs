@@ -1,5 +1,5 @@
 //! One eval, run: call the function `samples` times, judge each output (cache first), reduce the
-//! scores, compare with the threshold. Samples are generated and judged concurrently; each output
+//! scores, compare with the threshold and the score baseline, assert the verdict's snapshot. Samples are generated and judged concurrently; each output
 //! is judged as soon as it exists.
 
 use std::collections::HashMap;
@@ -16,7 +16,10 @@ use crate::harness::context::{RunContext, Source};
 use crate::harness::registry::{EvalCase, OutputFn};
 use crate::judge::prompt::{self, Task};
 use crate::judge::verdict::{Scale, Verdict};
+use crate::report::record::{EvalRecord, Status};
+use crate::report::terminal;
 use crate::settings::EvalSettings;
+use crate::snapshot::{Snapshot, SnapshotMode, SnapshotState};
 
 /// One output and its verdict.
 #[derive(Debug, Clone)]
@@ -105,6 +108,54 @@ pub(crate) async fn run_eval(ctx: &RunContext, case: &'static EvalCase) -> Resul
     let scores: Vec<f64> = samples.iter().map(|s| s.verdict.normalized()).collect();
     let summary = settings.reduce.summarize(&scores);
     Ok(EvalOutcome { case, settings, samples, summary })
+}
+
+/// Runs one eval to its record and its test result: a failure below the threshold, past the
+/// baseline's margin, or (in strict mode) with a changed snapshot carries the judge's reasons.
+pub(crate) fn judge_eval(
+    ctx: &RunContext,
+    runtime: &tokio::runtime::Runtime,
+    case: &'static EvalCase,
+) -> (EvalRecord, Result<(), libtest_mimic::Failed>) {
+    let start = Instant::now();
+    let outcome = match runtime.block_on(run_eval(ctx, case)) {
+        Ok(outcome) => outcome,
+        Err(error) => {
+            let message = terminal::eval_failure(&error);
+            return (EvalRecord::error(case, message.clone(), start.elapsed()), Err(message.into()));
+        }
+    };
+    let (max_drop, score) = (ctx.baselines.max_drop, outcome.summary.score);
+    let baseline = ctx.baselines.compare.as_ref().and_then(|b| b.compare(&case.full_name(), score, max_drop));
+    let mut failure = (!outcome.passed() || baseline.is_some_and(|b| b.regressed))
+        .then(|| terminal::failed(&outcome, baseline, max_drop, ctx.run.rationales, ctx.run.max_output_chars));
+    let status = if failure.is_some() { Status::Failed } else { Status::Passed };
+    let mut record = EvalRecord::scored(&outcome, status, failure.clone(), baseline, start.elapsed());
+    let snapshot = Snapshot::of(&record, case.name, case.input, case.expected);
+    match outcome.settings.snapshot {
+        SnapshotMode::Off => {}
+        // Asserted after the run, one at a time: insta prints its diffs, which would otherwise
+        // interleave with libtest's lines.
+        SnapshotMode::On => ctx.recorder.defer_snapshot(record.name.clone(), snapshot, case.snapshot_hook),
+        SnapshotMode::Strict => {
+            let (state, problem) = match snapshot.assert(case.snapshot_hook) {
+                Ok(SnapshotState::Changed) => (SnapshotState::Changed, Some(terminal::snapshot_changed(case.name))),
+                Ok(state) => (state, None),
+                Err(error) => (SnapshotState::Error, Some(error)),
+            };
+            record.snapshot = Some(state);
+            if let Some(changed) = problem {
+                failure = Some(failure.map_or(changed.clone(), |f| format!("{f}\n{changed}")));
+                record.status = Status::Failed;
+                record.message.clone_from(&failure);
+            }
+        }
+    }
+    let result = match failure {
+        Some(message) => Err(message.into()),
+        None => Ok(()),
+    };
+    (record, result)
 }
 
 /// Calls the eval function once. A plain function runs on the blocking pool, off the async workers;

@@ -8,7 +8,7 @@
 use std::fmt::Write as _;
 
 use super::escape::Escaped;
-use super::record::{EvalRecord, RunRecord, SampleRecord, Status, VerdictSource};
+use super::record::{EvalRecord, RunRecord, SampleRecord, VerdictSource};
 use crate::judge::verdict::{Scale, ScoreMethod};
 
 /// The score plot's geometry, in SVG user units: samples sit around `PLOT_MID`, above the axis.
@@ -114,7 +114,7 @@ fn controls(out: &mut String) {
 /// One eval: its row, then a row of details. The two share a `<tbody>`, which the script moves
 /// as one, so sorting keeps each eval's details with it.
 fn eval_group(out: &mut String, index: usize, eval: &EvalRecord) {
-    let status = status_name(eval.status);
+    let status = eval.status.as_str();
     let _ = write!(
         out,
         "<tbody id=\"eval-{index}\">\n<tr class=\"eval {status}\" data-name=\"{}\" data-rubric=\"{}\" \
@@ -269,12 +269,12 @@ fn plot(out: &mut String, eval: &EvalRecord) {
             out,
             "<circle class=\"sample {}{}\" cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"{DOT_RADIUS}\">\
              <title>sample {} of {count}: {} ({:.2}), {}{}</title></circle>",
-            source_name(sample.source),
+            sample.source.as_str(),
             if sample.trimmed { " trimmed" } else { "" },
             i + 1,
             raw_score(sample),
             sample.score,
-            source_name(sample.source),
+            sample.source.as_str(),
             if sample.trimmed { ", trimmed" } else { "" },
         );
     }
@@ -322,7 +322,7 @@ fn samples_table(out: &mut String, eval: &EvalRecord) {
             i + 1,
             raw_score(sample),
             sample.score,
-            source_name(sample.source),
+            sample.source.as_str(),
         );
         if sample.trimmed {
             out.push_str("<div class=\"sub\">trimmed</div>");
@@ -352,22 +352,6 @@ fn samples_table(out: &mut String, eval: &EvalRecord) {
         out.push_str("</td></tr>\n");
     }
     out.push_str("</tbody></table></details>");
-}
-
-fn status_name(status: Status) -> &'static str {
-    match status {
-        Status::Passed => "passed",
-        Status::Failed => "failed",
-        Status::Error => "error",
-    }
-}
-
-fn source_name(source: VerdictSource) -> &'static str {
-    match source {
-        VerdictSource::Judged => "judged",
-        VerdictSource::Cached => "cached",
-        VerdictSource::Shared => "shared",
-    }
 }
 
 /// How the score was obtained, when it is not the judge's stated integer.
@@ -614,7 +598,7 @@ const SCRIPT: &str = r##"
 mod tests {
     use super::*;
     use crate::judge::verdict::Usage;
-    use crate::report::record::{BaselineDelta, Stats};
+    use crate::report::record::{BaselineDelta, Stats, Status};
 
     fn sample(raw: f64, trimmed: bool, source: VerdictSource) -> SampleRecord {
         SampleRecord {

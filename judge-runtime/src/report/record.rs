@@ -44,6 +44,17 @@ pub(crate) enum Status {
     Error,
 }
 
+impl Status {
+    /// The status as the JSON report writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Passed => "passed",
+            Self::Failed => "failed",
+            Self::Error => "error",
+        }
+    }
+}
+
 /// One eval's result.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct EvalRecord {
@@ -134,6 +145,17 @@ pub(crate) enum VerdictSource {
     Cached,
     /// An identical call another eval made at the same time.
     Shared,
+}
+
+impl VerdictSource {
+    /// The source as the JSON report writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Judged => "judged",
+            Self::Cached => "cached",
+            Self::Shared => "shared",
+        }
+    }
 }
 
 impl From<Source> for VerdictSource {
@@ -312,4 +334,19 @@ impl Recorder {
 
 fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_the_json_reports() {
+        for status in [Status::Passed, Status::Failed, Status::Error] {
+            assert_eq!(serde_json::to_value(status).unwrap(), status.as_str());
+        }
+        for source in [VerdictSource::Judged, VerdictSource::Cached, VerdictSource::Shared] {
+            assert_eq!(serde_json::to_value(source).unwrap(), source.as_str());
+        }
+    }
 }
