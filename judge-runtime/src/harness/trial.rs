@@ -68,8 +68,11 @@ pub(crate) enum EvalFailure {
 }
 
 /// Runs `case` to an outcome. The first failing sample ends the eval; the others are dropped.
-pub(crate) async fn run_eval(ctx: &RunContext, case: &'static EvalCase) -> Result<EvalOutcome, EvalFailure> {
-    let settings = ctx.settings.eval(&case.full_name(), case.attribute_settings())?;
+pub(crate) async fn run_eval(
+    ctx: &RunContext,
+    case: &'static EvalCase,
+    settings: EvalSettings,
+) -> Result<EvalOutcome, EvalFailure> {
     let judge = ctx.judge(&settings.judge)?;
     let task = Task::borrowed(case.rubric, case.input, case.expected);
     // Identical requests within the eval get occurrence numbers 0, 1, 2, … in the order they are
@@ -118,12 +121,17 @@ pub(crate) fn judge_eval(
     case: &'static EvalCase,
 ) -> (EvalRecord, Result<(), libtest_mimic::Failed>) {
     let start = Instant::now();
-    let outcome = match runtime.block_on(run_eval(ctx, case)) {
+    let failed = |error: EvalFailure, settings: Option<&EvalSettings>| {
+        let message = terminal::eval_failure(&error);
+        (EvalRecord::error(case, settings, message.clone(), start.elapsed()), Err(message.into()))
+    };
+    let settings = match ctx.settings.eval(&case.full_name(), case.attribute_settings()) {
+        Ok(settings) => settings,
+        Err(error) => return failed(error.into(), None),
+    };
+    let outcome = match runtime.block_on(run_eval(ctx, case, settings.clone())) {
         Ok(outcome) => outcome,
-        Err(error) => {
-            let message = terminal::eval_failure(&error);
-            return (EvalRecord::error(case, message.clone(), start.elapsed()), Err(message.into()));
-        }
+        Err(error) => return failed(error, Some(&settings)),
     };
     let (max_drop, score) = (ctx.baselines.max_drop, outcome.summary.score);
     let baseline = ctx.baselines.compare.as_ref().and_then(|b| b.compare(&case.full_name(), score, max_drop));

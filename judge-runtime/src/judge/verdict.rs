@@ -20,6 +20,16 @@ impl Default for Scale {
 }
 
 impl Scale {
+    /// `score` as people read it on this scale: `7/10` (one decimal when fractional, `7.4/10`), or
+    /// `4 on 1–5` for a scale that does not start at 0.
+    pub fn show(self, score: f64) -> String {
+        let score = if (score - score.round()).abs() < 0.05 { format!("{score:.0}") } else { format!("{score:.1}") };
+        match self {
+            Scale { min: 0, max } => format!("{score}/{max}"),
+            Scale { min, max } => format!("{score} on {min}–{max}"),
+        }
+    }
+
     /// Maps a score on this scale to `0.0..=1.0`.
     pub fn normalize(self, score: f64) -> f64 {
         ((score - f64::from(self.min)) / f64::from(self.max - self.min)).clamp(0.0, 1.0)
@@ -214,6 +224,13 @@ mod tests {
         assert_eq!(s["required"], json!(["rationale", "score"]));
         let text = s.to_string();
         assert!(text.find("rationale").unwrap() < text.find("\"score\"").unwrap());
+    }
+
+    #[test]
+    fn scores_show_on_their_scale() {
+        assert_eq!(Scale::default().show(7.0), "7/10");
+        assert_eq!(Scale::default().show(7.43), "7.4/10");
+        assert_eq!(Scale { min: 1, max: 5 }.show(4.0), "4 on 1–5");
     }
 
     #[test]

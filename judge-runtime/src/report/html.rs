@@ -8,8 +8,8 @@
 use std::fmt::Write as _;
 
 use super::escape::Escaped;
-use super::record::{EvalRecord, RunRecord, SampleRecord, VerdictSource};
-use crate::judge::verdict::{Scale, ScoreMethod};
+use super::record::{EvalRecord, RunRecord, VerdictSource};
+use crate::judge::verdict::ScoreMethod;
 
 /// The score plot's geometry, in SVG user units: samples sit around `PLOT_MID`, above the axis.
 const PLOT_WIDTH: f64 = 260.0;
@@ -272,7 +272,7 @@ fn plot(out: &mut String, eval: &EvalRecord) {
             sample.source.as_str(),
             if sample.trimmed { " trimmed" } else { "" },
             i + 1,
-            raw_score(sample),
+            sample.scale.show(sample.raw_score),
             sample.score,
             sample.source.as_str(),
             if sample.trimmed { ", trimmed" } else { "" },
@@ -320,7 +320,7 @@ fn samples_table(out: &mut String, eval: &EvalRecord) {
              <td class=\"verdict\">{}",
             if sample.trimmed { " trimmed" } else { "" },
             i + 1,
-            raw_score(sample),
+            sample.scale.show(sample.raw_score),
             sample.score,
             sample.source.as_str(),
         );
@@ -360,17 +360,6 @@ fn method_name(method: ScoreMethod) -> Option<&'static str> {
         ScoreMethod::Stated => None,
         ScoreMethod::ProbabilityWeighted => Some("probability-weighted"),
         ScoreMethod::AnswerLikelihood => Some("answer likelihood"),
-    }
-}
-
-/// The score as the judge's scale shows it: `7/10`, `7.4/10`, or `4 on 1–5` for a scale that
-/// does not start at 0.
-fn raw_score(sample: &SampleRecord) -> String {
-    let score = sample.raw_score;
-    let score = if (score - score.round()).abs() < 0.05 { format!("{score:.0}") } else { format!("{score:.1}") };
-    match sample.scale {
-        Scale { min: 0, max } => format!("{score}/{max}"),
-        Scale { min, max } => format!("{score} on {min}–{max}"),
     }
 }
 
@@ -597,8 +586,9 @@ const SCRIPT: &str = r##"
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::judge::verdict::Scale;
     use crate::judge::verdict::Usage;
-    use crate::report::record::{BaselineDelta, Stats, Status};
+    use crate::report::record::{BaselineDelta, SampleRecord, Stats, Status};
 
     fn sample(raw: f64, trimmed: bool, source: VerdictSource) -> SampleRecord {
         SampleRecord {

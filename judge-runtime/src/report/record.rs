@@ -236,14 +236,20 @@ impl EvalRecord {
     }
 
     /// The record of an eval that could not be scored.
-    pub fn error(case: &crate::harness::registry::EvalCase, message: String, duration: Duration) -> Self {
+    /// The judge and threshold are known when the eval's settings resolved.
+    pub fn error(
+        case: &crate::harness::registry::EvalCase,
+        settings: Option<&crate::settings::EvalSettings>,
+        message: String,
+        duration: Duration,
+    ) -> Self {
         Self {
             name: case.full_name(),
             file: case.file.to_owned(),
             line: case.line,
             rubric: case.rubric.to_owned(),
-            judge: None,
-            threshold: None,
+            judge: settings.map(|s| s.judge.to_string()),
+            threshold: settings.map(|s| s.threshold),
             status: Status::Error,
             score: None,
             stats: None,

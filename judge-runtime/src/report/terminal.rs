@@ -6,7 +6,6 @@ use std::fmt::Write as _;
 use crate::error::ConfigError;
 use crate::harness::context::{RunTotals, Source};
 use crate::harness::trial::{EvalFailure, EvalOutcome, SampleResult};
-use crate::judge::verdict::Verdict;
 use crate::report::record::BaselineDelta;
 use crate::settings::Rationales;
 
@@ -94,7 +93,9 @@ pub(crate) fn failed(
     let scores: Vec<String> = samples
         .iter()
         .zip(&summary.trimmed)
-        .map(|(s, trimmed)| format!("{}{}", raw_score(s), if *trimmed { " (trimmed)" } else { "" }))
+        .map(|(s, trimmed)| {
+            format!("{}{}", s.verdict.scale.show(s.verdict.score), if *trimmed { " (trimmed)" } else { "" })
+        })
         .collect();
     let _ = writeln!(out, "  scores:    {}", scores.join(", "));
     let _ = writeln!(out, "  tokens:    {}", eval_usage(samples));
@@ -121,7 +122,7 @@ pub(crate) fn failed(
             Source::Judged => {}
         }
         let notes = if notes.is_empty() { String::new() } else { format!(", {}", notes.join(", ")) };
-        let _ = writeln!(out, "sample {} of {k}: {}{notes}", i + 1, raw_score(sample));
+        let _ = writeln!(out, "sample {} of {k}: {}{notes}", i + 1, sample.verdict.scale.show(sample.verdict.score));
         let _ = writeln!(out, "  rationale: {}", indent_rest(&printable(&sample.verdict.rationale), 13));
         let _ = writeln!(out, "  output:    {}", indent_rest(&output_excerpt(&sample.output), 13));
         if let Some(total) = sample.truncated_from {
@@ -197,16 +198,6 @@ pub(crate) fn first_baseline(path: &std::path::Path) {
 /// A report or the score baseline could not be read or written: the run fails.
 pub(crate) fn report_error(error: &crate::error::ReportError) {
     eprintln!("error: {error}");
-}
-
-/// The score as the judge's scale shows it: `7/10`, or `7.4/10` when it is not a whole number.
-fn raw_score(sample: &SampleResult) -> String {
-    let Verdict { score, scale, .. } = &sample.verdict;
-    if (score - score.round()).abs() < 0.05 {
-        format!("{score:.0}/{}", scale.max)
-    } else {
-        format!("{score:.1}/{}", scale.max)
-    }
 }
 
 /// Indents every line after the first by `width` spaces, so multi-line text lines up.
