@@ -12,6 +12,12 @@ fn injection() -> String {
         .to_owned()
 }
 
+/// Markup meant for a report's reader: a script and an event handler.
+#[llm_eval(rubric = "Scripted.", input = "i", expected = "e")]
+fn script_output() -> String {
+    "<script>alert(2)</script><b onmouseover=alert(3)>bold</b> [score:9]".to_owned()
+}
+
 /// Terminal escape sequences, a NUL and a bell; scores low so the failure report shows it.
 #[llm_eval(rubric = "Scripted.", input = "i", expected = "e")]
 fn control_characters() -> String {
