@@ -15,6 +15,7 @@ pub(crate) const KEYS: &[&str] = &[
     "trim",
     "reduce",
     "scoring",
+    "levels",
     "judge",
     "temperature",
     "max_tokens",
@@ -40,6 +41,8 @@ pub(crate) struct EvalArgs {
     pub reduce: Option<LitStr>,
     /// `scoring`: true for `"weighted"`.
     pub scoring: Option<bool>,
+    /// `levels`: descriptions of bands of the 0–10 scale, `"A-B: text"`.
+    pub levels: Option<Vec<LitStr>>,
     pub judge: Option<LitStr>,
     pub temperature: Option<f64>,
     pub max_tokens: Option<u32>,
@@ -158,6 +161,20 @@ fn set(args: &mut EvalArgs, key: &str, value: &Expr) -> syn::Result<()> {
             args.judge = Some(judge);
         }
         "crate" => args.krate = Some(string(key, value)?.parse()?),
+        "levels" => {
+            let Expr::Array(array) = value else {
+                return Err(syn::Error::new_spanned(
+                    value,
+                    "`levels` is an array of bands of the 0-10 scale, e.g. levels = [\"0-4: wrong\", \"5-10: right\"]",
+                ));
+            };
+            let levels = array.elems.iter().map(|e| string(key, e)).collect::<syn::Result<Vec<LitStr>>>()?;
+            check_levels(&levels).map_err(|(i, reason)| match levels.get(i) {
+                Some(level) => syn::Error::new(level.span(), reason),
+                None => syn::Error::new_spanned(value, reason),
+            })?;
+            args.levels = Some(levels);
+        }
         "scoring" => {
             let scoring = string(key, value)?;
             args.scoring = Some(match scoring.value().as_str() {
@@ -260,6 +277,47 @@ fn set(args: &mut EvalArgs, key: &str, value: &Expr) -> syn::Result<()> {
     Ok(())
 }
 
+/// Checks rubric levels as the runtime reads them (`judge-runtime`'s `judge/levels.rs`): at least
+/// two bands `"A-B: text"` or `"A: text"` that cover 0..=10 in order, without gaps or overlaps. An
+/// error carries the index of the offending level (or the count, for the array as a whole).
+fn check_levels(levels: &[LitStr]) -> Result<(), (usize, String)> {
+    if levels.len() < 2 {
+        return Err((levels.len(), "give at least two levels, e.g. [\"0-4: wrong\", \"5-10: right\"]".to_owned()));
+    }
+    let mut next = 0u32;
+    for (i, level) in levels.iter().enumerate() {
+        let text = level.value();
+        let Some((range, description)) = text.split_once(':') else {
+            return Err((i, "a level is written \"A-B: description\", e.g. \"0-2: completely wrong\"".to_owned()));
+        };
+        if description.trim().is_empty() {
+            return Err((i, "the level's description after the colon is empty".to_owned()));
+        }
+        let number =
+            |s: &str| s.trim().parse::<u32>().map_err(|_| (i, format!("{:?} is not a whole number", s.trim())));
+        let (min, max) = match range.split_once('-') {
+            Some((a, b)) => (number(a)?, number(b)?),
+            None => (number(range)?, number(range)?),
+        };
+        if min > max || min != next || max > 10 {
+            return Err((
+                i,
+                format!(
+                    "this level covers {min}..={max}; the levels must go on from {next} up to 10, without gaps or overlaps"
+                ),
+            ));
+        }
+        next = max + 1;
+    }
+    if next <= 10 {
+        return Err((
+            levels.len() - 1,
+            format!("the levels stop at {}; they must reach 10, the top of the scale", next - 1),
+        ));
+    }
+    Ok(())
+}
+
 /// The `k` of `at_least(k)`, a whole number ≥ 1.
 fn at_least(reduce: &str) -> Option<u32> {
     let k = reduce.strip_prefix("at_least(")?.strip_suffix(')')?;
@@ -333,6 +391,12 @@ mod tests {
         assert_eq!(args.rubric.unwrap().value(), "r");
         assert_eq!(args.snapshot, Some(Snapshot::Strict));
         assert_eq!(parse(quote! { rubric = "r", scoring = "stated" }).0.scoring, Some(false));
+        let levels = parse(quote! { rubric = "r", levels = ["0-4: wrong", "5-9: close", "10: right"] }).0.levels;
+        assert_eq!(levels.map(|l| l.len()), Some(3));
+        assert!(errors(quote! { rubric = "r", levels = ["0-4: wrong", "6-10: right"] })[0].contains("go on from 5"));
+        assert!(errors(quote! { rubric = "r", levels = ["0-4: wrong", "5-8: right"] })[0].contains("must reach 10"));
+        assert!(errors(quote! { rubric = "r", levels = "0-10: all" })[0].contains("an array"));
+        assert!(errors(quote! { rubric = "r", levels = ["0-10 all", "x"] })[0].contains("A-B: description"));
         assert!(errors(quote! { rubric = "r", scoring = "probable" })[0].contains("\"weighted\""));
         assert!(errors(quote! { rubric = "r", reduce = "max" })[0].contains("\"median\""));
         assert!(errors(quote! { rubric = "r", reduce = "at_least(0)" })[0].contains("at_least(k)"));

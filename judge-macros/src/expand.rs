@@ -60,6 +60,10 @@ fn eval_case(args: &EvalArgs, function: &ItemFn, kind: ReturnKind, ignore: bool)
     };
     let (input, expected, judge) = (opt_str(&args.input), opt_str(&args.expected), opt_str(&args.judge));
     let reduce = opt_str(&args.reduce);
+    let levels = match &args.levels {
+        Some(levels) => quote!(#private::Some(&[#(#levels),*])),
+        None => quote!(#private::None),
+    };
     let scoring = match args.scoring {
         Some(weighted) => quote!(#private::Some(#weighted)),
         None => quote!(#private::None),
@@ -137,6 +141,7 @@ fn eval_case(args: &EvalArgs, function: &ItemFn, kind: ReturnKind, ignore: bool)
                     seed: #seed,
                     timeout: #timeout,
                     reduce: #reduce,
+                    levels: #levels,
                     scoring: #scoring,
                     snapshot: #snapshot,
                     // Expanded here, in the eval's crate: insta writes the snapshot beside this file.

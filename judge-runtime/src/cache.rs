@@ -214,6 +214,7 @@ mod tests {
 
     fn verdict(score: u32) -> Verdict {
         Verdict {
+            level: None,
             score: f64::from(score),
             scale: Scale::default(),
             method: ScoreMethod::Stated,

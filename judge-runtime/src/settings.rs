@@ -11,7 +11,9 @@ use crate::aggregate::Reducer;
 use crate::cache::CacheMode;
 use crate::error::ConfigError;
 use crate::judge::JudgeSpec;
+use crate::judge::levels::Levels;
 use crate::judge::params::GenerationParams;
+use crate::judge::verdict::Scale;
 use crate::report::progress::ProgressMode;
 use crate::snapshot::SnapshotMode;
 
@@ -77,6 +79,7 @@ const FILE_KEYS: &[&str] = &[
     "snapshot",
     "reduce",
     "scoring",
+    "levels",
 ];
 
 /// The report settings that name files, with their variables: `report_dir` holds every report
@@ -122,6 +125,8 @@ pub(crate) struct Layer {
     pub reduce: Option<String>,
     /// `scoring`: true for `"weighted"`.
     pub scoring: Option<bool>,
+    /// `levels` (judge.toml only): bands of the scale, validated when read.
+    pub levels: Option<Levels>,
 }
 
 /// What an `#[llm_eval]` attribute set; `None` where the key was not given.
@@ -140,6 +145,7 @@ pub(crate) struct AttributeSettings<'a> {
     pub reduce: Option<&'a str>,
     /// `scoring`: true for `"weighted"`.
     pub scoring: Option<bool>,
+    pub levels: Option<&'a [&'a str]>,
 }
 
 /// The settings of one eval, resolved.
@@ -156,6 +162,8 @@ pub(crate) struct EvalSettings {
     pub snapshot: SnapshotMode,
     /// How the samples' scores reduce to the eval's score.
     pub reduce: Reducer,
+    /// The rubric's levels, if any.
+    pub levels: Option<Levels>,
 }
 
 /// The settings of a whole run, resolved.
@@ -379,7 +387,11 @@ impl Settings {
             })?,
             (None, None, None) => Reducer::TrimmedMean { trim },
         };
-        Ok(EvalSettings { judge, threshold, samples, trim, generation, timeout, snapshot, reduce })
+        let levels = match attr.levels {
+            Some(levels) => Some(Levels::parse(levels, Scale::default()).map_err(attr_err("levels"))?),
+            None => file.levels.clone(),
+        };
+        Ok(EvalSettings { judge, threshold, samples, trim, generation, timeout, snapshot, reduce, levels })
     }
 }
 
@@ -441,6 +453,8 @@ impl Layer {
             progress: get(&var, "JUDGE_PROGRESS", ProgressMode::parse)?,
             snapshot: get(&var, "JUDGE_SNAPSHOT", SnapshotMode::parse)?,
             scoring: get(&var, "JUDGE_SCORING", parse_scoring)?,
+            // Levels are arrays: judge.toml or the attribute, not a variable.
+            levels: None,
             // Checked against each eval's trim and samples when it resolves.
             reduce: get(&var, "JUDGE_REDUCE", |s| Reducer::parse(s, DEFAULT_TRIM).map(|_| s.to_owned()))?,
         })
@@ -510,6 +524,14 @@ impl Layer {
                 "cache_dir" => layer.cache_dir = Some(base.join(toml_str(value).map_err(invalid)?)),
                 "rationales" => {
                     layer.rationales = Some(toml_str(value).and_then(parse_rationales).map_err(invalid)?);
+                }
+                "levels" => {
+                    let levels = value.as_array().ok_or_else(|| invalid("must be an array of strings".to_owned()))?;
+                    let texts = levels
+                        .iter()
+                        .map(|v| v.as_str().ok_or_else(|| invalid("must be an array of strings".to_owned())))
+                        .collect::<Result<Vec<&str>, _>>()?;
+                    layer.levels = Some(Levels::parse(&texts, Scale::default()).map_err(invalid)?);
                 }
                 "scoring" => layer.scoring = Some(toml_str(value).and_then(parse_scoring).map_err(invalid)?),
                 "reduce" => {

@@ -37,6 +37,8 @@ pub struct EvalCase {
     pub seed: Option<u64>,
     /// The attribute's `timeout`, in seconds.
     pub timeout: Option<f64>,
+    /// The attribute's `levels`: bands of the scale, `"A-B: description"`.
+    pub levels: Option<&'static [&'static str]>,
     /// The attribute's `scoring`: true for `"weighted"`.
     pub scoring: Option<bool>,
     /// The attribute's `reduce`.
@@ -91,6 +93,7 @@ impl EvalCase {
             snapshot: self.snapshot,
             reduce: self.reduce,
             scoring: self.scoring,
+            levels: self.levels,
         }
     }
 }

@@ -74,7 +74,7 @@ pub(crate) async fn run_eval(
     settings: EvalSettings,
 ) -> Result<EvalOutcome, EvalFailure> {
     let judge = ctx.judge(&settings.judge)?;
-    let task = Task::borrowed(case.rubric, case.input, case.expected);
+    let task = Task::borrowed(case.rubric, case.input, case.expected).with_levels(settings.levels.clone());
     // Identical requests within the eval get occurrence numbers 0, 1, 2, … in the order they are
     // ready; since they are identical, that order cannot change which verdicts they map to.
     let occurrences: Mutex<HashMap<String, u32>> = Mutex::new(HashMap::new());

@@ -6,6 +6,7 @@ pub(crate) mod budget;
 pub(crate) mod call_stats;
 pub(crate) mod geval;
 pub(crate) mod http;
+pub(crate) mod levels;
 #[cfg(feature = "local")]
 pub(crate) mod llama;
 pub mod local_model;
@@ -205,12 +206,20 @@ impl Judge {
                 }
                 #[cfg(feature = "local")]
                 Backend::Local(local) => {
-                    return local.verdict(request.task.clone(), &request.output, request.scale).await;
+                    let mut verdict = local.verdict(request.task.clone(), &request.output, request.scale).await?;
+                    verdict.level = request.task.levels.as_ref().map(|l| l.level_of(verdict.score).label());
+                    return Ok(verdict);
                 }
             };
             usage += reply.usage;
-            let reason = match verdict::parse(&reply.text, request.scale) {
-                Ok(parsed) => {
+            let parsed = match &request.task.levels {
+                Some(levels) => {
+                    verdict::parse_with_levels(&reply.text, request.scale, levels).map(|(v, l)| (v, Some(l)))
+                }
+                None => verdict::parse(&reply.text, request.scale).map(|v| (v, None)),
+            };
+            let reason = match parsed {
+                Ok((parsed, level)) => {
                     // G-Eval: where the server gave token probabilities, the score is the mean of the
                     // scale weighted by them, unless they put little weight on any score.
                     let weighted = reply
@@ -223,7 +232,14 @@ impl Judge {
                         Some(d) => (d.mean(request.scale), ScoreMethod::ProbabilityWeighted),
                         None => (f64::from(parsed.score), ScoreMethod::Stated),
                     };
-                    return Ok(Verdict { score, scale: request.scale, method, rationale: parsed.rationale, usage });
+                    return Ok(Verdict {
+                        score,
+                        scale: request.scale,
+                        method,
+                        rationale: parsed.rationale,
+                        level,
+                        usage,
+                    });
                 }
                 Err(reason) => reason,
             };
@@ -235,7 +251,10 @@ impl Judge {
                 });
             }
             conversation.push(Message { role: Role::Assistant, content: reply.text });
-            conversation.push(Message { role: Role::User, content: prompt::reask(&reason, request.scale) });
+            conversation.push(Message {
+                role: Role::User,
+                content: prompt::reask(&reason, request.scale, request.task.levels.as_ref()),
+            });
         }
     }
 }

@@ -8,6 +8,7 @@ use std::borrow::Cow;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::judge::levels::Levels;
 use crate::judge::verdict::{self, Scale};
 
 /// The version of the templates below. Any change to the text the judge sees bumps it, which
@@ -37,12 +38,24 @@ pub(crate) struct Task {
     pub rubric: Cow<'static, str>,
     pub input: Option<Cow<'static, str>>,
     pub expected: Option<Cow<'static, str>>,
+    /// Descriptions of bands of the scale; the judge names the one it chose.
+    pub levels: Option<Levels>,
 }
 
 impl Task {
     /// A task whose texts live for the whole program (those of registered evals).
     pub fn borrowed(rubric: &'static str, input: Option<&'static str>, expected: Option<&'static str>) -> Self {
-        Self { rubric: Cow::Borrowed(rubric), input: input.map(Cow::Borrowed), expected: expected.map(Cow::Borrowed) }
+        Self {
+            rubric: Cow::Borrowed(rubric),
+            input: input.map(Cow::Borrowed),
+            expected: expected.map(Cow::Borrowed),
+            levels: None,
+        }
+    }
+
+    /// The task with rubric levels.
+    pub fn with_levels(self, levels: Option<Levels>) -> Self {
+        Self { levels, ..self }
     }
 }
 
@@ -86,6 +99,10 @@ pub(crate) fn render(task: Task, output: &str, scale: Scale, max_output_chars: u
     let tag = fence_tag(shown);
     let mut user = String::with_capacity(output.len() + task.rubric.len() + 1024);
     section(&mut user, "Rubric", &task.rubric);
+    if let Some(levels) = &task.levels {
+        let bands: Vec<String> = levels.iter().map(|l| format!("- {}: {}", l.label(), l.description)).collect();
+        section(&mut user, "Rubric levels (scores, then what they mean)", &bands.join("\n"));
+    }
     if let Some(input) = &task.input {
         section(&mut user, "Input given to the AI system", input);
     }
@@ -107,18 +124,34 @@ pub(crate) fn render(task: Task, output: &str, scale: Scale, max_output_chars: u
     } else {
         user.push_str("Grade the output against the rubric. ");
     }
-    user.push_str(&format!(
-        "Reply with a JSON object with two fields, in this order: \"rationale\", a string giving your \
-         reasons, then \"score\", an integer from {min} (worst) to {max} (best).",
-        min = scale.min,
-        max = scale.max,
-    ));
+    match &task.levels {
+        None => user.push_str(&format!(
+            "Reply with a JSON object with two fields, in this order: \"rationale\", a string giving your \
+             reasons, then \"score\", an integer from {min} (worst) to {max} (best).",
+            min = scale.min,
+            max = scale.max,
+        )),
+        Some(levels) => {
+            let labels: Vec<String> = levels.iter().map(|l| format!("\"{}\"", l.label())).collect();
+            user.push_str(&format!(
+                "Reply with a JSON object with three fields, in this order: \"rationale\", a string giving your \
+                 reasons; \"level\", the rubric level that fits the output, one of {labels}; then \"score\", \
+                 an integer within that level, from {min} (worst) to {max} (best) overall.",
+                labels = labels.join(", "),
+                min = scale.min,
+                max = scale.max,
+            ));
+        }
+    }
     JudgeRequest {
         messages: vec![
             Message { role: Role::System, content: SYSTEM.to_owned() },
             Message { role: Role::User, content: user },
         ],
-        schema: verdict::schema(scale),
+        schema: match &task.levels {
+            Some(levels) => verdict::schema_with_levels(scale, levels),
+            None => verdict::schema(scale),
+        },
         scale,
         task,
         output: shown.to_owned(),
@@ -127,12 +160,23 @@ pub(crate) fn render(task: Task, output: &str, scale: Scale, max_output_chars: u
 }
 
 /// The message that asks again after a reply that was not a valid verdict.
-pub(crate) fn reask(reason: &str, scale: Scale) -> String {
-    format!(
-        "Your reply could not be read as a verdict: {reason}. Reply again with only a JSON object of the \
-         form {{\"rationale\": \"...\", \"score\": N}} where N is an integer from {} to {}.",
-        scale.min, scale.max
-    )
+pub(crate) fn reask(reason: &str, scale: Scale, levels: Option<&Levels>) -> String {
+    match levels {
+        None => format!(
+            "Your reply could not be read as a verdict: {reason}. Reply again with only a JSON object of the \
+             form {{\"rationale\": \"...\", \"score\": N}} where N is an integer from {} to {}.",
+            scale.min, scale.max
+        ),
+        Some(levels) => {
+            let labels: Vec<String> = levels.iter().map(|l| format!("\"{}\"", l.label())).collect();
+            format!(
+                "Your reply could not be read as a verdict: {reason}. Reply again with only a JSON object of the \
+                 form {{\"rationale\": \"...\", \"level\": \"L\", \"score\": N}} where L is one of {} and N \
+                 is an integer within level L.",
+                labels.join(", ")
+            )
+        }
+    }
 }
 
 fn section(out: &mut String, title: &str, body: &str) {
@@ -169,6 +213,18 @@ mod tests {
 
     fn user_text(req: &JudgeRequest) -> &str {
         &req.messages[1].content
+    }
+
+    #[test]
+    fn rubric_levels_are_listed_and_asked_for_before_the_score() {
+        let levels = Levels::parse(&["0-4: wrong count", "5-10: says 22"], Scale::default()).unwrap();
+        let req = render(task().with_levels(Some(levels)), "22", Scale::default(), LIMIT);
+        let text = user_text(&req);
+        assert!(text.contains("## Rubric levels (scores, then what they mean)\n- 0-4: wrong count\n- 5-10: says 22\n"));
+        assert!(text.contains("\"level\", the rubric level that fits the output, one of \"0-4\", \"5-10\""), "{text}");
+        assert_eq!(req.schema["properties"]["level"]["enum"], serde_json::json!(["0-4", "5-10"]));
+        let plain = render(task(), "22", Scale::default(), LIMIT);
+        assert!(!user_text(&plain).contains("level") && plain.schema["properties"].get("level").is_none());
     }
 
     fn task() -> Task {

@@ -81,6 +81,10 @@ pub struct Verdict {
     pub method: ScoreMethod,
     /// The judge's reasons, written before the score.
     pub rationale: String,
+    /// The rubric level the judge named (its label, e.g. `7-8`), when the eval has levels. The
+    /// embedded judge's is the band its score falls in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<String>,
     /// Tokens used, summed over re-asks.
     pub usage: Usage,
 }
@@ -111,6 +115,43 @@ pub(crate) fn schema(scale: Scale) -> Value {
         "required": ["rationale", "score"],
         "additionalProperties": false
     })
+}
+
+/// The verdict schema with rubric levels: `rationale`, then `level` (one of the levels' labels),
+/// then `score`. The score must fall in the named level, which [`parse_with_levels`] checks.
+pub(crate) fn schema_with_levels(scale: Scale, levels: &crate::judge::levels::Levels) -> Value {
+    let mut schema = schema(scale);
+    let labels: Vec<String> = levels.iter().map(crate::judge::levels::Level::label).collect();
+    let score = schema["properties"]["score"].take();
+    let properties = schema["properties"].as_object_mut().expect("the schema has properties");
+    properties.remove("score");
+    properties.insert(
+        "level".to_owned(),
+        json!({ "type": "string", "enum": labels, "description": "The rubric level that fits the output." }),
+    );
+    properties.insert("score".to_owned(), score);
+    schema["required"] = json!(["rationale", "level", "score"]);
+    schema
+}
+
+/// [`parse`], then the level: the reply must name one of `levels`, and its score must fall in it.
+pub(crate) fn parse_with_levels(
+    reply: &str,
+    scale: Scale,
+    levels: &crate::judge::levels::Levels,
+) -> Result<(ParsedVerdict, String), String> {
+    let verdict = parse(reply, scale)?;
+    let named = json_objects(reply)
+        .find_map(|object| object.get("level").and_then(Value::as_str).map(str::to_owned))
+        .ok_or("the JSON object has no \"level\" field")?;
+    let level = levels.named(&named).ok_or_else(|| {
+        let labels: Vec<String> = levels.iter().map(crate::judge::levels::Level::label).collect();
+        format!("\"level\" is {named:?}, not one of {}", labels.join(", "))
+    })?;
+    if !(level.min..=level.max).contains(&verdict.score) {
+        return Err(format!("\"score\" is {}, outside the level {} it names", verdict.score, level.label()));
+    }
+    Ok((verdict, level.label()))
 }
 
 /// A verdict read from a reply, before usage is attached.
@@ -231,6 +272,29 @@ mod tests {
         assert_eq!(Scale::default().show(7.0), "7/10");
         assert_eq!(Scale::default().show(7.43), "7.4/10");
         assert_eq!(Scale { min: 1, max: 5 }.show(4.0), "4 on 1–5");
+    }
+
+    #[test]
+    fn levels_are_named_before_the_score_and_checked_against_it() {
+        use crate::judge::levels::Levels;
+        let levels = Levels::parse(&["0-4: wrong", "5-7: partly right", "8-10: right"], Scale::default()).unwrap();
+        let s = schema_with_levels(Scale::default(), &levels);
+        let keys: Vec<&String> = s["properties"].as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["rationale", "level", "score"]);
+        assert_eq!(s["properties"]["level"]["enum"], json!(["0-4", "5-7", "8-10"]));
+        assert_eq!(s["required"], json!(["rationale", "level", "score"]));
+        let parse = |reply: &str| parse_with_levels(reply, Scale::default(), &levels);
+        let (v, level) = parse(r#"{"rationale": "r", "level": "8-10", "score": 9}"#).unwrap();
+        assert_eq!((v.score, level.as_str()), (9, "8-10"));
+        assert!(
+            parse(r#"{"rationale": "r", "level": "8-10", "score": 6}"#).unwrap_err().contains("outside the level 8-10")
+        );
+        assert!(
+            parse(r#"{"rationale": "r", "level": "high", "score": 9}"#)
+                .unwrap_err()
+                .contains("not one of 0-4, 5-7, 8-10")
+        );
+        assert!(parse(r#"{"rationale": "r", "score": 9}"#).unwrap_err().contains("no \"level\""));
     }
 
     #[test]

@@ -592,6 +592,7 @@ mod tests {
 
     fn sample(raw: f64, trimmed: bool, source: VerdictSource) -> SampleRecord {
         SampleRecord {
+            level: None,
             score: raw / 10.0,
             raw_score: raw,
             scale: Scale::default(),

@@ -111,6 +111,7 @@ mod tests {
 
     fn sample(score: f64, rationale: &str, trimmed: bool) -> SampleRecord {
         SampleRecord {
+            level: None,
             score,
             raw_score: score * 10.0,
             scale: Scale::default(),

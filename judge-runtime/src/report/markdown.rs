@@ -79,6 +79,7 @@ mod tests {
 
     fn eval(name: &str, status: Status, score: Option<f64>) -> EvalRecord {
         let sample = |score: f64, source| SampleRecord {
+            level: None,
             score,
             raw_score: score * 10.0,
             scale: Scale::default(),

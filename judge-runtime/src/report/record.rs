@@ -124,6 +124,9 @@ pub(crate) struct SampleRecord {
     /// Whether the trimmed mean dropped this sample.
     pub trimmed: bool,
     pub rationale: String,
+    /// The rubric level the judge named, when the eval has levels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<String>,
     /// The output's first [`OUTPUT_EXCERPT_CHARS`] characters.
     pub output: String,
     /// The output's full length in characters.
@@ -178,6 +181,7 @@ impl SampleRecord {
             method: sample.verdict.method,
             trimmed,
             rationale: sample.verdict.rationale.clone(),
+            level: sample.verdict.level.clone(),
             output_chars: sample.output.chars().count(),
             output,
             source: sample.source.into(),

@@ -123,6 +123,10 @@ pub(crate) fn failed(
         }
         let notes = if notes.is_empty() { String::new() } else { format!(", {}", notes.join(", ")) };
         let _ = writeln!(out, "sample {} of {k}: {}{notes}", i + 1, sample.verdict.scale.show(sample.verdict.score));
+        if let Some(label) = &sample.verdict.level {
+            let description = settings.levels.as_ref().and_then(|l| l.named(label)).map(|l| l.description.as_str());
+            let _ = writeln!(out, "  level:     {}", printable(&format!("{label}: {}", description.unwrap_or("?"))));
+        }
         let _ = writeln!(out, "  rationale: {}", indent_rest(&printable(&sample.verdict.rationale), 13));
         let _ = writeln!(out, "  output:    {}", indent_rest(&output_excerpt(&sample.output), 13));
         if let Some(total) = sample.truncated_from {

@@ -51,4 +51,21 @@ fn stated_scoring() -> String {
     "[score:7] [dist:7=0.5,9=0.5] scoring".to_owned()
 }
 
+/// Seed 002's bands; the reference-word score of "24 times" is 0: level 0-2.
+#[llm_eval(
+    rubric = "Says the hands overlap 22 times a day.",
+    input = "How many times a day do the hands overlap?",
+    expected = "22",
+    levels = [
+        "0-2: Expected output requirements completely unmet or contradicted.",
+        "3-4: Expected output requirements mostly unmet with significant gaps.",
+        "5-6: Expected output requirements partially met.",
+        "7-8: Expected output requirements mostly met.",
+        "9-10: Expected output requirements fully met.",
+    ]
+)]
+fn levelled() -> String {
+    "They overlap 24 times a day.".to_owned()
+}
+
 judge_runtime::main!();

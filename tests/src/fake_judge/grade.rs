@@ -7,13 +7,24 @@ use std::collections::BTreeSet;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Verdict {
     pub rationale: String,
+    /// The rubric level whose band holds the score, when the prompt lists levels.
+    pub level: Option<String>,
     pub score: u64,
 }
 
 impl Verdict {
-    /// The verdict as the JSON object the judge prompt asks for: rationale, then score.
+    /// The verdict as the JSON object the judge prompt asks for: rationale, (level,) then score.
     pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({ "rationale": self.rationale, "score": self.score })
+        match &self.level {
+            Some(level) => serde_json::json!({ "rationale": self.rationale, "level": level, "score": self.score }),
+            None => serde_json::json!({ "rationale": self.rationale, "score": self.score }),
+        }
+    }
+
+    /// Names the level of `levels` (`(min, max, label)`) whose band holds the score.
+    pub fn in_levels(mut self, levels: &[(u64, u64, String)]) -> Self {
+        self.level = levels.iter().find(|(min, max, _)| (*min..=*max).contains(&self.score)).map(|l| l.2.clone());
+        self
     }
 }
 
@@ -31,11 +42,11 @@ fn words(text: &str) -> Vec<String> {
 /// The verdict the fake judge gives `output`.
 pub(crate) fn grade(output: &str, reference: Option<&str>) -> Verdict {
     if let Some(score) = marker(output, "score") {
-        return Verdict { score, rationale: format!("The output carries the score marker {score}.") };
+        return Verdict { score, level: None, rationale: format!("The output carries the score marker {score}.") };
     }
     let Some(reference) = reference else {
         let rationale = "There is no reference answer to compare with; the output is middling.".to_owned();
-        return Verdict { score: 5, rationale };
+        return Verdict { score: 5, level: None, rationale };
     };
     let expected: BTreeSet<String> = words(reference).into_iter().collect();
     let found: BTreeSet<String> = words(output).into_iter().collect();
@@ -52,7 +63,7 @@ pub(crate) fn grade(output: &str, reference: Option<&str>) -> Verdict {
             missing.iter().map(|w| w.as_str()).collect::<Vec<_>>().join(", ")
         )
     };
-    Verdict { score, rationale }
+    Verdict { score, level: None, rationale }
 }
 
 #[cfg(test)]

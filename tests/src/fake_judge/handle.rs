@@ -143,7 +143,7 @@ async fn respond<W: Wire>(
     if marker(&prompt.output, "malformed").is_some_and(|asks| prompt.prior_replies < asks) {
         return W::reply(&request, None, prompt_tokens);
     }
-    let verdict = grade(&prompt.output, prompt.reference.as_deref());
+    let verdict = grade(&prompt.output, prompt.reference.as_deref()).in_levels(&prompt.levels);
     stats.record_verdict(&prompt.output);
     W::reply(&request, Some(&verdict), prompt_tokens)
 }

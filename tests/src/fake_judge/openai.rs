@@ -306,7 +306,10 @@ fn mode(format: &Value, rejects: &Rejects) -> Result<Mode, String> {
             let mut required: Vec<&str> =
                 schema["required"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
             required.sort_unstable();
-            if required != ["rationale", "score"] {
+            let mut properties: Vec<&str> =
+                schema["properties"].as_object().into_iter().flatten().map(|(k, _)| k.as_str()).collect();
+            properties.sort_unstable();
+            if required != properties {
                 return Err("a strict schema requires every property".into());
             }
             Ok(Mode::JsonSchema { bounded: !rejects.schema_bounds })

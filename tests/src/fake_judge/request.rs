@@ -13,6 +13,8 @@ pub(crate) struct Prompt {
     pub prior_replies: u64,
     /// The score range the prompt states in words: "from 0 (worst) to 10 (best)".
     pub stated_range: Option<(u64, u64)>,
+    /// The rubric levels the prompt lists, as `(min, max, label)`.
+    pub levels: Vec<(u64, u64, String)>,
 }
 
 /// A valid judge request: what every wire format has, and what `reply` says about how this one
@@ -34,7 +36,8 @@ pub(crate) fn read_prompt(user: &str, prior_replies: u64, allow_missing_context:
         reference.as_ref().ok_or("no reference answer")?;
     }
     let output = fenced_output(user)?;
-    Ok(Prompt { output, reference, prior_replies, stated_range: stated_range(user) })
+    let levels = section(user, "## Rubric levels").map(|body| rubric_levels(&body)).unwrap_or_default();
+    Ok(Prompt { output, reference, prior_replies, stated_range: stated_range(user), levels })
 }
 
 /// The text of a message's `content`: a string, or the text of an array of `{"type": "text",
@@ -70,8 +73,13 @@ pub(crate) fn check_schema(schema: &Value, bounds: Bounds) -> Result<(), String>
     }
     let properties = schema["properties"].as_object().ok_or("the schema has no properties")?;
     let keys: Vec<&String> = properties.keys().collect();
-    if keys != ["rationale", "score"] {
-        return Err(format!("the schema's properties are {keys:?}, not rationale then score"));
+    if keys != ["rationale", "score"] && keys != ["rationale", "level", "score"] {
+        return Err(format!("the schema's properties are {keys:?}, not rationale (then level) then score"));
+    }
+    if let Some(level) = properties.get("level")
+        && (level["type"] != "string" || level["enum"].as_array().is_none_or(|labels| labels.len() < 2))
+    {
+        return Err("the level is not a string with an enum of labels".into());
     }
     if properties["rationale"]["type"] != "string" {
         return Err("the rationale is not a string".into());
@@ -85,6 +93,20 @@ pub(crate) fn check_schema(schema: &Value, bounds: Bounds) -> Result<(), String>
         return Err("the score has no minimum and maximum".into());
     }
     Ok(())
+}
+
+/// The `- A-B: description` lines of a rubric levels section, as `(A, B, "A-B")`.
+fn rubric_levels(body: &str) -> Vec<(u64, u64, String)> {
+    body.lines()
+        .filter_map(|line| {
+            let label = line.strip_prefix("- ")?.split_once(':')?.0.trim();
+            let (min, max) = match label.split_once('-') {
+                Some((a, b)) => (a.parse().ok()?, b.parse().ok()?),
+                None => (label.parse().ok()?, label.parse().ok()?),
+            };
+            Some((min, max, label.to_owned()))
+        })
+        .collect()
 }
 
 /// The non-empty text of the section that starts at `header`, up to the next `## ` header.
@@ -216,6 +238,28 @@ mod tests {
             "type": "object",
             "properties": {"score": {"type": "integer"}, "rationale": {"type": "string"}}
         });
-        assert!(check_schema(&reversed, Bounds::Optional).unwrap_err().contains("not rationale then score"));
+        assert!(
+            check_schema(&reversed, Bounds::Optional).unwrap_err().contains("not rationale (then level) then score")
+        );
+        let levelled = json!({
+            "type": "object",
+            "properties": {
+                "rationale": {"type": "string"},
+                "level": {"type": "string", "enum": ["0-4", "5-10"]},
+                "score": {"type": "integer"}
+            }
+        });
+        assert_eq!(check_schema(&levelled, Bounds::Optional), Ok(()));
+        let mut free = levelled.clone();
+        free["properties"]["level"] = json!({"type": "string"});
+        assert!(check_schema(&free, Bounds::Optional).unwrap_err().contains("enum of labels"));
+    }
+
+    #[test]
+    fn reads_rubric_levels_from_the_prompt() {
+        assert_eq!(
+            rubric_levels("- 0-4: wrong\n- 5-9: close\n- 10: right\nnot a level"),
+            [(0, 4, "0-4".to_owned()), (5, 9, "5-9".to_owned()), (10, 10, "10".to_owned())]
+        );
     }
 }

@@ -142,3 +142,43 @@ fn scoring_weighted_uses_token_probabilities_and_stated_does_not_ask_for_them() 
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("report.json")).unwrap()).unwrap();
     assert_eq!(report["evals"][0]["samples"][0]["method"], "stated");
 }
+
+#[test]
+fn rubric_levels_are_named_by_the_judge_and_shown_in_the_failure() {
+    let judge = FakeJudge::start();
+    let dir = tempfile::tempdir().unwrap();
+    let run = run_exact(techniques(&judge, dir.path()), &["levelled"]);
+    assert_eq!(run.code, Some(101), "{}", run.all());
+    assert!(
+        run.stdout.contains("  level:     0-2: Expected output requirements completely unmet or contradicted."),
+        "{}",
+        run.all()
+    );
+    let body = &judge.bodies()[0];
+    let schema = &body["response_format"]["json_schema"]["schema"];
+    assert_eq!(schema["properties"]["level"]["enum"], serde_json::json!(["0-2", "3-4", "5-6", "7-8", "9-10"]));
+    let user = body["messages"][1]["content"].as_str().unwrap();
+    assert!(user.contains("## Rubric levels (scores, then what they mean)\n- 0-2: Expected output"), "{user}");
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["evals"][0]["samples"][0]["level"], "0-2");
+
+    // judge.toml levels apply to evals without the attribute.
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("judge.toml");
+    std::fs::write(&config, "levels = [\"0-5: not a number\", \"6-10: a number\"]\n").unwrap();
+    let mut command = techniques(&judge, dir.path());
+    command.env("JUDGE_CONFIG", &config);
+    let run = run_exact(command, &["weighted_scoring"]);
+    assert_eq!(run.code, Some(0), "{}", run.all());
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["evals"][0]["samples"][0]["level"], "6-10");
+
+    // A bad band in judge.toml is an error naming the key and the level.
+    std::fs::write(&config, "levels = [\"0-5: low\", \"7-10: high\"]\n").unwrap();
+    let mut command = techniques(&judge, dir.path());
+    command.env("JUDGE_CONFIG", &config);
+    let run = run_exact(command, &["weighted_scoring"]);
+    assert!(run.all().contains("`levels`") && run.all().contains("level 2"), "{}", run.all());
+}

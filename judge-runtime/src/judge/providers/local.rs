@@ -292,6 +292,7 @@ fn score_group(session: &mut Session, numbers: &[(LlamaToken, String)], group: &
                 scale,
                 method,
                 rationale: format!("{comment} [embedded judge: {how}]"),
+                level: None,
                 usage: Usage {
                     prompt_tokens: (decoded / group.len() as u64).saturating_sub(*generated),
                     completion_tokens: *generated,

@@ -1,0 +1,148 @@
+//! Rubric levels: descriptions of bands of the scale (seed 002's "0-2: requirements completely
+//! unmet", …; seed 001's five-level factual-accuracy rubric). The judge names the level it chose
+//! before the score, and the score must fall in it.
+//!
+//! Levels come from the attribute (checked at compile time by `#[llm_eval]` as well) or judge.toml;
+//! the prompt lists them, the verdict schema asks for a `level` before the score, and the parser
+//! checks that the score falls in the level named.
+
+use crate::judge::verdict::Scale;
+
+/// One band of the scale and what it means.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Level {
+    /// The lowest score of the band.
+    pub min: u32,
+    /// The highest score of the band.
+    pub max: u32,
+    /// What an output in this band is like.
+    pub description: String,
+}
+
+impl Level {
+    /// The band as the judge names it: `0-2`, or `7` for a band of one score.
+    pub fn label(&self) -> String {
+        if self.min == self.max { self.min.to_string() } else { format!("{}-{}", self.min, self.max) }
+    }
+}
+
+/// The levels of a rubric: bands that cover the scale, in ascending order, without gaps or overlaps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Levels(Vec<Level>);
+
+impl Levels {
+    /// Reads levels written as `"A-B: description"` or `"A: description"`, which must cover `scale`
+    /// from its lowest score to its highest, in order. An error names the offending level.
+    pub fn parse<S: AsRef<str>>(levels: &[S], scale: Scale) -> Result<Self, String> {
+        if levels.len() < 2 {
+            return Err("give at least two levels, e.g. [\"0-4: wrong\", \"5-10: right\"]".to_owned());
+        }
+        let mut parsed: Vec<Level> = Vec::with_capacity(levels.len());
+        let mut next = scale.min;
+        for (i, text) in levels.iter().enumerate() {
+            let text = text.as_ref().trim();
+            let at = |reason: String| format!("level {} ({text:?}): {reason}", i + 1);
+            let (range, description) =
+                text.split_once(':').ok_or_else(|| at("write it as \"A-B: description\"".to_owned()))?;
+            let description = description.trim();
+            if description.is_empty() {
+                return Err(at("the description after the colon is empty".to_owned()));
+            }
+            let number =
+                |s: &str| s.trim().parse::<u32>().map_err(|_| at(format!("{:?} is not a whole number", s.trim())));
+            let (min, max) = match range.split_once('-') {
+                Some((a, b)) => (number(a)?, number(b)?),
+                None => {
+                    let n = number(range)?;
+                    (n, n)
+                }
+            };
+            if min > max {
+                return Err(at(format!("{min} is above {max}")));
+            }
+            if min != next {
+                return Err(at(if next > scale.max {
+                    format!("the levels before it already reach {}, the top of the scale", scale.max)
+                } else {
+                    format!("it starts at {min}, but the levels must go on from {next} without gaps or overlaps")
+                }));
+            }
+            if max > scale.max {
+                return Err(at(format!("{max} is above the top of the scale, {}", scale.max)));
+            }
+            next = max + 1;
+            parsed.push(Level { min, max, description: description.to_owned() });
+        }
+        if next <= scale.max {
+            return Err(format!(
+                "the levels stop at {}; they must reach {}, the top of the scale",
+                next - 1,
+                scale.max
+            ));
+        }
+        Ok(Self(parsed))
+    }
+
+    /// The levels, lowest first.
+    pub fn iter(&self) -> impl Iterator<Item = &Level> {
+        self.0.iter()
+    }
+
+    /// The level that holds `score` (rounded): the embedded judge's level.
+    #[cfg_attr(not(feature = "local"), allow(dead_code))]
+    pub fn level_of(&self, score: f64) -> &Level {
+        let score = score.round().max(0.0) as u32;
+        self.0.iter().find(|l| (l.min..=l.max).contains(&score)).unwrap_or_else(|| {
+            if score < self.0[0].min { &self.0[0] } else { self.0.last().expect("at least two levels") }
+        })
+    }
+
+    /// The level named `label`, as the judge wrote it.
+    pub fn named(&self, label: &str) -> Option<&Level> {
+        let label = label.trim();
+        self.0.iter().find(|l| l.label() == label || l.label().replace('-', "–") == label)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SEED_002: [&str; 5] = [
+        "0-2: Expected output requirements completely unmet or contradicted.",
+        "3-4: Expected output requirements mostly unmet with significant gaps.",
+        "5-6: Expected output requirements partially met.",
+        "7-8: Expected output requirements mostly met.",
+        "9-10: Expected output requirements fully met.",
+    ];
+
+    #[test]
+    fn the_seed_bands_cover_the_scale() {
+        let levels = Levels::parse(&SEED_002, Scale::default()).unwrap();
+        let labels: Vec<String> = levels.iter().map(Level::label).collect();
+        assert_eq!(labels, ["0-2", "3-4", "5-6", "7-8", "9-10"]);
+        assert_eq!(levels.level_of(7.4).label(), "7-8");
+        assert_eq!(levels.level_of(0.0).label(), "0-2");
+        assert_eq!(levels.named("9-10").unwrap().description, "Expected output requirements fully met.");
+        assert_eq!(levels.named("9–10").unwrap().min, 9, "an en dash is read too");
+        assert!(levels.named("8-10").is_none());
+        let five = ["1: very poor", "2: poor", "3: fair", "4: good", "5: excellent"];
+        let levels = Levels::parse(&five, Scale { min: 1, max: 5 }).unwrap();
+        assert_eq!(levels.level_of(4.0).description, "good");
+    }
+
+    #[test]
+    fn gaps_overlaps_and_bad_bands_name_the_level() {
+        let scale = Scale::default();
+        let err = |levels: &[&str]| Levels::parse(levels, scale).unwrap_err();
+        assert!(err(&["0-2: a", "4-10: b"]).contains("level 2") && err(&["0-2: a", "4-10: b"]).contains("from 3"));
+        assert!(err(&["0-5: a", "5-10: b"]).contains("without gaps or overlaps"));
+        assert!(err(&["0-5: a", "6-9: b"]).contains("must reach 10"));
+        assert!(err(&["0-5: a", "6-11: b"]).contains("above the top of the scale"));
+        assert!(err(&["0-5 a", "6-10: b"]).contains("A-B: description"));
+        assert!(err(&["0-5: ", "6-10: b"]).contains("empty"));
+        assert!(err(&["zero-5: a", "6-10: b"]).contains("not a whole number"));
+        assert!(err(&["5-0: a", "6-10: b"]).contains("5 is above 0"));
+        assert!(err(&["0-10: everything"]).contains("at least two levels"));
+    }
+}
