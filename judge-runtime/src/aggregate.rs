@@ -5,6 +5,11 @@
 /// pass a threshold of 0.7 despite floating-point rounding.
 const EPSILON: f64 = 1e-9;
 
+/// Whether `score` reaches `threshold`, within rounding.
+pub(crate) fn reaches(score: f64, threshold: f64) -> bool {
+    score + EPSILON >= threshold
+}
+
 /// The trimmed mean: drops `⌊k·trim⌋` scores at each end of the `k` sorted scores and averages the
 /// rest. Seven samples at `trim = 0.15` drop the lowest and the highest and average five.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -85,7 +90,7 @@ pub struct Summary {
 impl Summary {
     /// Whether the eval passes: its score reaches `threshold`.
     pub fn passes(&self, threshold: f64) -> bool {
-        self.score + EPSILON >= threshold
+        reaches(self.score, threshold)
     }
 
     /// How many samples the reduction kept.

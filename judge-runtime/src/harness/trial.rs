@@ -139,14 +139,14 @@ pub(crate) fn judge_eval(
         .then(|| terminal::failed(&outcome, baseline, max_drop, ctx.run.rationales, ctx.run.max_output_chars));
     let status = if failure.is_some() { Status::Failed } else { Status::Passed };
     let mut record = EvalRecord::scored(&outcome, status, failure.clone(), baseline, start.elapsed());
-    let snapshot = Snapshot::of(&record, case.name, case.input, case.expected);
+    let snapshot = || Snapshot::of(&record, case.name, case.input, case.expected);
     match outcome.settings.snapshot {
         SnapshotMode::Off => {}
         // Asserted after the run, one at a time: insta prints its diffs, which would otherwise
         // interleave with libtest's lines.
-        SnapshotMode::On => ctx.recorder.defer_snapshot(record.name.clone(), snapshot, case.snapshot_hook),
+        SnapshotMode::On => ctx.recorder.defer_snapshot(record.name.clone(), snapshot(), case.snapshot_hook),
         SnapshotMode::Strict => {
-            let (state, problem) = match snapshot.assert(case.snapshot_hook) {
+            let (state, problem) = match snapshot().assert(case.snapshot_hook) {
                 Ok(SnapshotState::Changed) => (SnapshotState::Changed, Some(terminal::snapshot_changed(case.name))),
                 Ok(state) => (state, None),
                 Err(error) => (SnapshotState::Error, Some(error)),

@@ -69,7 +69,7 @@ pub(crate) fn render(record: &RunRecord) -> String {
 /// changed snapshot.
 fn failure_type(eval: &EvalRecord) -> &'static str {
     let below = match (eval.score, eval.threshold) {
-        (Some(score), Some(threshold)) => score + 1e-9 < threshold,
+        (Some(score), Some(threshold)) => !crate::aggregate::reaches(score, threshold),
         _ => true,
     };
     if below {
