@@ -16,6 +16,7 @@ pub(crate) const KEYS: &[&str] = &[
     "reduce",
     "scoring",
     "levels",
+    "criteria",
     "judge",
     "temperature",
     "max_tokens",
@@ -43,6 +44,8 @@ pub(crate) struct EvalArgs {
     pub scoring: Option<bool>,
     /// `levels`: descriptions of bands of the 0–10 scale, `"A-B: text"`.
     pub levels: Option<Vec<LitStr>>,
+    /// `criteria`: named rubrics scored separately.
+    pub criteria: Option<Vec<crate::criteria::CriterionArg>>,
     pub judge: Option<LitStr>,
     pub temperature: Option<f64>,
     pub max_tokens: Option<u32>,
@@ -71,6 +74,19 @@ pub(crate) fn parse(args: TokenStream) -> (EvalArgs, Vec<syn::Error>) {
         // A bare `key` would otherwise fail in `meta.value()` with "expected `=`", spanned at the
         // end of the arguments, which rustc shows as the whole attribute.
         let has_value = !(meta.input.is_empty() || meta.input.peek(Token![,]));
+        // `criteria = { name = "…", … }` is not an expression: read it as one token tree.
+        if key == "criteria" && has_value {
+            let tree: proc_macro2::TokenTree = meta.value()?.parse()?;
+            if seen.contains(&key) {
+                errors.push(syn::Error::new_spanned(&meta.path, "`criteria` set twice in #[llm_eval]"));
+                return Ok(());
+            }
+            seen.push(key);
+            if let Some(criteria) = crate::criteria::parse(&tree, &mut errors) {
+                parsed.criteria = Some(criteria);
+            }
+            return Ok(());
+        }
         let value: Option<Expr> = if has_value { Some(meta.value()?.parse()?) } else { None };
         if !KEYS.contains(&key.as_str()) {
             let shown = if key.is_empty() { path_text(&meta.path) } else { key.clone() };
@@ -89,6 +105,8 @@ pub(crate) fn parse(args: TokenStream) -> (EvalArgs, Vec<syn::Error>) {
             let numeric = ["threshold", "samples", "trim", "temperature", "max_tokens", "seed", "timeout"];
             let example = match key.as_str() {
                 "snapshot" => "true",
+                "criteria" => "{ accuracy = \"...\", clarity = \"...\" }",
+                "levels" => "[\"0-4: wrong\", \"5-10: right\"]",
                 key if numeric.contains(&key) => "1",
                 _ => "\"...\"",
             };
@@ -114,6 +132,14 @@ pub(crate) fn parse(args: TokenStream) -> (EvalArgs, Vec<syn::Error>) {
         errors.push(syn::Error::new(
             reduce.span(),
             format!("`reduce = \"at_least({k})\"` needs at least {k} samples, and `samples` is {samples}"),
+        ));
+    }
+    if let (Some(levels), Some(_)) = (&parsed.levels, &parsed.criteria) {
+        let span = levels.first().map_or_else(Span::call_site, LitStr::span);
+        errors.push(syn::Error::new(
+            span,
+            "`levels` and `criteria` cannot be combined: levels describe one score, criteria give several; \
+             describe each criterion's levels in its own rubric",
         ));
     }
     // A rubric that was given but invalid, or arguments that stopped parsing early, already
@@ -272,7 +298,7 @@ fn set(args: &mut EvalArgs, key: &str, value: &Expr) -> syn::Result<()> {
                 }
             });
         }
-        _ => unreachable!("keys are checked against KEYS before"),
+        _ => unreachable!("keys are checked against KEYS before, and `criteria` is read apart"),
     }
     Ok(())
 }

@@ -64,6 +64,19 @@ fn eval_case(args: &EvalArgs, function: &ItemFn, kind: ReturnKind, ignore: bool)
         Some(levels) => quote!(#private::Some(&[#(#levels),*])),
         None => quote!(#private::None),
     };
+    let criteria = match &args.criteria {
+        Some(criteria) => {
+            let defs = criteria.iter().map(|c| {
+                let name = c.name.to_string();
+                let rubric = &c.rubric;
+                let weight = opt_num(c.weight);
+                let threshold = opt_num(c.threshold);
+                quote!(#private::CriterionDef { name: #name, rubric: #rubric, weight: #weight, threshold: #threshold })
+            });
+            quote!(#private::Some(&[#(#defs),*]))
+        }
+        None => quote!(#private::None),
+    };
     let scoring = match args.scoring {
         Some(weighted) => quote!(#private::Some(#weighted)),
         None => quote!(#private::None),
@@ -142,6 +155,7 @@ fn eval_case(args: &EvalArgs, function: &ItemFn, kind: ReturnKind, ignore: bool)
                     timeout: #timeout,
                     reduce: #reduce,
                     levels: #levels,
+                    criteria: #criteria,
                     scoring: #scoring,
                     snapshot: #snapshot,
                     // Expanded here, in the eval's crate: insta writes the snapshot beside this file.

@@ -117,6 +117,7 @@ mod tests {
             usage: Usage::default(),
             duration_ms: 0,
             snapshot: None,
+            criteria: Vec::new(),
             samples: Vec::new(),
         }
     }

@@ -215,6 +215,7 @@ mod tests {
     fn verdict(score: u32) -> Verdict {
         Verdict {
             level: None,
+            criteria: Vec::new(),
             score: f64::from(score),
             scale: Scale::default(),
             method: ScoreMethod::Stated,

@@ -46,7 +46,13 @@ impl Grader {
         output: &str,
     ) -> Result<Verdict, JudgeError> {
         let owned = |s: &str| Cow::Owned(s.to_owned());
-        let task = Task { rubric: owned(rubric), input: input.map(owned), expected: expected.map(owned), levels: None };
+        let task = Task {
+            rubric: owned(rubric),
+            input: input.map(owned),
+            expected: expected.map(owned),
+            levels: None,
+            criteria: None,
+        };
         let request = prompt::render(task, output, Scale::default(), DEFAULT_MAX_OUTPUT_CHARS);
         let timeout = std::time::Duration::from_secs_f64(DEFAULT_TIMEOUT_SECS);
         self.judge.verdict(&request, &GenerationParams::default(), timeout).await

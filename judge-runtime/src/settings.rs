@@ -11,6 +11,7 @@ use crate::aggregate::Reducer;
 use crate::cache::CacheMode;
 use crate::error::ConfigError;
 use crate::judge::JudgeSpec;
+use crate::judge::criteria::{Criteria, CriterionDef};
 use crate::judge::levels::Levels;
 use crate::judge::params::GenerationParams;
 use crate::judge::verdict::Scale;
@@ -80,6 +81,7 @@ const FILE_KEYS: &[&str] = &[
     "reduce",
     "scoring",
     "levels",
+    "criteria",
 ];
 
 /// The report settings that name files, with their variables: `report_dir` holds every report
@@ -127,6 +129,8 @@ pub(crate) struct Layer {
     pub scoring: Option<bool>,
     /// `levels` (judge.toml only): bands of the scale, validated when read.
     pub levels: Option<Levels>,
+    /// `[criteria]` (judge.toml only): criteria scored separately, validated when read.
+    pub criteria: Option<Criteria>,
 }
 
 /// What an `#[llm_eval]` attribute set; `None` where the key was not given.
@@ -146,6 +150,7 @@ pub(crate) struct AttributeSettings<'a> {
     /// `scoring`: true for `"weighted"`.
     pub scoring: Option<bool>,
     pub levels: Option<&'a [&'a str]>,
+    pub criteria: Option<&'a [CriterionDef]>,
 }
 
 /// The settings of one eval, resolved.
@@ -164,6 +169,8 @@ pub(crate) struct EvalSettings {
     pub reduce: Reducer,
     /// The rubric's levels, if any.
     pub levels: Option<Levels>,
+    /// The criteria scored separately, if any.
+    pub criteria: Option<Criteria>,
 }
 
 /// The settings of a whole run, resolved.
@@ -391,7 +398,20 @@ impl Settings {
             Some(levels) => Some(Levels::parse(levels, Scale::default()).map_err(attr_err("levels"))?),
             None => file.levels.clone(),
         };
-        Ok(EvalSettings { judge, threshold, samples, trim, generation, timeout, snapshot, reduce, levels })
+        let criteria = match attr.criteria {
+            Some(defs) => Some(Criteria::from_defs(defs).map_err(attr_err("criteria"))?),
+            None => file.criteria.clone(),
+        };
+        if levels.is_some() && criteria.is_some() {
+            return Err(ConfigError::InvalidAttribute {
+                eval: eval.to_owned(),
+                key: "criteria",
+                reason: "`levels` and `criteria` cannot be combined: levels describe one score, and criteria give \
+                         several; describe each criterion's levels in its own rubric"
+                    .to_owned(),
+            });
+        }
+        Ok(EvalSettings { judge, threshold, samples, trim, generation, timeout, snapshot, reduce, levels, criteria })
     }
 }
 
@@ -455,6 +475,7 @@ impl Layer {
             scoring: get(&var, "JUDGE_SCORING", parse_scoring)?,
             // Levels are arrays: judge.toml or the attribute, not a variable.
             levels: None,
+            criteria: None,
             // Checked against each eval's trim and samples when it resolves.
             reduce: get(&var, "JUDGE_REDUCE", |s| Reducer::parse(s, DEFAULT_TRIM).map(|_| s.to_owned()))?,
         })
@@ -532,6 +553,12 @@ impl Layer {
                         .map(|v| v.as_str().ok_or_else(|| invalid("must be an array of strings".to_owned())))
                         .collect::<Result<Vec<&str>, _>>()?;
                     layer.levels = Some(Levels::parse(&texts, Scale::default()).map_err(invalid)?);
+                }
+                "criteria" => {
+                    let table = value.as_table().ok_or_else(|| {
+                        invalid("must be a table: [criteria] with name = \"rubric\" lines".to_owned())
+                    })?;
+                    layer.criteria = Some(Criteria::from_toml(table).map_err(invalid)?);
                 }
                 "scoring" => layer.scoring = Some(toml_str(value).and_then(parse_scoring).map_err(invalid)?),
                 "reduce" => {

@@ -4,6 +4,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
+use crate::judge::criteria::CriterionDef;
 use crate::settings::AttributeSettings;
 use crate::snapshot::{SnapshotHook, SnapshotMode};
 
@@ -39,6 +40,8 @@ pub struct EvalCase {
     pub timeout: Option<f64>,
     /// The attribute's `levels`: bands of the scale, `"A-B: description"`.
     pub levels: Option<&'static [&'static str]>,
+    /// The attribute's `criteria`: scored separately, each with its rationale.
+    pub criteria: Option<&'static [CriterionDef]>,
     /// The attribute's `scoring`: true for `"weighted"`.
     pub scoring: Option<bool>,
     /// The attribute's `reduce`.
@@ -94,6 +97,7 @@ impl EvalCase {
             reduce: self.reduce,
             scoring: self.scoring,
             levels: self.levels,
+            criteria: self.criteria,
         }
     }
 }

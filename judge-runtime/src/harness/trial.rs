@@ -14,6 +14,7 @@ use crate::aggregate::Summary;
 use crate::error::{CacheError, ConfigError, JudgeError, panic_message};
 use crate::harness::context::{RunContext, Source};
 use crate::harness::registry::{EvalCase, OutputFn};
+use crate::judge::criteria::CriterionSummary;
 use crate::judge::prompt::{self, Task};
 use crate::judge::verdict::{Scale, Verdict};
 use crate::report::record::{EvalRecord, Status};
@@ -40,11 +41,14 @@ pub(crate) struct EvalOutcome {
     pub settings: EvalSettings,
     pub samples: Vec<SampleResult>,
     pub summary: Summary,
+    /// Each criterion reduced over the samples, when the eval has criteria.
+    pub criteria: Vec<CriterionSummary>,
 }
 
 impl EvalOutcome {
+    /// The score reaches the threshold, and every criterion its own.
     pub fn passed(&self) -> bool {
-        self.summary.passes(self.settings.threshold)
+        self.summary.passes(self.settings.threshold) && self.criteria.iter().all(CriterionSummary::passes)
     }
 }
 
@@ -74,7 +78,9 @@ pub(crate) async fn run_eval(
     settings: EvalSettings,
 ) -> Result<EvalOutcome, EvalFailure> {
     let judge = ctx.judge(&settings.judge)?;
-    let task = Task::borrowed(case.rubric, case.input, case.expected).with_levels(settings.levels.clone());
+    let task = Task::borrowed(case.rubric, case.input, case.expected)
+        .with_levels(settings.levels.clone())
+        .with_criteria(settings.criteria.clone());
     // Identical requests within the eval get occurrence numbers 0, 1, 2, … in the order they are
     // ready; since they are identical, that order cannot change which verdicts they map to.
     let occurrences: Mutex<HashMap<String, u32>> = Mutex::new(HashMap::new());
@@ -109,8 +115,17 @@ pub(crate) async fn run_eval(
         Err(_) => return Err(EvalFailure::Deadline { deadline: ctx.run.deadline }),
     };
     let scores: Vec<f64> = samples.iter().map(|s| s.verdict.normalized()).collect();
-    let summary = settings.reduce.summarize(&scores);
-    Ok(EvalOutcome { case, settings, samples, summary })
+    let mut summary = settings.reduce.summarize(&scores);
+    // With criteria, each is reduced on its own, and the eval's score is their weighted mean.
+    let criteria = match &settings.criteria {
+        Some(criteria) => {
+            let summaries = criteria.summarize(samples.iter().map(|s| &s.verdict), settings.reduce);
+            summary.score = criteria.weighted_mean(summaries.iter().map(|c| c.summary.score));
+            summaries
+        }
+        None => Vec::new(),
+    };
+    Ok(EvalOutcome { case, settings, samples, summary, criteria })
 }
 
 /// Runs one eval to its record and its test result: a failure below the threshold, past the

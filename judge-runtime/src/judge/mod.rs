@@ -4,6 +4,7 @@
 pub(crate) mod api_key;
 pub(crate) mod budget;
 pub(crate) mod call_stats;
+pub(crate) mod criteria;
 pub(crate) mod geval;
 pub(crate) mod http;
 pub(crate) mod levels;
@@ -35,6 +36,12 @@ pub(crate) const MAX_VERDICT_ATTEMPTS: u32 = 3;
 /// Below this share of probability on score tokens, the written score is used instead of the
 /// probability-weighted one.
 const MIN_SCORE_MASS: f64 = 0.5;
+
+/// What the embedded judge answers to a technique it cannot apply; `{}` is the technique.
+#[cfg(feature = "local")]
+const UNSUPPORTED_BY_LOCAL: &str = "the embedded judge scores one output against one rubric from token \
+    probabilities and cannot apply {}: use a hosted judge or a llama.cpp server (JUDGE_MODEL=openai:MODEL with \
+    OPENAI_BASE_URL) for this eval";
 
 /// The providers a judge can be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -206,41 +213,17 @@ impl Judge {
                 }
                 #[cfg(feature = "local")]
                 Backend::Local(local) => {
+                    if request.task.criteria.is_some() {
+                        return Err(JudgeError::Local { reason: UNSUPPORTED_BY_LOCAL.replace("{}", "`criteria`") });
+                    }
                     let mut verdict = local.verdict(request.task.clone(), &request.output, request.scale).await?;
                     verdict.level = request.task.levels.as_ref().map(|l| l.level_of(verdict.score).label());
                     return Ok(verdict);
                 }
             };
             usage += reply.usage;
-            let parsed = match &request.task.levels {
-                Some(levels) => {
-                    verdict::parse_with_levels(&reply.text, request.scale, levels).map(|(v, l)| (v, Some(l)))
-                }
-                None => verdict::parse(&reply.text, request.scale).map(|v| (v, None)),
-            };
-            let reason = match parsed {
-                Ok((parsed, level)) => {
-                    // G-Eval: where the server gave token probabilities, the score is the mean of the
-                    // scale weighted by them, unless they put little weight on any score.
-                    let weighted = reply
-                        .tokens
-                        .as_deref()
-                        .filter(|_| params.weighted)
-                        .and_then(|tokens| geval::from_token_logprobs(tokens, request.scale))
-                        .filter(|d| d.mass >= MIN_SCORE_MASS);
-                    let (score, method) = match weighted {
-                        Some(d) => (d.mean(request.scale), ScoreMethod::ProbabilityWeighted),
-                        None => (f64::from(parsed.score), ScoreMethod::Stated),
-                    };
-                    return Ok(Verdict {
-                        score,
-                        scale: request.scale,
-                        method,
-                        rationale: parsed.rationale,
-                        level,
-                        usage,
-                    });
-                }
+            let reason = match read_reply(&reply, request, params.weighted) {
+                Ok(verdict) => return Ok(Verdict { usage, ..verdict }),
                 Err(reason) => reason,
             };
             if attempts >= MAX_VERDICT_ATTEMPTS {
@@ -251,12 +234,59 @@ impl Judge {
                 });
             }
             conversation.push(Message { role: Role::Assistant, content: reply.text });
-            conversation.push(Message {
-                role: Role::User,
-                content: prompt::reask(&reason, request.scale, request.task.levels.as_ref()),
-            });
+            conversation
+                .push(Message { role: Role::User, content: prompt::reask(&reason, request.scale, &request.task) });
         }
     }
+}
+
+/// Reads a judge's reply to `request` as a verdict, in the form the request asked for: a score (with
+/// a level, when the rubric has levels) or one score per criterion. Usage is left for the caller.
+fn read_reply(reply: &providers::Completion, request: &JudgeRequest, weighted: bool) -> Result<Verdict, String> {
+    let scale = request.scale;
+    if let Some(criteria) = &request.task.criteria {
+        let scores = criteria.parse(&reply.text, scale)?;
+        let rationale = scores
+            .iter()
+            .map(|c| format!("{} ({}): {}", c.name, scale.show(c.score), c.rationale))
+            .collect::<Vec<_>>()
+            .join("\n");
+        return Ok(Verdict {
+            score: criteria.weighted_mean(scores.iter().map(|c| c.score)),
+            scale,
+            // Several scores in one reply: which token probabilities belong to which is not read.
+            method: ScoreMethod::Stated,
+            rationale,
+            level: None,
+            criteria: scores,
+            usage: Usage::default(),
+        });
+    }
+    let (parsed, level) = match &request.task.levels {
+        Some(levels) => verdict::parse_with_levels(&reply.text, scale, levels).map(|(v, l)| (v, Some(l)))?,
+        None => (verdict::parse(&reply.text, scale)?, None),
+    };
+    // G-Eval: where the server gave token probabilities, the score is the mean of the scale weighted
+    // by them, unless they put little weight on any score.
+    let distribution = reply
+        .tokens
+        .as_deref()
+        .filter(|_| weighted)
+        .and_then(|tokens| geval::from_token_logprobs(tokens, scale))
+        .filter(|d| d.mass >= MIN_SCORE_MASS);
+    let (score, method) = match distribution {
+        Some(d) => (d.mean(scale), ScoreMethod::ProbabilityWeighted),
+        None => (f64::from(parsed.score), ScoreMethod::Stated),
+    };
+    Ok(Verdict {
+        score,
+        scale,
+        method,
+        rationale: parsed.rationale,
+        level,
+        criteria: Vec::new(),
+        usage: Usage::default(),
+    })
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use std::borrow::Cow;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::judge::criteria::Criteria;
 use crate::judge::levels::Levels;
 use crate::judge::verdict::{self, Scale};
 
@@ -33,13 +34,15 @@ pub(crate) struct Message {
 
 /// What the eval tells the judge about the task, besides the output. Borrowed from the registry
 /// in the harness; owned when graded through [`crate::Grader`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Task {
     pub rubric: Cow<'static, str>,
     pub input: Option<Cow<'static, str>>,
     pub expected: Option<Cow<'static, str>>,
     /// Descriptions of bands of the scale; the judge names the one it chose.
     pub levels: Option<Levels>,
+    /// Criteria the judge scores separately, each with its rationale.
+    pub criteria: Option<Criteria>,
 }
 
 impl Task {
@@ -50,12 +53,18 @@ impl Task {
             input: input.map(Cow::Borrowed),
             expected: expected.map(Cow::Borrowed),
             levels: None,
+            criteria: None,
         }
     }
 
     /// The task with rubric levels.
     pub fn with_levels(self, levels: Option<Levels>) -> Self {
         Self { levels, ..self }
+    }
+
+    /// The task with criteria scored separately.
+    pub fn with_criteria(self, criteria: Option<Criteria>) -> Self {
+        Self { criteria, ..self }
     }
 }
 
@@ -103,6 +112,10 @@ pub(crate) fn render(task: Task, output: &str, scale: Scale, max_output_chars: u
         let bands: Vec<String> = levels.iter().map(|l| format!("- {}: {}", l.label(), l.description)).collect();
         section(&mut user, "Rubric levels (scores, then what they mean)", &bands.join("\n"));
     }
+    if let Some(criteria) = &task.criteria {
+        let lines: Vec<String> = criteria.iter().map(|c| format!("- {}: {}", c.name, c.rubric.trim())).collect();
+        section(&mut user, "Criteria (grade each one separately)", &lines.join("\n"));
+    }
     if let Some(input) = &task.input {
         section(&mut user, "Input given to the AI system", input);
     }
@@ -124,14 +137,26 @@ pub(crate) fn render(task: Task, output: &str, scale: Scale, max_output_chars: u
     } else {
         user.push_str("Grade the output against the rubric. ");
     }
-    match &task.levels {
-        None => user.push_str(&format!(
+    match (&task.levels, &task.criteria) {
+        (_, Some(criteria)) => {
+            let names: Vec<String> = criteria.iter().map(|c| format!("\"{}\"", c.name)).collect();
+            user.push_str(&format!(
+                "Grade each criterion on its own. Reply with a JSON object with one field per criterion, in \
+                 this order: {names}. Each is an object with two fields, in this order: \"rationale\", a string \
+                 giving your reasons for that criterion, then \"score\", an integer from {min} (worst) to {max} \
+                 (best) on that criterion alone.",
+                names = names.join(", "),
+                min = scale.min,
+                max = scale.max,
+            ));
+        }
+        (None, None) => user.push_str(&format!(
             "Reply with a JSON object with two fields, in this order: \"rationale\", a string giving your \
              reasons, then \"score\", an integer from {min} (worst) to {max} (best).",
             min = scale.min,
             max = scale.max,
         )),
-        Some(levels) => {
+        (Some(levels), None) => {
             let labels: Vec<String> = levels.iter().map(|l| format!("\"{}\"", l.label())).collect();
             user.push_str(&format!(
                 "Reply with a JSON object with three fields, in this order: \"rationale\", a string giving your \
@@ -148,9 +173,10 @@ pub(crate) fn render(task: Task, output: &str, scale: Scale, max_output_chars: u
             Message { role: Role::System, content: SYSTEM.to_owned() },
             Message { role: Role::User, content: user },
         ],
-        schema: match &task.levels {
-            Some(levels) => verdict::schema_with_levels(scale, levels),
-            None => verdict::schema(scale),
+        schema: match (&task.levels, &task.criteria) {
+            (_, Some(criteria)) => criteria.schema(scale),
+            (Some(levels), None) => verdict::schema_with_levels(scale, levels),
+            (None, None) => verdict::schema(scale),
         },
         scale,
         task,
@@ -160,8 +186,19 @@ pub(crate) fn render(task: Task, output: &str, scale: Scale, max_output_chars: u
 }
 
 /// The message that asks again after a reply that was not a valid verdict.
-pub(crate) fn reask(reason: &str, scale: Scale, levels: Option<&Levels>) -> String {
-    match levels {
+pub(crate) fn reask(reason: &str, scale: Scale, task: &Task) -> String {
+    if let Some(criteria) = &task.criteria {
+        let fields: Vec<String> =
+            criteria.iter().map(|c| format!("\"{}\": {{\"rationale\": \"...\", \"score\": N}}", c.name)).collect();
+        return format!(
+            "Your reply could not be read as a verdict: {reason}. Reply again with only a JSON object of the \
+             form {{{}}} where each N is an integer from {} to {}.",
+            fields.join(", "),
+            scale.min,
+            scale.max
+        );
+    }
+    match &task.levels {
         None => format!(
             "Your reply could not be read as a verdict: {reason}. Reply again with only a JSON object of the \
              form {{\"rationale\": \"...\", \"score\": N}} where N is an integer from {} to {}.",

@@ -3,6 +3,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+pub use crate::judge::criteria::CriterionVerdict;
+
 /// The integer scale the judge scores on. Scores are normalised to `0.0..=1.0` afterwards.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Scale {
@@ -85,6 +87,10 @@ pub struct Verdict {
     /// embedded judge's is the band its score falls in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub level: Option<String>,
+    /// Each criterion's score and reasons, when the eval has `criteria`; `score` is then their
+    /// weighted mean.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub criteria: Vec<CriterionVerdict>,
     /// Tokens used, summed over re-asks.
     pub usage: Usage,
 }
@@ -175,7 +181,7 @@ pub(crate) fn parse(reply: &str, scale: Scale) -> Result<ParsedVerdict, String> 
     Err(last_problem.unwrap_or_else(|| "it contains no JSON object".to_owned()))
 }
 
-fn from_object(object: &serde_json::Map<String, Value>, scale: Scale) -> Result<ParsedVerdict, String> {
+pub(crate) fn from_object(object: &serde_json::Map<String, Value>, scale: Scale) -> Result<ParsedVerdict, String> {
     let score = object.get("score").ok_or("the JSON object has no \"score\" field")?;
     let score = match score {
         Value::Number(n) => n.as_f64(),
@@ -201,7 +207,7 @@ fn from_object(object: &serde_json::Map<String, Value>, scale: Scale) -> Result<
 }
 
 /// Every JSON object embedded in `text`, outermost first, in order of appearance.
-fn json_objects(text: &str) -> impl Iterator<Item = serde_json::Map<String, Value>> + '_ {
+pub(crate) fn json_objects(text: &str) -> impl Iterator<Item = serde_json::Map<String, Value>> + '_ {
     let mut from = 0;
     std::iter::from_fn(move || {
         while let Some(offset) = text[from..].find('{') {

@@ -593,6 +593,7 @@ mod tests {
     fn sample(raw: f64, trimmed: bool, source: VerdictSource) -> SampleRecord {
         SampleRecord {
             level: None,
+            criteria: Vec::new(),
             score: raw / 10.0,
             raw_score: raw,
             scale: Scale::default(),
@@ -630,6 +631,7 @@ mod tests {
             usage: Usage { prompt_tokens: 500, completion_tokens: 100 },
             duration_ms: 1234,
             snapshot: None,
+            criteria: Vec::new(),
             samples,
         }
     }

@@ -112,6 +112,7 @@ mod tests {
     fn sample(score: f64, rationale: &str, trimmed: bool) -> SampleRecord {
         SampleRecord {
             level: None,
+            criteria: Vec::new(),
             score,
             raw_score: score * 10.0,
             scale: Scale::default(),
@@ -142,6 +143,7 @@ mod tests {
             usage: Usage::default(),
             duration_ms: 1500,
             snapshot: None,
+            criteria: Vec::new(),
             samples: vec![sample(0.2, "low", true), sample(0.6, "mid <b>", false), sample(0.9, "high", false)],
         }
     }

@@ -80,6 +80,7 @@ mod tests {
     fn eval(name: &str, status: Status, score: Option<f64>) -> EvalRecord {
         let sample = |score: f64, source| SampleRecord {
             level: None,
+            criteria: Vec::new(),
             score,
             raw_score: score * 10.0,
             scale: Scale::default(),
@@ -107,6 +108,7 @@ mod tests {
             usage: Usage::default(),
             duration_ms: 1,
             snapshot: None,
+            criteria: Vec::new(),
             samples: match score {
                 Some(s) => vec![sample(s, VerdictSource::Cached), sample(s, VerdictSource::Judged)],
                 None => Vec::new(),

@@ -84,8 +84,24 @@ pub(crate) struct EvalRecord {
     pub duration_ms: u64,
     /// How the verdict's snapshot compared, when it was snapshotted.
     pub snapshot: Option<SnapshotState>,
+    /// Each criterion reduced over the samples, when the eval has criteria.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub criteria: Vec<CriterionRecord>,
     /// Every sample, in order; empty when the eval could not be scored.
     pub samples: Vec<SampleRecord>,
+}
+
+/// One criterion of an eval, over its samples.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct CriterionRecord {
+    pub name: String,
+    /// Its reduced score (0..=1).
+    pub score: f64,
+    pub weight: f64,
+    /// Its own threshold, if it has one.
+    pub threshold: Option<f64>,
+    /// Whether it reaches its threshold (true without one).
+    pub passed: bool,
 }
 
 /// The statistics of an eval's sample scores, all on 0..=1.
@@ -127,6 +143,9 @@ pub(crate) struct SampleRecord {
     /// The rubric level the judge named, when the eval has levels.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub level: Option<String>,
+    /// Each criterion's score (on `scale`) and reasons, when the eval has criteria.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub criteria: Vec<crate::judge::verdict::CriterionVerdict>,
     /// The output's first [`OUTPUT_EXCERPT_CHARS`] characters.
     pub output: String,
     /// The output's full length in characters.
@@ -182,6 +201,7 @@ impl SampleRecord {
             trimmed,
             rationale: sample.verdict.rationale.clone(),
             level: sample.verdict.level.clone(),
+            criteria: sample.verdict.criteria.clone(),
             output_chars: sample.output.chars().count(),
             output,
             source: sample.source.into(),
@@ -200,7 +220,7 @@ impl EvalRecord {
         baseline: Option<BaselineDelta>,
         duration: Duration,
     ) -> Self {
-        let EvalOutcome { case, settings, samples, summary } = outcome;
+        let EvalOutcome { case, settings, samples, summary, criteria } = outcome;
         let mut usage = Usage::default();
         for sample in samples {
             usage += sample.verdict.usage;
@@ -227,6 +247,16 @@ impl EvalRecord {
             usage,
             duration_ms: millis(duration),
             snapshot: None,
+            criteria: criteria
+                .iter()
+                .map(|c| CriterionRecord {
+                    name: c.name.clone(),
+                    score: c.summary.score,
+                    weight: c.weight,
+                    threshold: c.threshold,
+                    passed: c.passes(),
+                })
+                .collect(),
             samples: samples.iter().zip(&summary.trimmed).map(|(s, trimmed)| SampleRecord::of(s, *trimmed)).collect(),
         }
     }
@@ -262,6 +292,7 @@ impl EvalRecord {
             usage: Usage::default(),
             duration_ms: millis(duration),
             snapshot: None,
+            criteria: Vec::new(),
             samples: Vec::new(),
         }
     }

@@ -59,7 +59,7 @@ pub(crate) fn failed(
     rationales: Rationales,
     max_output_chars: usize,
 ) -> String {
-    let EvalOutcome { case, settings, samples, summary } = outcome;
+    let EvalOutcome { case, settings, samples, summary, criteria } = outcome;
     let k = samples.len();
     let mut out = String::new();
     let score = summary.score;
@@ -72,9 +72,20 @@ pub(crate) fn failed(
                 -base.delta, base.score, settings.threshold
             );
         }
+        _ if summary.passes(settings.threshold) => {
+            let _ = writeln!(out, "scored {score:.2}, above the threshold {:.2}, but:", settings.threshold);
+        }
         _ => {
             let _ = writeln!(out, "scored {score:.2}, below the threshold {:.2}", settings.threshold);
         }
+    }
+    for c in criteria {
+        let verdict = match c.threshold {
+            Some(t) if !c.passes() => format!("below its threshold {t:.2}"),
+            Some(t) => format!("threshold {t:.2}"),
+            None => "no threshold of its own".to_owned(),
+        };
+        let _ = writeln!(out, "  criterion {}: {:.2} (weight {}), {verdict}", c.name, c.summary.score, c.weight);
     }
     if k > 1 {
         let reduced = settings.reduce.describe(k);

@@ -68,4 +68,39 @@ fn levelled() -> String {
     "They overlap 24 times a day.".to_owned()
 }
 
+/// Accuracy from the reference's words (10/10), clarity from the scripted marker: 8, 2, 9 over three
+/// samples. Each criterion is reduced on its own (median: accuracy 1.0, clarity 0.8); the score is
+/// their weighted mean, (3 × 1.0 + 1 × 0.8) / 4 = 0.95.
+#[llm_eval(
+    rubric = "Answers the question well.",
+    input = "How many times a day do the hands overlap?",
+    expected = "22 times",
+    samples = 3,
+    reduce = "median",
+    criteria = {
+        accuracy = { rubric = "States the right number.", weight = 3 },
+        clarity = { rubric = "Says it plainly.", threshold = 0.7 },
+    },
+)]
+fn criteria_pass() -> String {
+    static CALLS: AtomicUsize = AtomicUsize::new(0);
+    let clarity = [8, 2, 9][CALLS.fetch_add(1, Ordering::SeqCst) % 3];
+    format!("22 times [clarity:{clarity}]")
+}
+
+/// Well above the eval's threshold overall, (3 × 1.0 + 0.4) / 4 = 0.85, but clarity (0.4) misses
+/// its own threshold of 0.7: the eval fails and the message names clarity.
+#[llm_eval(
+    rubric = "Answers the question well.",
+    input = "How many times a day do the hands overlap?",
+    expected = "22 times",
+    criteria = {
+        accuracy = { rubric = "States the right number.", weight = 3 },
+        clarity = { rubric = "Says it plainly.", threshold = 0.7 },
+    },
+)]
+fn criteria_fail_on_one() -> String {
+    "22 times [clarity:4]".to_owned()
+}
+
 judge_runtime::main!();

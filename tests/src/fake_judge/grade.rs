@@ -10,11 +10,25 @@ pub(crate) struct Verdict {
     /// The rubric level whose band holds the score, when the prompt lists levels.
     pub level: Option<String>,
     pub score: u64,
+    /// One verdict per criterion, when the prompt lists criteria: the reply is then one object
+    /// per criterion instead of this verdict's own fields.
+    pub criteria: Vec<(String, Verdict)>,
+    /// `A`, `B` or `tie`, when the prompt compares two outputs: the reply is then a rationale and
+    /// this winner.
+    pub winner: Option<&'static str>,
 }
 
 impl Verdict {
     /// The verdict as the JSON object the judge prompt asks for: rationale, (level,) then score.
     pub fn to_json(&self) -> serde_json::Value {
+        if let Some(winner) = self.winner {
+            return serde_json::json!({ "rationale": self.rationale, "winner": winner });
+        }
+        if !self.criteria.is_empty() {
+            let fields: serde_json::Map<String, serde_json::Value> =
+                self.criteria.iter().map(|(name, verdict)| (name.clone(), verdict.to_json())).collect();
+            return serde_json::Value::Object(fields);
+        }
         match &self.level {
             Some(level) => serde_json::json!({ "rationale": self.rationale, "level": level, "score": self.score }),
             None => serde_json::json!({ "rationale": self.rationale, "score": self.score }),
@@ -25,6 +39,43 @@ impl Verdict {
     pub fn in_levels(mut self, levels: &[(u64, u64, String)]) -> Self {
         self.level = levels.iter().find(|(min, max, _)| (*min..=*max).contains(&self.score)).map(|l| l.2.clone());
         self
+    }
+}
+
+/// The verdict per criterion: `[NAME:N]` in the output scores criterion NAME; a criterion without
+/// one gets the output's overall grade.
+pub(crate) fn grade_criteria(output: &str, reference: Option<&str>, criteria: &[String]) -> Verdict {
+    let overall = grade(output, reference);
+    let criteria = criteria
+        .iter()
+        .map(|name| {
+            let verdict = match marker(output, name) {
+                Some(score) => Verdict::new(score, format!("On {name}, the output carries the marker {score}.")),
+                None => Verdict::new(overall.score, format!("On {name}: {}", overall.rationale)),
+            };
+            (name.clone(), verdict)
+        })
+        .collect();
+    Verdict { criteria, ..overall }
+}
+
+/// The verdict on two outputs: the one with the higher grade wins; equal grades tie, unless the
+/// judge is biased to position (`position_bias`), when the first shown wins.
+pub(crate) fn grade_pair(first: &str, second: &str, reference: Option<&str>, position_bias: bool) -> Verdict {
+    let (a, b) = (grade(first, reference), grade(second, reference));
+    let winner = match a.score.cmp(&b.score) {
+        std::cmp::Ordering::Greater => "A",
+        std::cmp::Ordering::Less => "B",
+        std::cmp::Ordering::Equal if position_bias => "A",
+        std::cmp::Ordering::Equal => "tie",
+    };
+    let rationale = format!("Output A grades {}/10 and output B {}/10, so the winner is {winner}.", a.score, b.score);
+    Verdict { winner: Some(winner), ..Verdict::new(0, rationale) }
+}
+
+impl Verdict {
+    fn new(score: u64, rationale: String) -> Self {
+        Self { rationale, level: None, score, criteria: Vec::new(), winner: None }
     }
 }
 
@@ -42,11 +93,11 @@ fn words(text: &str) -> Vec<String> {
 /// The verdict the fake judge gives `output`.
 pub(crate) fn grade(output: &str, reference: Option<&str>) -> Verdict {
     if let Some(score) = marker(output, "score") {
-        return Verdict { score, level: None, rationale: format!("The output carries the score marker {score}.") };
+        return Verdict::new(score, format!("The output carries the score marker {score}."));
     }
     let Some(reference) = reference else {
         let rationale = "There is no reference answer to compare with; the output is middling.".to_owned();
-        return Verdict { score: 5, level: None, rationale };
+        return Verdict::new(5, rationale);
     };
     let expected: BTreeSet<String> = words(reference).into_iter().collect();
     let found: BTreeSet<String> = words(output).into_iter().collect();
@@ -63,7 +114,7 @@ pub(crate) fn grade(output: &str, reference: Option<&str>) -> Verdict {
             missing.iter().map(|w| w.as_str()).collect::<Vec<_>>().join(", ")
         )
     };
-    Verdict { score, level: None, rationale }
+    Verdict::new(score, rationale)
 }
 
 #[cfg(test)]
@@ -83,6 +134,20 @@ mod tests {
         assert_eq!(grade("24 times.", Some("22 times")).score, 5);
         assert_eq!(grade("[score:3] 22 times", Some("22 times")).score, 3);
         assert_eq!(grade("anything", None).score, 5);
+    }
+
+    #[test]
+    fn grades_criteria_and_pairs() {
+        let names = ["accuracy".to_owned(), "clarity".to_owned()];
+        let v = grade_criteria("22 times [clarity:3]", Some("22 times"), &names);
+        assert_eq!(v.criteria.iter().map(|(_, v)| v.score).collect::<Vec<_>>(), [10, 3]);
+        assert_eq!(v.to_json()["clarity"]["score"], 3);
+        assert_eq!(grade_pair("22 times", "24", Some("22 times"), false).winner, Some("A"));
+        assert_eq!(grade_pair("24", "22 times", Some("22 times"), false).winner, Some("B"));
+        assert_eq!(grade_pair("22 times", "22 times!", Some("22 times"), false).winner, Some("tie"));
+        assert_eq!(grade_pair("22 times", "22 times!", Some("22 times"), true).winner, Some("A"));
+        let json = grade_pair("a", "b", None, false).to_json();
+        assert_eq!(json.as_object().unwrap().keys().collect::<Vec<_>>(), ["rationale", "winner"]);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use axum::response::Response;
 use serde_json::Value;
 
 use super::faults::{ConversationId, Fault};
-use super::grade::{Verdict, grade, marker};
+use super::grade::{Verdict, grade, grade_criteria, grade_pair, marker};
 use super::rate_limit::retry_after_seconds;
 use super::request::JudgeRequest;
 use super::{FakeJudgeConfig, Shared, account};
@@ -143,7 +143,12 @@ async fn respond<W: Wire>(
     if marker(&prompt.output, "malformed").is_some_and(|asks| prompt.prior_replies < asks) {
         return W::reply(&request, None, prompt_tokens);
     }
-    let verdict = grade(&prompt.output, prompt.reference.as_deref()).in_levels(&prompt.levels);
+    let reference = prompt.reference.as_deref();
+    let verdict = match (&prompt.second, prompt.criteria.is_empty()) {
+        (Some(second), _) => grade_pair(&prompt.output, second, reference, config.position_bias),
+        (None, false) => grade_criteria(&prompt.output, reference, &prompt.criteria),
+        (None, true) => grade(&prompt.output, reference).in_levels(&prompt.levels),
+    };
     stats.record_verdict(&prompt.output);
     W::reply(&request, Some(&verdict), prompt_tokens)
 }

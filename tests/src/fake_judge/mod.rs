@@ -80,6 +80,9 @@ pub struct FakeJudgeConfig {
     /// Answer every request with `307 Temporary Redirect` to this URL, as a moved or hostile
     /// server would. Default: none.
     pub redirect_to: Option<String>,
+    /// When two outputs grade the same, name the one shown first the winner instead of a tie, as
+    /// a judge biased to position does. Default: false.
+    pub position_bias: bool,
 }
 
 /// What every request handler shares: the configuration, the statistics and the state that

@@ -165,7 +165,8 @@ impl Wire for OpenAi {
         let prior_replies = messages.iter().filter(|m| m["role"] == "assistant").count() as u64;
         let prompt =
             request::read_prompt(&user, prior_replies, config.allow_missing_context).map_err(Refusal::Invalid)?;
-        if mode != (Mode::JsonSchema { bounded: true }) && prompt.stated_range.is_none() {
+        let compares = prompt.second.is_some();
+        if !compares && mode != (Mode::JsonSchema { bounded: true }) && prompt.stated_range.is_none() {
             return Err(invalid(
                 "the schema does not bound the score and the prompt does not state its range \
                  (\"from MIN (worst) to MAX (best)\")",
@@ -245,7 +246,9 @@ impl Wire for OpenAi {
                     Mode::JsonSchema { .. } | Mode::JsonObject => object,
                     Mode::Text => format!("Here is my verdict:\n```json\n{object}\n```\nI hope this helps."),
                 };
-                let logprobs = if request.reply.logprobs {
+                // One score token to weigh: not in a comparison or a reply with several scores.
+                let one_score = verdict.winner.is_none() && verdict.criteria.is_empty();
+                let logprobs = if request.reply.logprobs && one_score {
                     token_logprobs(&content, verdict.score, &request.prompt.output)
                 } else {
                     Value::Null

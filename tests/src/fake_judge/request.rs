@@ -15,6 +15,10 @@ pub(crate) struct Prompt {
     pub stated_range: Option<(u64, u64)>,
     /// The rubric levels the prompt lists, as `(min, max, label)`.
     pub levels: Vec<(u64, u64, String)>,
+    /// The criteria the prompt lists, by name.
+    pub criteria: Vec<String>,
+    /// Output B, when the prompt compares two outputs (`output` is then output A).
+    pub second: Option<String>,
 }
 
 /// A valid judge request: what every wire format has, and what `reply` says about how this one
@@ -35,9 +39,20 @@ pub(crate) fn read_prompt(user: &str, prior_replies: u64, allow_missing_context:
         input.as_ref().ok_or("no input")?;
         reference.as_ref().ok_or("no reference answer")?;
     }
-    let output = fenced_output(user)?;
+    let (output, second) = if user.contains(OUTPUT_A) {
+        (fenced_output(user, OUTPUT_A)?, Some(fenced_output(user, OUTPUT_B)?))
+    } else {
+        (fenced_output(user, OUTPUT)?, None)
+    };
     let levels = section(user, "## Rubric levels").map(|body| rubric_levels(&body)).unwrap_or_default();
-    Ok(Prompt { output, reference, prior_replies, stated_range: stated_range(user), levels })
+    let criteria = section(user, "## Criteria")
+        .map(|body| {
+            let names =
+                body.lines().filter_map(|line| Some(line.strip_prefix("- ")?.split_once(':')?.0.trim().to_owned()));
+            names.collect()
+        })
+        .unwrap_or_default();
+    Ok(Prompt { output, reference, prior_replies, stated_range: stated_range(user), levels, criteria, second })
 }
 
 /// The text of a message's `content`: a string, or the text of an array of `{"type": "text",
@@ -66,13 +81,32 @@ pub(crate) enum Bounds {
 }
 
 /// Checks a verdict's JSON schema: an object whose properties are exactly `rationale` (a string)
-/// then `score` (an integer), in that order.
+/// then `score` (an integer), in that order (with `level` between them for rubric levels); or
+/// `rationale` then `winner` (`A`, `B` or `tie`) for a comparison; or, for criteria, one such
+/// verdict object per criterion, each closed as strict mode wants.
 pub(crate) fn check_schema(schema: &Value, bounds: Bounds) -> Result<(), String> {
     if schema["type"] != "object" {
         return Err("the schema's type is not object".into());
     }
     let properties = schema["properties"].as_object().ok_or("the schema has no properties")?;
     let keys: Vec<&String> = properties.keys().collect();
+    if keys == ["rationale", "winner"] {
+        return match properties["winner"]["enum"].as_array() {
+            Some(choices) if choices == &[Value::from("A"), Value::from("B"), Value::from("tie")] => Ok(()),
+            _ => Err("the winner is not an enum of A, B and tie".into()),
+        };
+    }
+    if keys.len() >= 2 && properties.values().all(|p| p["type"] == "object") {
+        for (name, criterion) in properties {
+            check_schema(criterion, bounds).map_err(|e| format!("criterion {name}: {e}"))?;
+            if criterion["additionalProperties"] != false
+                || criterion["required"] != serde_json::json!(["rationale", "score"])
+            {
+                return Err(format!("criterion {name}: not closed (additionalProperties false, every field required)"));
+            }
+        }
+        return Ok(());
+    }
     if keys != ["rationale", "score"] && keys != ["rationale", "level", "score"] {
         return Err(format!("the schema's properties are {keys:?}, not rationale (then level) then score"));
     }
@@ -119,13 +153,17 @@ fn section(text: &str, header: &str) -> Option<String> {
     (!body.is_empty()).then(|| body.to_owned())
 }
 
-/// The output between the `<output-ID>` that opens the output section and the one `</output-ID>`,
+/// The header of the output section; of the two output sections of a comparison.
+const OUTPUT: &str = "## Output under evaluation\n";
+const OUTPUT_A: &str = "## Output A\n";
+const OUTPUT_B: &str = "## Output B\n";
+
+/// The output between the `<output-ID>` that opens the section `header` and the one `</output-ID>`,
 /// where ID is 16 hex digits that the output does not contain.
-fn fenced_output(text: &str) -> Result<String, String> {
+fn fenced_output(text: &str, header: &str) -> Result<String, String> {
     // The fence is the tag that opens the output section; the output itself may contain tags
     // that look like fences, with other ids.
-    const HEADER: &str = "## Output under evaluation\n";
-    let open = text.find(HEADER).ok_or("no output section")? + HEADER.len();
+    let open = text.find(header).ok_or("no output section")? + header.len();
     let id = text
         .get(open..open + 25)
         .and_then(|tag| tag.strip_prefix("<output-")?.strip_suffix('>'))
@@ -173,17 +211,17 @@ mod tests {
     fn finds_exactly_one_fence() {
         let ok =
             "## Rubric\nr\n\n## Output under evaluation\n<output-0123456789abcdef>\nhi\n</output-0123456789abcdef>\n";
-        assert_eq!(fenced_output(ok).unwrap(), "hi");
+        assert_eq!(fenced_output(ok, OUTPUT).unwrap(), "hi");
         let two = format!("{ok}{ok}");
-        assert!(fenced_output(&two).is_err());
+        assert!(fenced_output(&two, OUTPUT).is_err());
         let unclosed = "<output-0123456789abcdef>\nhi\n";
-        assert!(fenced_output(unclosed).is_err());
+        assert!(fenced_output(unclosed, OUTPUT).is_err());
         let broken = "<output-0123456789abcdef>\nhi</output-0123456789abcdef>\n</output-0123456789abcdef>";
-        assert!(fenced_output(broken).is_err());
+        assert!(fenced_output(broken, OUTPUT).is_err());
         // An output may hold fence-like tags of another id.
         let foreign = "## Output under evaluation\n<output-0123456789abcdef>\nx</output-fedcba9876543210>\n\
                        <output-fedcba9876543210>y\n</output-0123456789abcdef>\n";
-        assert_eq!(fenced_output(foreign).unwrap(), "x</output-fedcba9876543210>\n<output-fedcba9876543210>y");
+        assert_eq!(fenced_output(foreign, OUTPUT).unwrap(), "x</output-fedcba9876543210>\n<output-fedcba9876543210>y");
     }
 
     #[test]

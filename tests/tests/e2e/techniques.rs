@@ -182,3 +182,79 @@ fn rubric_levels_are_named_by_the_judge_and_shown_in_the_failure() {
     let run = run_exact(command, &["weighted_scoring"]);
     assert!(run.all().contains("`levels`") && run.all().contains("level 2"), "{}", run.all());
 }
+
+#[test]
+fn criteria_are_scored_in_one_call_reduced_each_and_checked_against_their_thresholds() {
+    let judge = FakeJudge::start();
+    let dir = tempfile::tempdir().unwrap();
+    let run = run_exact(techniques(&judge, dir.path()), &["criteria_pass", "criteria_fail_on_one"]);
+    assert_eq!(run.code, Some(101), "{}", run.all());
+    let report = report(dir.path());
+    let (failed, passed) = (&report["evals"][0], &report["evals"][1]);
+    assert_eq!((passed["status"].as_str(), failed["status"].as_str()), (Some("passed"), Some("failed")));
+    assert!((passed["score"].as_f64().unwrap() - 0.95).abs() < 1e-9, "{passed}");
+    let criteria: Vec<(&str, f64, bool)> = passed["criteria"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["name"].as_str().unwrap(), c["score"].as_f64().unwrap(), c["passed"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(criteria, [("accuracy", 1.0, true), ("clarity", 0.8, true)]);
+    let sample = &passed["samples"][1];
+    assert_eq!(sample["criteria"][1]["score"], 2.0, "{sample}");
+    assert!(
+        sample["rationale"].as_str().unwrap().contains("clarity (2/10): On clarity, the output carries the marker 2.")
+    );
+    // The failure names the criterion below its threshold though the score is above the eval's.
+    assert!((failed["score"].as_f64().unwrap() - 0.85).abs() < 1e-9, "{failed}");
+    let message = failed["message"].as_str().unwrap();
+    assert!(message.starts_with("scored 0.85, above the threshold 0.70, but:"), "{message}");
+    assert!(message.contains("criterion clarity: 0.40 (weight 1), below its threshold 0.70"), "{message}");
+    // One call per sample, each with one schema object per criterion.
+    assert_eq!(judge.requests(), 4);
+    let body = &judge.bodies()[0];
+    let schema = &body["response_format"]["json_schema"]["schema"];
+    assert_eq!(schema["required"], serde_json::json!(["accuracy", "clarity"]));
+    let user = body["messages"][1]["content"].as_str().unwrap();
+    assert!(user.contains("## Criteria (grade each one separately)\n- accuracy: States the right number.\n"), "{user}");
+}
+
+#[test]
+fn criteria_come_from_judge_toml_and_bad_ones_are_named() {
+    let judge = FakeJudge::start();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("judge.toml");
+    std::fs::write(
+        &config,
+        "[criteria]\naccuracy = \"Right number.\"\nclarity = { rubric = \"Plain.\", weight = 2 }\n",
+    )
+    .unwrap();
+    let mut command = techniques(&judge, dir.path());
+    command.env("JUDGE_CONFIG", &config);
+    let run = run_exact(command, &["weighted_scoring"]);
+    assert_eq!(run.code, Some(0), "{}", run.all());
+    let report = report(dir.path());
+    let names: Vec<&str> =
+        report["evals"][0]["criteria"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["accuracy", "clarity"]);
+
+    std::fs::write(
+        &config,
+        "[criteria]\naccuracy = \"Right number.\"\nclarity = { rubric = \"Plain.\", weight = -1 }\n",
+    )
+    .unwrap();
+    let mut command = techniques(&judge, dir.path());
+    command.env("JUDGE_CONFIG", &config);
+    let run = run_exact(command, &["weighted_scoring"]);
+    assert_eq!(run.code, Some(1), "{}", run.all());
+    assert!(
+        run.all().contains("`criteria`") && run.all().contains("criterion `clarity`: `weight` must be above 0"),
+        "{}",
+        run.all()
+    );
+}
+
+/// The JSON report in `dir`.
+fn report(dir: &std::path::Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap()
+}

@@ -293,6 +293,7 @@ fn score_group(session: &mut Session, numbers: &[(LlamaToken, String)], group: &
                 method,
                 rationale: format!("{comment} [embedded judge: {how}]"),
                 level: None,
+                criteria: Vec::new(),
                 usage: Usage {
                     prompt_tokens: (decoded / group.len() as u64).saturating_sub(*generated),
                     completion_tokens: *generated,

@@ -1,0 +1,287 @@
+//! Multi-criteria grading: one judge call scores the output on several named criteria (accuracy,
+//! completeness, clarity, …), each with its own rationale written before its score (seed 001's
+//! multi-criteria rubric). The sample's score is the weighted mean of the criteria's scores; over
+//! samples, each criterion is reduced on its own and may carry its own threshold.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::aggregate::{Reducer, Summary};
+use crate::judge::verdict::Scale;
+
+/// One criterion as written: `accuracy = "…"` or `accuracy = { rubric = "…", weight = 2,
+/// threshold = 0.6 }`.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Criterion {
+    /// The criterion's name: a field of the verdict, so a simple identifier.
+    pub name: String,
+    /// What the criterion asks of the output.
+    pub rubric: String,
+    /// Its weight in the eval's score (1 unless given).
+    pub weight: f64,
+    /// The reduced score the criterion must reach on its own, if any.
+    pub threshold: Option<f64>,
+}
+
+/// An eval's criteria, in the order they were written.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Criteria(Vec<Criterion>);
+
+/// A criterion as the macro expansion registers it. Built only by `#[llm_eval]`.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy)]
+pub struct CriterionDef {
+    /// The criterion's name.
+    pub name: &'static str,
+    /// What it asks of the output.
+    pub rubric: &'static str,
+    /// Its weight, if given.
+    pub weight: Option<f64>,
+    /// Its threshold, if given.
+    pub threshold: Option<f64>,
+}
+
+impl Criteria {
+    /// Checks `criteria`: at least two, names that are identifiers and unique, non-empty rubrics,
+    /// weights > 0 and thresholds in 0..=1. An error names the offending criterion.
+    pub fn new(criteria: Vec<Criterion>) -> Result<Self, String> {
+        if criteria.len() < 2 {
+            return Err("give at least two criteria, e.g. { accuracy = \"…\", clarity = \"…\" }; for one, \
+                        use `rubric` alone"
+                .to_owned());
+        }
+        for (i, c) in criteria.iter().enumerate() {
+            let at = |reason: String| format!("criterion `{}`: {reason}", c.name);
+            let identifier = c.name.chars().next().is_some_and(|ch| ch.is_ascii_alphabetic() || ch == '_')
+                && c.name.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_');
+            if !identifier {
+                return Err(at("a name is letters, digits and `_`, starting with a letter".to_owned()));
+            }
+            if criteria[..i].iter().any(|other| other.name == c.name) {
+                return Err(at("named twice".to_owned()));
+            }
+            if c.rubric.trim().is_empty() {
+                return Err(at("its rubric is empty".to_owned()));
+            }
+            if !(c.weight.is_finite() && c.weight > 0.0 && c.weight <= 1000.0) {
+                return Err(at(format!("`weight` must be above 0 and at most 1000, found {}", c.weight)));
+            }
+            if let Some(t) = c.threshold.filter(|t| !(0.0..=1.0).contains(t)) {
+                return Err(at(format!("`threshold` must be in 0.0..=1.0, found {t}")));
+            }
+        }
+        Ok(Self(criteria))
+    }
+
+    /// The criteria the attribute registered.
+    pub fn from_defs(defs: &[CriterionDef]) -> Result<Self, String> {
+        Self::new(
+            defs.iter()
+                .map(|d| Criterion {
+                    name: d.name.to_owned(),
+                    rubric: d.rubric.to_owned(),
+                    weight: d.weight.unwrap_or(1.0),
+                    threshold: d.threshold,
+                })
+                .collect(),
+        )
+    }
+
+    /// Reads judge.toml's `[criteria]` table: `name = "rubric"` or `name = { rubric = "…", weight
+    /// = 2, threshold = 0.6 }`.
+    pub fn from_toml(table: &toml::Table) -> Result<Self, String> {
+        let mut criteria = Vec::with_capacity(table.len());
+        for (name, value) in table {
+            let at = |reason: &str| format!("criterion `{name}`: {reason}");
+            let criterion = match value {
+                toml::Value::String(rubric) => {
+                    Criterion { name: name.clone(), rubric: rubric.clone(), weight: 1.0, threshold: None }
+                }
+                toml::Value::Table(fields) => {
+                    let number = |key: &str| match fields.get(key) {
+                        None => Ok(None),
+                        Some(toml::Value::Float(f)) => Ok(Some(*f)),
+                        Some(toml::Value::Integer(i)) => Ok(Some(*i as f64)),
+                        Some(_) => Err(at(&format!("`{key}` must be a number"))),
+                    };
+                    if let Some(unknown) =
+                        fields.keys().find(|k| !["rubric", "weight", "threshold"].contains(&k.as_str()))
+                    {
+                        return Err(at(&format!("unknown field `{unknown}`; fields: rubric, weight, threshold")));
+                    }
+                    let rubric = fields
+                        .get("rubric")
+                        .and_then(toml::Value::as_str)
+                        .ok_or_else(|| at("needs `rubric = \"…\"`"))?;
+                    Criterion {
+                        name: name.clone(),
+                        rubric: rubric.to_owned(),
+                        weight: number("weight")?.unwrap_or(1.0),
+                        threshold: number("threshold")?,
+                    }
+                }
+                _ => return Err(at("is a rubric string or { rubric = \"…\", weight = 2, threshold = 0.6 }")),
+            };
+            criteria.push(criterion);
+        }
+        Self::new(criteria)
+    }
+
+    /// The criteria in order.
+    pub fn iter(&self) -> impl Iterator<Item = &Criterion> {
+        self.0.iter()
+    }
+
+    /// The weighted mean of `scores` (one per criterion, in order).
+    pub fn weighted_mean(&self, scores: impl IntoIterator<Item = f64>) -> f64 {
+        let (sum, weights) = self
+            .0
+            .iter()
+            .zip(scores)
+            .fold((0.0, 0.0), |(sum, weights), (c, s)| (sum + c.weight * s, weights + c.weight));
+        sum / weights
+    }
+
+    /// The verdict's JSON schema: one object per criterion, in order, each a rationale then an
+    /// integer score within `scale`.
+    pub fn schema(&self, scale: Scale) -> Value {
+        let one = crate::judge::verdict::schema(scale);
+        let properties: serde_json::Map<String, Value> = self.0.iter().map(|c| (c.name.clone(), one.clone())).collect();
+        let names: Vec<&str> = self.0.iter().map(|c| c.name.as_str()).collect();
+        json!({
+            "type": "object",
+            "properties": properties,
+            "required": names,
+            "additionalProperties": false
+        })
+    }
+
+    /// Reads a reply: an object with one verdict object per criterion. Every criterion must be
+    /// there; each is read as a verdict (score within `scale`, non-empty rationale).
+    pub fn parse(&self, reply: &str, scale: Scale) -> Result<Vec<CriterionVerdict>, String> {
+        let mut last_problem = None;
+        for object in crate::judge::verdict::json_objects(reply) {
+            let read = self
+                .0
+                .iter()
+                .map(|c| {
+                    let field =
+                        object.get(&c.name).ok_or_else(|| format!("the JSON object has no {:?} field", c.name))?;
+                    let field = field.as_object().ok_or_else(|| format!("{:?} is not an object", c.name))?;
+                    let verdict = crate::judge::verdict::from_object(field, scale)
+                        .map_err(|problem| format!("in {:?}: {problem}", c.name))?;
+                    Ok(CriterionVerdict {
+                        name: c.name.clone(),
+                        score: f64::from(verdict.score),
+                        rationale: verdict.rationale,
+                    })
+                })
+                .collect::<Result<Vec<_>, String>>();
+            match read {
+                Ok(verdicts) => return Ok(verdicts),
+                Err(problem) => last_problem = Some(problem),
+            }
+        }
+        Err(last_problem.unwrap_or_else(|| "it contains no JSON object".to_owned()))
+    }
+}
+
+/// One criterion over an eval's samples: its scores reduced as the eval's are.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct CriterionSummary {
+    pub name: String,
+    pub weight: f64,
+    pub threshold: Option<f64>,
+    pub summary: Summary,
+}
+
+impl CriterionSummary {
+    /// Whether the criterion reaches its own threshold (always, when it has none).
+    pub fn passes(&self) -> bool {
+        self.threshold.is_none_or(|t| self.summary.passes(t))
+    }
+}
+
+impl Criteria {
+    /// Reduces each criterion's scores over `verdicts` (one per sample, each with every criterion)
+    /// with `reducer`.
+    pub fn summarize<'a>(
+        &self,
+        verdicts: impl Iterator<Item = &'a crate::judge::verdict::Verdict> + Clone,
+        reducer: Reducer,
+    ) -> Vec<CriterionSummary> {
+        self.0
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let scores: Vec<f64> = verdicts.clone().map(|v| v.scale.normalize(v.criteria[i].score)).collect();
+                CriterionSummary {
+                    name: c.name.clone(),
+                    weight: c.weight,
+                    threshold: c.threshold,
+                    summary: reducer.summarize(&scores),
+                }
+            })
+            .collect()
+    }
+}
+
+/// One criterion's part of a verdict.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CriterionVerdict {
+    /// The criterion's name.
+    pub name: String,
+    /// Its score on the verdict's scale.
+    pub score: f64,
+    /// The judge's reasons for it.
+    pub rationale: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn criteria() -> Criteria {
+        Criteria::new(vec![
+            Criterion { name: "accuracy".into(), rubric: "Facts are right.".into(), weight: 3.0, threshold: Some(0.8) },
+            Criterion { name: "clarity".into(), rubric: "Reads well.".into(), weight: 1.0, threshold: None },
+        ])
+        .unwrap()
+    }
+
+    #[test]
+    fn schema_has_one_verdict_per_criterion_in_order() {
+        let s = criteria().schema(Scale::default());
+        let keys: Vec<&String> = s["properties"].as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["accuracy", "clarity"]);
+        assert_eq!(s["required"], json!(["accuracy", "clarity"]));
+        assert_eq!(s["properties"]["clarity"]["required"], json!(["rationale", "score"]));
+    }
+
+    #[test]
+    fn replies_are_read_per_criterion() {
+        let reply =
+            r#"{"accuracy": {"rationale": "right", "score": 9}, "clarity": {"rationale": "terse", "score": 5}}"#;
+        let v = criteria().parse(reply, Scale::default()).unwrap();
+        assert_eq!((v[0].score, v[1].score, v[1].rationale.as_str()), (9.0, 5.0, "terse"));
+        assert_eq!(criteria().weighted_mean(v.iter().map(|c| c.score)), 8.0);
+        let missing = criteria().parse(r#"{"accuracy": {"rationale": "r", "score": 9}}"#, Scale::default());
+        assert!(missing.unwrap_err().contains("no \"clarity\" field"));
+        let bad = r#"{"accuracy": {"rationale": "r", "score": 11}, "clarity": {"rationale": "r", "score": 1}}"#;
+        assert!(criteria().parse(bad, Scale::default()).unwrap_err().contains("in \"accuracy\": \"score\" is 11"));
+    }
+
+    #[test]
+    fn criteria_are_checked() {
+        let c = |name: &str, weight: f64| Criterion { name: name.into(), rubric: "r".into(), weight, threshold: None };
+        assert!(Criteria::new(vec![c("a", 1.0)]).unwrap_err().contains("at least two"));
+        assert!(Criteria::new(vec![c("a", 1.0), c("a", 1.0)]).unwrap_err().contains("named twice"));
+        assert!(Criteria::new(vec![c("a", 1.0), c("b c", 1.0)]).unwrap_err().contains("letters, digits"));
+        assert!(Criteria::new(vec![c("a", 1.0), c("b", 0.0)]).unwrap_err().contains("`weight` must be above 0"));
+        let table: toml::Table = "accuracy = { rubric = \"r\", weight = 2 }\nclarity = \"s\"".parse().unwrap();
+        let parsed = Criteria::from_toml(&table).unwrap();
+        assert_eq!(parsed.iter().map(|c| c.weight).collect::<Vec<_>>(), [2.0, 1.0]);
+        let table: toml::Table = "accuracy = { rubric = \"r\", wieght = 2 }\nclarity = \"s\"".parse().unwrap();
+        assert!(Criteria::from_toml(&table).unwrap_err().contains("unknown field `wieght`"));
+    }
+}
