@@ -17,6 +17,7 @@ pub(crate) const KEYS: &[&str] = &[
     "scoring",
     "levels",
     "criteria",
+    "baseline",
     "judge",
     "temperature",
     "max_tokens",
@@ -46,6 +47,8 @@ pub(crate) struct EvalArgs {
     pub levels: Option<Vec<LitStr>>,
     /// `criteria`: named rubrics scored separately.
     pub criteria: Option<Vec<crate::criteria::CriterionArg>>,
+    /// `baseline`: a text, or the path of a function that produces one.
+    pub baseline: Option<Baseline>,
     pub judge: Option<LitStr>,
     pub temperature: Option<f64>,
     pub max_tokens: Option<u32>,
@@ -54,6 +57,12 @@ pub(crate) struct EvalArgs {
     pub snapshot: Option<Snapshot>,
     pub name: Option<LitStr>,
     pub krate: Option<syn::Path>,
+}
+
+/// The `baseline` key: what the outputs are compared with.
+pub(crate) enum Baseline {
+    Text(LitStr),
+    Function(syn::Path),
 }
 
 /// The `snapshot` key: `true`, `false` or `"strict"`.
@@ -142,6 +151,21 @@ pub(crate) fn parse(args: TokenStream) -> (EvalArgs, Vec<syn::Error>) {
              describe each criterion's levels in its own rubric",
         ));
     }
+    if let Some(baseline) = &parsed.baseline {
+        let other = [("levels", parsed.levels.is_some()), ("criteria", parsed.criteria.is_some())]
+            .into_iter()
+            .find(|(_, set)| *set);
+        if let Some((key, _)) = other {
+            let span = match baseline {
+                Baseline::Text(text) => text.span(),
+                Baseline::Function(path) => syn::spanned::Spanned::span(path),
+            };
+            errors.push(syn::Error::new(
+                span,
+                format!("`baseline` names the better of two outputs and cannot be combined with `{key}`"),
+            ));
+        }
+    }
     // A rubric that was given but invalid, or arguments that stopped parsing early, already
     // have their error.
     if syntax_ok && !seen.iter().any(|key| key == "rubric") {
@@ -187,6 +211,19 @@ fn set(args: &mut EvalArgs, key: &str, value: &Expr) -> syn::Result<()> {
             args.judge = Some(judge);
         }
         "crate" => args.krate = Some(string(key, value)?.parse()?),
+        "baseline" => {
+            args.baseline = Some(match value {
+                Expr::Lit(ExprLit { lit: Lit::Str(s), .. }) => Baseline::Text(non_empty(s.clone(), key)?),
+                Expr::Path(path) if path.qself.is_none() => Baseline::Function(path.path.clone()),
+                _ => {
+                    return Err(syn::Error::new_spanned(
+                        value,
+                        "`baseline` is the text to compare with, baseline = \"...\", or a function that returns \
+                         it, baseline = path::to::function",
+                    ));
+                }
+            });
+        }
         "levels" => {
             let Expr::Array(array) = value else {
                 return Err(syn::Error::new_spanned(

@@ -77,6 +77,19 @@ fn eval_case(args: &EvalArgs, function: &ItemFn, kind: ReturnKind, ignore: bool)
         }
         None => quote!(#private::None),
     };
+    let baseline = match &args.baseline {
+        Some(args::Baseline::Text(text)) => quote!(#private::Some(#private::BaselineOutput::Text(#text))),
+        Some(args::Baseline::Function(path)) => {
+            // The signature is out of sight: the call's value converts as a Result if it is one.
+            let call = quote_spanned!(path.span()=> {
+                #[allow(unused_imports)]
+                use #private::{ResultOutput as _, ValueOutput as _};
+                #private::Produced::new(#path()).into_output()
+            });
+            quote!(#private::Some(#private::BaselineOutput::Function(#private::OutputFn::Sync(|| #call))))
+        }
+        None => quote!(#private::None),
+    };
     let scoring = match args.scoring {
         Some(weighted) => quote!(#private::Some(#weighted)),
         None => quote!(#private::None),
@@ -156,6 +169,7 @@ fn eval_case(args: &EvalArgs, function: &ItemFn, kind: ReturnKind, ignore: bool)
                     reduce: #reduce,
                     levels: #levels,
                     criteria: #criteria,
+                    baseline: #baseline,
                     scoring: #scoring,
                     snapshot: #snapshot,
                     // Expanded here, in the eval's crate: insta writes the snapshot beside this file.

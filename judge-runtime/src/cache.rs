@@ -216,6 +216,7 @@ mod tests {
         Verdict {
             level: None,
             criteria: Vec::new(),
+            comparison: None,
             score: f64::from(score),
             scale: Scale::default(),
             method: ScoreMethod::Stated,

@@ -77,7 +77,7 @@ pub use aggregate::{Reducer, Summary, TrimmedMean};
 pub use cache::CacheMode;
 pub use grader::Grader;
 pub use judge::local_model;
-pub use judge::verdict::{CriterionVerdict, Scale, ScoreMethod, Usage, Verdict};
+pub use judge::verdict::{Comparison, CriterionVerdict, Preference, Scale, ScoreMethod, Usage, Verdict};
 pub use judge_macros::llm_eval;
 pub use output::{Bytes, IntoEvalOutput};
 
@@ -103,13 +103,13 @@ macro_rules! main {
 /// What the macros' expansions name. Not a public API: it changes without notice.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::harness::registry::{EvalCase, OutputFn, OutputFuture};
+    pub use crate::harness::registry::{BaselineOutput, EvalCase, OutputFn, OutputFuture};
     pub use crate::harness::run::{Project, run};
     pub use crate::judge::criteria::CriterionDef;
     /// Engine measurements for judge's own benches.
     #[cfg(feature = "local")]
     pub use crate::judge::llama::{EngineFigures, measure as measure_local_engine};
-    pub use crate::output::{from_result, from_value};
+    pub use crate::output::{Produced, ResultOutput, ValueOutput, from_result, from_value};
     pub use crate::snapshot::{Snapshot, SnapshotHook, SnapshotMode};
     pub use insta;
     pub use inventory;

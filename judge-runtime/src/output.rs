@@ -60,3 +60,54 @@ pub fn from_value<T: IntoEvalOutput>(value: T) -> Result<String, String> {
 pub fn from_result<T: IntoEvalOutput, E: Debug>(result: Result<T, E>) -> Result<String, String> {
     result.map(IntoEvalOutput::into_eval_output).map_err(|e| format!("Error: {e:?}"))
 }
+
+/// The return value of a function named by path (`baseline = path::to::fn`), whose signature the
+/// macro cannot see: [`ResultOutput`] converts it when it is a `Result`, [`ValueOutput`] otherwise.
+/// Method resolution tries the value before its reference, so a `Result` takes the first.
+#[doc(hidden)]
+pub struct Produced<T>(pub std::cell::Cell<Option<T>>);
+
+impl<T> Produced<T> {
+    /// Wraps a function's return value.
+    pub fn new(value: T) -> Self {
+        Self(std::cell::Cell::new(Some(value)))
+    }
+}
+
+/// Converts a produced `Result`.
+#[doc(hidden)]
+pub trait ResultOutput {
+    /// The output, or the function's error.
+    fn into_output(self) -> Result<String, String>;
+}
+
+impl<T: IntoEvalOutput, E: Debug> ResultOutput for Produced<Result<T, E>> {
+    fn into_output(self) -> Result<String, String> {
+        from_result(self.0.into_inner().expect("a produced value is converted once"))
+    }
+}
+
+/// Converts a produced value that is not a `Result`.
+#[doc(hidden)]
+pub trait ValueOutput {
+    /// The output.
+    fn into_output(self) -> Result<String, String>;
+}
+
+impl<T: IntoEvalOutput> ValueOutput for &Produced<T> {
+    fn into_output(self) -> Result<String, String> {
+        from_value(self.0.take().expect("a produced value is converted once"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn produced_values_and_results_convert() {
+        assert_eq!(Produced::new("text").into_output(), Ok("text".to_owned()));
+        assert_eq!(Produced::new(Ok::<_, String>("fine")).into_output(), Ok("fine".to_owned()));
+        assert_eq!(Produced::new(Err::<String, _>("broke")).into_output(), Err("Error: \"broke\"".to_owned()));
+    }
+}

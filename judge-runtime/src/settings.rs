@@ -151,6 +151,8 @@ pub(crate) struct AttributeSettings<'a> {
     pub scoring: Option<bool>,
     pub levels: Option<&'a [&'a str]>,
     pub criteria: Option<&'a [CriterionDef]>,
+    /// Whether the eval compares its outputs with a `baseline`.
+    pub compares: bool,
 }
 
 /// The settings of one eval, resolved.
@@ -171,6 +173,8 @@ pub(crate) struct EvalSettings {
     pub levels: Option<Levels>,
     /// The criteria scored separately, if any.
     pub criteria: Option<Criteria>,
+    /// Whether outputs are compared with a baseline (the attribute's `baseline`).
+    pub compares: bool,
 }
 
 /// The settings of a whole run, resolved.
@@ -392,6 +396,8 @@ impl Settings {
                     reason: format!("for {eval}: {reason}"),
                 }
             })?,
+            // A comparison's score is the win rate: the mean of wins (1), ties (0.5) and losses.
+            (None, None, None) if attr.compares => Reducer::Mean,
             (None, None, None) => Reducer::TrimmedMean { trim },
         };
         let levels = match attr.levels {
@@ -411,7 +417,30 @@ impl Settings {
                     .to_owned(),
             });
         }
-        Ok(EvalSettings { judge, threshold, samples, trim, generation, timeout, snapshot, reduce, levels, criteria })
+        let technique = [("levels", levels.is_some()), ("criteria", criteria.is_some())].into_iter().find(|t| t.1);
+        if let (true, Some((key, _))) = (attr.compares, technique) {
+            return Err(ConfigError::InvalidAttribute {
+                eval: eval.to_owned(),
+                key: "baseline",
+                reason: format!(
+                    "a comparison with a baseline names the better output and cannot be combined with `{key}` \
+                     (set in the attribute or judge.toml)"
+                ),
+            });
+        }
+        Ok(EvalSettings {
+            judge,
+            threshold,
+            samples,
+            trim,
+            generation,
+            timeout,
+            snapshot,
+            reduce,
+            levels,
+            criteria,
+            compares: attr.compares,
+        })
     }
 }
 

@@ -42,6 +42,8 @@ pub struct EvalCase {
     pub levels: Option<&'static [&'static str]>,
     /// The attribute's `criteria`: scored separately, each with its rationale.
     pub criteria: Option<&'static [CriterionDef]>,
+    /// The attribute's `baseline`: what each sample's output is compared with, in both orders.
+    pub baseline: Option<BaselineOutput>,
     /// The attribute's `scoring`: true for `"weighted"`.
     pub scoring: Option<bool>,
     /// The attribute's `reduce`.
@@ -75,6 +77,16 @@ pub enum OutputFn {
     Async(fn() -> OutputFuture),
 }
 
+/// What an eval's outputs are compared with (`baseline = "…"` or `baseline = path::to::fn`).
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy)]
+pub enum BaselineOutput {
+    /// A fixed text.
+    Text(&'static str),
+    /// Another output function, called once per sample.
+    Function(OutputFn),
+}
+
 inventory::collect!(EvalCase);
 
 impl EvalCase {
@@ -98,6 +110,7 @@ impl EvalCase {
             scoring: self.scoring,
             levels: self.levels,
             criteria: self.criteria,
+            compares: self.baseline.is_some(),
         }
     }
 }

@@ -12,10 +12,11 @@ use futures::future::try_join_all;
 
 use crate::aggregate::Summary;
 use crate::error::{CacheError, ConfigError, JudgeError, panic_message};
-use crate::harness::context::{RunContext, Source};
-use crate::harness::registry::{EvalCase, OutputFn};
+use crate::harness::context::{Judged, RunContext, Source};
+use crate::harness::registry::{BaselineOutput, EvalCase, OutputFn};
 use crate::judge::criteria::CriterionSummary;
-use crate::judge::prompt::{self, Task};
+use crate::judge::pairwise::{self, Order};
+use crate::judge::prompt::{self, JudgeRequest, Task};
 use crate::judge::verdict::{Scale, Verdict};
 use crate::report::record::{EvalRecord, Status};
 use crate::report::terminal;
@@ -28,6 +29,8 @@ pub(crate) struct SampleResult {
     pub output: String,
     /// The output's length in characters when it was too long and the judge saw only its start.
     pub truncated_from: Option<usize>,
+    /// What the output was compared with, when the eval has a baseline.
+    pub baseline: Option<String>,
     pub verdict: Verdict,
     pub source: Source,
     /// How long getting the verdict took: cache lookup, judge call and retries.
@@ -59,6 +62,8 @@ pub(crate) enum EvalFailure {
     Config(#[from] ConfigError),
     #[error("sample {}: the eval function failed, so its output was not judged:\n{message}", sample + 1)]
     Output { sample: usize, message: String },
+    #[error("sample {}: the baseline function failed, so the output was not compared:\n{message}", sample + 1)]
+    Baseline { sample: usize, message: String },
     #[error("sample {}: {error}", sample + 1)]
     Judge { sample: usize, error: JudgeError },
     #[error("sample {}: {error}", sample + 1)]
@@ -88,24 +93,42 @@ pub(crate) async fn run_eval(
     let samples = (0..settings.samples as usize).map(|sample| {
         let (judge, occurrences, task, settings) = (&judge, &occurrences, task.clone(), &settings);
         async move {
-            let output = generate(case.output).await.map_err(|message| EvalFailure::Output { sample, message })?;
-            let request = prompt::render(task, &output, Scale::default(), ctx.run.max_output_chars);
-            let truncated_from = request.truncated_from;
-            let first = ctx.cache_key(judge, settings, &request, 0);
-            let occurrence = {
-                let mut seen = occurrences.lock().unwrap_or_else(|e| e.into_inner());
-                let count = seen.entry(first.as_str().to_owned()).or_insert(0);
-                *count += 1;
-                *count - 1
-            };
-            let key = if occurrence == 0 { first } else { ctx.cache_key(judge, settings, &request, occurrence) };
+            let (output, baseline) = futures::future::join(generate(case.output), baseline_output(case)).await;
+            let output = output.map_err(|message| EvalFailure::Output { sample, message })?;
+            let baseline = baseline.map_err(|message| EvalFailure::Baseline { sample, message })?;
+            let judge_one = |request| judge_request(ctx, judge, settings, occurrences, request, sample);
+            let max_chars = ctx.run.max_output_chars;
             let start = Instant::now();
-            let judged = ctx.verdict(judge, settings, &key, &request, sample).await?;
+            let (verdict, source, truncated_from) = match &baseline {
+                None => {
+                    let request = prompt::render(task, &output, Scale::default(), max_chars);
+                    let truncated_from = request.truncated_from;
+                    let judged = judge_one(request).await?;
+                    (judged.verdict, judged.source, truncated_from)
+                }
+                // Asked in both orders, at once; disagreeing orders make a tie.
+                Some(baseline) => {
+                    let first = pairwise::render(task.clone(), &output, baseline, Order::OutputFirst, max_chars);
+                    let truncated_from = first.truncated_from;
+                    let second = pairwise::render(task, &output, baseline, Order::BaselineFirst, max_chars);
+                    let (first, second) = futures::future::try_join(judge_one(first), judge_one(second)).await?;
+                    let source = [first.source, second.source]
+                        .into_iter()
+                        .min_by_key(|s| match s {
+                            Source::Judged => 0,
+                            Source::Cached => 1,
+                            Source::Coalesced => 2,
+                        })
+                        .expect("two sources");
+                    (pairwise::combine(first.verdict, second.verdict), source, truncated_from)
+                }
+            };
             Ok::<_, EvalFailure>(SampleResult {
                 output,
                 truncated_from,
-                verdict: judged.verdict,
-                source: judged.source,
+                baseline,
+                verdict,
+                source,
                 latency: start.elapsed(),
             })
         }
@@ -126,6 +149,37 @@ pub(crate) async fn run_eval(
         None => Vec::new(),
     };
     Ok(EvalOutcome { case, settings, samples, summary, criteria })
+}
+
+/// The verdict on `request`, through the cache. Identical requests within the eval get
+/// occurrence numbers 0, 1, 2, … (in `occurrences`), so that each has its own cached verdict.
+async fn judge_request(
+    ctx: &RunContext,
+    judge: &crate::judge::Judge,
+    settings: &EvalSettings,
+    occurrences: &Mutex<HashMap<String, u32>>,
+    request: JudgeRequest,
+    sample: usize,
+) -> Result<Judged, EvalFailure> {
+    let first = ctx.cache_key(judge, settings, &request, 0);
+    let occurrence = {
+        let mut seen = occurrences.lock().unwrap_or_else(|e| e.into_inner());
+        let count = seen.entry(first.as_str().to_owned()).or_insert(0);
+        *count += 1;
+        *count - 1
+    };
+    let key = if occurrence == 0 { first } else { ctx.cache_key(judge, settings, &request, occurrence) };
+    ctx.verdict(judge, settings, &key, &request, sample).await
+}
+
+/// The baseline a sample's output is compared with, if the eval has one: its text, or its
+/// function's output (called once per sample).
+async fn baseline_output(case: &EvalCase) -> Result<Option<String>, String> {
+    match case.baseline {
+        None => Ok(None),
+        Some(BaselineOutput::Text(text)) => Ok(Some(text.to_owned())),
+        Some(BaselineOutput::Function(f)) => generate(f).await.map(Some),
+    }
 }
 
 /// Runs one eval to its record and its test result: a failure below the threshold, past the

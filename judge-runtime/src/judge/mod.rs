@@ -11,6 +11,7 @@ pub(crate) mod levels;
 #[cfg(feature = "local")]
 pub(crate) mod llama;
 pub mod local_model;
+pub(crate) mod pairwise;
 pub(crate) mod params;
 pub(crate) mod prompt;
 pub(crate) mod providers;
@@ -216,6 +217,9 @@ impl Judge {
                     if request.task.criteria.is_some() {
                         return Err(JudgeError::Local { reason: UNSUPPORTED_BY_LOCAL.replace("{}", "`criteria`") });
                     }
+                    if request.comparison.is_some() {
+                        return Err(JudgeError::Local { reason: UNSUPPORTED_BY_LOCAL.replace("{}", "`baseline`") });
+                    }
                     let mut verdict = local.verdict(request.task.clone(), &request.output, request.scale).await?;
                     verdict.level = request.task.levels.as_ref().map(|l| l.level_of(verdict.score).label());
                     return Ok(verdict);
@@ -234,9 +238,16 @@ impl Judge {
                 });
             }
             conversation.push(Message { role: Role::Assistant, content: reply.text });
-            conversation
-                .push(Message { role: Role::User, content: prompt::reask(&reason, request.scale, &request.task) });
+            conversation.push(Message { role: Role::User, content: reask(&reason, request) });
         }
+    }
+}
+
+/// The message that asks again after a reply to `request` that was not a valid verdict.
+fn reask(reason: &str, request: &JudgeRequest) -> String {
+    match request.comparison {
+        Some(_) => pairwise::reask(reason),
+        None => prompt::reask(reason, request.scale, &request.task),
     }
 }
 
@@ -244,6 +255,9 @@ impl Judge {
 /// a level, when the rubric has levels) or one score per criterion. Usage is left for the caller.
 fn read_reply(reply: &providers::Completion, request: &JudgeRequest, weighted: bool) -> Result<Verdict, String> {
     let scale = request.scale;
+    if let Some(order) = request.comparison {
+        return pairwise::parse(&reply.text, order);
+    }
     if let Some(criteria) = &request.task.criteria {
         let scores = criteria.parse(&reply.text, scale)?;
         let rationale = scores
@@ -259,6 +273,7 @@ fn read_reply(reply: &providers::Completion, request: &JudgeRequest, weighted: b
             rationale,
             level: None,
             criteria: scores,
+            comparison: None,
             usage: Usage::default(),
         });
     }
@@ -285,6 +300,7 @@ fn read_reply(reply: &providers::Completion, request: &JudgeRequest, weighted: b
         rationale: parsed.rationale,
         level,
         criteria: Vec::new(),
+        comparison: None,
         usage: Usage::default(),
     })
 }

@@ -85,6 +85,9 @@ pub(crate) struct JudgeRequest {
     /// that says so is in the messages, so the truncation is part of the cache key.
     #[serde(skip)]
     pub truncated_from: Option<usize>,
+    /// For a comparison with a baseline: where the output is shown. The order is in the messages.
+    #[serde(skip)]
+    pub comparison: Option<crate::judge::pairwise::Order>,
 }
 
 const SYSTEM: &str = "You are a strict, impartial evaluator of the outputs of an AI system. \
@@ -101,10 +104,7 @@ citing the rubric) before you choose the score, so that the score follows from t
 /// Renders the request that asks the judge to grade `output` for `task`. An output longer than
 /// `max_output_chars` characters is cut there, and the judge is told so.
 pub(crate) fn render(task: Task, output: &str, scale: Scale, max_output_chars: usize) -> JudgeRequest {
-    let (shown, truncated_from) = match output.char_indices().nth(max_output_chars) {
-        Some((cut, _)) => (&output[..cut], Some(output.chars().count())),
-        None => (output, None),
-    };
+    let (shown, truncated_from) = shown_part(output, max_output_chars);
     let tag = fence_tag(shown);
     let mut user = String::with_capacity(output.len() + task.rubric.len() + 1024);
     section(&mut user, "Rubric", &task.rubric);
@@ -182,6 +182,16 @@ pub(crate) fn render(task: Task, output: &str, scale: Scale, max_output_chars: u
         task,
         output: shown.to_owned(),
         truncated_from,
+        comparison: None,
+    }
+}
+
+/// What the judge is shown of `output`: its first `max_output_chars` characters, and its length
+/// when it was cut.
+pub(crate) fn shown_part(output: &str, max_output_chars: usize) -> (&str, Option<usize>) {
+    match output.char_indices().nth(max_output_chars) {
+        Some((cut, _)) => (&output[..cut], Some(output.chars().count())),
+        None => (output, None),
     }
 }
 
@@ -216,7 +226,7 @@ pub(crate) fn reask(reason: &str, scale: Scale, task: &Task) -> String {
     }
 }
 
-fn section(out: &mut String, title: &str, body: &str) {
+pub(crate) fn section(out: &mut String, title: &str, body: &str) {
     out.push_str("## ");
     out.push_str(title);
     out.push('\n');

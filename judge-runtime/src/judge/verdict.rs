@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 pub use crate::judge::criteria::CriterionVerdict;
+pub use crate::judge::pairwise::{Comparison, Preference};
 
 /// The integer scale the judge scores on. Scores are normalised to `0.0..=1.0` afterwards.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -70,6 +71,8 @@ pub enum ScoreMethod {
     ProbabilityWeighted,
     /// How much more likely the reference answer became to the judge model after the output.
     AnswerLikelihood,
+    /// Compared with the baseline in both orders: 2 a win, 1 a tie, 0 a loss.
+    Compared,
 }
 
 /// One judge's verdict on one sample.
@@ -91,14 +94,31 @@ pub struct Verdict {
     /// weighted mean.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub criteria: Vec<CriterionVerdict>,
+    /// Both orders of a comparison with the baseline, when the eval has `baseline`: `score` is
+    /// then 2 (win), 1 (tie) or 0 (loss) on the scale 0–2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comparison: Option<Comparison>,
     /// Tokens used, summed over re-asks.
     pub usage: Usage,
 }
 
 impl Verdict {
+    /// The score as the reports write it: `7/10`, or `win`, `tie`, `loss` for a comparison.
+    pub fn show(&self) -> String {
+        show(self.scale, self.method, self.score)
+    }
+
     /// The score mapped to `0.0..=1.0`.
     pub fn normalized(&self) -> f64 {
         self.scale.normalize(self.score)
+    }
+}
+
+/// A score as the reports write it: on its scale, or as a comparison's `win`, `tie`, `loss`.
+pub(crate) fn show(scale: Scale, method: ScoreMethod, score: f64) -> String {
+    match method {
+        ScoreMethod::Compared => crate::judge::pairwise::Preference::of_score(score).word().to_owned(),
+        _ => scale.show(score),
     }
 }
 

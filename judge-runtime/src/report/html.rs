@@ -272,7 +272,7 @@ fn plot(out: &mut String, eval: &EvalRecord) {
             sample.source.as_str(),
             if sample.trimmed { " trimmed" } else { "" },
             i + 1,
-            sample.scale.show(sample.raw_score),
+            crate::judge::verdict::show(sample.scale, sample.method, sample.raw_score),
             sample.score,
             sample.source.as_str(),
             if sample.trimmed { ", trimmed" } else { "" },
@@ -320,7 +320,7 @@ fn samples_table(out: &mut String, eval: &EvalRecord) {
              <td class=\"verdict\">{}",
             if sample.trimmed { " trimmed" } else { "" },
             i + 1,
-            sample.scale.show(sample.raw_score),
+            crate::judge::verdict::show(sample.scale, sample.method, sample.raw_score),
             sample.score,
             sample.source.as_str(),
         );
@@ -360,6 +360,7 @@ fn method_name(method: ScoreMethod) -> Option<&'static str> {
         ScoreMethod::Stated => None,
         ScoreMethod::ProbabilityWeighted => Some("probability-weighted"),
         ScoreMethod::AnswerLikelihood => Some("answer likelihood"),
+        ScoreMethod::Compared => Some("compared with the baseline in both orders"),
     }
 }
 
@@ -594,6 +595,8 @@ mod tests {
         SampleRecord {
             level: None,
             criteria: Vec::new(),
+            comparison: None,
+            baseline: None,
             score: raw / 10.0,
             raw_score: raw,
             scale: Scale::default(),

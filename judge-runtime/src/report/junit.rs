@@ -113,6 +113,8 @@ mod tests {
         SampleRecord {
             level: None,
             criteria: Vec::new(),
+            comparison: None,
+            baseline: None,
             score,
             raw_score: score * 10.0,
             scale: Scale::default(),

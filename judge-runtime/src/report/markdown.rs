@@ -81,6 +81,8 @@ mod tests {
         let sample = |score: f64, source| SampleRecord {
             level: None,
             criteria: Vec::new(),
+            comparison: None,
+            baseline: None,
             score,
             raw_score: score * 10.0,
             scale: Scale::default(),

@@ -146,6 +146,12 @@ pub(crate) struct SampleRecord {
     /// Each criterion's score (on `scale`) and reasons, when the eval has criteria.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub criteria: Vec<crate::judge::verdict::CriterionVerdict>,
+    /// Both orders of the comparison, when the eval has a baseline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comparison: Option<crate::judge::verdict::Comparison>,
+    /// The baseline's first [`OUTPUT_EXCERPT_CHARS`] characters, when the eval has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<String>,
     /// The output's first [`OUTPUT_EXCERPT_CHARS`] characters.
     pub output: String,
     /// The output's full length in characters.
@@ -202,6 +208,8 @@ impl SampleRecord {
             rationale: sample.verdict.rationale.clone(),
             level: sample.verdict.level.clone(),
             criteria: sample.verdict.criteria.clone(),
+            comparison: sample.verdict.comparison,
+            baseline: sample.baseline.as_ref().map(|b| b.chars().take(OUTPUT_EXCERPT_CHARS).collect()),
             output_chars: sample.output.chars().count(),
             output,
             source: sample.source.into(),

@@ -104,9 +104,7 @@ pub(crate) fn failed(
     let scores: Vec<String> = samples
         .iter()
         .zip(&summary.trimmed)
-        .map(|(s, trimmed)| {
-            format!("{}{}", s.verdict.scale.show(s.verdict.score), if *trimmed { " (trimmed)" } else { "" })
-        })
+        .map(|(s, trimmed)| format!("{}{}", s.verdict.show(), if *trimmed { " (trimmed)" } else { "" }))
         .collect();
     let _ = writeln!(out, "  scores:    {}", scores.join(", "));
     let _ = writeln!(out, "  tokens:    {}", eval_usage(samples));
@@ -133,13 +131,16 @@ pub(crate) fn failed(
             Source::Judged => {}
         }
         let notes = if notes.is_empty() { String::new() } else { format!(", {}", notes.join(", ")) };
-        let _ = writeln!(out, "sample {} of {k}: {}{notes}", i + 1, sample.verdict.scale.show(sample.verdict.score));
+        let _ = writeln!(out, "sample {} of {k}: {}{notes}", i + 1, sample.verdict.show());
         if let Some(label) = &sample.verdict.level {
             let description = settings.levels.as_ref().and_then(|l| l.named(label)).map(|l| l.description.as_str());
             let _ = writeln!(out, "  level:     {}", printable(&format!("{label}: {}", description.unwrap_or("?"))));
         }
         let _ = writeln!(out, "  rationale: {}", indent_rest(&printable(&sample.verdict.rationale), 13));
         let _ = writeln!(out, "  output:    {}", indent_rest(&output_excerpt(&sample.output), 13));
+        if let Some(baseline) = &sample.baseline {
+            let _ = writeln!(out, "  versus:    {}", indent_rest(&output_excerpt(baseline), 13));
+        }
         if let Some(total) = sample.truncated_from {
             let _ = writeln!(
                 out,

@@ -103,4 +103,46 @@ fn criteria_fail_on_one() -> String {
     "22 times [clarity:4]".to_owned()
 }
 
+/// "22 times" has every word of the reference, the baseline "24 times" half: a win in both orders,
+/// three samples, a win rate of 1.0.
+#[llm_eval(
+    rubric = "Says how many times a day the hands overlap.",
+    input = "How many times a day do the hands overlap?",
+    expected = "22 times",
+    samples = 3,
+    baseline = "They overlap 24 times."
+)]
+fn beats_baseline() -> String {
+    "They overlap 22 times.".to_owned()
+}
+
+/// As good as its baseline: a tie, whichever order; a judge biased to the first position names
+/// a different winner in each order, which is also a tie. Win rate 0.5.
+#[llm_eval(
+    rubric = "Says how many times a day the hands overlap.",
+    input = "How many times a day do the hands overlap?",
+    expected = "22 times",
+    threshold = 0.5,
+    baseline = "22 times, as the hands meet every 12/11 hours."
+)]
+fn ties_baseline() -> String {
+    "22 times.".to_owned()
+}
+
+/// The baseline, from another function (a `Result`, as an app's call would be).
+fn current_answer() -> Result<String, std::io::Error> {
+    Ok("The hands overlap 22 times a day.".to_owned())
+}
+
+/// Worse than the baseline function's answer: a loss in both orders, win rate 0.
+#[llm_eval(
+    rubric = "Says how many times a day the hands overlap.",
+    input = "How many times a day do the hands overlap?",
+    expected = "22 times",
+    baseline = current_answer,
+)]
+fn loses_to_baseline_fn() -> String {
+    "Twice an hour.".to_owned()
+}
+
 judge_runtime::main!();

@@ -254,6 +254,70 @@ fn criteria_come_from_judge_toml_and_bad_ones_are_named() {
     );
 }
 
+#[test]
+fn pairwise_comparisons_ask_both_orders_and_score_the_win_rate() {
+    let judge = FakeJudge::start();
+    let dir = tempfile::tempdir().unwrap();
+    let evals = ["beats_baseline", "ties_baseline", "loses_to_baseline_fn"];
+    let run = run_exact(techniques(&judge, dir.path()), &evals);
+    assert_eq!(run.code, Some(101), "{}", run.all());
+    let report = report(dir.path());
+    let by_name = |name: &str| {
+        report["evals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["name"].as_str().unwrap().ends_with(name))
+            .unwrap()
+            .clone()
+    };
+    let (beats, ties, loses) = (by_name("beats_baseline"), by_name("ties_baseline"), by_name("loses_to_baseline_fn"));
+    // The default reducer of a comparison is the mean: the win rate.
+    assert_eq!((beats["score"].as_f64(), beats["stats"]["reduce"].as_str()), (Some(1.0), Some("mean")));
+    assert_eq!((ties["score"].as_f64(), ties["status"].as_str()), (Some(0.5), Some("passed")));
+    assert_eq!((loses["score"].as_f64(), loses["status"].as_str()), (Some(0.0), Some("failed")));
+    let sample = &beats["samples"][0];
+    assert_eq!(sample["comparison"], serde_json::json!({"output_first": "output", "baseline_first": "output"}));
+    assert_eq!(
+        (sample["method"].as_str(), sample["baseline"].as_str()),
+        (Some("compared"), Some("They overlap 24 times."))
+    );
+    assert_eq!(loses["samples"][0]["baseline"], "The hands overlap 22 times a day.");
+    let message = loses["message"].as_str().unwrap();
+    assert!(
+        message.contains("  scores:    loss") && message.contains("  versus:    The hands overlap 22 times a day."),
+        "{message}"
+    );
+    assert!(message.contains("Output shown first: ") && message.contains("Output shown second: "), "{message}");
+    // Two calls per sample (3 + 1 + 1 samples), one per order: the output is A in one and B in the other.
+    assert_eq!(judge.requests(), 10);
+    let orders: Vec<bool> = judge
+        .bodies()
+        .iter()
+        .map(|b| b["messages"][1]["content"].as_str().unwrap().to_owned())
+        .filter(|user| user.contains("Twice an hour."))
+        .map(|user| user.find("Twice an hour.").unwrap() < user.find("## Output B").unwrap())
+        .collect();
+    assert_eq!(orders.len(), 2);
+    assert_ne!(orders[0], orders[1], "one order shows the output first, the other second");
+    // A rerun judges nothing: each order's verdict is cached.
+    let rerun = run_exact(techniques(&judge, dir.path()), &evals);
+    assert_eq!((rerun.code, judge.requests()), (Some(101), 10), "{}", rerun.all());
+}
+
+#[test]
+fn a_judge_biased_to_position_gets_a_tie_not_a_win() {
+    let judge = FakeJudge::start_with(judge_tests::FakeJudgeConfig { position_bias: true, ..Default::default() });
+    let dir = tempfile::tempdir().unwrap();
+    let run = run_exact(techniques(&judge, dir.path()), &["ties_baseline"]);
+    assert_eq!(run.code, Some(0), "{}", run.all());
+    let sample = report(dir.path())["evals"][0]["samples"][0].clone();
+    // The judge named the first output both times: the output once, the baseline once.
+    assert_eq!(sample["comparison"], serde_json::json!({"output_first": "output", "baseline_first": "baseline"}));
+    assert_eq!(sample["score"], 0.5);
+    assert!(sample["rationale"].as_str().unwrap().contains("the judge preferred a position, so this is a tie"));
+}
+
 /// The JSON report in `dir`.
 fn report(dir: &std::path::Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap()

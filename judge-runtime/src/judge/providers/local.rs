@@ -294,6 +294,7 @@ fn score_group(session: &mut Session, numbers: &[(LlamaToken, String)], group: &
                 rationale: format!("{comment} [embedded judge: {how}]"),
                 level: None,
                 criteria: Vec::new(),
+                comparison: None,
                 usage: Usage {
                     prompt_tokens: (decoded / group.len() as u64).saturating_sub(*generated),
                     completion_tokens: *generated,
