@@ -19,6 +19,10 @@ pub(crate) const KEYS: &[&str] = &[
     "criteria",
     "baseline",
     "judge",
+    "judges",
+    "combine",
+    "max_spread",
+    "on_disagreement",
     "temperature",
     "max_tokens",
     "seed",
@@ -50,6 +54,11 @@ pub(crate) struct EvalArgs {
     /// `baseline`: a text, or the path of a function that produces one.
     pub baseline: Option<Baseline>,
     pub judge: Option<LitStr>,
+    /// `judges`: an ensemble, `"provider:model"` each.
+    pub judges: Option<Vec<LitStr>>,
+    pub combine: Option<LitStr>,
+    pub max_spread: Option<f64>,
+    pub on_disagreement: Option<LitStr>,
     pub temperature: Option<f64>,
     pub max_tokens: Option<u32>,
     pub seed: Option<u64>,
@@ -151,6 +160,9 @@ pub(crate) fn parse(args: TokenStream) -> (EvalArgs, Vec<syn::Error>) {
              describe each criterion's levels in its own rubric",
         ));
     }
+    if let (Some(judge), Some(_)) = (&parsed.judge, &parsed.judges) {
+        errors.push(syn::Error::new(judge.span(), "set `judge` (one judge) or `judges` (an ensemble), not both"));
+    }
     if let Some(baseline) = &parsed.baseline {
         let other = [("levels", parsed.levels.is_some()), ("criteria", parsed.criteria.is_some())]
             .into_iter()
@@ -189,26 +201,59 @@ fn set(args: &mut EvalArgs, key: &str, value: &Expr) -> syn::Result<()> {
             }
             args.name = Some(name);
         }
-        "judge" => {
-            let judge = string(key, value)?;
-            let text = judge.value();
-            match text.split_once(':') {
-                _ if text == "local" => {}
-                Some((provider, _)) if !PROVIDERS.contains(&provider) => {
-                    return Err(syn::Error::new(
-                        judge.span(),
-                        format!("unknown provider `{provider}` in `judge`; providers: {}", PROVIDERS.join(", ")),
-                    ));
-                }
-                Some((_, model)) if !model.trim().is_empty() => {}
-                _ => {
-                    return Err(syn::Error::new(
-                        judge.span(),
-                        "`judge` is \"provider:model\", e.g. \"openai:gpt-4.1-mini\", or \"local\"",
-                    ));
+        "judge" => args.judge = Some(judge_spec(key, string(key, value)?)?),
+        "judges" => {
+            let Expr::Array(array) = value else {
+                return Err(syn::Error::new_spanned(
+                    value,
+                    "`judges` is an array of judges, e.g. judges = [\"openai:gpt-4.1\", \"anthropic:claude-sonnet-4-5\"]",
+                ));
+            };
+            let judges =
+                array.elems.iter().map(|e| judge_spec(key, string(key, e)?)).collect::<syn::Result<Vec<LitStr>>>()?;
+            if judges.len() < 2 {
+                return Err(syn::Error::new_spanned(
+                    value,
+                    "an ensemble needs at least two judges; for one, use `judge = \"provider:model\"`",
+                ));
+            }
+            for (i, judge) in judges.iter().enumerate() {
+                if judges[..i].iter().any(|other| other.value() == judge.value()) {
+                    return Err(syn::Error::new(judge.span(), "this judge is named twice in `judges`"));
                 }
             }
-            args.judge = Some(judge);
+            args.judges = Some(judges);
+        }
+        "combine" => {
+            let combine = string(key, value)?;
+            if !["mean", "median", "majority"].contains(&combine.value().as_str()) {
+                return Err(syn::Error::new(
+                    combine.span(),
+                    "`combine` is \"mean\" (the default), \"median\" or \"majority\" (each judge votes pass or fail \
+                     against the threshold)",
+                ));
+            }
+            args.combine = Some(combine);
+        }
+        "max_spread" => {
+            let v = number(key, value)?;
+            if !(0.0..=1.0).contains(&v) {
+                return Err(syn::Error::new_spanned(
+                    value,
+                    format!("`max_spread` is the largest gap between judges' scores (0..=1) not flagged, found {v}"),
+                ));
+            }
+            args.max_spread = Some(v);
+        }
+        "on_disagreement" => {
+            let action = string(key, value)?;
+            if !["flag", "fail"].contains(&action.value().as_str()) {
+                return Err(syn::Error::new(
+                    action.span(),
+                    "`on_disagreement` is \"flag\" (report it; the default) or \"fail\" (fail the eval)",
+                ));
+            }
+            args.on_disagreement = Some(action);
         }
         "crate" => args.krate = Some(string(key, value)?.parse()?),
         "baseline" => {
@@ -338,6 +383,23 @@ fn set(args: &mut EvalArgs, key: &str, value: &Expr) -> syn::Result<()> {
         _ => unreachable!("keys are checked against KEYS before, and `criteria` is read apart"),
     }
     Ok(())
+}
+
+/// Checks a `"provider:model"` (or `"local"`) of `judge` or `judges`.
+fn judge_spec(key: &str, judge: LitStr) -> syn::Result<LitStr> {
+    let text = judge.value();
+    match text.split_once(':') {
+        _ if text == "local" => Ok(judge),
+        Some((provider, _)) if !PROVIDERS.contains(&provider) => Err(syn::Error::new(
+            judge.span(),
+            format!("unknown provider `{provider}` in `{key}`; providers: {}", PROVIDERS.join(", ")),
+        )),
+        Some((_, model)) if !model.trim().is_empty() => Ok(judge),
+        _ => Err(syn::Error::new(
+            judge.span(),
+            format!("`{key}` names judges as \"provider:model\", e.g. \"openai:gpt-4.1-mini\", or \"local\""),
+        )),
+    }
 }
 
 /// Checks rubric levels as the runtime reads them (`judge-runtime`'s `judge/levels.rs`): at least

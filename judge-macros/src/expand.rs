@@ -90,6 +90,12 @@ fn eval_case(args: &EvalArgs, function: &ItemFn, kind: ReturnKind, ignore: bool)
         }
         None => quote!(#private::None),
     };
+    let judges = match &args.judges {
+        Some(judges) => quote!(#private::Some(&[#(#judges),*])),
+        None => quote!(#private::None),
+    };
+    let (combine, on_disagreement, max_spread) =
+        (opt_str(&args.combine), opt_str(&args.on_disagreement), opt_num(args.max_spread));
     let scoring = match args.scoring {
         Some(weighted) => quote!(#private::Some(#weighted)),
         None => quote!(#private::None),
@@ -170,6 +176,10 @@ fn eval_case(args: &EvalArgs, function: &ItemFn, kind: ReturnKind, ignore: bool)
                     levels: #levels,
                     criteria: #criteria,
                     baseline: #baseline,
+                    judges: #judges,
+                    combine: #combine,
+                    max_spread: #max_spread,
+                    on_disagreement: #on_disagreement,
                     scoring: #scoring,
                     snapshot: #snapshot,
                     // Expanded here, in the eval's crate: insta writes the snapshot beside this file.

@@ -118,6 +118,7 @@ mod tests {
             duration_ms: 0,
             snapshot: None,
             criteria: Vec::new(),
+            disagreement: None,
             samples: Vec::new(),
         }
     }

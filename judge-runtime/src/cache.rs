@@ -217,6 +217,7 @@ mod tests {
             level: None,
             criteria: Vec::new(),
             comparison: None,
+            panel: Vec::new(),
             score: f64::from(score),
             scale: Scale::default(),
             method: ScoreMethod::Stated,

@@ -61,6 +61,7 @@
 #![warn(missing_docs)]
 
 mod aggregate;
+mod agreement;
 mod atomic_file;
 mod baseline;
 mod cache;
@@ -77,7 +78,7 @@ pub use aggregate::{Reducer, Summary, TrimmedMean};
 pub use cache::CacheMode;
 pub use grader::Grader;
 pub use judge::local_model;
-pub use judge::verdict::{Comparison, CriterionVerdict, Preference, Scale, ScoreMethod, Usage, Verdict};
+pub use judge::verdict::{Comparison, CriterionVerdict, PanelVerdict, Preference, Scale, ScoreMethod, Usage, Verdict};
 pub use judge_macros::llm_eval;
 pub use output::{Bytes, IntoEvalOutput};
 

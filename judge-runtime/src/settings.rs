@@ -12,6 +12,7 @@ use crate::cache::CacheMode;
 use crate::error::ConfigError;
 use crate::judge::JudgeSpec;
 use crate::judge::criteria::{Criteria, CriterionDef};
+use crate::judge::ensemble::Combine;
 use crate::judge::levels::Levels;
 use crate::judge::params::GenerationParams;
 use crate::judge::verdict::Scale;
@@ -82,6 +83,10 @@ const FILE_KEYS: &[&str] = &[
     "scoring",
     "levels",
     "criteria",
+    "judges",
+    "combine",
+    "max_spread",
+    "on_disagreement",
 ];
 
 /// The report settings that name files, with their variables: `report_dir` holds every report
@@ -131,6 +136,12 @@ pub(crate) struct Layer {
     pub levels: Option<Levels>,
     /// `[criteria]` (judge.toml only): criteria scored separately, validated when read.
     pub criteria: Option<Criteria>,
+    /// An ensemble of judges, `provider:model` each (checked when an eval resolves them).
+    pub judges: Option<Vec<String>>,
+    pub combine: Option<Combine>,
+    pub max_spread: Option<f64>,
+    /// `on_disagreement`: true for `"fail"`.
+    pub fail_on_disagreement: Option<bool>,
 }
 
 /// What an `#[llm_eval]` attribute set; `None` where the key was not given.
@@ -153,12 +164,25 @@ pub(crate) struct AttributeSettings<'a> {
     pub criteria: Option<&'a [CriterionDef]>,
     /// Whether the eval compares its outputs with a `baseline`.
     pub compares: bool,
+    pub judges: Option<&'a [&'a str]>,
+    pub combine: Option<&'a str>,
+    pub max_spread: Option<f64>,
+    pub on_disagreement: Option<&'a str>,
 }
 
 /// The settings of one eval, resolved.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct EvalSettings {
+    /// The judge, or the first of the ensemble.
     pub judge: JudgeSpec,
+    /// Every judge: one, or the ensemble (`judges`).
+    pub panel: Vec<JudgeSpec>,
+    /// How an ensemble's scores of a sample combine.
+    pub combine: Combine,
+    /// The largest spread between an ensemble's scores of a sample that is not flagged.
+    pub max_spread: Option<f64>,
+    /// Whether a flagged disagreement fails the eval (`on_disagreement = "fail"`).
+    pub fail_on_disagreement: bool,
     pub threshold: f64,
     pub samples: u32,
     pub trim: f64,
@@ -175,6 +199,13 @@ pub(crate) struct EvalSettings {
     pub criteria: Option<Criteria>,
     /// Whether outputs are compared with a baseline (the attribute's `baseline`).
     pub compares: bool,
+}
+
+impl EvalSettings {
+    /// The judge as reports name it: `provider:model`, or an ensemble's joined with ` + `.
+    pub fn judge_label(&self) -> String {
+        self.panel.iter().map(ToString::to_string).collect::<Vec<_>>().join(" + ")
+    }
 }
 
 /// The settings of a whole run, resolved.
@@ -328,22 +359,44 @@ impl Settings {
     /// The settings of one eval: its attribute first, then the environment, `judge.toml`, defaults.
     pub fn eval(&self, eval: &str, attr: AttributeSettings<'_>) -> Result<EvalSettings, ConfigError> {
         let (env, file) = (&self.env, &self.file);
-        let (spec, source) = if let Some(spec) = attr.judge {
-            (spec.to_owned(), format!("the `judge` attribute of {eval}"))
+        // Each source names one judge (`judge`) or an ensemble (`judges`); the first source that
+        // names either decides, and within a source `judges` wins.
+        let file_name = || self.workspace_root.join(CONFIG_FILE).display().to_string();
+        let one = |spec: &str| vec![spec.to_owned()];
+        let (specs, source) = if let Some(judges) = attr.judges {
+            (judges.iter().map(|s| (*s).to_owned()).collect(), format!("the `judges` attribute of {eval}"))
+        } else if let Some(spec) = attr.judge {
+            (one(spec), format!("the `judge` attribute of {eval}"))
+        } else if let Some(judges) = &env.judges {
+            (judges.clone(), "JUDGE_MODELS".to_owned())
         } else if let Some(spec) = &env.judge {
-            (spec.clone(), "JUDGE_MODEL".to_owned())
+            (one(spec), "JUDGE_MODEL".to_owned())
+        } else if let Some(judges) = &file.judges {
+            (judges.clone(), format!("`judges` in {}", file_name()))
         } else if let Some(spec) = &file.judge {
-            (spec.clone(), self.workspace_root.join(CONFIG_FILE).display().to_string())
+            (one(spec), file_name())
         } else if let Some(spec) = self.fallback_judge {
-            (spec.to_owned(), "the default (no judge configured)".to_owned())
+            (one(spec), "the default (no judge configured)".to_owned())
         } else {
             return Err(ConfigError::NoJudge { workspace_root: self.workspace_root.clone() });
         };
-        let judge = JudgeSpec::parse(&spec).map_err(|reason| ConfigError::InvalidJudge {
-            spec: spec.clone(),
-            source_name: source,
+        let invalid_judge = |spec: &str, reason: String| ConfigError::InvalidJudge {
+            spec: spec.to_owned(),
+            source_name: source.clone(),
             reason,
-        })?;
+        };
+        let mut panel: Vec<JudgeSpec> = Vec::with_capacity(specs.len());
+        for spec in &specs {
+            let parsed = JudgeSpec::parse(spec).map_err(|reason| invalid_judge(spec, reason))?;
+            if panel.contains(&parsed) {
+                return Err(invalid_judge(spec, "named twice in the ensemble".to_owned()));
+            }
+            panel.push(parsed);
+        }
+        if source.contains("judges") || source == "JUDGE_MODELS" {
+            check_judges(specs.len()).map_err(|reason| invalid_judge(&specs.join(", "), reason))?;
+        }
+        let judge = panel[0].clone();
         // Attribute values were range-checked at compile time; check again, as the runtime can be
         // driven by code the macro did not write.
         let attr_err = |key: &'static str| {
@@ -428,8 +481,24 @@ impl Settings {
                 ),
             });
         }
+        let combine = match attr.combine {
+            Some(v) => Combine::parse(v).map_err(attr_err("combine"))?,
+            None => env.combine.or(file.combine).unwrap_or_default(),
+        };
+        let max_spread = match attr.max_spread {
+            Some(v) => Some(check_unit(v).map_err(attr_err("max_spread"))?),
+            None => env.max_spread.or(file.max_spread),
+        };
+        let fail_on_disagreement = match attr.on_disagreement {
+            Some(v) => parse_on_disagreement(v).map_err(attr_err("on_disagreement"))?,
+            None => env.fail_on_disagreement.or(file.fail_on_disagreement).unwrap_or(false),
+        };
         Ok(EvalSettings {
             judge,
+            panel,
+            combine,
+            max_spread,
+            fail_on_disagreement,
             threshold,
             samples,
             trim,
@@ -463,6 +532,13 @@ impl Layer {
         }
         Ok(Self {
             judge: get(&var, "JUDGE_MODEL", |s| Ok(s.to_owned()))?,
+            judges: get(&var, "JUDGE_MODELS", |s| {
+                let judges: Vec<String> = s.split(',').map(|j| j.trim().to_owned()).filter(|j| !j.is_empty()).collect();
+                check_judges(judges.len()).map(|()| judges)
+            })?,
+            combine: get(&var, "JUDGE_COMBINE", Combine::parse)?,
+            max_spread: get(&var, "JUDGE_MAX_SPREAD", |s| parse_f64(s).and_then(check_unit))?,
+            fail_on_disagreement: get(&var, "JUDGE_ON_DISAGREEMENT", parse_on_disagreement)?,
             threshold: get(&var, "JUDGE_THRESHOLD", |s| parse_f64(s).and_then(check_threshold))?,
             samples: get(&var, "JUDGE_SAMPLES", |s| parse_i64(s).and_then(check_samples))?,
             trim: get(&var, "JUDGE_TRIM", |s| parse_f64(s).and_then(check_trim))?,
@@ -535,6 +611,26 @@ impl Layer {
                 |reason: String| ConfigError::InvalidFileKey { path: path.to_owned(), key: key.clone(), reason };
             match key.as_str() {
                 "judge" => layer.judge = Some(toml_str(value).map_err(invalid)?.to_owned()),
+                "judges" => {
+                    let judges =
+                        value.as_array().ok_or_else(|| invalid("must be an array of \"provider:model\"".to_owned()))?;
+                    let judges = judges
+                        .iter()
+                        .map(|v| {
+                            v.as_str()
+                                .map(str::to_owned)
+                                .ok_or_else(|| invalid("must be an array of strings".to_owned()))
+                        })
+                        .collect::<Result<Vec<String>, _>>()?;
+                    check_judges(judges.len()).map_err(invalid)?;
+                    layer.judges = Some(judges);
+                }
+                "combine" => layer.combine = Some(toml_str(value).and_then(Combine::parse).map_err(invalid)?),
+                "max_spread" => layer.max_spread = Some(toml_f64(value).and_then(check_unit).map_err(invalid)?),
+                "on_disagreement" => {
+                    layer.fail_on_disagreement =
+                        Some(toml_str(value).and_then(parse_on_disagreement).map_err(invalid)?);
+                }
                 "threshold" => layer.threshold = Some(toml_f64(value).and_then(check_threshold).map_err(invalid)?),
                 "samples" => layer.samples = Some(toml_i64(value).and_then(check_samples).map_err(invalid)?),
                 "trim" => layer.trim = Some(toml_f64(value).and_then(check_trim).map_err(invalid)?),
@@ -712,6 +808,31 @@ fn check_max_concurrency(v: i64) -> Result<usize, String> {
     match usize::try_from(v) {
         Ok(n @ 1..=4096) => Ok(n),
         _ => Err(format!("{v} is out of range: max_concurrency is a whole number in 1..=4096")),
+    }
+}
+
+/// An ensemble's size: two judges at least.
+fn check_judges(count: usize) -> Result<(), String> {
+    if count < 2 {
+        return Err(format!(
+            "an ensemble needs at least two judges, e.g. \"openai:gpt-4.1, anthropic:claude-sonnet-4-5\" (found {count}); \
+             for one judge, set the judge alone (`judge`, JUDGE_MODEL)"
+        ));
+    }
+    Ok(())
+}
+
+/// A value in 0.0..=1.0 (`max_spread`).
+fn check_unit(v: f64) -> Result<f64, String> {
+    if (0.0..=1.0).contains(&v) { Ok(v) } else { Err(format!("must be in 0.0..=1.0, found {v}")) }
+}
+
+/// `on_disagreement`: whether a flagged disagreement fails the eval.
+fn parse_on_disagreement(s: &str) -> Result<bool, String> {
+    match s {
+        "flag" => Ok(false),
+        "fail" => Ok(true),
+        _ => Err(format!("{s:?} is not \"flag\" (report it) or \"fail\" (fail the eval)")),
     }
 }
 

@@ -48,6 +48,18 @@ pub(crate) enum Source {
     Coalesced,
 }
 
+impl Source {
+    /// Where a verdict built from several came from: judged if any was, else cached if any was.
+    pub fn merged(sources: impl IntoIterator<Item = Source>) -> Source {
+        let rank = |s: &Source| match s {
+            Source::Judged => 0,
+            Source::Cached => 1,
+            Source::Coalesced => 2,
+        };
+        sources.into_iter().min_by_key(rank).unwrap_or(Source::Cached)
+    }
+}
+
 /// A verdict and where it came from.
 pub(crate) struct Judged {
     pub verdict: Verdict,

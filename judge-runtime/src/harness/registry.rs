@@ -44,6 +44,14 @@ pub struct EvalCase {
     pub criteria: Option<&'static [CriterionDef]>,
     /// The attribute's `baseline`: what each sample's output is compared with, in both orders.
     pub baseline: Option<BaselineOutput>,
+    /// The attribute's `judges`: an ensemble, `provider:model` each.
+    pub judges: Option<&'static [&'static str]>,
+    /// The attribute's `combine`.
+    pub combine: Option<&'static str>,
+    /// The attribute's `max_spread`.
+    pub max_spread: Option<f64>,
+    /// The attribute's `on_disagreement`.
+    pub on_disagreement: Option<&'static str>,
     /// The attribute's `scoring`: true for `"weighted"`.
     pub scoring: Option<bool>,
     /// The attribute's `reduce`.
@@ -111,6 +119,10 @@ impl EvalCase {
             levels: self.levels,
             criteria: self.criteria,
             compares: self.baseline.is_some(),
+            judges: self.judges,
+            combine: self.combine,
+            max_spread: self.max_spread,
+            on_disagreement: self.on_disagreement,
         }
     }
 }

@@ -101,6 +101,9 @@ pub fn run(project: Project) -> ExitCode {
     drop(progress);
     terminal::run_totals(&ctx.totals());
     let evals = ctx.recorder.take_after_snapshots();
+    if let Some(agreement) = crate::report::record::agreement(&evals) {
+        terminal::agreement(&agreement);
+    }
     // Every output is attempted: one that cannot be written does not cost the others.
     let mut errors = Vec::new();
     if let Some(path) = &ctx.baselines.save

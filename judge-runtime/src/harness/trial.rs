@@ -15,6 +15,7 @@ use crate::error::{CacheError, ConfigError, JudgeError, panic_message};
 use crate::harness::context::{Judged, RunContext, Source};
 use crate::harness::registry::{BaselineOutput, EvalCase, OutputFn};
 use crate::judge::criteria::CriterionSummary;
+use crate::judge::ensemble;
 use crate::judge::pairwise::{self, Order};
 use crate::judge::prompt::{self, JudgeRequest, Task};
 use crate::judge::verdict::{Scale, Verdict};
@@ -46,12 +47,29 @@ pub(crate) struct EvalOutcome {
     pub summary: Summary,
     /// Each criterion reduced over the samples, when the eval has criteria.
     pub criteria: Vec<CriterionSummary>,
+    /// Where an ensemble's judges were furthest apart, when the eval has several judges.
+    pub disagreement: Option<Disagreement>,
+}
+
+/// The sample on which an ensemble's judges were furthest apart.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Disagreement {
+    /// The sample, from 0.
+    pub sample: usize,
+    /// Its highest judge's score minus its lowest, on 0..=1.
+    pub spread: f64,
+    /// Whether the spread is above `max_spread`.
+    pub flagged: bool,
 }
 
 impl EvalOutcome {
-    /// The score reaches the threshold, and every criterion its own.
+    /// The score reaches the threshold, every criterion its own, and the judges agree well enough
+    /// where a disagreement fails (`on_disagreement = "fail"`).
     pub fn passed(&self) -> bool {
-        self.summary.passes(self.settings.threshold) && self.criteria.iter().all(CriterionSummary::passes)
+        let disagreement_fails = self.settings.fail_on_disagreement && self.disagreement.is_some_and(|d| d.flagged);
+        self.summary.passes(self.settings.threshold)
+            && self.criteria.iter().all(CriterionSummary::passes)
+            && !disagreement_fails
     }
 }
 
@@ -82,7 +100,8 @@ pub(crate) async fn run_eval(
     case: &'static EvalCase,
     settings: EvalSettings,
 ) -> Result<EvalOutcome, EvalFailure> {
-    let judge = ctx.judge(&settings.judge)?;
+    let judges = settings.panel.iter().map(|spec| ctx.judge(spec)).collect::<Result<Vec<_>, _>>()?;
+    let names: Vec<String> = settings.panel.iter().map(ToString::to_string).collect();
     let task = Task::borrowed(case.rubric, case.input, case.expected)
         .with_levels(settings.levels.clone())
         .with_criteria(settings.criteria.clone());
@@ -91,37 +110,43 @@ pub(crate) async fn run_eval(
     let occurrences: Mutex<HashMap<String, u32>> = Mutex::new(HashMap::new());
 
     let samples = (0..settings.samples as usize).map(|sample| {
-        let (judge, occurrences, task, settings) = (&judge, &occurrences, task.clone(), &settings);
+        let (judges, names, occurrences, task, settings) = (&judges, &names, &occurrences, &task, &settings);
         async move {
             let (output, baseline) = futures::future::join(generate(case.output), baseline_output(case)).await;
             let output = output.map_err(|message| EvalFailure::Output { sample, message })?;
             let baseline = baseline.map_err(|message| EvalFailure::Baseline { sample, message })?;
-            let judge_one = |request| judge_request(ctx, judge, settings, occurrences, request, sample);
             let max_chars = ctx.run.max_output_chars;
+            let truncated_from = prompt::shown_part(&output, max_chars).1;
             let start = Instant::now();
-            let (verdict, source, truncated_from) = match &baseline {
-                None => {
-                    let request = prompt::render(task, &output, Scale::default(), max_chars);
-                    let truncated_from = request.truncated_from;
-                    let judged = judge_one(request).await?;
-                    (judged.verdict, judged.source, truncated_from)
+            // Every judge of the panel at once; one judge's verdict is the sample's.
+            let by_judge = judges.iter().map(|judge| {
+                let judge_one = |request| judge_request(ctx, judge, settings, occurrences, request, sample);
+                let (task, output, baseline) = (task.clone(), &output, &baseline);
+                async move {
+                    match baseline {
+                        None => {
+                            let judged = judge_one(prompt::render(task, output, Scale::default(), max_chars)).await?;
+                            Ok::<_, EvalFailure>((judged.verdict, judged.source))
+                        }
+                        // Asked in both orders, at once; disagreeing orders make a tie.
+                        Some(baseline) => {
+                            let first = pairwise::render(task.clone(), output, baseline, Order::OutputFirst, max_chars);
+                            let second = pairwise::render(task, output, baseline, Order::BaselineFirst, max_chars);
+                            let (first, second) =
+                                futures::future::try_join(judge_one(first), judge_one(second)).await?;
+                            let source = Source::merged([first.source, second.source]);
+                            Ok((pairwise::combine(first.verdict, second.verdict), source))
+                        }
+                    }
                 }
-                // Asked in both orders, at once; disagreeing orders make a tie.
-                Some(baseline) => {
-                    let first = pairwise::render(task.clone(), &output, baseline, Order::OutputFirst, max_chars);
-                    let truncated_from = first.truncated_from;
-                    let second = pairwise::render(task, &output, baseline, Order::BaselineFirst, max_chars);
-                    let (first, second) = futures::future::try_join(judge_one(first), judge_one(second)).await?;
-                    let source = [first.source, second.source]
-                        .into_iter()
-                        .min_by_key(|s| match s {
-                            Source::Judged => 0,
-                            Source::Cached => 1,
-                            Source::Coalesced => 2,
-                        })
-                        .expect("two sources");
-                    (pairwise::combine(first.verdict, second.verdict), source, truncated_from)
-                }
+            });
+            let mut verdicts = try_join_all(by_judge).await?;
+            let (verdict, source) = if verdicts.len() == 1 {
+                verdicts.pop().expect("one verdict")
+            } else {
+                let source = Source::merged(verdicts.iter().map(|(_, source)| *source));
+                let verdicts = verdicts.into_iter().map(|(verdict, _)| verdict).collect();
+                (ensemble::combine(names, verdicts, settings.combine, settings.threshold), source)
             };
             Ok::<_, EvalFailure>(SampleResult {
                 output,
@@ -148,7 +173,18 @@ pub(crate) async fn run_eval(
         }
         None => Vec::new(),
     };
-    Ok(EvalOutcome { case, settings, samples, summary, criteria })
+    let disagreement = (settings.panel.len() > 1)
+        .then(|| {
+            let spreads = samples.iter().map(|s| ensemble::spread(&s.verdict.panel)).enumerate();
+            spreads.max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)))
+        })
+        .flatten()
+        .map(|(sample, spread)| Disagreement {
+            sample,
+            spread,
+            flagged: settings.max_spread.is_some_and(|max| spread > max + 1e-9),
+        });
+    Ok(EvalOutcome { case, settings, samples, summary, criteria, disagreement })
 }
 
 /// The verdict on `request`, through the cache. Identical requests within the eval get
@@ -207,6 +243,9 @@ pub(crate) fn judge_eval(
     let mut failure = (!outcome.passed() || baseline.is_some_and(|b| b.regressed))
         .then(|| terminal::failed(&outcome, baseline, max_drop, ctx.run.rationales, ctx.run.max_output_chars));
     let status = if failure.is_some() { Status::Failed } else { Status::Passed };
+    if failure.is_none() {
+        terminal::disagreement_flagged(&outcome);
+    }
     let mut record = EvalRecord::scored(&outcome, status, failure.clone(), baseline, start.elapsed());
     let snapshot = || Snapshot::of(&record, case.name, case.input, case.expected);
     match outcome.settings.snapshot {

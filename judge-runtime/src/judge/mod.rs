@@ -5,6 +5,7 @@ pub(crate) mod api_key;
 pub(crate) mod budget;
 pub(crate) mod call_stats;
 pub(crate) mod criteria;
+pub(crate) mod ensemble;
 pub(crate) mod geval;
 pub(crate) mod http;
 pub(crate) mod levels;
@@ -274,6 +275,7 @@ fn read_reply(reply: &providers::Completion, request: &JudgeRequest, weighted: b
             level: None,
             criteria: scores,
             comparison: None,
+            panel: Vec::new(),
             usage: Usage::default(),
         });
     }
@@ -301,6 +303,7 @@ fn read_reply(reply: &providers::Completion, request: &JudgeRequest, weighted: b
         level,
         criteria: Vec::new(),
         comparison: None,
+        panel: Vec::new(),
         usage: Usage::default(),
     })
 }

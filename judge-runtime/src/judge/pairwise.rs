@@ -205,6 +205,7 @@ pub(crate) fn parse(reply: &str, order: Order) -> Result<Verdict, String> {
             level: None,
             criteria: Vec::new(),
             comparison: None,
+            panel: Vec::new(),
             usage: Usage::default(),
         });
     }
@@ -246,6 +247,7 @@ pub(crate) fn combine(output_first: Verdict, baseline_first: Verdict) -> Verdict
         level: None,
         criteria: Vec::new(),
         comparison: Some(comparison),
+        panel: Vec::new(),
         usage,
     }
 }

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 pub use crate::judge::criteria::CriterionVerdict;
+pub use crate::judge::ensemble::PanelVerdict;
 pub use crate::judge::pairwise::{Comparison, Preference};
 
 /// The integer scale the judge scores on. Scores are normalised to `0.0..=1.0` afterwards.
@@ -73,6 +74,8 @@ pub enum ScoreMethod {
     AnswerLikelihood,
     /// Compared with the baseline in both orders: 2 a win, 1 a tie, 0 a loss.
     Compared,
+    /// Combined from the scores of several judges (`judges`).
+    Ensemble,
 }
 
 /// One judge's verdict on one sample.
@@ -98,6 +101,10 @@ pub struct Verdict {
     /// then 2 (win), 1 (tie) or 0 (loss) on the scale 0–2.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comparison: Option<Comparison>,
+    /// Each judge's score and reasons, when an ensemble of judges (`judges`) gave the verdict;
+    /// `score` is then their combination.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub panel: Vec<PanelVerdict>,
     /// Tokens used, summed over re-asks.
     pub usage: Usage,
 }

@@ -361,6 +361,7 @@ fn method_name(method: ScoreMethod) -> Option<&'static str> {
         ScoreMethod::ProbabilityWeighted => Some("probability-weighted"),
         ScoreMethod::AnswerLikelihood => Some("answer likelihood"),
         ScoreMethod::Compared => Some("compared with the baseline in both orders"),
+        ScoreMethod::Ensemble => Some("combined from several judges"),
     }
 }
 
@@ -597,6 +598,7 @@ mod tests {
             criteria: Vec::new(),
             comparison: None,
             baseline: None,
+            panel: Vec::new(),
             score: raw / 10.0,
             raw_score: raw,
             scale: Scale::default(),
@@ -635,12 +637,20 @@ mod tests {
             duration_ms: 1234,
             snapshot: None,
             criteria: Vec::new(),
+            disagreement: None,
             samples,
         }
     }
 
     fn record(evals: Vec<EvalRecord>) -> RunRecord {
-        RunRecord { format: 1, run_id: "r1".to_owned(), binary: "evals".to_owned(), started_unix: 0, evals }
+        RunRecord {
+            format: 1,
+            run_id: "r1".to_owned(),
+            binary: "evals".to_owned(),
+            started_unix: 0,
+            agreement: None,
+            evals,
+        }
     }
 
     fn seven() -> Vec<SampleRecord> {

@@ -115,6 +115,7 @@ mod tests {
             criteria: Vec::new(),
             comparison: None,
             baseline: None,
+            panel: Vec::new(),
             score,
             raw_score: score * 10.0,
             scale: Scale::default(),
@@ -146,6 +147,7 @@ mod tests {
             duration_ms: 1500,
             snapshot: None,
             criteria: Vec::new(),
+            disagreement: None,
             samples: vec![sample(0.2, "low", true), sample(0.6, "mid <b>", false), sample(0.9, "high", false)],
         }
     }

@@ -83,6 +83,7 @@ mod tests {
             criteria: Vec::new(),
             comparison: None,
             baseline: None,
+            panel: Vec::new(),
             score,
             raw_score: score * 10.0,
             scale: Scale::default(),
@@ -111,6 +112,7 @@ mod tests {
             duration_ms: 1,
             snapshot: None,
             criteria: Vec::new(),
+            disagreement: None,
             samples: match score {
                 Some(s) => vec![sample(s, VerdictSource::Cached), sample(s, VerdictSource::Judged)],
                 None => Vec::new(),

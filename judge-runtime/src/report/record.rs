@@ -7,6 +7,8 @@ use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
+use crate::agreement::Agreement;
+
 use crate::harness::context::Source;
 use crate::harness::trial::{EvalOutcome, SampleResult};
 use crate::judge::verdict::{Scale, ScoreMethod, Usage};
@@ -29,6 +31,9 @@ pub(crate) struct RunRecord {
     pub binary: String,
     /// When the run started, in seconds since the Unix epoch.
     pub started_unix: u64,
+    /// How well the judges of ensembles agreed over the run's samples, when any eval had several.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agreement: Option<Agreement>,
     pub evals: Vec<EvalRecord>,
 }
 
@@ -87,8 +92,24 @@ pub(crate) struct EvalRecord {
     /// Each criterion reduced over the samples, when the eval has criteria.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub criteria: Vec<CriterionRecord>,
+    /// Where an ensemble's judges were furthest apart, when the eval has several judges.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disagreement: Option<DisagreementRecord>,
     /// Every sample, in order; empty when the eval could not be scored.
     pub samples: Vec<SampleRecord>,
+}
+
+/// The sample on which an ensemble's judges were furthest apart.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct DisagreementRecord {
+    /// The sample, from 1.
+    pub sample: usize,
+    /// Its highest judge's score minus its lowest (0..=1).
+    pub spread: f64,
+    /// The eval's `max_spread`, if set.
+    pub max_spread: Option<f64>,
+    /// Whether the spread is above `max_spread`.
+    pub flagged: bool,
 }
 
 /// One criterion of an eval, over its samples.
@@ -152,6 +173,9 @@ pub(crate) struct SampleRecord {
     /// The baseline's first [`OUTPUT_EXCERPT_CHARS`] characters, when the eval has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline: Option<String>,
+    /// Each judge's score (0..=1) and reasons, when an ensemble judged the sample.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub panel: Vec<crate::judge::verdict::PanelVerdict>,
     /// The output's first [`OUTPUT_EXCERPT_CHARS`] characters.
     pub output: String,
     /// The output's full length in characters.
@@ -210,6 +234,7 @@ impl SampleRecord {
             criteria: sample.verdict.criteria.clone(),
             comparison: sample.verdict.comparison,
             baseline: sample.baseline.as_ref().map(|b| b.chars().take(OUTPUT_EXCERPT_CHARS).collect()),
+            panel: sample.verdict.panel.clone(),
             output_chars: sample.output.chars().count(),
             output,
             source: sample.source.into(),
@@ -228,7 +253,7 @@ impl EvalRecord {
         baseline: Option<BaselineDelta>,
         duration: Duration,
     ) -> Self {
-        let EvalOutcome { case, settings, samples, summary, criteria } = outcome;
+        let EvalOutcome { case, settings, samples, summary, criteria, disagreement } = outcome;
         let mut usage = Usage::default();
         for sample in samples {
             usage += sample.verdict.usage;
@@ -238,7 +263,7 @@ impl EvalRecord {
             file: case.file.to_owned(),
             line: case.line,
             rubric: case.rubric.to_owned(),
-            judge: Some(settings.judge.to_string()),
+            judge: Some(settings.judge_label()),
             threshold: Some(settings.threshold),
             status,
             score: Some(summary.score),
@@ -255,6 +280,12 @@ impl EvalRecord {
             usage,
             duration_ms: millis(duration),
             snapshot: None,
+            disagreement: disagreement.map(|d| DisagreementRecord {
+                sample: d.sample + 1,
+                spread: d.spread,
+                max_spread: settings.max_spread,
+                flagged: d.flagged,
+            }),
             criteria: criteria
                 .iter()
                 .map(|c| CriterionRecord {
@@ -290,7 +321,7 @@ impl EvalRecord {
             file: case.file.to_owned(),
             line: case.line,
             rubric: case.rubric.to_owned(),
-            judge: settings.map(|s| s.judge.to_string()),
+            judge: settings.map(crate::settings::EvalSettings::judge_label),
             threshold: settings.map(|s| s.threshold),
             status: Status::Error,
             score: None,
@@ -301,9 +332,20 @@ impl EvalRecord {
             duration_ms: millis(duration),
             snapshot: None,
             criteria: Vec::new(),
+            disagreement: None,
             samples: Vec::new(),
         }
     }
+}
+
+/// Krippendorff's alpha over every sample of `evals` that several judges scored.
+pub(crate) fn agreement(evals: &[EvalRecord]) -> Option<Agreement> {
+    let units: Vec<Vec<(String, f64)>> = evals
+        .iter()
+        .flat_map(|e| &e.samples)
+        .map(|s| s.panel.iter().map(|p| (p.judge.clone(), p.score)).collect())
+        .collect();
+    crate::agreement::krippendorff_alpha(units.iter().map(Vec::as_slice))
 }
 
 impl RunRecord {
@@ -315,7 +357,7 @@ impl RunRecord {
             .filter(|id| !id.is_empty())
             .map(|id| format!("nextest-{id}"))
             .unwrap_or_else(|| format!("{}-{}", std::process::id(), now.as_nanos()));
-        Self { format: FORMAT, run_id, binary, started_unix: now.as_secs(), evals: Vec::new() }
+        Self { format: FORMAT, run_id, binary, started_unix: now.as_secs(), agreement: None, evals: Vec::new() }
     }
 
     /// Adds `evals`, replacing earlier records of the same names, and keeps them in name order.
@@ -326,6 +368,7 @@ impl RunRecord {
                 Err(i) => self.evals.insert(i, eval),
             }
         }
+        self.agreement = agreement(&self.evals);
     }
 
     /// Counts of passed, failed and errored evals.

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use crate::error::ConfigError;
 use crate::harness::context::{RunTotals, Source};
-use crate::harness::trial::{EvalFailure, EvalOutcome, SampleResult};
+use crate::harness::trial::{Disagreement, EvalFailure, EvalOutcome, SampleResult};
 use crate::report::record::BaselineDelta;
 use crate::settings::Rationales;
 
@@ -59,7 +59,7 @@ pub(crate) fn failed(
     rationales: Rationales,
     max_output_chars: usize,
 ) -> String {
-    let EvalOutcome { case, settings, samples, summary, criteria } = outcome;
+    let EvalOutcome { case, settings, samples, summary, criteria, disagreement } = outcome;
     let k = samples.len();
     let mut out = String::new();
     let score = summary.score;
@@ -87,6 +87,9 @@ pub(crate) fn failed(
         };
         let _ = writeln!(out, "  criterion {}: {:.2} (weight {}), {verdict}", c.name, c.summary.score, c.weight);
     }
+    if let Some(d) = disagreement.filter(|d| d.flagged) {
+        let _ = writeln!(out, "  {}", disagreement_text(d, settings));
+    }
     if k > 1 {
         let reduced = settings.reduce.describe(k);
         let _ = writeln!(
@@ -99,7 +102,14 @@ pub(crate) fn failed(
         let _ = writeln!(out, "  baseline:  {:.2} ({:+.2})", base.score, base.delta);
     }
     let _ = writeln!(out, "  eval:      {}:{}", case.file, case.line);
-    let _ = writeln!(out, "  judge:     {}", settings.judge);
+    match settings.panel.len() {
+        1 => {
+            let _ = writeln!(out, "  judge:     {}", settings.judge);
+        }
+        _ => {
+            let _ = writeln!(out, "  judges:    {} (combined by {})", settings.judge_label(), settings.combine.name());
+        }
+    }
     let _ = writeln!(out, "  rubric:    {}", indent_rest(case.rubric.trim(), 13));
     let scores: Vec<String> = samples
         .iter()
@@ -183,6 +193,34 @@ pub(crate) fn run_totals(totals: &RunTotals) {
         calls.usage.prompt_tokens,
         calls.usage.completion_tokens
     );
+}
+
+/// A flagged disagreement of an ensemble's judges, in words.
+fn disagreement_text(d: Disagreement, settings: &crate::settings::EvalSettings) -> String {
+    format!(
+        "the judges disagree: their scores of sample {} are {:.2} apart, more than max_spread {:.2}{}",
+        d.sample + 1,
+        d.spread,
+        settings.max_spread.unwrap_or_default(),
+        if settings.fail_on_disagreement { " (on_disagreement = \"fail\")" } else { "" }
+    )
+}
+
+/// Notes an eval that passed although its judges disagreed more than `max_spread` allows
+/// (`on_disagreement = "flag"`, the default).
+pub(crate) fn disagreement_flagged(outcome: &EvalOutcome) {
+    if let Some(d) = outcome.disagreement.filter(|d| d.flagged) {
+        eprintln!("judge: {}: {}", outcome.case.full_name(), disagreement_text(d, &outcome.settings));
+    }
+}
+
+/// The judges' agreement over the run's samples, when ensembles judged any.
+pub(crate) fn agreement(agreement: &crate::agreement::Agreement) {
+    let alpha = match agreement.alpha {
+        Some(alpha) => format!("Krippendorff's alpha {alpha:.2} (interval)"),
+        None => "every score was the same, so Krippendorff's alpha is undefined".to_owned(),
+    };
+    println!("judge: agreement of {} over {} samples: {alpha}", agreement.judges.join(", "), agreement.samples);
 }
 
 /// The message of an eval whose snapshot changed under `snapshot = "strict"`.

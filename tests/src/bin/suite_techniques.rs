@@ -145,4 +145,51 @@ fn loses_to_baseline_fn() -> String {
     "Twice an hour.".to_owned()
 }
 
+/// Two providers that agree: OpenAI's and Anthropic's wire formats, both scoring 8.
+#[llm_eval(
+    rubric = "Scripted.",
+    input = "i",
+    expected = "e",
+    judges = ["openai:judge-a", "anthropic:judge-b"],
+    scoring = "stated"
+)]
+fn ensemble_agrees() -> String {
+    "[score:8] ensemble".to_owned()
+}
+
+/// Three judges: 9, 8 and 2. The median, 0.8, passes; but the spread, 0.7, is above max_spread
+/// and fails the eval.
+#[llm_eval(
+    rubric = "Scripted.",
+    input = "i",
+    expected = "e",
+    judges = ["openai:judge-a", "openai:judge-b", "openai:judge-c"],
+    combine = "median",
+    max_spread = 0.3,
+    on_disagreement = "fail",
+    scoring = "stated"
+)]
+fn ensemble_disagrees() -> String {
+    "[score@judge-a:9] [score@judge-b:8] [score@judge-c:2]".to_owned()
+}
+
+/// The same three judges vote: two of three reach 0.7, so the sample scores 1.
+#[llm_eval(
+    rubric = "Scripted.",
+    input = "i",
+    expected = "e",
+    judges = ["openai:judge-a", "openai:judge-b", "openai:judge-c"],
+    combine = "majority",
+    scoring = "stated"
+)]
+fn ensemble_majority() -> String {
+    "[score@judge-a:9] [score@judge-b:8] [score@judge-c:2]".to_owned()
+}
+
+/// No `judges`: an ensemble from the environment or judge.toml scores 9 and 5 (mean 0.7).
+#[llm_eval(rubric = "Scripted.", input = "i", expected = "e", scoring = "stated")]
+fn ensemble_unset() -> String {
+    "[score@judge-a:9] [score@judge-b:5]".to_owned()
+}
+
 judge_runtime::main!();

@@ -42,6 +42,15 @@ impl Verdict {
     }
 }
 
+/// The verdict of the judge named `model`: a `[score@MODEL:N]` marker scripts that judge's score
+/// (so that the judges of an ensemble can disagree), else [`grade`].
+pub(crate) fn grade_as(model: &str, output: &str, reference: Option<&str>) -> Verdict {
+    match marker(output, &format!("score@{model}")) {
+        Some(score) => Verdict::new(score, format!("As {model}, I find the score marker {score}.")),
+        None => grade(output, reference),
+    }
+}
+
 /// The verdict per criterion: `[NAME:N]` in the output scores criterion NAME; a criterion without
 /// one gets the output's overall grade.
 pub(crate) fn grade_criteria(output: &str, reference: Option<&str>, criteria: &[String]) -> Verdict {
@@ -134,6 +143,14 @@ mod tests {
         assert_eq!(grade("24 times.", Some("22 times")).score, 5);
         assert_eq!(grade("[score:3] 22 times", Some("22 times")).score, 3);
         assert_eq!(grade("anything", None).score, 5);
+    }
+
+    #[test]
+    fn each_judge_can_be_scripted() {
+        let output = "[score@judge-a:9] [score@judge-b:2]";
+        assert_eq!(grade_as("judge-a", output, None).score, 9);
+        assert_eq!(grade_as("judge-b", output, None).score, 2);
+        assert_eq!(grade_as("judge-c", output, None).score, 5);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use axum::response::Response;
 use serde_json::Value;
 
 use super::faults::{ConversationId, Fault};
-use super::grade::{Verdict, grade, grade_criteria, grade_pair, marker};
+use super::grade::{Verdict, grade_as, grade_criteria, grade_pair, marker};
 use super::rate_limit::retry_after_seconds;
 use super::request::JudgeRequest;
 use super::{FakeJudgeConfig, Shared, account};
@@ -147,7 +147,7 @@ async fn respond<W: Wire>(
     let verdict = match (&prompt.second, prompt.criteria.is_empty()) {
         (Some(second), _) => grade_pair(&prompt.output, second, reference, config.position_bias),
         (None, false) => grade_criteria(&prompt.output, reference, &prompt.criteria),
-        (None, true) => grade(&prompt.output, reference).in_levels(&prompt.levels),
+        (None, true) => grade_as(&request.model, &prompt.output, reference).in_levels(&prompt.levels),
     };
     stats.record_verdict(&prompt.output);
     W::reply(&request, Some(&verdict), prompt_tokens)

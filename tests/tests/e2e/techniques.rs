@@ -318,6 +318,139 @@ fn a_judge_biased_to_position_gets_a_tie_not_a_win() {
     assert!(sample["rationale"].as_str().unwrap().contains("the judge preferred a position, so this is a tie"));
 }
 
+#[test]
+fn an_ensemble_of_judges_combines_flags_and_measures_agreement() {
+    let judge = FakeJudge::start();
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = techniques(&judge, dir.path());
+    command.env("ANTHROPIC_BASE_URL", judge.anthropic_base_url()).env("ANTHROPIC_API_KEY", "test-key");
+    let run = run_exact(command, &["ensemble_agrees", "ensemble_disagrees", "ensemble_majority"]);
+    assert_eq!(run.code, Some(101), "{}", run.all());
+    let report = report(dir.path());
+    let by_name = |name: &str| {
+        report["evals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["name"].as_str().unwrap().ends_with(name))
+            .unwrap()
+            .clone()
+    };
+    let agrees = by_name("ensemble_agrees");
+    assert_eq!((agrees["status"].as_str(), agrees["score"].as_f64()), (Some("passed"), Some(0.8)));
+    assert_eq!(agrees["judge"], "openai:judge-a + anthropic:judge-b");
+    let panel = &agrees["samples"][0]["panel"];
+    assert_eq!(
+        (panel[0]["judge"].as_str(), panel[1]["judge"].as_str()),
+        (Some("openai:judge-a"), Some("anthropic:judge-b"))
+    );
+    assert_eq!(agrees["disagreement"]["spread"], 0.0);
+
+    let disagrees = by_name("ensemble_disagrees");
+    assert_eq!((disagrees["status"].as_str(), disagrees["score"].as_f64()), (Some("failed"), Some(0.8)));
+    assert_eq!(disagrees["disagreement"]["flagged"], true);
+    assert!((disagrees["disagreement"]["spread"].as_f64().unwrap() - 0.7).abs() < 1e-9);
+    let message = disagrees["message"].as_str().unwrap();
+    assert!(message.starts_with("scored 0.80, above the threshold 0.70, but:"), "{message}");
+    assert!(
+        message.contains("the judges disagree: their scores of sample 1 are 0.70 apart, more than max_spread 0.30"),
+        "{message}"
+    );
+    assert!(message.contains("judges:    openai:judge-a + openai:judge-b + openai:judge-c (combined by median)"));
+    assert_eq!(by_name("ensemble_majority")["score"], 1.0);
+    // Agreement over the suite: units (0.8, 0.8), (0.9, 0.8, 0.2) twice (verdicts cached per judge).
+    let units: Vec<Vec<(String, f64)>> = vec![
+        vec![("a".into(), 0.8), ("b".into(), 0.8)],
+        vec![("a".into(), 0.9), ("b".into(), 0.8), ("c".into(), 0.2)],
+        vec![("a".into(), 0.9), ("b".into(), 0.8), ("c".into(), 0.2)],
+    ];
+    let expected = alpha(&units);
+    let alpha_reported = report["agreement"]["alpha"].as_f64().unwrap();
+    assert!((alpha_reported - expected).abs() < 1e-9, "{alpha_reported} vs {expected}");
+    assert_eq!(report["agreement"]["samples"], 3);
+    assert!(
+        run.stdout.contains(&format!("over 3 samples: Krippendorff's alpha {expected:.2} (interval)")),
+        "{}",
+        run.stdout
+    );
+    // Each judge is asked once per distinct request: 2 + 3 (the majority eval reuses the same three verdicts).
+    assert_eq!(judge.requests(), 5);
+    assert_eq!(
+        judge.models().into_iter().collect::<Vec<_>>(),
+        ["judge-a", "judge-b", "judge-c"],
+        "both wire formats, three models"
+    );
+}
+
+#[test]
+fn an_ensemble_from_the_environment_or_judge_toml_flags_without_failing() {
+    let judge = FakeJudge::start();
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = techniques(&judge, dir.path());
+    command.env("JUDGE_MODELS", "openai:judge-a, openai:judge-b").env("JUDGE_MAX_SPREAD", "0.2");
+    let run = run_exact(command, &["ensemble_unset"]);
+    assert_eq!(run.code, Some(0), "{}", run.all());
+    assert!(
+        run.stderr.contains(
+            "ensemble_unset: the judges disagree: their scores of sample 1 are 0.40 apart, more than max_spread 0.20"
+        ),
+        "{}",
+        run.all()
+    );
+    let eval = &report(dir.path())["evals"][0];
+    assert_eq!((eval["score"].as_f64(), eval["disagreement"]["flagged"].as_bool()), (Some(0.7), Some(true)));
+
+    let config = dir.path().join("judge.toml");
+    std::fs::write(
+        &config,
+        "judges = [\"openai:judge-a\", \"openai:judge-b\"]\nmax_spread = 0.2\non_disagreement = \"fail\"\n",
+    )
+    .unwrap();
+    // The environment's JUDGE_MODEL would win over the file's `judges`, as every variable does.
+    let mut command = techniques(&judge, dir.path());
+    command.env("JUDGE_CONFIG", &config).env_remove("JUDGE_MODEL");
+    let run = run_exact(command, &["ensemble_unset"]);
+    assert_eq!(run.code, Some(101), "{}", run.all());
+    assert!(run.stdout.contains("(on_disagreement = \"fail\")"), "{}", run.stdout);
+
+    // One judge is no ensemble: the error names the variable.
+    let mut command = techniques(&judge, dir.path());
+    command.env("JUDGE_MODELS", "openai:judge-a");
+    let run = run_exact(command, &["ensemble_unset"]);
+    assert_eq!(run.code, Some(1), "{}", run.all());
+    assert!(run.all().contains("JUDGE_MODELS") && run.all().contains("at least two judges"), "{}", run.all());
+}
+
+/// Krippendorff's alpha (interval), computed here from its definition, independently of the runtime.
+fn alpha(units: &[Vec<(String, f64)>]) -> f64 {
+    let values: Vec<f64> = units.iter().flatten().map(|(_, v)| *v).collect();
+    let n = values.len() as f64;
+    let within: f64 = units
+        .iter()
+        .map(|u| {
+            let mut sum = 0.0;
+            for (i, a) in u.iter().enumerate() {
+                for (j, b) in u.iter().enumerate() {
+                    if i != j {
+                        sum += (a.1 - b.1).powi(2);
+                    }
+                }
+            }
+            sum / (u.len() - 1) as f64
+        })
+        .sum::<f64>()
+        / n;
+    let mut all = 0.0;
+    for (i, a) in values.iter().enumerate() {
+        for (j, b) in values.iter().enumerate() {
+            if i != j {
+                all += (a - b).powi(2);
+            }
+        }
+    }
+    1.0 - within / (all / (n * (n - 1.0)))
+}
+
 /// The JSON report in `dir`.
 fn report(dir: &std::path::Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap()

@@ -295,6 +295,7 @@ fn score_group(session: &mut Session, numbers: &[(LlamaToken, String)], group: &
                 level: None,
                 criteria: Vec::new(),
                 comparison: None,
+                panel: Vec::new(),
                 usage: Usage {
                     prompt_tokens: (decoded / group.len() as u64).saturating_sub(*generated),
                     completion_tokens: *generated,
