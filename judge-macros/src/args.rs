@@ -18,6 +18,7 @@ pub(crate) const KEYS: &[&str] = &[
     "levels",
     "criteria",
     "baseline",
+    "steps",
     "judge",
     "judges",
     "combine",
@@ -53,6 +54,8 @@ pub(crate) struct EvalArgs {
     pub criteria: Option<Vec<crate::criteria::CriterionArg>>,
     /// `baseline`: a text, or the path of a function that produces one.
     pub baseline: Option<Baseline>,
+    /// `steps`: `None` inside for `"auto"`, else the given steps.
+    pub steps: Option<Option<Vec<LitStr>>>,
     pub judge: Option<LitStr>,
     /// `judges`: an ensemble, `"provider:model"` each.
     pub judges: Option<Vec<LitStr>>,
@@ -223,6 +226,25 @@ fn set(args: &mut EvalArgs, key: &str, value: &Expr) -> syn::Result<()> {
                 }
             }
             args.judges = Some(judges);
+        }
+        "steps" => {
+            const SHAPE: &str = "`steps` is \"auto\" (the judge writes them once, cached) or the evaluation \
+                                 steps, e.g. steps = [\"Check the number\", \"Check the reason\"]";
+            args.steps = Some(match value {
+                Expr::Lit(ExprLit { lit: Lit::Str(s), .. }) if s.value() == "auto" => None,
+                Expr::Array(array) => {
+                    let steps =
+                        array.elems.iter().map(|e| non_empty(string(key, e)?, key)).collect::<syn::Result<Vec<_>>>()?;
+                    if steps.is_empty() || steps.len() > 10 {
+                        return Err(syn::Error::new_spanned(
+                            value,
+                            format!("give 1 to 10 steps (found {})", steps.len()),
+                        ));
+                    }
+                    Some(steps)
+                }
+                _ => return Err(syn::Error::new_spanned(value, SHAPE)),
+            });
         }
         "combine" => {
             let combine = string(key, value)?;

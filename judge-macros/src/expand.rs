@@ -90,6 +90,11 @@ fn eval_case(args: &EvalArgs, function: &ItemFn, kind: ReturnKind, ignore: bool)
         }
         None => quote!(#private::None),
     };
+    let steps = match &args.steps {
+        Some(None) => quote!(#private::Some(#private::StepsDef::Auto)),
+        Some(Some(steps)) => quote!(#private::Some(#private::StepsDef::Given(&[#(#steps),*]))),
+        None => quote!(#private::None),
+    };
     let judges = match &args.judges {
         Some(judges) => quote!(#private::Some(&[#(#judges),*])),
         None => quote!(#private::None),
@@ -177,6 +182,7 @@ fn eval_case(args: &EvalArgs, function: &ItemFn, kind: ReturnKind, ignore: bool)
                     criteria: #criteria,
                     baseline: #baseline,
                     judges: #judges,
+                    steps: #steps,
                     combine: #combine,
                     max_spread: #max_spread,
                     on_disagreement: #on_disagreement,

@@ -119,6 +119,7 @@ mod tests {
             snapshot: None,
             criteria: Vec::new(),
             disagreement: None,
+            steps: Vec::new(),
             samples: Vec::new(),
         }
     }

@@ -14,12 +14,12 @@
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::CacheError;
-use crate::judge::prompt::{JudgeRequest, TEMPLATE_VERSION};
-use crate::judge::verdict::Verdict;
+use crate::judge::prompt::TEMPLATE_VERSION;
 
 /// Bumped when the entry layout or the key material changes.
 const FORMAT: u32 = 2;
@@ -58,22 +58,23 @@ impl CacheMode {
 pub(crate) struct CacheKey(String);
 
 impl CacheKey {
-    /// Hashes everything that decides the verdict.
+    /// Hashes everything that decides the verdict (or other answer, such as generated evaluation
+    /// steps): `request` is what the judge is sent.
     pub fn new(
         provider: &str,
         model: &str,
         params: &serde_json::Value,
-        request: &JudgeRequest,
+        request: &impl Serialize,
         occurrence: u32,
     ) -> Self {
         #[derive(Serialize)]
-        struct Material<'a> {
+        struct Material<'a, R> {
             format: u32,
             provider: &'a str,
             model: &'a str,
             params: &'a serde_json::Value,
             template_version: u32,
-            request: &'a JudgeRequest,
+            request: &'a R,
             occurrence: u32,
         }
         let material = Material {
@@ -95,12 +96,13 @@ impl CacheKey {
     }
 }
 
+/// One cache file: a verdict, or another answer of a judge (evaluation steps) under its own key.
 #[derive(Serialize, Deserialize)]
-struct Entry {
+struct Entry<T> {
     format: u32,
     key: String,
     judge: String,
-    verdict: Verdict,
+    verdict: T,
 }
 
 /// A short name for a cache directory, for files about it kept elsewhere.
@@ -128,13 +130,13 @@ impl VerdictCache {
 
     /// The cached verdict for `key`, if the mode reads the cache and a valid entry is there. In
     /// replay mode a miss is an error.
-    pub fn lookup(&self, key: &CacheKey) -> Result<Option<Verdict>, CacheError> {
+    pub fn lookup<T: DeserializeOwned>(&self, key: &CacheKey) -> Result<Option<T>, CacheError> {
         if matches!(self.mode, CacheMode::Off | CacheMode::Refresh) {
             return Ok(None);
         }
         let found = std::fs::read(self.path(key))
             .ok()
-            .and_then(|bytes| serde_json::from_slice::<Entry>(&bytes).ok())
+            .and_then(|bytes| serde_json::from_slice::<Entry<T>>(&bytes).ok())
             .filter(|entry| entry.format == FORMAT && entry.key == key.0)
             .map(|entry| entry.verdict);
         match (found, self.mode) {
@@ -182,11 +184,11 @@ impl VerdictCache {
     }
 
     /// Stores `verdict` under `key` atomically, if the mode writes the cache.
-    pub fn store(&self, key: &CacheKey, judge: &str, verdict: &Verdict) -> Result<(), CacheError> {
+    pub fn store<T: Serialize>(&self, key: &CacheKey, judge: &str, verdict: &T) -> Result<(), CacheError> {
         if matches!(self.mode, CacheMode::Off | CacheMode::Replay) {
             return Ok(());
         }
-        let entry = Entry { format: FORMAT, key: key.0.clone(), judge: judge.to_owned(), verdict: verdict.clone() };
+        let entry = Entry { format: FORMAT, key: key.0.clone(), judge: judge.to_owned(), verdict };
         let bytes = serde_json::to_vec_pretty(&entry).expect("an entry always serializes");
         let path = self.path(key);
         crate::atomic_file::write(&path, &bytes).map_err(|source| CacheError::Io { path, source })
@@ -196,8 +198,8 @@ impl VerdictCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::judge::prompt::{Task, render};
-    use crate::judge::verdict::{Scale, ScoreMethod, Usage};
+    use crate::judge::prompt::{JudgeRequest, Task, render};
+    use crate::judge::verdict::{Scale, ScoreMethod, Usage, Verdict};
 
     fn request(output: &str) -> JudgeRequest {
         render(
@@ -251,10 +253,10 @@ mod tests {
     fn stores_and_reads_back() {
         let dir = tempfile::tempdir().unwrap();
         let cache = VerdictCache::new(dir.path().join("c"), CacheMode::On);
-        assert_eq!(cache.lookup(&key("a", 0)).unwrap(), None);
+        assert_eq!(cache.lookup::<Verdict>(&key("a", 0)).unwrap(), None);
         cache.store(&key("a", 0), "openai:m", &verdict(7)).unwrap();
         assert_eq!(cache.lookup(&key("a", 0)).unwrap(), Some(verdict(7)));
-        assert_eq!(cache.lookup(&key("a", 1)).unwrap(), None);
+        assert_eq!(cache.lookup::<Verdict>(&key("a", 1)).unwrap(), None);
     }
 
     #[test]
@@ -266,9 +268,9 @@ mod tests {
         let path = cache.path(&k);
         let full = std::fs::read(&path).unwrap();
         std::fs::write(&path, &full[..full.len() / 2]).unwrap();
-        assert_eq!(cache.lookup(&k).unwrap(), None);
+        assert_eq!(cache.lookup::<Verdict>(&k).unwrap(), None);
         std::fs::write(&path, b"\x00\xffgarbage").unwrap();
-        assert_eq!(cache.lookup(&k).unwrap(), None);
+        assert_eq!(cache.lookup::<Verdict>(&k).unwrap(), None);
         cache.store(&k, "openai:m", &verdict(5)).unwrap();
         assert_eq!(cache.lookup(&k).unwrap(), Some(verdict(5)));
     }
@@ -280,7 +282,7 @@ mod tests {
         cache.store(&key("a", 0), "openai:m", &verdict(7)).unwrap();
         std::fs::create_dir_all(cache.path(&key("b", 0)).parent().unwrap()).unwrap();
         std::fs::copy(cache.path(&key("a", 0)), cache.path(&key("b", 0))).unwrap();
-        assert_eq!(cache.lookup(&key("b", 0)).unwrap(), None);
+        assert_eq!(cache.lookup::<Verdict>(&key("b", 0)).unwrap(), None);
     }
 
     #[test]
@@ -292,7 +294,7 @@ mod tests {
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "off writes nothing");
 
         let replay = VerdictCache::new(dir.path().to_owned(), CacheMode::Replay);
-        let err = replay.lookup(&k).unwrap_err().to_string();
+        let err = replay.lookup::<Verdict>(&k).unwrap_err().to_string();
         assert!(err.contains("JUDGE_CACHE=replay") && err.contains(k.as_str()), "{err}");
         replay.store(&k, "j", &verdict(1)).unwrap();
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "replay writes nothing");
@@ -302,7 +304,7 @@ mod tests {
         assert_eq!(replay.lookup(&k).unwrap(), Some(verdict(2)));
 
         let refresh = VerdictCache::new(dir.path().to_owned(), CacheMode::Refresh);
-        assert_eq!(refresh.lookup(&k).unwrap(), None, "refresh ignores what is cached");
+        assert_eq!(refresh.lookup::<Verdict>(&k).unwrap(), None, "refresh ignores what is cached");
         refresh.store(&k, "j", &verdict(3)).unwrap();
         assert_eq!(on.lookup(&k).unwrap(), Some(verdict(3)), "and overwrites it");
     }

@@ -52,6 +52,7 @@ impl Grader {
             expected: expected.map(owned),
             levels: None,
             criteria: None,
+            steps: None,
         };
         let request = prompt::render(task, output, Scale::default(), DEFAULT_MAX_OUTPUT_CHARS);
         let timeout = std::time::Duration::from_secs_f64(DEFAULT_TIMEOUT_SECS);

@@ -110,6 +110,7 @@ pub mod __private {
     /// Engine measurements for judge's own benches.
     #[cfg(feature = "local")]
     pub use crate::judge::llama::{EngineFigures, measure as measure_local_engine};
+    pub use crate::judge::steps::StepsDef;
     pub use crate::output::{Produced, ResultOutput, ValueOutput, from_result, from_value};
     pub use crate::snapshot::{Snapshot, SnapshotHook, SnapshotMode};
     pub use insta;

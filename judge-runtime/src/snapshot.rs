@@ -98,6 +98,13 @@ impl Snapshot {
             body.push_str(&format!("judge: {judge}\n"));
         }
         body.push_str(&format!("samples: {}\n", record.samples.len()));
+        // Generated steps decide the verdicts: a change of them is reviewed with the rationale.
+        for generated in &record.steps {
+            body.push_str(&format!("evaluation steps written by {}:\n", generated.judge));
+            for (i, step) in generated.steps.iter().enumerate() {
+                body.push_str(&format!("{}. {step}\n", i + 1));
+            }
+        }
         if let Some(median) = median {
             body.push_str("rationale of the median sample:\n");
             body.push_str(median.rationale.trim());

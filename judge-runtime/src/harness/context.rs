@@ -13,7 +13,9 @@ use crate::harness::coalesce::{Coalescer, Turn};
 use crate::harness::trial::EvalFailure;
 use crate::judge::call_stats::CallTotals;
 use crate::judge::http::{HttpClient, HttpConfig, RetryPolicy};
-use crate::judge::prompt::JudgeRequest;
+use crate::judge::params::GenerationParams;
+use crate::judge::prompt::{JudgeRequest, Task};
+use crate::judge::steps::{self, GeneratedSteps};
 use crate::judge::verdict::Verdict;
 use crate::judge::{Judge, JudgeSpec};
 use crate::report::record::Recorder;
@@ -161,6 +163,28 @@ impl RunContext {
         self.cache.store(key, &judge.spec().to_string(), &verdict).map_err(cache_failure)?;
         leader.finish(verdict.clone());
         Ok(Judged { verdict, source: Source::Judged })
+    }
+
+    /// The evaluation steps `judge` writes for `task` (G-Eval's `steps = "auto"`): from the cache,
+    /// or asked for once and stored, keyed by the request like a verdict.
+    pub async fn steps(&self, judge: &Judge, eval: &EvalSettings, task: &Task) -> Result<GeneratedSteps, EvalFailure> {
+        let (messages, schema) = steps::request(task);
+        let spec = judge.spec();
+        let params = judge.key_params(&eval.generation);
+        let key = CacheKey::new(spec.provider.name(), &spec.model, &params, &(&messages, &schema), 0);
+        let failed = |message: String| EvalFailure::Steps { judge: spec.to_string(), message };
+        if let Some(steps) = self.cache.lookup::<GeneratedSteps>(&key).map_err(|e| failed(e.to_string()))? {
+            return Ok(steps);
+        }
+        // Steps are text, not a score: no token probabilities to ask for.
+        let params = GenerationParams { weighted: false, ..eval.generation };
+        let (steps, usage) = judge
+            .ask(&messages, &schema, &params, eval.timeout, |reply| steps::parse(&reply.text), steps::reask)
+            .await
+            .map_err(|e| failed(e.to_string()))?;
+        let generated = GeneratedSteps { steps, usage };
+        self.cache.store(&key, &spec.to_string(), &generated).map_err(|e| failed(e.to_string()))?;
+        Ok(generated)
     }
 
     /// The run's tallies so far.

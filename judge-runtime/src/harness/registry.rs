@@ -5,6 +5,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use crate::judge::criteria::CriterionDef;
+use crate::judge::steps::StepsDef;
 use crate::settings::AttributeSettings;
 use crate::snapshot::{SnapshotHook, SnapshotMode};
 
@@ -52,6 +53,8 @@ pub struct EvalCase {
     pub max_spread: Option<f64>,
     /// The attribute's `on_disagreement`.
     pub on_disagreement: Option<&'static str>,
+    /// The attribute's `steps`: G-Eval's evaluation steps, given or `"auto"`.
+    pub steps: Option<StepsDef>,
     /// The attribute's `scoring`: true for `"weighted"`.
     pub scoring: Option<bool>,
     /// The attribute's `reduce`.
@@ -123,6 +126,7 @@ impl EvalCase {
             combine: self.combine,
             max_spread: self.max_spread,
             on_disagreement: self.on_disagreement,
+            steps: self.steps,
         }
     }
 }

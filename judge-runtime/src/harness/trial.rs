@@ -18,6 +18,7 @@ use crate::judge::criteria::CriterionSummary;
 use crate::judge::ensemble;
 use crate::judge::pairwise::{self, Order};
 use crate::judge::prompt::{self, JudgeRequest, Task};
+use crate::judge::steps::{GeneratedSteps, Steps};
 use crate::judge::verdict::{Scale, Verdict};
 use crate::report::record::{EvalRecord, Status};
 use crate::report::terminal;
@@ -49,6 +50,8 @@ pub(crate) struct EvalOutcome {
     pub criteria: Vec<CriterionSummary>,
     /// Where an ensemble's judges were furthest apart, when the eval has several judges.
     pub disagreement: Option<Disagreement>,
+    /// The evaluation steps each judge generated, when the eval has `steps = "auto"`.
+    pub steps: Vec<(String, GeneratedSteps)>,
 }
 
 /// The sample on which an ensemble's judges were furthest apart.
@@ -80,6 +83,8 @@ pub(crate) enum EvalFailure {
     Config(#[from] ConfigError),
     #[error("sample {}: the eval function failed, so its output was not judged:\n{message}", sample + 1)]
     Output { sample: usize, message: String },
+    #[error("generating the evaluation steps (steps = \"auto\") with {judge} failed: {message}")]
+    Steps { judge: String, message: String },
     #[error("sample {}: the baseline function failed, so the output was not compared:\n{message}", sample + 1)]
     Baseline { sample: usize, message: String },
     #[error("sample {}: {error}", sample + 1)]
@@ -105,12 +110,22 @@ pub(crate) async fn run_eval(
     let task = Task::borrowed(case.rubric, case.input, case.expected)
         .with_levels(settings.levels.clone())
         .with_criteria(settings.criteria.clone());
+    // G-Eval's steps: given, the same for every judge; "auto", each judge writes its own, once.
+    let (tasks, steps) = match &settings.steps {
+        None => (vec![task; judges.len()], Vec::new()),
+        Some(Steps::Given(steps)) => (vec![task.with_steps(Some(steps.clone())); judges.len()], Vec::new()),
+        Some(Steps::Auto) => {
+            let generated = try_join_all(judges.iter().map(|judge| ctx.steps(judge, &settings, &task))).await?;
+            let tasks = generated.iter().map(|g| task.clone().with_steps(Some(g.steps.clone()))).collect();
+            (tasks, names.iter().cloned().zip(generated).collect())
+        }
+    };
     // Identical requests within the eval get occurrence numbers 0, 1, 2, … in the order they are
     // ready; since they are identical, that order cannot change which verdicts they map to.
     let occurrences: Mutex<HashMap<String, u32>> = Mutex::new(HashMap::new());
 
     let samples = (0..settings.samples as usize).map(|sample| {
-        let (judges, names, occurrences, task, settings) = (&judges, &names, &occurrences, &task, &settings);
+        let (judges, names, occurrences, tasks, settings) = (&judges, &names, &occurrences, &tasks, &settings);
         async move {
             let (output, baseline) = futures::future::join(generate(case.output), baseline_output(case)).await;
             let output = output.map_err(|message| EvalFailure::Output { sample, message })?;
@@ -119,7 +134,7 @@ pub(crate) async fn run_eval(
             let truncated_from = prompt::shown_part(&output, max_chars).1;
             let start = Instant::now();
             // Every judge of the panel at once; one judge's verdict is the sample's.
-            let by_judge = judges.iter().map(|judge| {
+            let by_judge = judges.iter().zip(tasks).map(|(judge, task)| {
                 let judge_one = |request| judge_request(ctx, judge, settings, occurrences, request, sample);
                 let (task, output, baseline) = (task.clone(), &output, &baseline);
                 async move {
@@ -184,7 +199,7 @@ pub(crate) async fn run_eval(
             spread,
             flagged: settings.max_spread.is_some_and(|max| spread > max + 1e-9),
         });
-    Ok(EvalOutcome { case, settings, samples, summary, criteria, disagreement })
+    Ok(EvalOutcome { case, settings, samples, summary, criteria, disagreement, steps })
 }
 
 /// The verdict on `request`, through the cache. Identical requests within the eval get

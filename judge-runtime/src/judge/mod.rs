@@ -17,6 +17,7 @@ pub(crate) mod params;
 pub(crate) mod prompt;
 pub(crate) mod providers;
 pub(crate) mod rate_limit;
+pub(crate) mod steps;
 pub mod verdict;
 
 use std::fmt;
@@ -200,35 +201,57 @@ impl Judge {
         params: &GenerationParams,
         timeout: Duration,
     ) -> Result<Verdict, JudgeError> {
+        #[cfg(feature = "local")]
+        if let Backend::Local(local) = &self.backend {
+            if request.task.criteria.is_some() {
+                return Err(JudgeError::Local { reason: UNSUPPORTED_BY_LOCAL.replace("{}", "`criteria`") });
+            }
+            if request.comparison.is_some() {
+                return Err(JudgeError::Local { reason: UNSUPPORTED_BY_LOCAL.replace("{}", "`baseline`") });
+            }
+            let mut verdict = local.verdict(request.task.clone(), &request.output, request.scale).await?;
+            verdict.level = request.task.levels.as_ref().map(|l| l.level_of(verdict.score).label());
+            return Ok(verdict);
+        }
+        let read = |reply: &providers::Completion| read_reply(reply, request, params.weighted);
+        let (verdict, usage) = self
+            .ask(&request.messages, &request.schema, params, timeout, read, |reason| reask(reason, request))
+            .await?;
+        Ok(Verdict { usage, ..verdict })
+    }
+
+    /// Sends `messages` with the reply's JSON `schema` until `read` accepts a reply: one that it
+    /// refuses is answered with `reask(reason)` and asked again, with the whole conversation, up to
+    /// [`MAX_VERDICT_ATTEMPTS`]. The embedded judge writes no free replies, so it is refused here.
+    pub async fn ask<T>(
+        &self,
+        messages: &[Message],
+        schema: &Value,
+        params: &GenerationParams,
+        timeout: Duration,
+        read: impl Fn(&providers::Completion) -> Result<T, String>,
+        reask: impl Fn(&str) -> String,
+    ) -> Result<(T, Usage), JudgeError> {
         let model = &self.spec.model;
-        let mut conversation = request.messages.clone();
+        let mut conversation = messages.to_vec();
         let mut usage = Usage::default();
         let mut attempts = 0;
         loop {
             attempts += 1;
             let reply = match &self.backend {
-                Backend::OpenAi(client) => {
-                    client.complete(model, params, &conversation, &request.schema, timeout).await?
-                }
-                Backend::Anthropic(client) => {
-                    client.complete(model, params, &conversation, &request.schema, timeout).await?
-                }
+                Backend::OpenAi(client) => client.complete(model, params, &conversation, schema, timeout).await?,
+                Backend::Anthropic(client) => client.complete(model, params, &conversation, schema, timeout).await?,
                 #[cfg(feature = "local")]
-                Backend::Local(local) => {
-                    if request.task.criteria.is_some() {
-                        return Err(JudgeError::Local { reason: UNSUPPORTED_BY_LOCAL.replace("{}", "`criteria`") });
-                    }
-                    if request.comparison.is_some() {
-                        return Err(JudgeError::Local { reason: UNSUPPORTED_BY_LOCAL.replace("{}", "`baseline`") });
-                    }
-                    let mut verdict = local.verdict(request.task.clone(), &request.output, request.scale).await?;
-                    verdict.level = request.task.levels.as_ref().map(|l| l.level_of(verdict.score).label());
-                    return Ok(verdict);
+                Backend::Local(_) => {
+                    return Err(JudgeError::Local {
+                        reason: UNSUPPORTED_BY_LOCAL
+                            .replace("{}", "`steps = \"auto\"` (it writes no evaluation steps)"),
+                    });
                 }
             };
             usage += reply.usage;
-            let reason = match read_reply(&reply, request, params.weighted) {
-                Ok(verdict) => return Ok(Verdict { usage, ..verdict }),
+            let reason = match read(&reply) {
+                Ok(answer) => return Ok((answer, usage)),
                 Err(reason) => reason,
             };
             if attempts >= MAX_VERDICT_ATTEMPTS {
@@ -239,7 +262,7 @@ impl Judge {
                 });
             }
             conversation.push(Message { role: Role::Assistant, content: reply.text });
-            conversation.push(Message { role: Role::User, content: reask(&reason, request) });
+            conversation.push(Message { role: Role::User, content: reask(&reason) });
         }
     }
 }

@@ -111,6 +111,9 @@ pub(crate) fn render(task: Task, output: &str, baseline: &str, order: Order, max
     let tag_b = fence_tag(&format!("{b}\u{0}{a}\u{0}{tag_a}"));
     let mut user = String::with_capacity(a.len() + b.len() + task.rubric.len() + 1024);
     section(&mut user, "Rubric", &task.rubric);
+    if let Some(steps) = &task.steps {
+        crate::judge::steps::render_section(&mut user, steps);
+    }
     if let Some(input) = &task.input {
         section(&mut user, "Input given to the AI system", input);
     }

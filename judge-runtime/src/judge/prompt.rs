@@ -43,6 +43,8 @@ pub(crate) struct Task {
     pub levels: Option<Levels>,
     /// Criteria the judge scores separately, each with its rationale.
     pub criteria: Option<Criteria>,
+    /// Evaluation steps the judge follows before it grades (G-Eval).
+    pub steps: Option<Vec<String>>,
 }
 
 impl Task {
@@ -54,6 +56,7 @@ impl Task {
             expected: expected.map(Cow::Borrowed),
             levels: None,
             criteria: None,
+            steps: None,
         }
     }
 
@@ -65,6 +68,11 @@ impl Task {
     /// The task with criteria scored separately.
     pub fn with_criteria(self, criteria: Option<Criteria>) -> Self {
         Self { criteria, ..self }
+    }
+
+    /// The task with evaluation steps for the judge to follow.
+    pub fn with_steps(self, steps: Option<Vec<String>>) -> Self {
+        Self { steps, ..self }
     }
 }
 
@@ -115,6 +123,9 @@ pub(crate) fn render(task: Task, output: &str, scale: Scale, max_output_chars: u
     if let Some(criteria) = &task.criteria {
         let lines: Vec<String> = criteria.iter().map(|c| format!("- {}: {}", c.name, c.rubric.trim())).collect();
         section(&mut user, "Criteria (grade each one separately)", &lines.join("\n"));
+    }
+    if let Some(steps) = &task.steps {
+        crate::judge::steps::render_section(&mut user, steps);
     }
     if let Some(input) = &task.input {
         section(&mut user, "Input given to the AI system", input);

@@ -638,6 +638,7 @@ mod tests {
             snapshot: None,
             criteria: Vec::new(),
             disagreement: None,
+            steps: Vec::new(),
             samples,
         }
     }

@@ -113,6 +113,7 @@ mod tests {
             snapshot: None,
             criteria: Vec::new(),
             disagreement: None,
+            steps: Vec::new(),
             samples: match score {
                 Some(s) => vec![sample(s, VerdictSource::Cached), sample(s, VerdictSource::Judged)],
                 None => Vec::new(),

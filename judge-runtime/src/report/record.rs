@@ -95,8 +95,19 @@ pub(crate) struct EvalRecord {
     /// Where an ensemble's judges were furthest apart, when the eval has several judges.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disagreement: Option<DisagreementRecord>,
+    /// The evaluation steps each judge generated, when the eval has `steps = "auto"`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<StepsRecord>,
     /// Every sample, in order; empty when the eval could not be scored.
     pub samples: Vec<SampleRecord>,
+}
+
+/// Evaluation steps one judge generated.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct StepsRecord {
+    /// The judge, `provider:model`.
+    pub judge: String,
+    pub steps: Vec<String>,
 }
 
 /// The sample on which an ensemble's judges were furthest apart.
@@ -253,10 +264,13 @@ impl EvalRecord {
         baseline: Option<BaselineDelta>,
         duration: Duration,
     ) -> Self {
-        let EvalOutcome { case, settings, samples, summary, criteria, disagreement } = outcome;
+        let EvalOutcome { case, settings, samples, summary, criteria, disagreement, steps } = outcome;
         let mut usage = Usage::default();
         for sample in samples {
             usage += sample.verdict.usage;
+        }
+        for (_, generated) in steps {
+            usage += generated.usage;
         }
         Self {
             name: case.full_name(),
@@ -280,6 +294,10 @@ impl EvalRecord {
             usage,
             duration_ms: millis(duration),
             snapshot: None,
+            steps: steps
+                .iter()
+                .map(|(judge, generated)| StepsRecord { judge: judge.clone(), steps: generated.steps.clone() })
+                .collect(),
             disagreement: disagreement.map(|d| DisagreementRecord {
                 sample: d.sample + 1,
                 spread: d.spread,
@@ -333,6 +351,7 @@ impl EvalRecord {
             snapshot: None,
             criteria: Vec::new(),
             disagreement: None,
+            steps: Vec::new(),
             samples: Vec::new(),
         }
     }

@@ -59,7 +59,7 @@ pub(crate) fn failed(
     rationales: Rationales,
     max_output_chars: usize,
 ) -> String {
-    let EvalOutcome { case, settings, samples, summary, criteria, disagreement } = outcome;
+    let EvalOutcome { case, settings, samples, summary, criteria, disagreement, .. } = outcome;
     let k = samples.len();
     let mut out = String::new();
     let score = summary.score;

@@ -192,4 +192,27 @@ fn ensemble_unset() -> String {
     "[score@judge-a:9] [score@judge-b:5]".to_owned()
 }
 
+/// G-Eval: the judge writes the evaluation steps once, then follows them for both samples.
+#[llm_eval(
+    rubric = "Says the hands overlap 22 times a day.",
+    input = "How many times a day do the hands overlap?",
+    expected = "22 times",
+    samples = 2,
+    steps = "auto"
+)]
+fn auto_steps() -> String {
+    "They overlap 22 times.".to_owned()
+}
+
+/// The author's own steps.
+#[llm_eval(
+    rubric = "Says the hands overlap 22 times a day.",
+    input = "How many times a day do the hands overlap?",
+    expected = "22 times",
+    steps = ["Find the number the output states.", "Check it against the reference answer."]
+)]
+fn given_steps() -> String {
+    "They overlap 22 times.".to_owned()
+}
+
 judge_runtime::main!();

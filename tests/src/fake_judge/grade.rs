@@ -16,11 +16,16 @@ pub(crate) struct Verdict {
     /// `A`, `B` or `tie`, when the prompt compares two outputs: the reply is then a rationale and
     /// this winner.
     pub winner: Option<&'static str>,
+    /// Evaluation steps, when the prompt asks for them: the reply is then only these.
+    pub steps: Option<Vec<String>>,
 }
 
 impl Verdict {
     /// The verdict as the JSON object the judge prompt asks for: rationale, (level,) then score.
     pub fn to_json(&self) -> serde_json::Value {
+        if let Some(steps) = &self.steps {
+            return serde_json::json!({ "steps": steps });
+        }
         if let Some(winner) = self.winner {
             return serde_json::json!({ "rationale": self.rationale, "winner": winner });
         }
@@ -40,6 +45,16 @@ impl Verdict {
         self.level = levels.iter().find(|(min, max, _)| (*min..=*max).contains(&self.score)).map(|l| l.2.clone());
         self
     }
+}
+
+/// Evaluation steps for `rubric`, derived from it, so that another rubric gets other steps.
+pub(crate) fn write_steps(rubric: &str) -> Verdict {
+    let steps = vec![
+        format!("Read what the rubric asks: {}", rubric.trim()),
+        "Compare the output with the reference answer, word by word.".to_owned(),
+        "Choose the score whose description fits the output.".to_owned(),
+    ];
+    Verdict { steps: Some(steps), ..Verdict::new(0, String::new()) }
 }
 
 /// The verdict of the judge named `model`: a `[score@MODEL:N]` marker scripts that judge's score
@@ -84,7 +99,7 @@ pub(crate) fn grade_pair(first: &str, second: &str, reference: Option<&str>, pos
 
 impl Verdict {
     fn new(score: u64, rationale: String) -> Self {
-        Self { rationale, level: None, score, criteria: Vec::new(), winner: None }
+        Self { rationale, level: None, score, criteria: Vec::new(), winner: None, steps: None }
     }
 }
 

@@ -166,7 +166,11 @@ impl Wire for OpenAi {
         let prompt =
             request::read_prompt(&user, prior_replies, config.allow_missing_context).map_err(Refusal::Invalid)?;
         let compares = prompt.second.is_some();
-        if !compares && mode != (Mode::JsonSchema { bounded: true }) && prompt.stated_range.is_none() {
+        if !compares
+            && prompt.steps_for.is_none()
+            && mode != (Mode::JsonSchema { bounded: true })
+            && prompt.stated_range.is_none()
+        {
             return Err(invalid(
                 "the schema does not bound the score and the prompt does not state its range \
                  (\"from MIN (worst) to MAX (best)\")",
@@ -247,7 +251,7 @@ impl Wire for OpenAi {
                     Mode::Text => format!("Here is my verdict:\n```json\n{object}\n```\nI hope this helps."),
                 };
                 // One score token to weigh: not in a comparison or a reply with several scores.
-                let one_score = verdict.winner.is_none() && verdict.criteria.is_empty();
+                let one_score = verdict.winner.is_none() && verdict.criteria.is_empty() && verdict.steps.is_none();
                 let logprobs = if request.reply.logprobs && one_score {
                     token_logprobs(&content, verdict.score, &request.prompt.output)
                 } else {

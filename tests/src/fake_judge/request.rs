@@ -19,6 +19,8 @@ pub(crate) struct Prompt {
     pub criteria: Vec<String>,
     /// Output B, when the prompt compares two outputs (`output` is then output A).
     pub second: Option<String>,
+    /// The rubric, when the prompt asks for evaluation steps (and holds no output).
+    pub steps_for: Option<String>,
 }
 
 /// A valid judge request: what every wire format has, and what `reply` says about how this one
@@ -32,7 +34,24 @@ pub(crate) struct JudgeRequest<R> {
 
 /// Reads the prompt from the first user message, `user`.
 pub(crate) fn read_prompt(user: &str, prior_replies: u64, allow_missing_context: bool) -> Result<Prompt, String> {
-    section(user, "## Rubric\n").ok_or("no rubric")?;
+    let rubric = section(user, "## Rubric\n").ok_or("no rubric")?;
+    if user.contains("## Your task\nWrite the evaluation steps") {
+        if user.contains("<output-") {
+            return Err("a request for evaluation steps holds an output".into());
+        }
+        let (levels, criteria, second, stated_range) = (Vec::new(), Vec::new(), None, None);
+        let (output, reference) = (String::new(), None);
+        return Ok(Prompt {
+            output,
+            reference,
+            prior_replies,
+            stated_range,
+            levels,
+            criteria,
+            second,
+            steps_for: Some(rubric),
+        });
+    }
     let input = section(user, "## Input given to the AI system\n");
     let reference = section(user, "## Reference answer");
     if !allow_missing_context {
@@ -52,7 +71,16 @@ pub(crate) fn read_prompt(user: &str, prior_replies: u64, allow_missing_context:
             names.collect()
         })
         .unwrap_or_default();
-    Ok(Prompt { output, reference, prior_replies, stated_range: stated_range(user), levels, criteria, second })
+    Ok(Prompt {
+        output,
+        reference,
+        prior_replies,
+        stated_range: stated_range(user),
+        levels,
+        criteria,
+        second,
+        steps_for: None,
+    })
 }
 
 /// The text of a message's `content`: a string, or the text of an array of `{"type": "text",
@@ -90,6 +118,12 @@ pub(crate) fn check_schema(schema: &Value, bounds: Bounds) -> Result<(), String>
     }
     let properties = schema["properties"].as_object().ok_or("the schema has no properties")?;
     let keys: Vec<&String> = properties.keys().collect();
+    if keys == ["steps"] {
+        return match (&properties["steps"]["type"], &properties["steps"]["items"]["type"]) {
+            (Value::String(array), Value::String(string)) if array == "array" && string == "string" => Ok(()),
+            _ => Err("steps is not an array of strings".into()),
+        };
+    }
     if keys == ["rationale", "winner"] {
         return match properties["winner"]["enum"].as_array() {
             Some(choices) if choices == &[Value::from("A"), Value::from("B"), Value::from("tie")] => Ok(()),

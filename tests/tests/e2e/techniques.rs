@@ -421,6 +421,63 @@ fn an_ensemble_from_the_environment_or_judge_toml_flags_without_failing() {
     assert!(run.all().contains("JUDGE_MODELS") && run.all().contains("at least two judges"), "{}", run.all());
 }
 
+#[test]
+fn g_eval_steps_are_generated_once_cached_recorded_and_followed() {
+    let judge = FakeJudge::start();
+    let dir = tempfile::tempdir().unwrap();
+    let run = run_exact(techniques(&judge, dir.path()), &["auto_steps", "given_steps"]);
+    assert_eq!(run.code, Some(0), "{}", run.all());
+    // One call for the steps, two samples, one given-steps sample.
+    assert_eq!(judge.requests(), 4);
+    let bodies = judge.bodies();
+    let users: Vec<String> = bodies.iter().map(|b| b["messages"][1]["content"].as_str().unwrap().to_owned()).collect();
+    let asks = users.iter().filter(|u| u.contains("## Your task\nWrite the evaluation steps")).count();
+    assert_eq!(asks, 1, "the steps are asked for once: {users:#?}");
+    let generated = "## Evaluation steps (follow them in order before you grade)\n\
+                     1. Read what the rubric asks: Says the hands overlap 22 times a day.\n\
+                     2. Compare the output with the reference answer, word by word.\n";
+    assert_eq!(users.iter().filter(|u| u.contains(generated)).count(), 2, "both samples follow them");
+    let given = "1. Find the number the output states.\n2. Check it against the reference answer.\n";
+    assert_eq!(users.iter().filter(|u| u.contains(given)).count(), 1);
+    let first = report(dir.path());
+    let auto = first["evals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"].as_str().unwrap().ends_with("auto_steps"))
+        .unwrap();
+    assert_eq!(auto["steps"][0]["judge"], "openai:fake-judge");
+    assert_eq!(auto["steps"][0]["steps"].as_array().unwrap().len(), 3);
+    // Cached: a rerun asks nothing, the steps included.
+    let rerun = run_exact(techniques(&judge, dir.path()), &["auto_steps", "given_steps"]);
+    assert_eq!((rerun.code, judge.requests()), (Some(0), 4), "{}", rerun.all());
+    assert_eq!(report(dir.path())["evals"][0]["steps"], auto["steps"]);
+
+    // The snapshot holds the generated steps, so `cargo insta review` shows when they change.
+    let mut command = techniques(&judge, dir.path());
+    command
+        .env("JUDGE_SNAPSHOT", "true")
+        .env("INSTA_WORKSPACE_ROOT", dir.path())
+        .env("INSTA_UPDATE", "new")
+        .env_remove("CI");
+    assert_eq!(run_exact(command, &["auto_steps"]).code, Some(0));
+    let snapshot =
+        std::fs::read_to_string(dir.path().join("tests/src/bin/snapshots/suite_techniques__auto_steps.snap.new"))
+            .expect("a new snapshot");
+    assert!(
+        snapshot
+            .contains("evaluation steps written by openai:fake-judge:\n1. Read what the rubric asks: Says the hands"),
+        "{snapshot}"
+    );
+
+    // JUDGE_STEPS=auto applies where the attribute is silent.
+    let mut command = techniques(&judge, dir.path());
+    command.env("JUDGE_STEPS", "auto");
+    let run = run_exact(command, &["weighted_scoring"]);
+    assert_eq!(run.code, Some(0), "{}", run.all());
+    assert_eq!(report(dir.path())["evals"][0]["steps"][0]["steps"][0], "Read what the rubric asks: Scripted.");
+}
+
 /// Krippendorff's alpha (interval), computed here from its definition, independently of the runtime.
 fn alpha(units: &[Vec<(String, f64)>]) -> f64 {
     let values: Vec<f64> = units.iter().flatten().map(|(_, v)| *v).collect();
