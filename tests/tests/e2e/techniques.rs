@@ -512,3 +512,43 @@ fn alpha(units: &[Vec<(String, f64)>]) -> f64 {
 fn report(dir: &std::path::Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap()
 }
+
+/// examples/tests/techniques.rs, one eval per technique, against the fake judge speaking both
+/// wire formats: every technique runs as documented, at the documented cost in calls.
+#[test]
+fn the_example_of_every_technique_runs() {
+    let judge = FakeJudge::start();
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = judge_tests::harness(env!("CARGO_BIN_EXE_example-techniques"));
+    command
+        .env("JUDGE_MODEL", "openai:gpt-4.1-mini")
+        .env("OPENAI_BASE_URL", judge.base_url())
+        .env("ANTHROPIC_BASE_URL", judge.anthropic_base_url())
+        .env("ANTHROPIC_API_KEY", "test-key")
+        .env("JUDGE_CACHE_DIR", dir.path().join("cache"))
+        .env("JUDGE_REPORT_JSON", dir.path().join("report.json"));
+    let run = judge_tests::HarnessRun::of(&mut command);
+    assert_eq!(run.code, Some(0), "{}", run.all());
+    let report = report(dir.path());
+    let evals: Vec<(&str, &str)> = report["evals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["name"].as_str().unwrap().rsplit("::").next().unwrap(), e["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        evals,
+        [
+            ("capital_at_least_two", "passed"),
+            ("capital_vs_previous", "passed"),
+            ("clock_hands_levels", "passed"),
+            ("clock_hands_panel", "passed"),
+            ("clock_hands_steps", "passed"),
+            ("refund_criteria", "passed"),
+        ]
+    );
+    // Calls: at_least(2) 3 samples × 1; pairwise 1 × 2 orders; levels 1; the panel 1 × 2 judges;
+    // steps 1 (once) + 3 samples; criteria 1 (every criterion in one call).
+    assert_eq!(judge.requests(), 3 + 2 + 1 + 2 + 4 + 1);
+    assert_eq!(judge.models().into_iter().collect::<Vec<_>>(), ["claude-haiku-4-5", "gpt-4.1-mini"]);
+}
