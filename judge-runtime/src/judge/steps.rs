@@ -101,6 +101,9 @@ pub(crate) fn request(task: &Task) -> (Vec<Message>, Value) {
             "steps": {
                 "type": "array",
                 "items": { "type": "string" },
+                // A grammar-constrained server (llama.cpp) otherwise lets a small model reply `[]`.
+                "minItems": 1,
+                "maxItems": MAX_STEPS,
                 "description": "The evaluation steps, in order."
             }
         },

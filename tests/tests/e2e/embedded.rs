@@ -187,3 +187,48 @@ fn pairwise_accuracy_on_the_frozen_set() {
 /// Below the measured accuracy (46/54 locally, 45/54 on a clean-clone CI run: batches form by
 /// timing and near-ties can flip), with room for that: a drop below it is a regression.
 const ACCURACY_FLOOR: f64 = 0.80;
+
+#[test]
+fn levels_name_the_band_of_the_score_and_text_techniques_say_what_judge_they_need() {
+    if installed_model().is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = harness(env!("CARGO_BIN_EXE_suite-techniques"));
+    command
+        .env("JUDGE_MODEL", "local")
+        .env("JUDGE_CACHE_DIR", dir.path().join("cache"))
+        .env("JUDGE_REPORT_JSON", dir.path().join("report.json"));
+    let binary = std::path::Path::new(env!("CARGO_BIN_EXE_suite-techniques"));
+    let evals = ["levelled", "criteria_fail_on_one", "beats_baseline", "auto_steps"];
+    command.args(crate::common::exact_args_of(binary, &evals));
+    let run = HarnessRun::of(&mut command);
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("report.json")).unwrap()).unwrap();
+    let eval = |name: &str| {
+        report["evals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["name"].as_str().unwrap().ends_with(name))
+            .unwrap()
+            .clone()
+    };
+    // Levels: the embedded judge's level is the band its score falls in.
+    let levelled = eval("levelled");
+    let sample = &levelled["samples"][0];
+    let (score, level) = (sample["raw_score"].as_f64().unwrap(), sample["level"].as_str().unwrap());
+    let (low, high) = level.split_once('-').unwrap();
+    let (low, high): (f64, f64) = (low.parse().unwrap(), high.parse().unwrap());
+    assert!((low..=high).contains(&score.round()), "score {score} outside level {level}\n{}", run.all());
+    // Criteria, a baseline and generated steps need a judge that writes text: each says so.
+    for name in ["criteria_fail_on_one", "beats_baseline", "auto_steps"] {
+        let record = eval(name);
+        let message = record["message"].as_str().unwrap_or_default();
+        assert_eq!(record["status"], "error", "{name}: {}", run.all());
+        assert!(
+            message.contains("the embedded judge scores one output") && message.contains("llama.cpp server"),
+            "{message}"
+        );
+    }
+}

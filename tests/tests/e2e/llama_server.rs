@@ -16,7 +16,7 @@ use judge_runtime::local_model;
 use judge_tests::{HarnessRun, LlamaServer, harness, llama_cpp_python_installed};
 use serde_json::{Value, json};
 
-use crate::common::{exact_args, in_ci};
+use crate::common::{exact_args, exact_args_of, in_ci};
 
 const ALIAS: &str = "smollm2-judge";
 
@@ -138,4 +138,44 @@ fn a_harness_run_is_judged_by_the_server() {
         _ => false,
     };
     assert!(scored, "{}", context());
+}
+
+#[test]
+fn every_technique_that_asks_for_text_is_understood_by_the_server() {
+    let Some(server) = start_server("techniques") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = harness(env!("CARGO_BIN_EXE_example-techniques"));
+    command
+        .env("JUDGE_MODEL", format!("openai:{}", server.alias()))
+        .env("OPENAI_BASE_URL", server.base_url())
+        .env("JUDGE_CACHE", "off")
+        .env("JUDGE_RATIONALES", "all")
+        .env("JUDGE_REPORT_JSON", dir.path().join("techniques.json"));
+    let evals = ["clock_hands_levels", "refund_criteria", "capital_vs_previous", "clock_hands_steps"];
+    command.args(exact_args_of(Path::new(env!("CARGO_BIN_EXE_example-techniques")), &evals));
+    let run = HarnessRun::of(&mut command);
+    eprintln!("{}", run.all());
+    let context = || format!("{}\n{}", run.all(), server.log());
+    assert!(matches!(run.code, Some(0 | 101)), "{}", context());
+    // Criteria, both orders of a comparison and generated steps: every reply was read (the server
+    // constrains it with a grammar built from our schemas). SmolLM2-135M's grades are not checked.
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("techniques.json")).unwrap()).unwrap();
+    let status = |eval: &str| {
+        let record = report["evals"].as_array().unwrap().iter().find(|e| e["name"].as_str().unwrap().ends_with(eval));
+        let record = record.unwrap_or_else(|| panic!("{eval} did not run: {}", context()));
+        (record["status"].as_str().unwrap().to_owned(), record["message"].as_str().unwrap_or_default().to_owned())
+    };
+    for eval in ["refund_criteria", "capital_vs_previous", "clock_hands_steps"] {
+        let (status, message) = status(eval);
+        assert!(status == "passed" || status == "failed", "{eval}: {status}: {message}\n{}", context());
+    }
+    // The grammar cannot tie the score to the level named, and this small model does not either:
+    // its replies are read, and a score outside its level is caught and asked again.
+    let (status, message) = status("clock_hands_levels");
+    assert!(
+        status != "error" || message.contains("outside the level"),
+        "clock_hands_levels: {status}: {message}\n{}",
+        context()
+    );
 }
