@@ -301,6 +301,39 @@ fn x_of(score: f64) -> f64 {
     PLOT_PAD + score * (PLOT_WIDTH - 2.0 * PLOT_PAD)
 }
 
+/// What the eval's techniques add up to: each criterion's score, the judges' largest
+/// disagreement, the evaluation steps the judges wrote.
+fn technique_notes(out: &mut String, eval: &EvalRecord) {
+    for c in &eval.criteria {
+        let threshold = c.threshold.map_or(String::new(), |t| format!(", threshold {t:.2}"));
+        let _ = write!(
+            out,
+            "<div class=\"note criterion{}\">criterion {}: {:.2} (weight {}{threshold})</div>",
+            if c.passed { "" } else { " failed" },
+            Escaped(&c.name),
+            c.score,
+            c.weight,
+        );
+    }
+    if let Some(d) = &eval.disagreement {
+        let _ = write!(
+            out,
+            "<div class=\"note disagreement{}\">judges furthest apart on sample {}: spread {:.2}{}</div>",
+            if d.flagged { " flagged" } else { "" },
+            d.sample,
+            d.spread,
+            d.max_spread.map_or(String::new(), |m| format!(" (max_spread {m:.2})")),
+        );
+    }
+    for generated in &eval.steps {
+        let _ = write!(out, "<div class=\"note steps\">evaluation steps written by {}:<ol>", Escaped(&generated.judge));
+        for step in &generated.steps {
+            let _ = write!(out, "<li>{}</li>", Escaped(step));
+        }
+        out.push_str("</ol></div>");
+    }
+}
+
 fn samples_table(out: &mut String, eval: &EvalRecord) {
     let count = eval.samples.len();
     let trimmed = eval.samples.iter().filter(|s| s.trimmed).count();
@@ -308,8 +341,10 @@ fn samples_table(out: &mut String, eval: &EvalRecord) {
     if trimmed > 0 {
         let _ = write!(out, ", {trimmed} trimmed");
     }
+    out.push_str("</summary>\n");
+    technique_notes(out, eval);
     out.push_str(
-        "</summary>\n<table class=\"samples\"><thead><tr><th class=\"num\">#</th><th class=\"num\">Score</th>\
+        "<table class=\"samples\"><thead><tr><th class=\"num\">#</th><th class=\"num\">Score</th>\
          <th>Verdict</th><th class=\"num\">Tokens</th><th class=\"num\">Latency</th><th>Rationale</th>\
          <th>Output</th></tr></thead><tbody>\n",
     );
@@ -330,6 +365,22 @@ fn samples_table(out: &mut String, eval: &EvalRecord) {
         if let Some(method) = method_name(sample.method) {
             let _ = write!(out, "<div class=\"sub\">{method}</div>");
         }
+        if let Some(level) = &sample.level {
+            let _ = write!(out, "<div class=\"sub level\">level {}</div>", Escaped(level));
+        }
+        if let Some(c) = &sample.comparison {
+            let _ = write!(
+                out,
+                "<div class=\"sub comparison\">shown first: {}; shown second: {}{}</div>",
+                c.output_first.word(),
+                c.baseline_first.word(),
+                if c.consistent() { "" } else { " (orders disagree: tie)" }
+            );
+        }
+        if !sample.panel.is_empty() {
+            let spread = crate::judge::ensemble::spread(&sample.panel);
+            let _ = write!(out, "<div class=\"sub panel\">{} judges, spread {spread:.2}</div>", sample.panel.len());
+        }
         let _ = write!(
             out,
             "</td><td class=\"num\">{} + {}</td><td class=\"num\">{}</td><td class=\"text\">{}</td>\
@@ -347,6 +398,13 @@ fn samples_table(out: &mut String, eval: &EvalRecord) {
                 "<div class=\"sub\">the first {} of {} characters</div>",
                 thousands(shown as u64),
                 thousands(sample.output_chars as u64)
+            );
+        }
+        if let Some(baseline) = &sample.baseline {
+            let _ = write!(
+                out,
+                "<div class=\"sub\">versus the baseline:</div><pre class=\"output baseline\">{}</pre>",
+                Escaped(baseline)
             );
         }
         out.push_str("</td></tr>\n");
@@ -479,7 +537,8 @@ table.samples{margin:6px 0 4px;font-size:12.5px;background:var(--panel)}
 table.samples th{text-align:left;font-weight:600;color:var(--muted);padding:4px 8px;border-bottom:1px solid var(--line)}
 table.samples td{padding:4px 8px;vertical-align:top;border-top:1px solid var(--line)}
 table.samples tr.trimmed td{color:var(--muted)}
-table.samples td.text{max-width:420px}
+table.samples td.text{max-width:420px;white-space:pre-wrap}
+.note{margin:4px 0;color:#444}.note.failed,.note.flagged{color:#b00020}.note ol{margin:2px 0 2px 20px}
 table.samples td.verdict{white-space:nowrap}
 pre.output{max-height:12em;overflow:auto;max-width:520px}
 .empty{color:var(--muted);margin:16px 8px}
@@ -817,5 +876,44 @@ mod tests {
         assert_eq!(signed(-0.0001), "±0.00");
         assert_eq!(utc_time(1_700_000_000), "2023-11-14 22:13 UTC");
         assert_eq!(utc_time(951_782_400), "2000-02-29 00:00 UTC");
+    }
+    #[test]
+    fn techniques_show_escaped_in_the_samples_and_notes() {
+        use crate::judge::verdict::{Comparison, PanelVerdict, Preference};
+        use crate::report::record::{CriterionRecord, DisagreementRecord, StepsRecord};
+        // The orders disagree, so the comparison is a tie: 1 on the scale 0–2.
+        let mut compared = sample(1.0, false, VerdictSource::Judged);
+        compared.score = 0.5;
+        compared.method = ScoreMethod::Compared;
+        compared.scale = Scale { min: 0, max: 2 };
+        compared.comparison =
+            Some(Comparison { output_first: Preference::Output, baseline_first: Preference::Baseline });
+        compared.baseline = Some("<b>old</b> answer".to_owned());
+        compared.level = Some("7-8".to_owned());
+        compared.panel = vec![
+            PanelVerdict { judge: "openai:a".into(), score: 0.9, rationale: "r".into() },
+            PanelVerdict { judge: "openai:b".into(), score: 0.3, rationale: "r".into() },
+        ];
+        let mut e = eval("m::techniques", Status::Failed, vec![compared]);
+        e.criteria = vec![CriterionRecord {
+            name: "accuracy".into(),
+            score: 0.4,
+            weight: 2.0,
+            threshold: Some(0.8),
+            passed: false,
+        }];
+        e.disagreement = Some(DisagreementRecord { sample: 1, spread: 0.6, max_spread: Some(0.3), flagged: true });
+        e.steps = vec![StepsRecord { judge: "openai:a".into(), steps: vec!["Check <script>x</script>.".into()] }];
+        let html = render(&record(vec![e]));
+        assert!(html.contains("<td class=\"num\">tie<div"), "a disagreeing comparison shows as a tie");
+        assert!(html.contains("shown first: win; shown second: loss (orders disagree: tie)"));
+        assert!(html.contains("<div class=\"sub level\">level 7-8</div>"));
+        assert!(html.contains("2 judges, spread 0.60"));
+        assert!(html.contains("&lt;b&gt;old&lt;/b&gt; answer") && !html.contains("<b>old</b>"));
+        assert!(html.contains(
+            "<div class=\"note criterion failed\">criterion accuracy: 0.40 (weight 2, threshold 0.80)</div>"
+        ));
+        assert!(html.contains("judges furthest apart on sample 1: spread 0.60 (max_spread 0.30)"));
+        assert!(html.contains("<li>Check &lt;script&gt;x&lt;/script&gt;.</li>"));
     }
 }
