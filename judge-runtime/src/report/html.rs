@@ -902,7 +902,8 @@ mod tests {
             threshold: Some(0.8),
             passed: false,
         }];
-        e.disagreement = Some(DisagreementRecord { sample: 1, spread: 0.6, max_spread: Some(0.3), flagged: true });
+        e.disagreement =
+            Some(DisagreementRecord { sample: 1, spread: 0.6, max_spread: Some(0.3), flagged: true, fails: false });
         e.steps = vec![StepsRecord { judge: "openai:a".into(), steps: vec!["Check <script>x</script>.".into()] }];
         let html = render(&record(vec![e]));
         assert!(html.contains("<td class=\"num\">tie<div"), "a disagreeing comparison shows as a tie");

@@ -65,8 +65,8 @@ pub(crate) fn render(record: &RunRecord) -> String {
     out
 }
 
-/// Why a failed eval failed: below its threshold, regressed past its baseline, or (strict) with a
-/// changed snapshot.
+/// Why a failed eval failed: below its threshold, a criterion below its own, its judges too far
+/// apart, regressed past its baseline, or (strict) with a changed snapshot.
 fn failure_type(eval: &EvalRecord) -> &'static str {
     let below = match (eval.score, eval.threshold) {
         (Some(score), Some(threshold)) => !crate::aggregate::reaches(score, threshold),
@@ -74,6 +74,10 @@ fn failure_type(eval: &EvalRecord) -> &'static str {
     };
     if below {
         "below_threshold"
+    } else if eval.criteria.iter().any(|c| !c.passed) {
+        "criterion_below_threshold"
+    } else if eval.disagreement.as_ref().is_some_and(|d| d.flagged && d.fails) {
+        "judges_disagree"
     } else if eval.baseline.is_some_and(|b| b.regressed) {
         "regression"
     } else {
@@ -185,5 +189,24 @@ mod tests {
         assert!(xml.contains("<error type=\"not_scored\" message=\"eval could not be scored: \\u{1b}[31m\">"));
         assert!(xml.contains("rationale of the median sample: mid &lt;b&gt;"), "the median of the kept samples");
         assert!(!xml.chars().any(|c| (c as u32) < 0x20 && !matches!(c, '\n' | '\t' | '\r')));
+    }
+    #[test]
+    fn failures_of_criteria_and_disagreeing_judges_are_typed() {
+        use crate::report::record::{CriterionRecord, DisagreementRecord};
+        let mut criterion = eval("criterion", Status::Failed, Some("scored 0.85, above the threshold 0.70, but:"));
+        criterion.score = Some(0.85);
+        criterion.criteria = vec![CriterionRecord {
+            name: "clarity".into(),
+            score: 0.4,
+            weight: 1.0,
+            threshold: Some(0.7),
+            passed: false,
+        }];
+        let mut disagree = eval("disagree", Status::Failed, Some("scored 0.80, above the threshold 0.70, but:"));
+        disagree.score = Some(0.8);
+        disagree.disagreement =
+            Some(DisagreementRecord { sample: 1, spread: 0.7, max_spread: Some(0.3), flagged: true, fails: true });
+        assert_eq!(failure_type(&criterion), "criterion_below_threshold");
+        assert_eq!(failure_type(&disagree), "judges_disagree");
     }
 }

@@ -121,6 +121,9 @@ pub(crate) struct DisagreementRecord {
     pub max_spread: Option<f64>,
     /// Whether the spread is above `max_spread`.
     pub flagged: bool,
+    /// Whether a flagged spread fails the eval (`on_disagreement = "fail"`).
+    #[serde(default)]
+    pub fails: bool,
 }
 
 /// One criterion of an eval, over its samples.
@@ -303,6 +306,7 @@ impl EvalRecord {
                 spread: d.spread,
                 max_spread: settings.max_spread,
                 flagged: d.flagged,
+                fails: settings.fail_on_disagreement,
             }),
             criteria: criteria
                 .iter()

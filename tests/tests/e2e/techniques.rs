@@ -348,7 +348,10 @@ fn an_ensemble_of_judges_combines_flags_and_measures_agreement() {
 
     let disagrees = by_name("ensemble_disagrees");
     assert_eq!((disagrees["status"].as_str(), disagrees["score"].as_f64()), (Some("failed"), Some(0.8)));
-    assert_eq!(disagrees["disagreement"]["flagged"], true);
+    assert_eq!(
+        (&disagrees["disagreement"]["flagged"], &disagrees["disagreement"]["fails"]),
+        (&Value::Bool(true), &Value::Bool(true))
+    );
     assert!((disagrees["disagreement"]["spread"].as_f64().unwrap() - 0.7).abs() < 1e-9);
     let message = disagrees["message"].as_str().unwrap();
     assert!(message.starts_with("scored 0.80, above the threshold 0.70, but:"), "{message}");
