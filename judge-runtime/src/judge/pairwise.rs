@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::judge::prompt::{JudgeRequest, Message, Role, Task, fence_tag, section, shown_part};
+use crate::judge::prompt::{JudgeRequest, Message, Role, Task, fence_tag, shown_part, task_sections};
 use crate::judge::verdict::{Scale, ScoreMethod, Usage, Verdict, json_objects};
 
 /// The scale of a comparison: loss 0, tie 1, win 2.
@@ -110,16 +110,7 @@ pub(crate) fn render(task: Task, output: &str, baseline: &str, order: Order, max
     let tag_a = fence_tag(&format!("{a}\u{0}{b}"));
     let tag_b = fence_tag(&format!("{b}\u{0}{a}\u{0}{tag_a}"));
     let mut user = String::with_capacity(a.len() + b.len() + task.rubric.len() + 1024);
-    section(&mut user, "Rubric", &task.rubric);
-    if let Some(steps) = &task.steps {
-        crate::judge::steps::render_section(&mut user, steps);
-    }
-    if let Some(input) = &task.input {
-        section(&mut user, "Input given to the AI system", input);
-    }
-    if let Some(expected) = &task.expected {
-        section(&mut user, "Reference answer (written by the developers; correct)", expected);
-    }
+    task_sections(&mut user, &task);
     for (name, tag, text, cut) in [("A", &tag_a, a, a_cut), ("B", &tag_b, b, b_cut)] {
         user.push_str(&format!("## Output {name}\n<{tag}>\n{text}\n</{tag}>\n"));
         if let Some(total) = cut {

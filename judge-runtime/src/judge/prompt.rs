@@ -115,24 +115,7 @@ pub(crate) fn render(task: Task, output: &str, scale: Scale, max_output_chars: u
     let (shown, truncated_from) = shown_part(output, max_output_chars);
     let tag = fence_tag(shown);
     let mut user = String::with_capacity(output.len() + task.rubric.len() + 1024);
-    section(&mut user, "Rubric", &task.rubric);
-    if let Some(levels) = &task.levels {
-        let bands: Vec<String> = levels.iter().map(|l| format!("- {}: {}", l.label(), l.description)).collect();
-        section(&mut user, "Rubric levels (scores, then what they mean)", &bands.join("\n"));
-    }
-    if let Some(criteria) = &task.criteria {
-        let lines: Vec<String> = criteria.iter().map(|c| format!("- {}: {}", c.name, c.rubric.trim())).collect();
-        section(&mut user, "Criteria (grade each one separately)", &lines.join("\n"));
-    }
-    if let Some(steps) = &task.steps {
-        crate::judge::steps::render_section(&mut user, steps);
-    }
-    if let Some(input) = &task.input {
-        section(&mut user, "Input given to the AI system", input);
-    }
-    if let Some(expected) = &task.expected {
-        section(&mut user, "Reference answer (written by the developers; correct)", expected);
-    }
+    task_sections(&mut user, &task);
     user.push_str("## Output under evaluation\n");
     user.push_str(&format!("<{tag}>\n{shown}\n</{tag}>\n"));
     if let Some(total) = truncated_from {
@@ -203,6 +186,29 @@ pub(crate) fn shown_part(output: &str, max_output_chars: usize) -> (&str, Option
     match output.char_indices().nth(max_output_chars) {
         Some((cut, _)) => (&output[..cut], Some(output.chars().count())),
         None => (output, None),
+    }
+}
+
+/// The sections that describe `task`, in the order every prompt gives them: the rubric, its levels,
+/// the criteria, the evaluation steps, the input and the reference answer (those it has).
+pub(crate) fn task_sections(out: &mut String, task: &Task) {
+    section(out, "Rubric", &task.rubric);
+    if let Some(levels) = &task.levels {
+        let bands: Vec<String> = levels.iter().map(|l| format!("- {}: {}", l.label(), l.description)).collect();
+        section(out, "Rubric levels (scores, then what they mean)", &bands.join("\n"));
+    }
+    if let Some(criteria) = &task.criteria {
+        let lines: Vec<String> = criteria.iter().map(|c| format!("- {}: {}", c.name, c.rubric.trim())).collect();
+        section(out, "Criteria (grade each one separately)", &lines.join("\n"));
+    }
+    if let Some(steps) = &task.steps {
+        crate::judge::steps::render_section(out, steps);
+    }
+    if let Some(input) = &task.input {
+        section(out, "Input given to the AI system", input);
+    }
+    if let Some(expected) = &task.expected {
+        section(out, "Reference answer (written by the developers; correct)", expected);
     }
 }
 

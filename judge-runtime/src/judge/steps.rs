@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::judge::prompt::{Message, Role, Task, section};
+use crate::judge::prompt::{Message, Role, Task, section, task_sections};
 use crate::judge::verdict::{Usage, json_objects};
 
 /// At most this many steps are asked for and accepted.
@@ -74,21 +74,8 @@ in order, that decide the grade. You do not grade anything yourself.";
 /// levels and criteria; no output).
 pub(crate) fn request(task: &Task) -> (Vec<Message>, Value) {
     let mut user = String::with_capacity(task.rubric.len() + 1024);
-    section(&mut user, "Rubric", &task.rubric);
-    if let Some(levels) = &task.levels {
-        let bands: Vec<String> = levels.iter().map(|l| format!("- {}: {}", l.label(), l.description)).collect();
-        section(&mut user, "Rubric levels (scores, then what they mean)", &bands.join("\n"));
-    }
-    if let Some(criteria) = &task.criteria {
-        let lines: Vec<String> = criteria.iter().map(|c| format!("- {}: {}", c.name, c.rubric.trim())).collect();
-        section(&mut user, "Criteria (graded separately)", &lines.join("\n"));
-    }
-    if let Some(input) = &task.input {
-        section(&mut user, "Input given to the AI system", input);
-    }
-    if let Some(expected) = &task.expected {
-        section(&mut user, "Reference answer (written by the developers; correct)", expected);
-    }
+    // The task as the score prompt describes it, without steps of course: they are what is asked.
+    task_sections(&mut user, &Task { steps: None, ..task.clone() });
     user.push_str("## Your task\n");
     user.push_str(&format!(
         "Write the evaluation steps for grading an output against this rubric: 2 to {MAX_STEPS} short, concrete \

@@ -89,3 +89,16 @@ pub fn files(dir: &Path) -> Vec<std::path::PathBuf> {
 pub fn in_ci() -> bool {
     std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false")
 }
+
+/// The JSON report at `path`.
+pub fn read_report(path: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("no report at {}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("the report at {} is not JSON: {e}", path.display()))
+}
+
+/// The record of the eval whose name ends with `name` in a JSON report.
+pub fn eval_named(report: &serde_json::Value, name: &str) -> serde_json::Value {
+    let evals = report["evals"].as_array().expect("a report has evals");
+    let found = evals.iter().find(|e| e["name"].as_str().is_some_and(|n| n.ends_with(name)));
+    found.unwrap_or_else(|| panic!("no eval named …{name} in the report")).clone()
+}

@@ -203,17 +203,8 @@ fn levels_name_the_band_of_the_score_and_text_techniques_say_what_judge_they_nee
     let evals = ["levelled", "criteria_fail_on_one", "beats_baseline", "auto_steps"];
     command.args(crate::common::exact_args_of(binary, &evals));
     let run = HarnessRun::of(&mut command);
-    let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("report.json")).unwrap()).unwrap();
-    let eval = |name: &str| {
-        report["evals"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|e| e["name"].as_str().unwrap().ends_with(name))
-            .unwrap()
-            .clone()
-    };
+    let report = crate::common::read_report(&dir.path().join("report.json"));
+    let eval = |name: &str| crate::common::eval_named(&report, name);
     // Levels: the embedded judge's level is the band its score falls in.
     let levelled = eval("levelled");
     let sample = &levelled["samples"][0];

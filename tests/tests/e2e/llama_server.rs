@@ -159,11 +159,9 @@ fn every_technique_that_asks_for_text_is_understood_by_the_server() {
     assert!(matches!(run.code, Some(0 | 101)), "{}", context());
     // Criteria, both orders of a comparison and generated steps: every reply was read (the server
     // constrains it with a grammar built from our schemas). SmolLM2-135M's grades are not checked.
-    let report: Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("techniques.json")).unwrap()).unwrap();
+    let report = crate::common::read_report(&dir.path().join("techniques.json"));
     let status = |eval: &str| {
-        let record = report["evals"].as_array().unwrap().iter().find(|e| e["name"].as_str().unwrap().ends_with(eval));
-        let record = record.unwrap_or_else(|| panic!("{eval} did not run: {}", context()));
+        let record = crate::common::eval_named(&report, eval);
         (record["status"].as_str().unwrap().to_owned(), record["message"].as_str().unwrap_or_default().to_owned())
     };
     for eval in ["refund_criteria", "capital_vs_previous", "clock_hands_steps"] {

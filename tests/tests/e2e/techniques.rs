@@ -4,7 +4,7 @@
 use judge_tests::FakeJudge;
 use serde_json::Value;
 
-use crate::common::run_exact;
+use crate::common::{eval_named, read_report, run_exact};
 
 /// The `suite-techniques` binary, judged by `judge`, with its cache in `dir/cache` and its JSON
 /// report at `dir/report.json`.
@@ -262,15 +262,7 @@ fn pairwise_comparisons_ask_both_orders_and_score_the_win_rate() {
     let run = run_exact(techniques(&judge, dir.path()), &evals);
     assert_eq!(run.code, Some(101), "{}", run.all());
     let report = report(dir.path());
-    let by_name = |name: &str| {
-        report["evals"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|e| e["name"].as_str().unwrap().ends_with(name))
-            .unwrap()
-            .clone()
-    };
+    let by_name = |name: &str| eval_named(&report, name);
     let (beats, ties, loses) = (by_name("beats_baseline"), by_name("ties_baseline"), by_name("loses_to_baseline_fn"));
     // The default reducer of a comparison is the mean: the win rate.
     assert_eq!((beats["score"].as_f64(), beats["stats"]["reduce"].as_str()), (Some(1.0), Some("mean")));
@@ -327,15 +319,7 @@ fn an_ensemble_of_judges_combines_flags_and_measures_agreement() {
     let run = run_exact(command, &["ensemble_agrees", "ensemble_disagrees", "ensemble_majority"]);
     assert_eq!(run.code, Some(101), "{}", run.all());
     let report = report(dir.path());
-    let by_name = |name: &str| {
-        report["evals"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|e| e["name"].as_str().unwrap().ends_with(name))
-            .unwrap()
-            .clone()
-    };
+    let by_name = |name: &str| eval_named(&report, name);
     let agrees = by_name("ensemble_agrees");
     assert_eq!((agrees["status"].as_str(), agrees["score"].as_f64()), (Some("passed"), Some(0.8)));
     assert_eq!(agrees["judge"], "openai:judge-a + anthropic:judge-b");
@@ -443,12 +427,7 @@ fn g_eval_steps_are_generated_once_cached_recorded_and_followed() {
     let given = "1. Find the number the output states.\n2. Check it against the reference answer.\n";
     assert_eq!(users.iter().filter(|u| u.contains(given)).count(), 1);
     let first = report(dir.path());
-    let auto = first["evals"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["name"].as_str().unwrap().ends_with("auto_steps"))
-        .unwrap();
+    let auto = eval_named(&first, "auto_steps");
     assert_eq!(auto["steps"][0]["judge"], "openai:fake-judge");
     assert_eq!(auto["steps"][0]["steps"].as_array().unwrap().len(), 3);
     // Cached: a rerun asks nothing, the steps included.
@@ -513,7 +492,7 @@ fn alpha(units: &[Vec<(String, f64)>]) -> f64 {
 
 /// The JSON report in `dir`.
 fn report(dir: &std::path::Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap()
+    read_report(&dir.join("report.json"))
 }
 
 /// examples/tests/techniques.rs, one eval per technique, against the fake judge speaking both
