@@ -163,6 +163,17 @@ pub(crate) fn parse(args: TokenStream) -> (EvalArgs, Vec<syn::Error>) {
              describe each criterion's levels in its own rubric",
         ));
     }
+    // Ensemble settings beside one judge would do nothing.
+    if let Some(judge) = parsed.judge.as_ref().filter(|_| parsed.judges.is_none()) {
+        let set = [("combine", parsed.combine.is_some()), ("max_spread", parsed.max_spread.is_some())];
+        let on = [("on_disagreement", parsed.on_disagreement.is_some())];
+        for (key, _) in set.into_iter().chain(on).filter(|(_, set)| *set) {
+            errors.push(syn::Error::new(
+                judge.span(),
+                format!("`{key}` applies to an ensemble of judges, but `judge` names one: use `judges = [...]`"),
+            ));
+        }
+    }
     if let (Some(judge), Some(_)) = (&parsed.judge, &parsed.judges) {
         errors.push(syn::Error::new(judge.span(), "set `judge` (one judge) or `judges` (an ensemble), not both"));
     }

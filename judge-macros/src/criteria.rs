@@ -43,6 +43,14 @@ pub(crate) fn parse(value: &TokenTree, errors: &mut Vec<syn::Error>) -> Option<V
         ));
     }
     for (i, c) in entries.iter().enumerate() {
+        // The name is a field of the judge's JSON reply: plain ASCII, no raw identifier.
+        let name = c.name.to_string();
+        if !name.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_') {
+            errors.push(syn::Error::new(
+                c.name.span(),
+                format!("a criterion's name is ASCII letters, digits and `_`, found `{name}`"),
+            ));
+        }
         if entries[..i].iter().any(|other| other.name == c.name) {
             errors.push(syn::Error::new(c.name.span(), format!("criterion `{}` is named twice", c.name)));
         }
@@ -84,6 +92,15 @@ fn criterion(name: Ident, fields: ParseStream) -> syn::Result<CriterionArg> {
     while !fields.is_empty() {
         let field: Ident = fields.parse()?;
         fields.parse::<Token![=]>()?;
+        let set = match field.to_string().as_str() {
+            "rubric" => rubric.is_some(),
+            "weight" => weight.is_some(),
+            "threshold" => threshold.is_some(),
+            _ => false,
+        };
+        if set {
+            return Err(syn::Error::new(field.span(), format!("`{field}` set twice in criterion `{name}`")));
+        }
         match field.to_string().as_str() {
             "rubric" => rubric = Some(fields.parse::<LitStr>()?),
             "weight" => {
@@ -162,5 +179,7 @@ mod tests {
         assert!(first(quote!({ a = "r", b = { rubric = "s", threshold = 1.5 } })).contains("0.0..=1.0"));
         assert!(first(quote!({ a = "r", b = 3 })).contains("a rubric string"));
         assert!(first(quote!({ a = "r", b = " " })).contains("empty"));
+        assert!(first(quote!({ a = "r", r#b = "s" })).contains("ASCII letters"));
+        assert!(first(quote!({ a = "r", b = { rubric = "s", rubric = "t" } })).contains("`rubric` set twice"));
     }
 }

@@ -175,6 +175,12 @@ impl Reducer {
         summary
     }
 
+    /// Whether the reducer asks about single samples (`min`, `at_least(k)`, `pass_all`) rather than
+    /// their central tendency (`trimmed_mean`, `mean`, `median`).
+    pub(crate) fn judges_each_sample(self) -> bool {
+        matches!(self, Self::Min | Self::AtLeast(_) | Self::PassAll)
+    }
+
     /// The `reduce` value that names this reducer, e.g. `at_least(3)`.
     pub fn name(self) -> String {
         match self {

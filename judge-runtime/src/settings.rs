@@ -23,6 +23,9 @@ use crate::snapshot::SnapshotMode;
 /// The name of the configuration file looked for at the workspace root.
 pub const CONFIG_FILE: &str = "judge.toml";
 
+/// Default pass mark of a comparison's win rate: no worse than the baseline.
+pub(crate) const DEFAULT_COMPARISON_THRESHOLD: f64 = 0.5;
+
 /// Default pass mark of the reduced score.
 pub const DEFAULT_THRESHOLD: f64 = 0.7;
 /// Default number of outputs generated and judged per eval.
@@ -140,7 +143,9 @@ pub(crate) struct Layer {
     pub criteria: Option<Criteria>,
     /// An ensemble of judges, `provider:model` each (checked when an eval resolves them).
     pub judges: Option<Vec<String>>,
+    /// How an ensemble's scores combine.
     pub combine: Option<Combine>,
+    /// The largest spread between an ensemble's scores that is not flagged.
     pub max_spread: Option<f64>,
     /// `on_disagreement`: true for `"fail"`.
     pub fail_on_disagreement: Option<bool>,
@@ -370,20 +375,20 @@ impl Settings {
         // names either decides, and within a source `judges` wins.
         let file_name = || self.workspace_root.join(CONFIG_FILE).display().to_string();
         let one = |spec: &str| vec![spec.to_owned()];
-        let (specs, source) = if let Some(judges) = attr.judges {
-            (judges.iter().map(|s| (*s).to_owned()).collect(), format!("the `judges` attribute of {eval}"))
+        let (specs, source, ensemble) = if let Some(judges) = attr.judges {
+            (judges.iter().map(|s| (*s).to_owned()).collect(), format!("the `judges` attribute of {eval}"), true)
         } else if let Some(spec) = attr.judge {
-            (one(spec), format!("the `judge` attribute of {eval}"))
+            (one(spec), format!("the `judge` attribute of {eval}"), false)
         } else if let Some(judges) = &env.judges {
-            (judges.clone(), "JUDGE_MODELS".to_owned())
+            (judges.clone(), "JUDGE_MODELS".to_owned(), true)
         } else if let Some(spec) = &env.judge {
-            (one(spec), "JUDGE_MODEL".to_owned())
+            (one(spec), "JUDGE_MODEL".to_owned(), false)
         } else if let Some(judges) = &file.judges {
-            (judges.clone(), format!("`judges` in {}", file_name()))
+            (judges.clone(), format!("`judges` in {}", file_name()), true)
         } else if let Some(spec) = &file.judge {
-            (one(spec), file_name())
+            (one(spec), file_name(), false)
         } else if let Some(spec) = self.fallback_judge {
-            (one(spec), "the default (no judge configured)".to_owned())
+            (one(spec), "the default (no judge configured)".to_owned(), false)
         } else {
             return Err(ConfigError::NoJudge { workspace_root: self.workspace_root.clone() });
         };
@@ -400,7 +405,7 @@ impl Settings {
             }
             panel.push(parsed);
         }
-        if source.contains("judges") || source == "JUDGE_MODELS" {
+        if ensemble {
             check_judges(specs.len()).map_err(|reason| invalid_judge(&specs.join(", "), reason))?;
         }
         let judge = panel[0].clone();
@@ -411,7 +416,12 @@ impl Settings {
         };
         let threshold = match attr.threshold {
             Some(v) => check_threshold(v).map_err(attr_err("threshold"))?,
-            None => env.threshold.or(file.threshold).unwrap_or(DEFAULT_THRESHOLD),
+            None => env.threshold.or(file.threshold).unwrap_or(if attr.compares {
+                // A comparison's score is a win rate: by default, no worse than the baseline.
+                DEFAULT_COMPARISON_THRESHOLD
+            } else {
+                DEFAULT_THRESHOLD
+            }),
         };
         let samples = match attr.samples {
             Some(v) => check_samples(i64::from(v)).map_err(attr_err("samples"))?,
@@ -460,31 +470,28 @@ impl Settings {
             (None, None, None) if attr.compares => Reducer::Mean,
             (None, None, None) => Reducer::TrimmedMean { trim },
         };
+        // Levels, criteria and a baseline exclude one another. The attribute's choice wins over the
+        // file's: judge.toml's `levels` do not apply to an eval whose attribute sets `criteria`.
         let levels = match attr.levels {
             Some(levels) => Some(Levels::parse(levels, Scale::default()).map_err(attr_err("levels"))?),
+            None if attr.criteria.is_some() || attr.compares => None,
             None => file.levels.clone(),
         };
         let criteria = match attr.criteria {
             Some(defs) => Some(Criteria::from_defs(defs).map_err(attr_err("criteria"))?),
+            None if attr.levels.is_some() || attr.compares => None,
             None => file.criteria.clone(),
         };
-        if levels.is_some() && criteria.is_some() {
+        let exclusive =
+            [("levels", attr.levels.is_some()), ("criteria", attr.criteria.is_some()), ("baseline", attr.compares)];
+        if let [(first, _), (second, _), ..] = exclusive.iter().filter(|(_, set)| *set).copied().collect::<Vec<_>>()[..]
+        {
             return Err(ConfigError::InvalidAttribute {
                 eval: eval.to_owned(),
-                key: "criteria",
-                reason: "`levels` and `criteria` cannot be combined: levels describe one score, and criteria give \
-                         several; describe each criterion's levels in its own rubric"
-                    .to_owned(),
-            });
-        }
-        let technique = [("levels", levels.is_some()), ("criteria", criteria.is_some())].into_iter().find(|t| t.1);
-        if let (true, Some((key, _))) = (attr.compares, technique) {
-            return Err(ConfigError::InvalidAttribute {
-                eval: eval.to_owned(),
-                key: "baseline",
+                key: second,
                 reason: format!(
-                    "a comparison with a baseline names the better output and cannot be combined with `{key}` \
-                     (set in the attribute or judge.toml)"
+                    "`{first}` and `{second}` cannot be combined: levels describe one score, criteria give several, \
+                     and a comparison names the better of two outputs"
                 ),
             });
         }
@@ -500,6 +507,31 @@ impl Settings {
             Some(v) => parse_on_disagreement(v).map_err(attr_err("on_disagreement"))?,
             None => env.fail_on_disagreement.or(file.fail_on_disagreement).unwrap_or(false),
         };
+        // Ensemble settings on an eval with one judge would do nothing: say so rather than ignore them.
+        if !ensemble {
+            let set = [("combine", attr.combine.is_some()), ("max_spread", attr.max_spread.is_some())];
+            let on = [("on_disagreement", attr.on_disagreement.is_some())];
+            if let Some((key, _)) = set.into_iter().chain(on).find(|(_, set)| *set) {
+                return Err(ConfigError::InvalidAttribute {
+                    eval: eval.to_owned(),
+                    key,
+                    reason: format!(
+                        "`{key}` applies to an ensemble, but the eval has one judge ({} from {source}): set \
+                         `judges = [...]`, JUDGE_MODELS or `judges` in judge.toml",
+                        panel[0]
+                    ),
+                });
+            }
+        }
+        if ensemble && fail_on_disagreement && max_spread.is_none() {
+            return Err(ConfigError::InvalidAttribute {
+                eval: eval.to_owned(),
+                key: "on_disagreement",
+                reason: "`on_disagreement = \"fail\"` needs `max_spread`, the spread above which judges disagree \
+                         (attribute, JUDGE_MAX_SPREAD or judge.toml)"
+                    .to_owned(),
+            });
+        }
         let steps = match attr.steps {
             Some(def) => Some(Steps::from_def(def).map_err(attr_err("steps"))?),
             None => env.steps.clone().or_else(|| file.steps.clone()),
@@ -746,6 +778,15 @@ impl Layer {
                     return Err(invalid(format!("is unknown; valid keys are: {}", FILE_KEYS.join(", "))));
                 }
             }
+        }
+        if layer.levels.is_some() && layer.criteria.is_some() {
+            return Err(ConfigError::InvalidFileKey {
+                path: path.to_owned(),
+                key: "criteria".to_owned(),
+                reason: "cannot be combined with `levels`: levels describe one score, criteria give several; \
+                         keep one (an eval's attribute can still set the other)"
+                    .to_owned(),
+            });
         }
         Ok(layer)
     }
@@ -1038,6 +1079,36 @@ mod tests {
         assert!(msg.contains("`snapshot`") && msg.contains("true, false or \"strict\""), "{msg}");
         let msg = file("report_html = \"\"").unwrap_err().to_string();
         assert!(msg.contains("`report_html` is empty"), "{msg}");
+    }
+
+    #[test]
+    fn techniques_resolve_without_surprises() {
+        // A single judge named in a path or an eval that mentions "judges" is still one judge.
+        let settings = Settings::from_layers(Layer::default(), Layer::default(), Path::new("/home/me/llm-judges"));
+        let attr = AttributeSettings { judge: Some("openai:m"), ..Default::default() };
+        assert_eq!(settings.eval("evals::judges_agree", attr).unwrap().panel.len(), 1);
+        // The attribute's criteria win over judge.toml's levels (and the reverse), without error.
+        let f = file("judge = \"openai:m\"\nlevels = [\"0-4: wrong\", \"5-10: right\"]").unwrap();
+        let settings = Settings::from_layers(Layer::default(), f, Path::new("/ws"));
+        let defs = [
+            CriterionDef { name: "a", rubric: "r", weight: None, threshold: None },
+            CriterionDef { name: "b", rubric: "s", weight: None, threshold: None },
+        ];
+        let s = settings.eval("evals::x", AttributeSettings { criteria: Some(&defs), ..Default::default() }).unwrap();
+        assert!(s.criteria.is_some() && s.levels.is_none());
+        let s = settings.eval("evals::x", AttributeSettings { compares: true, ..Default::default() }).unwrap();
+        assert!(s.levels.is_none() && s.reduce == Reducer::Mean && s.threshold == DEFAULT_COMPARISON_THRESHOLD);
+        assert!(settings.eval("evals::x", AttributeSettings::default()).unwrap().levels.is_some());
+        // Both in judge.toml is an error when the file is read.
+        let both = file("levels = [\"0-4: wrong\", \"5-10: right\"]\n[criteria]\na = \"r\"\nb = \"s\"\n");
+        assert!(both.unwrap_err().to_string().contains("cannot be combined with `levels`"));
+        // Ensemble settings on one judge, and failing on disagreement without a spread, are errors.
+        let attr = AttributeSettings { judge: Some("openai:m"), combine: Some("median"), ..Default::default() };
+        let msg = settings.eval("evals::x", attr).unwrap_err().to_string();
+        assert!(msg.contains("`combine` applies to an ensemble") && msg.contains("openai:m"), "{msg}");
+        let judges = ["openai:a", "openai:b"];
+        let attr = AttributeSettings { judges: Some(&judges), on_disagreement: Some("fail"), ..Default::default() };
+        assert!(settings.eval("evals::x", attr).unwrap_err().to_string().contains("needs `max_spread`"));
     }
 
     #[test]

@@ -29,4 +29,9 @@ fn with_levels() -> String {
     "Paris".to_owned()
 }
 
+#[llm_eval(rubric = "Answers well.", criteria = { accuracy = "Right facts.", r#clarity = "Plain." })]
+fn raw_name() -> String {
+    "Paris".to_owned()
+}
+
 judge_runtime::main!();

@@ -27,4 +27,9 @@ fn everything_else() -> String {
     "Paris".to_owned()
 }
 
+#[llm_eval(rubric = "Names the capital.", judge = "openai:gpt-4.1", combine = "median")]
+fn combine_with_one_judge() -> String {
+    "Paris".to_owned()
+}
+
 judge_runtime::main!();

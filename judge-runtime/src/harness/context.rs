@@ -170,14 +170,14 @@ impl RunContext {
     pub async fn steps(&self, judge: &Judge, eval: &EvalSettings, task: &Task) -> Result<GeneratedSteps, EvalFailure> {
         let (messages, schema) = steps::request(task);
         let spec = judge.spec();
-        let params = judge.key_params(&eval.generation);
-        let key = CacheKey::new(spec.provider.name(), &spec.model, &params, &(&messages, &schema), 0);
+        // Steps are text, not a score: no token probabilities to ask for, whatever `scoring` says.
+        let params = GenerationParams { weighted: false, ..eval.generation };
+        let key =
+            CacheKey::new(spec.provider.name(), &spec.model, &judge.key_params(&params), &(&messages, &schema), 0);
         let failed = |message: String| EvalFailure::Steps { judge: spec.to_string(), message };
         if let Some(steps) = self.cache.lookup::<GeneratedSteps>(&key).map_err(|e| failed(e.to_string()))? {
             return Ok(steps);
         }
-        // Steps are text, not a score: no token probabilities to ask for.
-        let params = GenerationParams { weighted: false, ..eval.generation };
         let (steps, usage) = judge
             .ask(&messages, &schema, &params, eval.timeout, |reply| steps::parse(&reply.text), steps::reask)
             .await

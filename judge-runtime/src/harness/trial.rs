@@ -140,7 +140,14 @@ pub(crate) async fn run_eval(
                 async move {
                     match baseline {
                         None => {
-                            let judged = judge_one(prompt::render(task, output, Scale::default(), max_chars)).await?;
+                            let criteria = task.criteria.clone();
+                            let mut judged =
+                                judge_one(prompt::render(task, output, Scale::default(), max_chars)).await?;
+                            // The weights are not in the request: a cached verdict is weighed anew.
+                            if let Some(criteria) = criteria {
+                                judged.verdict.score =
+                                    criteria.weighted_mean(judged.verdict.criteria.iter().map(|c| c.score));
+                            }
                             Ok::<_, EvalFailure>((judged.verdict, judged.source))
                         }
                         // Asked in both orders, at once; disagreeing orders make a tie.
@@ -161,7 +168,15 @@ pub(crate) async fn run_eval(
             } else {
                 let source = Source::merged(verdicts.iter().map(|(_, source)| *source));
                 let verdicts = verdicts.into_iter().map(|(verdict, _)| verdict).collect();
-                (ensemble::combine(names, verdicts, settings.combine, settings.threshold), source)
+                let mut combined = ensemble::combine(
+                    names,
+                    verdicts,
+                    settings.combine,
+                    settings.threshold,
+                    settings.criteria.as_ref(),
+                );
+                combined.level = settings.levels.as_ref().map(|l| l.level_of(combined.score).label());
+                (combined, source)
             };
             Ok::<_, EvalFailure>(SampleResult {
                 output,
@@ -179,11 +194,15 @@ pub(crate) async fn run_eval(
     };
     let scores: Vec<f64> = samples.iter().map(|s| s.verdict.normalized()).collect();
     let mut summary = settings.reduce.summarize(&scores);
-    // With criteria, each is reduced on its own, and the eval's score is their weighted mean.
+    // With criteria, each is reduced on its own (for its threshold). A central reducer's score is
+    // the weighted mean of the criteria's; a reducer that asks about single samples (min,
+    // at_least, pass_all) keeps deciding on the samples' weighted scores.
     let criteria = match &settings.criteria {
         Some(criteria) => {
             let summaries = criteria.summarize(samples.iter().map(|s| &s.verdict), settings.reduce);
-            summary.score = criteria.weighted_mean(summaries.iter().map(|c| c.summary.score));
+            if !settings.reduce.judges_each_sample() {
+                summary.score = criteria.weighted_mean(summaries.iter().map(|c| c.summary.score));
+            }
             summaries
         }
         None => Vec::new(),

@@ -23,7 +23,7 @@ pub(crate) struct Criterion {
     pub threshold: Option<f64>,
 }
 
-/// An eval's criteria, in the order they were written.
+/// An eval's criteria: in the order the attribute wrote them, or in name order from judge.toml.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Criteria(Vec<Criterion>);
 
@@ -55,7 +55,7 @@ impl Criteria {
             let identifier = c.name.chars().next().is_some_and(|ch| ch.is_ascii_alphabetic() || ch == '_')
                 && c.name.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_');
             if !identifier {
-                return Err(at("a name is letters, digits and `_`, starting with a letter".to_owned()));
+                return Err(at("a name is ASCII letters, digits and `_`, not starting with a digit".to_owned()));
             }
             if criteria[..i].iter().any(|other| other.name == c.name) {
                 return Err(at("named twice".to_owned()));
@@ -189,9 +189,13 @@ impl Criteria {
 /// One criterion over an eval's samples: its scores reduced as the eval's are.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct CriterionSummary {
+    /// The criterion's name.
     pub name: String,
+    /// Its weight in the eval's score.
     pub weight: f64,
+    /// Its own threshold, if it has one.
     pub threshold: Option<f64>,
+    /// Its scores over the samples, reduced with the eval's reducer.
     pub summary: Summary,
 }
 
@@ -228,6 +232,7 @@ impl Criteria {
 
 /// One criterion's part of a verdict.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CriterionVerdict {
     /// The criterion's name.
     pub name: String,
@@ -276,7 +281,7 @@ mod tests {
         let c = |name: &str, weight: f64| Criterion { name: name.into(), rubric: "r".into(), weight, threshold: None };
         assert!(Criteria::new(vec![c("a", 1.0)]).unwrap_err().contains("at least two"));
         assert!(Criteria::new(vec![c("a", 1.0), c("a", 1.0)]).unwrap_err().contains("named twice"));
-        assert!(Criteria::new(vec![c("a", 1.0), c("b c", 1.0)]).unwrap_err().contains("letters, digits"));
+        assert!(Criteria::new(vec![c("a", 1.0), c("b c", 1.0)]).unwrap_err().contains("ASCII letters"));
         assert!(Criteria::new(vec![c("a", 1.0), c("b", 0.0)]).unwrap_err().contains("`weight` must be above 0"));
         let table: toml::Table = "accuracy = { rubric = \"r\", weight = 2 }\nclarity = \"s\"".parse().unwrap();
         let parsed = Criteria::from_toml(&table).unwrap();

@@ -5,6 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::judge::criteria::Criteria;
 use crate::judge::verdict::{ScoreMethod, Usage, Verdict};
 
 /// How the judges' scores of one sample combine, from `combine`.
@@ -21,6 +22,7 @@ pub(crate) enum Combine {
 }
 
 impl Combine {
+    /// Reads a `combine` value.
     pub fn parse(s: &str) -> Result<Self, String> {
         match s {
             "mean" => Ok(Self::Mean),
@@ -30,6 +32,7 @@ impl Combine {
         }
     }
 
+    /// The `combine` value that names it.
     pub fn name(self) -> &'static str {
         match self {
             Self::Mean => "mean",
@@ -59,11 +62,15 @@ impl Combine {
 
 /// One judge's part of an ensemble's verdict.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct PanelVerdict {
     /// The judge, `provider:model`.
     pub judge: String,
     /// Its score mapped to 0..=1.
     pub score: f64,
+    /// Both orders of its comparison, when the eval has a baseline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comparison: Option<crate::judge::verdict::Comparison>,
     /// Its reasons.
     pub rationale: String,
 }
@@ -71,12 +78,20 @@ pub struct PanelVerdict {
 /// The ensemble's verdict on one sample from each judge's (`verdicts`, in the order of `judges`):
 /// the combined score on the first verdict's scale, every judge's part in `panel`, criteria
 /// combined criterion by criterion. Usage is the sum.
-pub(crate) fn combine(judges: &[String], verdicts: Vec<Verdict>, combine: Combine, threshold: f64) -> Verdict {
+pub(crate) fn combine(
+    judges: &[String],
+    verdicts: Vec<Verdict>,
+    combine: Combine,
+    threshold: f64,
+    criteria: Option<&Criteria>,
+) -> Verdict {
     let scale = verdicts[0].scale;
     let scores: Vec<f64> = verdicts.iter().map(Verdict::normalized).collect();
     let criteria = (0..verdicts[0].criteria.len())
         .map(|i| {
             let scores: Vec<f64> = verdicts.iter().map(|v| v.scale.normalize(v.criteria[i].score)).collect();
+            // A majority votes against the criterion's own threshold, where it has one.
+            let threshold = criteria.and_then(|c| c.iter().nth(i)).and_then(|c| c.threshold).unwrap_or(threshold);
             crate::judge::verdict::CriterionVerdict {
                 name: verdicts[0].criteria[i].name.clone(),
                 score: scale.denormalize(combine.apply(&scores, threshold)),
@@ -102,7 +117,12 @@ pub(crate) fn combine(judges: &[String], verdicts: Vec<Verdict>, combine: Combin
     let panel = judges
         .iter()
         .zip(verdicts)
-        .map(|(judge, v)| PanelVerdict { judge: judge.clone(), score: v.normalized(), rationale: v.rationale })
+        .map(|(judge, v)| PanelVerdict {
+            judge: judge.clone(),
+            score: v.normalized(),
+            comparison: v.comparison,
+            rationale: v.rationale,
+        })
         .collect();
     Verdict {
         score: scale.denormalize(combine.apply(&scores, threshold)),
@@ -156,9 +176,11 @@ mod tests {
     #[test]
     fn the_panel_keeps_every_judge_and_the_spread() {
         let judges = ["openai:a".to_owned(), "anthropic:b".to_owned()];
-        let v = combine(&judges, vec![verdict(9.0), verdict(3.0)], Combine::Mean, 0.7);
+        let v = combine(&judges, vec![verdict(9.0), verdict(3.0)], Combine::Mean, 0.7, None);
         assert_eq!((v.score, v.method), (6.0, ScoreMethod::Ensemble));
-        assert_eq!(v.panel[1], PanelVerdict { judge: "anthropic:b".into(), score: 0.3, rationale: "r3".into() });
+        let expected =
+            PanelVerdict { judge: "anthropic:b".into(), score: 0.3, comparison: None, rationale: "r3".into() };
+        assert_eq!(v.panel[1], expected);
         assert!((spread(&v.panel) - 0.6).abs() < 1e-12);
         assert_eq!(v.usage.prompt_tokens, 20);
         assert_eq!(v.rationale, "openai:a (9/10): r9\nanthropic:b (3/10): r3");

@@ -27,6 +27,7 @@ pub(crate) enum Order {
 /// Which output one order's verdict preferred.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Preference {
     /// The output under evaluation.
     Output,
@@ -66,6 +67,7 @@ impl Preference {
 
 /// Both orders of one comparison.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Comparison {
     /// The verdict with the output shown first (as A).
     pub output_first: Preference,

@@ -12,6 +12,8 @@ use crate::judge::verdict::{Usage, json_objects};
 
 /// At most this many steps are asked for and accepted.
 pub(crate) const MAX_STEPS: usize = 10;
+/// A judge is asked for at least this many steps (an author may give one).
+const MIN_GENERATED: usize = 2;
 
 /// Where an eval's steps come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,7 +37,7 @@ pub enum StepsDef {
 impl Steps {
     /// Checks given steps: one to [`MAX_STEPS`], none empty.
     pub fn given<S: AsRef<str>>(steps: &[S]) -> Result<Self, String> {
-        check(steps.iter().map(|s| s.as_ref().trim().to_owned()).collect()).map(Self::Given)
+        check(steps.iter().map(|s| s.as_ref().trim().to_owned()).collect(), 1).map(Self::Given)
     }
 
     /// The steps the attribute registered.
@@ -47,9 +49,10 @@ impl Steps {
     }
 }
 
-fn check(steps: Vec<String>) -> Result<Vec<String>, String> {
-    if steps.is_empty() || steps.len() > MAX_STEPS {
-        return Err(format!("give 1 to {MAX_STEPS} steps, or \"auto\" (found {})", steps.len()));
+/// Checks `steps`: `min` to [`MAX_STEPS`] of them, none empty.
+fn check(steps: Vec<String>, min: usize) -> Result<Vec<String>, String> {
+    if !(min..=MAX_STEPS).contains(&steps.len()) {
+        return Err(format!("{min} to {MAX_STEPS} steps are needed, found {}", steps.len()));
     }
     if let Some(i) = steps.iter().position(String::is_empty) {
         return Err(format!("step {} is empty", i + 1));
@@ -59,6 +62,7 @@ fn check(steps: Vec<String>) -> Result<Vec<String>, String> {
 
 /// Steps a judge generated, with what generating them cost.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct GeneratedSteps {
     /// The steps, in order.
     pub steps: Vec<String>,
@@ -78,7 +82,7 @@ pub(crate) fn request(task: &Task) -> (Vec<Message>, Value) {
     task_sections(&mut user, &Task { steps: None, ..task.clone() });
     user.push_str("## Your task\n");
     user.push_str(&format!(
-        "Write the evaluation steps for grading an output against this rubric: 2 to {MAX_STEPS} short, concrete \
+        "Write the evaluation steps for grading an output against this rubric: {MIN_GENERATED} to {MAX_STEPS} short, concrete \
          checks, in the order a grader should make them. Reply with a JSON object with one field, \"steps\", an \
          array of strings, one step each."
     ));
@@ -89,7 +93,7 @@ pub(crate) fn request(task: &Task) -> (Vec<Message>, Value) {
                 "type": "array",
                 "items": { "type": "string" },
                 // A grammar-constrained server (llama.cpp) otherwise lets a small model reply `[]`.
-                "minItems": 1,
+                "minItems": MIN_GENERATED,
                 "maxItems": MAX_STEPS,
                 "description": "The evaluation steps, in order."
             }
@@ -103,7 +107,7 @@ pub(crate) fn request(task: &Task) -> (Vec<Message>, Value) {
     )
 }
 
-/// Reads a reply as steps: `{"steps": ["…", …]}` with 1 to [`MAX_STEPS`] non-empty strings.
+/// Reads a reply as steps: `{"steps": ["…", …]}` with 2 to [`MAX_STEPS`] non-empty strings.
 pub(crate) fn parse(reply: &str) -> Result<Vec<String>, String> {
     let mut last_problem = None;
     for object in json_objects(reply) {
@@ -116,7 +120,7 @@ pub(crate) fn parse(reply: &str) -> Result<Vec<String>, String> {
             last_problem = Some("\"steps\" holds something other than strings".to_owned());
             continue;
         };
-        match check(texts) {
+        match check(texts, MIN_GENERATED) {
             Ok(steps) => return Ok(steps),
             Err(problem) => last_problem = Some(problem),
         }
@@ -128,7 +132,7 @@ pub(crate) fn parse(reply: &str) -> Result<Vec<String>, String> {
 pub(crate) fn reask(reason: &str) -> String {
     format!(
         "Your reply could not be read as evaluation steps: {reason}. Reply again with only a JSON object of the \
-         form {{\"steps\": [\"...\", \"...\"]}} with 2 to {MAX_STEPS} steps."
+         form {{\"steps\": [\"...\", \"...\"]}} with {MIN_GENERATED} to {MAX_STEPS} steps."
     )
 }
 
@@ -145,7 +149,8 @@ mod tests {
     #[test]
     fn steps_are_read_and_checked() {
         assert_eq!(parse(r#"{"steps": [" Read it. ", "Check 22."]}"#), Ok(vec!["Read it.".into(), "Check 22.".into()]));
-        assert!(parse(r#"{"steps": []}"#).unwrap_err().contains("1 to 10 steps"));
+        assert!(Steps::given::<&str>(&[]).unwrap_err().contains("1 to 10 steps are needed, found 0"));
+        assert!(parse(r#"{"steps": ["one"]}"#).unwrap_err().contains("2 to 10 steps are needed, found 1"));
         assert!(parse(r#"{"steps": ["a", " "]}"#).unwrap_err().contains("step 2 is empty"));
         assert!(parse(r#"{"steps": [1, 2]}"#).unwrap_err().contains("other than strings"));
         assert!(parse("no json").unwrap_err().contains("no JSON object"));

@@ -78,8 +78,9 @@ pub enum ScoreMethod {
     Ensemble,
 }
 
-/// One judge's verdict on one sample.
+/// One judge's verdict on one sample (or an ensemble's, combined).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Verdict {
     /// The score on `scale`: an integer when stated, fractional when derived from probabilities.
     pub score: f64,

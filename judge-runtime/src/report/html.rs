@@ -400,7 +400,7 @@ fn samples_table(out: &mut String, eval: &EvalRecord) {
                 thousands(sample.output_chars as u64)
             );
         }
-        if let Some(baseline) = &sample.baseline {
+        if let Some(baseline) = &sample.compared_with {
             let _ = write!(
                 out,
                 "<div class=\"sub\">versus the baseline:</div><pre class=\"output baseline\">{}</pre>",
@@ -656,7 +656,7 @@ mod tests {
             level: None,
             criteria: Vec::new(),
             comparison: None,
-            baseline: None,
+            compared_with: None,
             panel: Vec::new(),
             score: raw / 10.0,
             raw_score: raw,
@@ -888,11 +888,11 @@ mod tests {
         compared.scale = Scale { min: 0, max: 2 };
         compared.comparison =
             Some(Comparison { output_first: Preference::Output, baseline_first: Preference::Baseline });
-        compared.baseline = Some("<b>old</b> answer".to_owned());
+        compared.compared_with = Some("<b>old</b> answer".to_owned());
         compared.level = Some("7-8".to_owned());
         compared.panel = vec![
-            PanelVerdict { judge: "openai:a".into(), score: 0.9, rationale: "r".into() },
-            PanelVerdict { judge: "openai:b".into(), score: 0.3, rationale: "r".into() },
+            PanelVerdict { judge: "openai:a".into(), score: 0.9, comparison: None, rationale: "r".into() },
+            PanelVerdict { judge: "openai:b".into(), score: 0.3, comparison: None, rationale: "r".into() },
         ];
         let mut e = eval("m::techniques", Status::Failed, vec![compared]);
         e.criteria = vec![CriterionRecord {

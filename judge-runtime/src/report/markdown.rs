@@ -82,7 +82,7 @@ mod tests {
             level: None,
             criteria: Vec::new(),
             comparison: None,
-            baseline: None,
+            compared_with: None,
             panel: Vec::new(),
             score,
             raw_score: score * 10.0,

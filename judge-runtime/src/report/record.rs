@@ -107,6 +107,7 @@ pub(crate) struct EvalRecord {
 pub(crate) struct StepsRecord {
     /// The judge, `provider:model`.
     pub judge: String,
+    /// The steps, in order.
     pub steps: Vec<String>,
 }
 
@@ -129,9 +130,11 @@ pub(crate) struct DisagreementRecord {
 /// One criterion of an eval, over its samples.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct CriterionRecord {
+    /// The criterion's name.
     pub name: String,
     /// Its reduced score (0..=1).
     pub score: f64,
+    /// Its weight in the eval's score.
     pub weight: f64,
     /// Its own threshold, if it has one.
     pub threshold: Option<f64>,
@@ -184,9 +187,10 @@ pub(crate) struct SampleRecord {
     /// Both orders of the comparison, when the eval has a baseline.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comparison: Option<crate::judge::verdict::Comparison>,
-    /// The baseline's first [`OUTPUT_EXCERPT_CHARS`] characters, when the eval has one.
+    /// The first [`OUTPUT_EXCERPT_CHARS`] characters of the baseline the output was compared with,
+    /// when the eval has one (`baseline = ...`; the eval's `baseline` is the score baseline's delta).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub baseline: Option<String>,
+    pub compared_with: Option<String>,
     /// Each judge's score (0..=1) and reasons, when an ensemble judged the sample.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub panel: Vec<crate::judge::verdict::PanelVerdict>,
@@ -247,7 +251,7 @@ impl SampleRecord {
             level: sample.verdict.level.clone(),
             criteria: sample.verdict.criteria.clone(),
             comparison: sample.verdict.comparison,
-            baseline: sample.baseline.as_ref().map(|b| b.chars().take(OUTPUT_EXCERPT_CHARS).collect()),
+            compared_with: sample.baseline.as_ref().map(|b| b.chars().take(OUTPUT_EXCERPT_CHARS).collect()),
             panel: sample.verdict.panel.clone(),
             output_chars: sample.output.chars().count(),
             output,

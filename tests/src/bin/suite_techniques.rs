@@ -88,6 +88,23 @@ fn criteria_pass() -> String {
     format!("22 times [clarity:{clarity}]")
 }
 
+/// Samples (accuracy, clarity): (10, 2), (2, 10), (10, 10); weighted 0.6, 0.6, 1.0. `at_least(2)`
+/// asks about single samples, so it decides on those: the second highest is 0.6, a failure (each
+/// criterion alone would have two samples at 1.0).
+#[llm_eval(
+    rubric = "Answers the question well.",
+    input = "How many times a day do the hands overlap?",
+    expected = "22 times",
+    samples = 3,
+    reduce = "at_least(2)",
+    criteria = { accuracy = "States the right number.", clarity = "Says it plainly." },
+)]
+fn criteria_at_least_two() -> String {
+    static CALLS: AtomicUsize = AtomicUsize::new(0);
+    let (accuracy, clarity) = [(10, 2), (2, 10), (10, 10)][CALLS.fetch_add(1, Ordering::SeqCst) % 3];
+    format!("[accuracy:{accuracy}] [clarity:{clarity}]")
+}
+
 /// Well above the eval's threshold overall, (3 × 1.0 + 0.4) / 4 = 0.85, but clarity (0.4) misses
 /// its own threshold of 0.7: the eval fails and the message names clarity.
 #[llm_eval(

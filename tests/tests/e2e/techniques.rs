@@ -220,6 +220,19 @@ fn criteria_are_scored_in_one_call_reduced_each_and_checked_against_their_thresh
 }
 
 #[test]
+fn with_criteria_a_reducer_that_asks_about_single_samples_decides_on_their_weighted_scores() {
+    let judge = FakeJudge::start();
+    let dir = tempfile::tempdir().unwrap();
+    let run = run_exact(techniques(&judge, dir.path()), &["criteria_at_least_two"]);
+    assert_eq!(run.code, Some(101), "{}", run.all());
+    let eval = &report(dir.path())["evals"][0];
+    assert!((eval["score"].as_f64().unwrap() - 0.6).abs() < 1e-9, "{eval}");
+    let criteria: Vec<f64> =
+        eval["criteria"].as_array().unwrap().iter().map(|c| c["score"].as_f64().unwrap()).collect();
+    assert_eq!(criteria, [1.0, 1.0], "each criterion alone has two samples at 1.0");
+}
+
+#[test]
 fn criteria_come_from_judge_toml_and_bad_ones_are_named() {
     let judge = FakeJudge::start();
     let dir = tempfile::tempdir().unwrap();
@@ -271,10 +284,10 @@ fn pairwise_comparisons_ask_both_orders_and_score_the_win_rate() {
     let sample = &beats["samples"][0];
     assert_eq!(sample["comparison"], serde_json::json!({"output_first": "output", "baseline_first": "output"}));
     assert_eq!(
-        (sample["method"].as_str(), sample["baseline"].as_str()),
+        (sample["method"].as_str(), sample["compared_with"].as_str()),
         (Some("compared"), Some("They overlap 24 times."))
     );
-    assert_eq!(loses["samples"][0]["baseline"], "The hands overlap 22 times a day.");
+    assert_eq!(loses["samples"][0]["compared_with"], "The hands overlap 22 times a day.");
     let message = loses["message"].as_str().unwrap();
     assert!(
         message.contains("  scores:    loss") && message.contains("  versus:    The hands overlap 22 times a day."),
