@@ -14,6 +14,7 @@ use crate::aggregate::Summary;
 use crate::error::{CacheError, ConfigError, JudgeError, panic_message};
 use crate::harness::context::{Judged, RunContext, Source};
 use crate::harness::registry::{BaselineOutput, EvalCase, OutputFn};
+use crate::judge::Judge;
 use crate::judge::criteria::CriterionSummary;
 use crate::judge::ensemble;
 use crate::judge::pairwise::{self, Order};
@@ -124,8 +125,9 @@ pub(crate) async fn run_eval(
     // ready; since they are identical, that order cannot change which verdicts they map to.
     let occurrences: Mutex<HashMap<String, u32>> = Mutex::new(HashMap::new());
 
+    let panel = Panel { judges: &judges, names: &names, tasks: &tasks, settings: &settings, occurrences: &occurrences };
     let samples = (0..settings.samples as usize).map(|sample| {
-        let (judges, names, occurrences, tasks, settings) = (&judges, &names, &occurrences, &tasks, &settings);
+        let panel = &panel;
         async move {
             let (output, baseline) = futures::future::join(generate(case.output), baseline_output(case)).await;
             let output = output.map_err(|message| EvalFailure::Output { sample, message })?;
@@ -133,51 +135,7 @@ pub(crate) async fn run_eval(
             let max_chars = ctx.run.max_output_chars;
             let truncated_from = prompt::shown_part(&output, max_chars).1;
             let start = Instant::now();
-            // Every judge of the panel at once; one judge's verdict is the sample's.
-            let by_judge = judges.iter().zip(tasks).map(|(judge, task)| {
-                let judge_one = |request| judge_request(ctx, judge, settings, occurrences, request, sample);
-                let (task, output, baseline) = (task.clone(), &output, &baseline);
-                async move {
-                    match baseline {
-                        None => {
-                            let criteria = task.criteria.clone();
-                            let mut judged =
-                                judge_one(prompt::render(task, output, Scale::default(), max_chars)).await?;
-                            // The weights are not in the request: a cached verdict is weighed anew.
-                            if let Some(criteria) = criteria {
-                                judged.verdict.score =
-                                    criteria.weighted_mean(judged.verdict.criteria.iter().map(|c| c.score));
-                            }
-                            Ok::<_, EvalFailure>((judged.verdict, judged.source))
-                        }
-                        // Asked in both orders, at once; disagreeing orders make a tie.
-                        Some(baseline) => {
-                            let first = pairwise::render(task.clone(), output, baseline, Order::OutputFirst, max_chars);
-                            let second = pairwise::render(task, output, baseline, Order::BaselineFirst, max_chars);
-                            let (first, second) =
-                                futures::future::try_join(judge_one(first), judge_one(second)).await?;
-                            let source = Source::merged([first.source, second.source]);
-                            Ok((pairwise::combine(first.verdict, second.verdict), source))
-                        }
-                    }
-                }
-            });
-            let mut verdicts = try_join_all(by_judge).await?;
-            let (verdict, source) = if verdicts.len() == 1 {
-                verdicts.pop().expect("one verdict")
-            } else {
-                let source = Source::merged(verdicts.iter().map(|(_, source)| *source));
-                let verdicts = verdicts.into_iter().map(|(verdict, _)| verdict).collect();
-                let mut combined = ensemble::combine(
-                    names,
-                    verdicts,
-                    settings.combine,
-                    settings.threshold,
-                    settings.criteria.as_ref(),
-                );
-                combined.level = settings.levels.as_ref().map(|l| l.level_of(combined.score).label());
-                (combined, source)
-            };
+            let (verdict, source) = panel.verdict(ctx, &output, baseline.as_deref(), sample).await?;
             Ok::<_, EvalFailure>(SampleResult {
                 output,
                 truncated_from,
@@ -221,11 +179,81 @@ pub(crate) async fn run_eval(
     Ok(EvalOutcome { case, settings, samples, summary, criteria, disagreement, steps })
 }
 
+/// The judges of one eval, each with its task (its own generated steps), and what they share.
+struct Panel<'a> {
+    judges: &'a [std::sync::Arc<Judge>],
+    names: &'a [String],
+    tasks: &'a [Task],
+    settings: &'a EvalSettings,
+    occurrences: &'a Mutex<HashMap<String, u32>>,
+}
+
+impl Panel<'_> {
+    /// A sample's verdict: every judge's at once, combined when there are several.
+    async fn verdict(
+        &self,
+        ctx: &RunContext,
+        output: &str,
+        baseline: Option<&str>,
+        sample: usize,
+    ) -> Result<(Verdict, Source), EvalFailure> {
+        let by_judge = self
+            .judges
+            .iter()
+            .zip(self.tasks)
+            .map(|(judge, task)| self.one_judge(ctx, judge, task.clone(), output, baseline, sample));
+        let mut verdicts = try_join_all(by_judge).await?;
+        if verdicts.len() == 1 {
+            return Ok(verdicts.pop().expect("one verdict"));
+        }
+        let settings = self.settings;
+        let source = Source::merged(verdicts.iter().map(|(_, source)| *source));
+        let verdicts = verdicts.into_iter().map(|(verdict, _)| verdict).collect();
+        let criteria = settings.criteria.as_ref();
+        let mut combined = ensemble::combine(self.names, verdicts, settings.combine, settings.threshold, criteria);
+        combined.level = settings.levels.as_ref().map(|l| l.level_of(combined.score).label());
+        Ok((combined, source))
+    }
+
+    /// One judge's verdict on a sample: graded, or compared with the baseline in both orders (at
+    /// once; disagreeing orders make a tie).
+    async fn one_judge(
+        &self,
+        ctx: &RunContext,
+        judge: &Judge,
+        task: Task,
+        output: &str,
+        baseline: Option<&str>,
+        sample: usize,
+    ) -> Result<(Verdict, Source), EvalFailure> {
+        let max_chars = ctx.run.max_output_chars;
+        let judge_one = |request| judge_request(ctx, judge, self.settings, self.occurrences, request, sample);
+        match baseline {
+            None => {
+                let criteria = task.criteria.clone();
+                let mut judged = judge_one(prompt::render(task, output, Scale::default(), max_chars)).await?;
+                // The weights are not in the request: a cached verdict is weighed anew.
+                if let Some(criteria) = criteria {
+                    judged.verdict.score = criteria.weighted_mean(judged.verdict.criteria.iter().map(|c| c.score));
+                }
+                Ok((judged.verdict, judged.source))
+            }
+            Some(baseline) => {
+                let first = pairwise::render(task.clone(), output, baseline, Order::OutputFirst, max_chars);
+                let second = pairwise::render(task, output, baseline, Order::BaselineFirst, max_chars);
+                let (first, second) = futures::future::try_join(judge_one(first), judge_one(second)).await?;
+                let source = Source::merged([first.source, second.source]);
+                Ok((pairwise::combine(first.verdict, second.verdict), source))
+            }
+        }
+    }
+}
+
 /// The verdict on `request`, through the cache. Identical requests within the eval get
 /// occurrence numbers 0, 1, 2, … (in `occurrences`), so that each has its own cached verdict.
 async fn judge_request(
     ctx: &RunContext,
-    judge: &crate::judge::Judge,
+    judge: &Judge,
     settings: &EvalSettings,
     occurrences: &Mutex<HashMap<String, u32>>,
     request: JudgeRequest,
