@@ -92,6 +92,30 @@ const FILE_KEYS: &[&str] = &[
     "max_spread",
     "on_disagreement",
     "steps",
+    "evals",
+];
+
+/// The keys of judge.toml that an `[evals."NAME"]` section may set: the settings of one eval.
+const EVAL_KEYS: &[&str] = &[
+    "judge",
+    "judges",
+    "threshold",
+    "samples",
+    "trim",
+    "reduce",
+    "scoring",
+    "levels",
+    "criteria",
+    "baseline",
+    "steps",
+    "combine",
+    "max_spread",
+    "on_disagreement",
+    "temperature",
+    "max_tokens",
+    "seed",
+    "timeout",
+    "snapshot",
 ];
 
 /// The report settings that name files, with their variables: `report_dir` holds every report
@@ -151,6 +175,10 @@ pub(crate) struct Layer {
     pub fail_on_disagreement: Option<bool>,
     /// G-Eval's evaluation steps (judge.toml only), validated when read.
     pub steps: Option<Steps>,
+    /// The text outputs are compared with (an `[evals."NAME"]` section of judge.toml only).
+    pub baseline: Option<String>,
+    /// judge.toml's `[evals."module::name"]` sections: settings of one eval, over the file's own.
+    pub evals: std::collections::BTreeMap<String, Layer>,
 }
 
 /// What an `#[llm_eval]` attribute set; `None` where the key was not given.
@@ -207,8 +235,10 @@ pub(crate) struct EvalSettings {
     pub levels: Option<Levels>,
     /// The criteria scored separately, if any.
     pub criteria: Option<Criteria>,
-    /// Whether outputs are compared with a baseline (the attribute's `baseline`).
+    /// Whether outputs are compared with a baseline (the attribute's, or judge.toml's for this eval).
     pub compares: bool,
+    /// The baseline text from the eval's judge.toml section, when the attribute sets none.
+    pub baseline: Option<String>,
     /// Evaluation steps, given or generated, if any.
     pub steps: Option<Steps>,
 }
@@ -326,7 +356,23 @@ impl Settings {
 
     /// Whether evals without a `judge` attribute fall back on the embedded judge.
     pub fn falls_back_on_embedded_judge(&self) -> bool {
-        self.env.judge.is_none() && self.file.judge.is_none() && self.fallback_judge.is_some()
+        let configured = |layer: &Layer| layer.judge.is_some() || layer.judges.is_some();
+        !configured(&self.env) && !configured(&self.file) && self.fallback_judge.is_some()
+    }
+
+    /// The names of judge.toml's `[evals."NAME"]` sections for this test binary that are not among
+    /// its `evals`: typos, or evals renamed since. A section belongs to the binary whose crate
+    /// starts its name (`evals::…` to the `evals` target); the others are other binaries' (one
+    /// judge.toml serves the workspace).
+    pub fn unknown_eval_sections<'a>(&'a self, evals: &[String]) -> Vec<&'a str> {
+        let root = |name: &str| name.split("::").next().unwrap_or_default().to_owned();
+        let ours: Vec<String> = evals.iter().map(|e| root(e)).collect();
+        self.file
+            .evals
+            .keys()
+            .map(String::as_str)
+            .filter(|name| ours.contains(&root(name)) && !evals.iter().any(|e| e == name))
+            .collect()
     }
 
     /// The settings that hold for the whole run.
@@ -370,7 +416,11 @@ impl Settings {
 
     /// The settings of one eval: its attribute first, then the environment, `judge.toml`, defaults.
     pub fn eval(&self, eval: &str, attr: AttributeSettings<'_>) -> Result<EvalSettings, ConfigError> {
-        let (env, file) = (&self.env, &self.file);
+        let section = self.file.evals.get(eval).map(|section| section.over(&self.file));
+        let (env, file) = (&self.env, section.as_ref().unwrap_or(&self.file));
+        // A baseline from the eval's judge.toml section counts as the attribute's would (which wins).
+        let compares_file = !attr.compares && file.baseline.is_some();
+        let attr = AttributeSettings { compares: attr.compares || compares_file, ..attr };
         // Each source names one judge (`judge`) or an ensemble (`judges`); the first source that
         // names either decides, and within a source `judges` wins.
         let file_name = || self.workspace_root.join(CONFIG_FILE).display().to_string();
@@ -553,6 +603,7 @@ impl Settings {
             levels,
             criteria,
             compares: attr.compares,
+            baseline: if compares_file { file.baseline.clone() } else { None },
         })
     }
 }
@@ -634,6 +685,9 @@ impl Layer {
             })?,
             // Checked against each eval's trim and samples when it resolves.
             reduce: get(&var, "JUDGE_REDUCE", |s| Reducer::parse(s, DEFAULT_TRIM).map(|_| s.to_owned()))?,
+            // A baseline and per-eval settings belong to judge.toml's sections.
+            baseline: None,
+            evals: std::collections::BTreeMap::new(),
         })
     }
 
@@ -655,128 +709,52 @@ impl Layer {
             path: path.to_owned(),
             reason: e.to_string(),
         })?;
+        Self::from_table(&table, path, None)
+    }
+
+    /// Reads the keys of `table`: the top of judge.toml at `path`, or its section for the eval
+    /// `section`, which takes only the settings of an eval (and `baseline`).
+    fn from_table(table: &toml::Table, path: &Path, section: Option<&str>) -> Result<Self, ConfigError> {
         let base = path.parent().unwrap_or(Path::new("."));
         let mut layer = Self::default();
-        for (key, value) in &table {
+        for (key, value) in table {
+            let named = match section {
+                Some(eval) => format!("evals.\"{eval}\".{key}"),
+                None => key.clone(),
+            };
             let invalid =
-                |reason: String| ConfigError::InvalidFileKey { path: path.to_owned(), key: key.clone(), reason };
-            match key.as_str() {
-                "judge" => layer.judge = Some(toml_str(value).map_err(invalid)?.to_owned()),
-                "judges" => {
-                    let judges =
-                        value.as_array().ok_or_else(|| invalid("must be an array of \"provider:model\"".to_owned()))?;
-                    let judges = judges
-                        .iter()
-                        .map(|v| {
-                            v.as_str()
-                                .map(str::to_owned)
-                                .ok_or_else(|| invalid("must be an array of strings".to_owned()))
-                        })
-                        .collect::<Result<Vec<String>, _>>()?;
-                    check_judges(judges.len()).map_err(invalid)?;
-                    layer.judges = Some(judges);
+                |reason: String| ConfigError::InvalidFileKey { path: path.to_owned(), key: named.clone(), reason };
+            match (section, key.as_str()) {
+                (Some(_), key) if !EVAL_KEYS.contains(&key) => {
+                    return Err(invalid(format!(
+                        "is not a setting of one eval; an [evals.\"NAME\"] section takes: {}",
+                        EVAL_KEYS.join(", ")
+                    )));
                 }
-                "steps" => {
-                    let steps = match value {
-                        toml::Value::String(s) if s == "auto" => Ok(Steps::Auto),
-                        toml::Value::Array(steps) => steps
-                            .iter()
-                            .map(|s| s.as_str().ok_or_else(|| "must be \"auto\" or an array of strings".to_owned()))
-                            .collect::<Result<Vec<&str>, _>>()
-                            .and_then(|steps| Steps::given(&steps)),
-                        _ => Err("must be \"auto\" or an array of strings".to_owned()),
-                    };
-                    layer.steps = Some(steps.map_err(invalid)?);
+                (None, "baseline") => {
+                    return Err(invalid(
+                        "belongs to one eval: put it in an [evals.\"module::name\"] section".to_owned(),
+                    ));
                 }
-                "combine" => layer.combine = Some(toml_str(value).and_then(Combine::parse).map_err(invalid)?),
-                "max_spread" => layer.max_spread = Some(toml_f64(value).and_then(check_unit).map_err(invalid)?),
-                "on_disagreement" => {
-                    layer.fail_on_disagreement =
-                        Some(toml_str(value).and_then(parse_on_disagreement).map_err(invalid)?);
-                }
-                "threshold" => layer.threshold = Some(toml_f64(value).and_then(check_threshold).map_err(invalid)?),
-                "samples" => layer.samples = Some(toml_i64(value).and_then(check_samples).map_err(invalid)?),
-                "trim" => layer.trim = Some(toml_f64(value).and_then(check_trim).map_err(invalid)?),
-                "temperature" => {
-                    layer.temperature = Some(toml_f64(value).and_then(check_temperature).map_err(invalid)?);
-                }
-                "max_tokens" => layer.max_tokens = Some(toml_i64(value).and_then(check_max_tokens).map_err(invalid)?),
-                "seed" => layer.seed = Some(toml_i64(value).and_then(check_seed).map_err(invalid)?),
-                "timeout" => layer.timeout = Some(toml_f64(value).and_then(check_seconds).map_err(invalid)?),
-                "deadline" => layer.deadline = Some(toml_f64(value).and_then(check_seconds).map_err(invalid)?),
-                "max_attempts" => {
-                    layer.max_attempts = Some(toml_i64(value).and_then(check_max_attempts).map_err(invalid)?);
-                }
-                "requests_per_minute" => {
-                    layer.requests_per_minute =
-                        Some(toml_i64(value).and_then(|v| check_positive(v, u32::MAX.into())).map_err(invalid)? as u32);
-                }
-                "tokens_per_minute" => {
-                    layer.tokens_per_minute =
-                        Some(toml_i64(value).and_then(|v| check_positive(v, i64::MAX)).map_err(invalid)?);
-                }
-                "max_judge_calls" => {
-                    layer.max_judge_calls =
-                        Some(toml_i64(value).and_then(|v| check_positive(v, i64::MAX)).map_err(invalid)?);
-                }
-                "max_judge_tokens" => {
-                    layer.max_judge_tokens =
-                        Some(toml_i64(value).and_then(|v| check_positive(v, i64::MAX)).map_err(invalid)?);
-                }
-                "max_output_chars" => {
-                    layer.max_output_chars = Some(toml_i64(value).and_then(check_max_output_chars).map_err(invalid)?);
-                }
-                "max_concurrency" => {
-                    layer.max_concurrency = Some(toml_i64(value).and_then(check_max_concurrency).map_err(invalid)?);
-                }
-                "cache" => layer.cache = Some(toml_str(value).and_then(CacheMode::parse).map_err(invalid)?),
-                "cache_dir" => layer.cache_dir = Some(base.join(toml_str(value).map_err(invalid)?)),
-                "rationales" => {
-                    layer.rationales = Some(toml_str(value).and_then(parse_rationales).map_err(invalid)?);
-                }
-                "levels" => {
-                    let levels = value.as_array().ok_or_else(|| invalid("must be an array of strings".to_owned()))?;
-                    let texts = levels
-                        .iter()
-                        .map(|v| v.as_str().ok_or_else(|| invalid("must be an array of strings".to_owned())))
-                        .collect::<Result<Vec<&str>, _>>()?;
-                    layer.levels = Some(Levels::parse(&texts, Scale::default()).map_err(invalid)?);
-                }
-                "criteria" => {
-                    let table = value.as_table().ok_or_else(|| {
-                        invalid("must be a table: [criteria] with name = \"rubric\" lines".to_owned())
-                    })?;
-                    layer.criteria = Some(Criteria::from_toml(table).map_err(invalid)?);
-                }
-                "scoring" => layer.scoring = Some(toml_str(value).and_then(parse_scoring).map_err(invalid)?),
-                "reduce" => {
-                    let value = toml_str(value).map_err(invalid)?;
-                    Reducer::parse(value, DEFAULT_TRIM).map_err(invalid)?;
-                    layer.reduce = Some(value.to_owned());
-                }
-                "snapshot" => {
-                    layer.snapshot = Some(match value {
-                        toml::Value::Boolean(true) => SnapshotMode::On,
-                        toml::Value::Boolean(false) => SnapshotMode::Off,
-                        toml::Value::String(s) if s == "strict" => SnapshotMode::Strict,
-                        _ => return Err(invalid("must be true, false or \"strict\"".to_owned())),
-                    });
-                }
-                "progress" => layer.progress = Some(toml_str(value).and_then(ProgressMode::parse).map_err(invalid)?),
-                "max_score_drop" => {
-                    layer.max_score_drop = Some(toml_f64(value).and_then(check_max_score_drop).map_err(invalid)?);
-                }
-                key if PATH_KEYS.iter().any(|(k, _)| *k == key) => {
-                    let (key, _) = PATH_KEYS.iter().find(|(k, _)| *k == key).expect("just found");
-                    let path = toml_str(value).map_err(invalid)?;
-                    if path.trim().is_empty() {
-                        return Err(invalid("is empty; name a file or remove the key".to_owned()));
+                (Some(_), "baseline") => {
+                    let text = toml_str(value).map_err(invalid)?;
+                    if text.trim().is_empty() {
+                        return Err(invalid("is empty".to_owned()));
                     }
-                    layer.paths.insert(key, base.join(path));
+                    layer.baseline = Some(text.to_owned());
                 }
-                _ => {
-                    return Err(invalid(format!("is unknown; valid keys are: {}", FILE_KEYS.join(", "))));
+                (None, "evals") => {
+                    let evals = value.as_table().ok_or_else(|| {
+                        invalid("must be tables: [evals.\"module::name\"] with that eval's settings".to_owned())
+                    })?;
+                    for (eval, settings) in evals {
+                        let settings = settings.as_table().ok_or_else(|| {
+                            invalid(format!("\"{eval}\" must be a table: [evals.\"{eval}\"] with its settings"))
+                        })?;
+                        layer.evals.insert(eval.clone(), Self::from_table(settings, path, Some(eval))?);
+                    }
                 }
+                (_, key) => layer.read_key(key, value, base, &invalid)?,
             }
         }
         if layer.levels.is_some() && layer.criteria.is_some() {
@@ -789,6 +767,163 @@ impl Layer {
             });
         }
         Ok(layer)
+    }
+
+    /// This eval section over the file's own settings (`root`): what the section sets wins. A
+    /// section that names a judge or an ensemble names it alone, and one that chooses `levels`,
+    /// `criteria` or a `baseline` sets the file's others aside, as an attribute does.
+    fn over(&self, root: &Layer) -> Layer {
+        let names_judge = self.judge.is_some() || self.judges.is_some();
+        let technique = self.levels.is_some() || self.criteria.is_some() || self.baseline.is_some();
+        Layer {
+            judge: if names_judge { self.judge.clone() } else { root.judge.clone() },
+            judges: if names_judge { self.judges.clone() } else { root.judges.clone() },
+            threshold: self.threshold.or(root.threshold),
+            samples: self.samples.or(root.samples),
+            trim: self.trim.or(root.trim),
+            temperature: self.temperature.or(root.temperature),
+            max_tokens: self.max_tokens.or(root.max_tokens),
+            seed: self.seed.or(root.seed),
+            timeout: self.timeout.or(root.timeout),
+            snapshot: self.snapshot.or(root.snapshot),
+            reduce: self.reduce.clone().or_else(|| root.reduce.clone()),
+            scoring: self.scoring.or(root.scoring),
+            levels: if technique { self.levels.clone() } else { root.levels.clone() },
+            criteria: if technique { self.criteria.clone() } else { root.criteria.clone() },
+            baseline: self.baseline.clone(),
+            steps: self.steps.clone().or_else(|| root.steps.clone()),
+            combine: self.combine.or(root.combine),
+            max_spread: self.max_spread.or(root.max_spread),
+            fail_on_disagreement: self.fail_on_disagreement.or(root.fail_on_disagreement),
+            // Run settings are the file's: a section cannot set them.
+            ..root.clone()
+        }
+    }
+
+    /// Reads one key of judge.toml into this layer.
+    fn read_key(
+        &mut self,
+        key: &str,
+        value: &toml::Value,
+        base: &Path,
+        invalid: &dyn Fn(String) -> ConfigError,
+    ) -> Result<(), ConfigError> {
+        match key {
+            "judge" => self.judge = Some(toml_str(value).map_err(invalid)?.to_owned()),
+            "judges" => {
+                let judges =
+                    value.as_array().ok_or_else(|| invalid("must be an array of \"provider:model\"".to_owned()))?;
+                let judges = judges
+                    .iter()
+                    .map(|v| {
+                        v.as_str().map(str::to_owned).ok_or_else(|| invalid("must be an array of strings".to_owned()))
+                    })
+                    .collect::<Result<Vec<String>, _>>()?;
+                check_judges(judges.len()).map_err(invalid)?;
+                self.judges = Some(judges);
+            }
+            "steps" => {
+                let steps = match value {
+                    toml::Value::String(s) if s == "auto" => Ok(Steps::Auto),
+                    toml::Value::Array(steps) => steps
+                        .iter()
+                        .map(|s| s.as_str().ok_or_else(|| "must be \"auto\" or an array of strings".to_owned()))
+                        .collect::<Result<Vec<&str>, _>>()
+                        .and_then(|steps| Steps::given(&steps)),
+                    _ => Err("must be \"auto\" or an array of strings".to_owned()),
+                };
+                self.steps = Some(steps.map_err(invalid)?);
+            }
+            "combine" => self.combine = Some(toml_str(value).and_then(Combine::parse).map_err(invalid)?),
+            "max_spread" => self.max_spread = Some(toml_f64(value).and_then(check_unit).map_err(invalid)?),
+            "on_disagreement" => {
+                self.fail_on_disagreement = Some(toml_str(value).and_then(parse_on_disagreement).map_err(invalid)?);
+            }
+            "threshold" => self.threshold = Some(toml_f64(value).and_then(check_threshold).map_err(invalid)?),
+            "samples" => self.samples = Some(toml_i64(value).and_then(check_samples).map_err(invalid)?),
+            "trim" => self.trim = Some(toml_f64(value).and_then(check_trim).map_err(invalid)?),
+            "temperature" => {
+                self.temperature = Some(toml_f64(value).and_then(check_temperature).map_err(invalid)?);
+            }
+            "max_tokens" => self.max_tokens = Some(toml_i64(value).and_then(check_max_tokens).map_err(invalid)?),
+            "seed" => self.seed = Some(toml_i64(value).and_then(check_seed).map_err(invalid)?),
+            "timeout" => self.timeout = Some(toml_f64(value).and_then(check_seconds).map_err(invalid)?),
+            "deadline" => self.deadline = Some(toml_f64(value).and_then(check_seconds).map_err(invalid)?),
+            "max_attempts" => {
+                self.max_attempts = Some(toml_i64(value).and_then(check_max_attempts).map_err(invalid)?);
+            }
+            "requests_per_minute" => {
+                self.requests_per_minute =
+                    Some(toml_i64(value).and_then(|v| check_positive(v, u32::MAX.into())).map_err(invalid)? as u32);
+            }
+            "tokens_per_minute" => {
+                self.tokens_per_minute =
+                    Some(toml_i64(value).and_then(|v| check_positive(v, i64::MAX)).map_err(invalid)?);
+            }
+            "max_judge_calls" => {
+                self.max_judge_calls =
+                    Some(toml_i64(value).and_then(|v| check_positive(v, i64::MAX)).map_err(invalid)?);
+            }
+            "max_judge_tokens" => {
+                self.max_judge_tokens =
+                    Some(toml_i64(value).and_then(|v| check_positive(v, i64::MAX)).map_err(invalid)?);
+            }
+            "max_output_chars" => {
+                self.max_output_chars = Some(toml_i64(value).and_then(check_max_output_chars).map_err(invalid)?);
+            }
+            "max_concurrency" => {
+                self.max_concurrency = Some(toml_i64(value).and_then(check_max_concurrency).map_err(invalid)?);
+            }
+            "cache" => self.cache = Some(toml_str(value).and_then(CacheMode::parse).map_err(invalid)?),
+            "cache_dir" => self.cache_dir = Some(base.join(toml_str(value).map_err(invalid)?)),
+            "rationales" => {
+                self.rationales = Some(toml_str(value).and_then(parse_rationales).map_err(invalid)?);
+            }
+            "levels" => {
+                let levels = value.as_array().ok_or_else(|| invalid("must be an array of strings".to_owned()))?;
+                let texts = levels
+                    .iter()
+                    .map(|v| v.as_str().ok_or_else(|| invalid("must be an array of strings".to_owned())))
+                    .collect::<Result<Vec<&str>, _>>()?;
+                self.levels = Some(Levels::parse(&texts, Scale::default()).map_err(invalid)?);
+            }
+            "criteria" => {
+                let table = value
+                    .as_table()
+                    .ok_or_else(|| invalid("must be a table: [criteria] with name = \"rubric\" lines".to_owned()))?;
+                self.criteria = Some(Criteria::from_toml(table).map_err(invalid)?);
+            }
+            "scoring" => self.scoring = Some(toml_str(value).and_then(parse_scoring).map_err(invalid)?),
+            "reduce" => {
+                let value = toml_str(value).map_err(invalid)?;
+                Reducer::parse(value, DEFAULT_TRIM).map_err(invalid)?;
+                self.reduce = Some(value.to_owned());
+            }
+            "snapshot" => {
+                self.snapshot = Some(match value {
+                    toml::Value::Boolean(true) => SnapshotMode::On,
+                    toml::Value::Boolean(false) => SnapshotMode::Off,
+                    toml::Value::String(s) if s == "strict" => SnapshotMode::Strict,
+                    _ => return Err(invalid("must be true, false or \"strict\"".to_owned())),
+                });
+            }
+            "progress" => self.progress = Some(toml_str(value).and_then(ProgressMode::parse).map_err(invalid)?),
+            "max_score_drop" => {
+                self.max_score_drop = Some(toml_f64(value).and_then(check_max_score_drop).map_err(invalid)?);
+            }
+            key if PATH_KEYS.iter().any(|(k, _)| *k == key) => {
+                let (key, _) = PATH_KEYS.iter().find(|(k, _)| *k == key).expect("just found");
+                let path = toml_str(value).map_err(invalid)?;
+                if path.trim().is_empty() {
+                    return Err(invalid("is empty; name a file or remove the key".to_owned()));
+                }
+                self.paths.insert(key, base.join(path));
+            }
+            _ => {
+                return Err(invalid(format!("is unknown; valid keys are: {}", FILE_KEYS.join(", "))));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -1109,6 +1244,39 @@ mod tests {
         let judges = ["openai:a", "openai:b"];
         let attr = AttributeSettings { judges: Some(&judges), on_disagreement: Some("fail"), ..Default::default() };
         assert!(settings.eval("evals::x", attr).unwrap_err().to_string().contains("needs `max_spread`"));
+    }
+
+    #[test]
+    fn an_eval_section_of_judge_toml_sets_that_eval_only() {
+        let f = file(
+            "judge = \"openai:m\"\nthreshold = 0.8\njudges = [\"openai:a\", \"openai:b\"]\n\
+             levels = [\"0-4: wrong\", \"5-10: right\"]\n\
+             [evals.\"evals::x\"]\nthreshold = 0.6\njudge = \"anthropic:c\"\n\
+             [evals.\"evals::y\"]\nbaseline = \"The old answer.\"\n",
+        )
+        .unwrap();
+        let settings = Settings::from_layers(Layer::default(), f, Path::new("/ws"));
+        let x = settings.eval("evals::x", AttributeSettings::default()).unwrap();
+        // The section's one judge wins over the file's ensemble; its threshold over the file's.
+        assert_eq!((x.panel.len(), x.judge.to_string().as_str(), x.threshold), (1, "anthropic:c", 0.6));
+        assert!(x.levels.is_some(), "what the section does not set comes from the file");
+        let y = settings.eval("evals::y", AttributeSettings::default()).unwrap();
+        assert_eq!((y.compares, y.baseline.as_deref()), (true, Some("The old answer.")));
+        assert!(y.levels.is_none(), "a baseline sets the file's levels aside");
+        assert_eq!(y.threshold, 0.8, "the file's threshold still applies");
+        let z = settings.eval("evals::z", AttributeSettings::default()).unwrap();
+        assert_eq!((z.panel.len(), z.threshold, z.compares), (2, 0.8, false));
+        // Sections are checked against this binary's evals, not other binaries'.
+        let names = ["evals::x".to_owned(), "evals::z".to_owned()];
+        assert_eq!(settings.unknown_eval_sections(&names), ["evals::y"]);
+        assert!(settings.unknown_eval_sections(&["other::x".to_owned()]).is_empty());
+        // A section takes only an eval's settings; a baseline needs a section.
+        let run_key = file("[evals.\"evals::x\"]\ncache = \"off\"\n").unwrap_err().to_string();
+        assert!(
+            run_key.contains("evals.\"evals::x\".cache") && run_key.contains("not a setting of one eval"),
+            "{run_key}"
+        );
+        assert!(file("baseline = \"x\"").unwrap_err().to_string().contains("[evals.\"module::name\"] section"));
     }
 
     #[test]

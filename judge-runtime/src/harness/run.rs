@@ -56,6 +56,12 @@ pub fn run(project: Project) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let names: Vec<String> = cases.iter().map(|case| case.full_name()).collect();
+    let unknown = settings.unknown_eval_sections(&names);
+    if !unknown.is_empty() {
+        terminal::unknown_eval_sections(&unknown, &names);
+        return ExitCode::FAILURE;
+    }
     if settings.falls_back_on_embedded_judge() {
         terminal::using_embedded_judge();
     }

@@ -129,7 +129,8 @@ pub(crate) async fn run_eval(
     let samples = (0..settings.samples as usize).map(|sample| {
         let panel = &panel;
         async move {
-            let (output, baseline) = futures::future::join(generate(case.output), baseline_output(case)).await;
+            let (output, baseline) =
+                futures::future::join(generate(case.output), baseline_output(case, panel.settings)).await;
             let output = output.map_err(|message| EvalFailure::Output { sample, message })?;
             let baseline = baseline.map_err(|message| EvalFailure::Baseline { sample, message })?;
             let max_chars = ctx.run.max_output_chars;
@@ -270,11 +271,11 @@ async fn judge_request(
     ctx.verdict(judge, settings, &key, &request, sample).await
 }
 
-/// The baseline a sample's output is compared with, if the eval has one: its text, or its
-/// function's output (called once per sample).
-async fn baseline_output(case: &EvalCase) -> Result<Option<String>, String> {
+/// The baseline a sample's output is compared with, if the eval has one: the attribute's text or
+/// function's output (called once per sample), else the text of the eval's judge.toml section.
+async fn baseline_output(case: &EvalCase, settings: &EvalSettings) -> Result<Option<String>, String> {
     match case.baseline {
-        None => Ok(None),
+        None => Ok(settings.baseline.clone()),
         Some(BaselineOutput::Text(text)) => Ok(Some(text.to_owned())),
         Some(BaselineOutput::Function(f)) => generate(f).await.map(Some),
     }

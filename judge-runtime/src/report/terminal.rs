@@ -27,6 +27,20 @@ pub(crate) fn duplicate_names(names: &[String]) {
     );
 }
 
+/// judge.toml has `[evals."NAME"]` sections for evals this binary does not have.
+pub(crate) fn unknown_eval_sections(unknown: &[&str], evals: &[String]) {
+    for name in unknown {
+        // The registered eval with the same last segment, if any: a moved or renamed module.
+        let short = name.rsplit("::").next().unwrap_or(name);
+        let near = evals.iter().find(|e| e.rsplit("::").next() == Some(short));
+        let hint = near.map_or(String::new(), |e| format!(" (did you mean [evals.\"{e}\"]?)"));
+        eprintln!(
+            "error: judge.toml has a section [evals.\"{name}\"], but this test binary has no eval of that name{hint}; \
+             sections are named by the full test name, as `--list` prints it: rename or remove it"
+        );
+    }
+}
+
 pub(crate) fn using_embedded_judge() {
     eprintln!(
         "judge: no judge is configured (JUDGE_MODEL, judge.toml); evals without a `judge` use the embedded judge, \

@@ -547,3 +547,37 @@ fn the_example_of_every_technique_runs() {
     assert_eq!(judge.requests(), 3 + 2 + 1 + 2 + 4 + 1);
     assert_eq!(judge.models().into_iter().collect::<Vec<_>>(), ["claude-haiku-4-5", "gpt-4.1-mini"]);
 }
+
+#[test]
+fn an_eval_section_of_judge_toml_gives_one_eval_a_baseline_and_a_typo_is_an_error() {
+    let judge = FakeJudge::start();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("judge.toml");
+    std::fs::write(
+        &config,
+        "threshold = 0.9\n[evals.\"suite_techniques::weighted_scoring\"]\nbaseline = \"[score:3] an older answer\"\n",
+    )
+    .unwrap();
+    let mut command = techniques(&judge, dir.path());
+    command.env("JUDGE_CONFIG", &config);
+    let run = run_exact(command, &["weighted_scoring", "stated_scoring"]);
+    assert_eq!(run.code, Some(101), "{}", run.all());
+    let report = report(dir.path());
+    // The section's eval is compared (7 beats 3 in both orders) and passes at the comparison's...
+    let compared = eval_named(&report, "weighted_scoring");
+    assert_eq!((compared["score"].as_f64(), compared["status"].as_str()), (Some(1.0), Some("passed")));
+    assert_eq!(compared["samples"][0]["compared_with"], "[score:3] an older answer");
+    // ...the file's threshold, 0.9, which the other eval (7/10) misses.
+    assert_eq!(eval_named(&report, "stated_scoring")["status"], "failed");
+
+    std::fs::write(&config, "[evals.\"suite_techniques::weighted_scorng\"]\nthreshold = 0.5\n").unwrap();
+    let mut command = techniques(&judge, dir.path());
+    command.env("JUDGE_CONFIG", &config);
+    let run = run_exact(command, &["weighted_scoring"]);
+    assert_eq!(run.code, Some(1), "{}", run.all());
+    assert!(
+        run.stderr.contains("judge.toml has a section [evals.\"suite_techniques::weighted_scorng\"], but this test binary has no eval of that name"),
+        "{}",
+        run.all()
+    );
+}
