@@ -82,8 +82,8 @@ pub(crate) struct RunTotals {
 }
 
 impl RunContext {
-    pub fn new(settings: Settings, baselines: Baselines) -> Self {
-        let run = settings.run();
+    /// The context of a run with `settings`, whose run settings (`settings.run()`) are `run`.
+    pub fn new(settings: Settings, run: RunSettings, baselines: Baselines) -> Self {
         let http = HttpClient::new(HttpConfig {
             max_concurrency: run.max_concurrency,
             retry: RetryPolicy { max_attempts: run.max_attempts, ..RetryPolicy::default() },

@@ -73,7 +73,7 @@ pub fn run(project: Project) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let ctx = Arc::new(RunContext::new(settings, baselines));
+    let ctx = Arc::new(RunContext::new(settings, run_settings, baselines));
     // A trial thread mostly waits on the judge, so the default is enough threads to keep the
     // in-flight limit busy; the limit, not the thread count, bounds concurrency.
     if args.test_threads.is_none() {
