@@ -33,9 +33,6 @@ pub(crate) const KEYS: &[&str] = &[
     "crate",
 ];
 
-/// The providers `judge = "provider:model"` may name (`local` may stand alone).
-const PROVIDERS: &[&str] = &["openai", "anthropic", "ollama", "vllm", "openrouter", "local"];
-
 /// The parsed arguments; a key that was not given is `None`.
 #[derive(Default)]
 pub(crate) struct EvalArgs {
@@ -148,12 +145,10 @@ pub(crate) fn parse(args: TokenStream) -> (EvalArgs, Vec<syn::Error>) {
     };
     // `at_least(k)` needs k samples.
     if let (Some(reduce), Some(samples)) = (&parsed.reduce, parsed.samples)
-        && let Some(k) = at_least(&reduce.value()).filter(|k| *k > samples)
+        && let Ok(rule) = judge_rules::reduce::parse(&reduce.value())
+        && let Err(reason) = judge_rules::reduce::check_samples(rule, samples)
     {
-        errors.push(syn::Error::new(
-            reduce.span(),
-            format!("`reduce = \"at_least({k})\"` needs at least {k} samples, and `samples` is {samples}"),
-        ));
+        errors.push(syn::Error::new(reduce.span(), format!("`reduce`: {reason} (`samples`)")));
     }
     if let (Some(levels), Some(_)) = (&parsed.levels, &parsed.criteria) {
         let span = levels.first().map_or_else(Span::call_site, LitStr::span);
@@ -242,16 +237,12 @@ fn set(args: &mut EvalArgs, key: &str, value: &Expr) -> syn::Result<()> {
             const SHAPE: &str = "`steps` is \"auto\" (the judge writes them once, cached) or the evaluation \
                                  steps, e.g. steps = [\"Check the number\", \"Check the reason\"]";
             args.steps = Some(match value {
-                Expr::Lit(ExprLit { lit: Lit::Str(s), .. }) if s.value() == "auto" => None,
+                Expr::Lit(ExprLit { lit: Lit::Str(s), .. }) if s.value() == judge_rules::steps::AUTO => None,
                 Expr::Array(array) => {
                     let steps =
                         array.elems.iter().map(|e| non_empty(string(key, e)?, key)).collect::<syn::Result<Vec<_>>>()?;
-                    if steps.is_empty() || steps.len() > 10 {
-                        return Err(syn::Error::new_spanned(
-                            value,
-                            format!("give 1 to 10 steps (found {})", steps.len()),
-                        ));
-                    }
+                    judge_rules::steps::count(steps.len(), judge_rules::steps::MIN_GIVEN)
+                        .map_err(|reason| syn::Error::new_spanned(value, format!("`steps`: {reason}")))?;
                     Some(steps)
                 }
                 _ => return Err(syn::Error::new_spanned(value, SHAPE)),
@@ -259,33 +250,19 @@ fn set(args: &mut EvalArgs, key: &str, value: &Expr) -> syn::Result<()> {
         }
         "combine" => {
             let combine = string(key, value)?;
-            if !["mean", "median", "majority"].contains(&combine.value().as_str()) {
-                return Err(syn::Error::new(
-                    combine.span(),
-                    "`combine` is \"mean\" (the default), \"median\" or \"majority\" (each judge votes pass or fail \
-                     against the threshold)",
-                ));
-            }
+            judge_rules::words::combine(&combine.value()).map_err(|reason| rule_error(key, combine.span(), reason))?;
             args.combine = Some(combine);
         }
         "max_spread" => {
             let v = number(key, value)?;
-            if !(0.0..=1.0).contains(&v) {
-                return Err(syn::Error::new_spanned(
-                    value,
-                    format!("`max_spread` is the largest gap between judges' scores (0..=1) not flagged, found {v}"),
-                ));
-            }
+            judge_rules::words::max_spread(v)
+                .map_err(|reason| syn::Error::new_spanned(value, format!("`{key}` {reason}")))?;
             args.max_spread = Some(v);
         }
         "on_disagreement" => {
             let action = string(key, value)?;
-            if !["flag", "fail"].contains(&action.value().as_str()) {
-                return Err(syn::Error::new(
-                    action.span(),
-                    "`on_disagreement` is \"flag\" (report it; the default) or \"fail\" (fail the eval)",
-                ));
-            }
+            judge_rules::words::on_disagreement(&action.value())
+                .map_err(|reason| rule_error(key, action.span(), reason))?;
             args.on_disagreement = Some(action);
         }
         "crate" => args.krate = Some(string(key, value)?.parse()?),
@@ -310,39 +287,24 @@ fn set(args: &mut EvalArgs, key: &str, value: &Expr) -> syn::Result<()> {
                 ));
             };
             let levels = array.elems.iter().map(|e| string(key, e)).collect::<syn::Result<Vec<LitStr>>>()?;
-            check_levels(&levels).map_err(|(i, reason)| match levels.get(i) {
-                Some(level) => syn::Error::new(level.span(), reason),
-                None => syn::Error::new_spanned(value, reason),
+            let texts: Vec<String> = levels.iter().map(LitStr::value).collect();
+            // The attribute's levels are bands of the default 0–10 scale.
+            judge_rules::levels::bands(&texts, 0, 10).map_err(|e| match e.index.and_then(|i| levels.get(i)) {
+                Some(level) => syn::Error::new(level.span(), e.reason),
+                None => syn::Error::new_spanned(value, e.reason),
             })?;
             args.levels = Some(levels);
         }
         "scoring" => {
             let scoring = string(key, value)?;
-            args.scoring = Some(match scoring.value().as_str() {
-                "weighted" => true,
-                "stated" => false,
-                _ => {
-                    return Err(syn::Error::new(
-                        scoring.span(),
-                        "`scoring` is \"weighted\" (G-Eval: the scale weighted by the judge's token \
-                         probabilities, where the provider returns them; the default) or \"stated\" (the \
-                         integer the judge wrote)",
-                    ));
-                }
-            });
+            args.scoring = Some(
+                judge_rules::words::scoring(&scoring.value())
+                    .map_err(|reason| rule_error(key, scoring.span(), reason))?,
+            );
         }
         "reduce" => {
             let reduce = string(key, value)?;
-            let text = reduce.value();
-            let valid = ["trimmed_mean", "mean", "median", "min", "pass_all"].contains(&text.as_str())
-                || at_least(&text).is_some();
-            if !valid {
-                return Err(syn::Error::new(
-                    reduce.span(),
-                    "`reduce` is one of \"trimmed_mean\" (the default), \"mean\", \"median\", \"min\", \
-                     \"at_least(k)\" (k ≥ 1 samples must pass), \"pass_all\"",
-                ));
-            }
+            judge_rules::reduce::parse(&reduce.value()).map_err(|reason| rule_error(key, reduce.span(), reason))?;
             args.reduce = Some(reduce);
         }
         "threshold" => {
@@ -420,66 +382,15 @@ fn set(args: &mut EvalArgs, key: &str, value: &Expr) -> syn::Result<()> {
 
 /// Checks a `"provider:model"` (or `"local"`) of `judge` or `judges`.
 fn judge_spec(key: &str, judge: LitStr) -> syn::Result<LitStr> {
-    let text = judge.value();
-    match text.split_once(':') {
-        _ if text == "local" => Ok(judge),
-        Some((provider, _)) if !PROVIDERS.contains(&provider) => Err(syn::Error::new(
-            judge.span(),
-            format!("unknown provider `{provider}` in `{key}`; providers: {}", PROVIDERS.join(", ")),
-        )),
-        Some((_, model)) if !model.trim().is_empty() => Ok(judge),
-        _ => Err(syn::Error::new(
-            judge.span(),
-            format!("`{key}` names judges as \"provider:model\", e.g. \"openai:gpt-4.1-mini\", or \"local\""),
-        )),
+    match judge_rules::words::judge(&judge.value()) {
+        Ok(_) => Ok(judge),
+        Err(reason) => Err(rule_error(key, judge.span(), reason)),
     }
 }
 
-/// Checks rubric levels as the runtime reads them (`judge-runtime`'s `judge/levels.rs`): at least
-/// two bands `"A-B: text"` or `"A: text"` that cover 0..=10 in order, without gaps or overlaps. An
-/// error carries the index of the offending level (or the count, for the array as a whole).
-fn check_levels(levels: &[LitStr]) -> Result<(), (usize, String)> {
-    if levels.len() < 2 {
-        return Err((levels.len(), "give at least two levels, e.g. [\"0-4: wrong\", \"5-10: right\"]".to_owned()));
-    }
-    let mut next = 0u32;
-    for (i, level) in levels.iter().enumerate() {
-        let text = level.value();
-        let Some((range, description)) = text.split_once(':') else {
-            return Err((i, "a level is written \"A-B: description\", e.g. \"0-2: completely wrong\"".to_owned()));
-        };
-        if description.trim().is_empty() {
-            return Err((i, "the level's description after the colon is empty".to_owned()));
-        }
-        let number =
-            |s: &str| s.trim().parse::<u32>().map_err(|_| (i, format!("{:?} is not a whole number", s.trim())));
-        let (min, max) = match range.split_once('-') {
-            Some((a, b)) => (number(a)?, number(b)?),
-            None => (number(range)?, number(range)?),
-        };
-        if min > max || min != next || max > 10 {
-            return Err((
-                i,
-                format!(
-                    "this level covers {min}..={max}; the levels must go on from {next} up to 10, without gaps or overlaps"
-                ),
-            ));
-        }
-        next = max + 1;
-    }
-    if next <= 10 {
-        return Err((
-            levels.len() - 1,
-            format!("the levels stop at {}; they must reach 10, the top of the scale", next - 1),
-        ));
-    }
-    Ok(())
-}
-
-/// The `k` of `at_least(k)`, a whole number ≥ 1.
-fn at_least(reduce: &str) -> Option<u32> {
-    let k = reduce.strip_prefix("at_least(")?.strip_suffix(')')?;
-    k.trim().parse::<u32>().ok().filter(|k| *k >= 1)
+/// A rule of judge-rules broken by the value of `key`, at `span`.
+fn rule_error(key: &str, span: Span, reason: String) -> syn::Error {
+    syn::Error::new(span, format!("`{key}`: {reason}"))
 }
 
 fn string(key: &str, value: &Expr) -> syn::Result<LitStr> {
@@ -556,8 +467,8 @@ mod tests {
         assert!(errors(quote! { rubric = "r", levels = "0-10: all" })[0].contains("an array"));
         assert!(errors(quote! { rubric = "r", levels = ["0-10 all", "x"] })[0].contains("A-B: description"));
         assert!(errors(quote! { rubric = "r", scoring = "probable" })[0].contains("\"weighted\""));
-        assert!(errors(quote! { rubric = "r", reduce = "max" })[0].contains("\"median\""));
-        assert!(errors(quote! { rubric = "r", reduce = "at_least(0)" })[0].contains("at_least(k)"));
+        assert!(errors(quote! { rubric = "r", reduce = "max" })[0].contains("median, min, at_least(k)"));
+        assert!(errors(quote! { rubric = "r", reduce = "at_least(0)" })[0].contains("whole number of samples ≥ 1"));
         assert!(errors(quote! { rubric = "r", reduce = "at_least(3)", samples = 2 })[0].contains("needs at least 3"));
         assert!(errors(quote! { rubric = "r", reduce = "at_least(3)", samples = 3 }).is_empty());
         assert_eq!(parse(quote! { rubric = "r", snapshot = true }).0.snapshot, Some(Snapshot::On));
@@ -616,7 +527,7 @@ mod tests {
         assert!(errors(quote! { rubric = "r", trim = 0.5 })[0].contains("0.0..0.5"));
         assert!(errors(quote! { rubric = "r", samples = 2.5 })[0].contains("whole number"));
         assert!(errors(quote! { rubric = "r", judge = "gpt-4" })[0].contains("provider:model"));
-        assert!(errors(quote! { rubric = "r", judge = "acme:x" })[0].contains("unknown provider `acme`"));
+        assert!(errors(quote! { rubric = "r", judge = "acme:x" })[0].contains("unknown provider \"acme\""));
         assert!(errors(quote! { rubric = "r", judge = "local" }).is_empty());
         assert!(errors(quote! { rubric = "r", judge = "anthropic:claude-x" }).is_empty());
         assert!(errors(quote! { rubric = "r", temperature = 2.5 })[0].contains("0.0..=2.0"));

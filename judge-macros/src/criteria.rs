@@ -36,20 +36,13 @@ pub(crate) fn parse(value: &TokenTree, errors: &mut Vec<syn::Error>) -> Option<V
         }
     };
     let before = errors.len();
-    if entries.len() < 2 {
-        errors.push(syn::Error::new(
-            group.span(),
-            "give at least two criteria, e.g. { accuracy = \"…\", clarity = \"…\" }; for one, use `rubric` alone",
-        ));
+    if let Err(reason) = judge_rules::criteria::count(entries.len()) {
+        errors.push(syn::Error::new(group.span(), reason));
     }
     for (i, c) in entries.iter().enumerate() {
         // The name is a field of the judge's JSON reply: plain ASCII, no raw identifier.
-        let name = c.name.to_string();
-        if !name.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_') {
-            errors.push(syn::Error::new(
-                c.name.span(),
-                format!("a criterion's name is ASCII letters, digits and `_`, found `{name}`"),
-            ));
+        if let Err(reason) = judge_rules::criteria::name(&c.name.to_string()) {
+            errors.push(syn::Error::new(c.name.span(), reason));
         }
         if entries[..i].iter().any(|other| other.name == c.name) {
             errors.push(syn::Error::new(c.name.span(), format!("criterion `{}` is named twice", c.name)));
@@ -105,22 +98,21 @@ fn criterion(name: Ident, fields: ParseStream) -> syn::Result<CriterionArg> {
             "rubric" => rubric = Some(fields.parse::<LitStr>()?),
             "weight" => {
                 let (v, span) = number(fields)?;
-                if !(v > 0.0 && v <= 1000.0) {
-                    return Err(syn::Error::new(span, format!("`weight` must be above 0 and at most 1000, found {v}")));
-                }
+                judge_rules::criteria::weight(v).map_err(|reason| syn::Error::new(span, reason))?;
                 weight = Some(v);
             }
             "threshold" => {
                 let (v, span) = number(fields)?;
-                if !(0.0..=1.0).contains(&v) {
-                    return Err(syn::Error::new(span, format!("`threshold` must be in 0.0..=1.0, found {v}")));
-                }
+                judge_rules::criteria::threshold(v).map_err(|reason| syn::Error::new(span, reason))?;
                 threshold = Some(v);
             }
             other => {
                 return Err(syn::Error::new(
                     field.span(),
-                    format!("unknown field `{other}` of criterion `{name}`; fields: rubric, weight, threshold"),
+                    format!(
+                        "unknown field `{other}` of criterion `{name}`; fields: {}",
+                        judge_rules::criteria::FIELDS.join(", ")
+                    ),
                 ));
             }
         }

@@ -126,29 +126,24 @@ pub enum Reducer {
 impl Reducer {
     /// Reads a `reduce` value; `trim` is the eval's trim, used by the trimmed mean.
     pub(crate) fn parse(s: &str, trim: f64) -> Result<Self, String> {
-        let k = s.strip_prefix("at_least(").and_then(|rest| rest.strip_suffix(')'));
-        match (s, k) {
-            ("trimmed_mean", _) => Ok(Self::TrimmedMean { trim }),
-            ("mean", _) => Ok(Self::Mean),
-            ("median", _) => Ok(Self::Median),
-            ("min", _) => Ok(Self::Min),
-            ("pass_all", _) => Ok(Self::PassAll),
-            (_, Some(k)) => match k.trim().parse::<u32>() {
-                Ok(k @ 1..) => Ok(Self::AtLeast(k)),
-                _ => Err(format!("{s:?}: at_least takes a whole number of samples ≥ 1, e.g. at_least(3)")),
-            },
-            _ => Err(format!("{s:?} is not one of: trimmed_mean, mean, median, min, at_least(k), pass_all")),
-        }
+        use judge_rules::Reduce;
+        Ok(match judge_rules::reduce::parse(s)? {
+            Reduce::TrimmedMean => Self::TrimmedMean { trim },
+            Reduce::Mean => Self::Mean,
+            Reduce::Median => Self::Median,
+            Reduce::Min => Self::Min,
+            Reduce::AtLeast(k) => Self::AtLeast(k),
+            Reduce::PassAll => Self::PassAll,
+        })
     }
 
     /// Checks the reducer against the number of samples it will see.
     pub(crate) fn check(self, samples: u32) -> Result<Self, String> {
-        match self {
-            Self::AtLeast(k) if k > samples => {
-                Err(format!("at_least({k}) needs at least {k} samples, and the eval has {samples}"))
-            }
-            _ => Ok(self),
-        }
+        let rule = match self {
+            Self::AtLeast(k) => judge_rules::Reduce::AtLeast(k),
+            _ => judge_rules::Reduce::Mean,
+        };
+        judge_rules::reduce::check_samples(rule, samples).map(|()| self)
     }
 
     /// Summarises `scores` (each in `0.0..=1.0`, in sample order).

@@ -550,7 +550,7 @@ impl Settings {
             None => env.combine.or(file.combine).unwrap_or_default(),
         };
         let max_spread = match attr.max_spread {
-            Some(v) => Some(check_unit(v).map_err(attr_err("max_spread"))?),
+            Some(v) => Some(check_max_spread(v).map_err(attr_err("max_spread"))?),
             None => env.max_spread.or(file.max_spread),
         };
         let fail_on_disagreement = match attr.on_disagreement {
@@ -632,7 +632,7 @@ impl Layer {
                 check_judges(judges.len()).map(|()| judges)
             })?,
             combine: get(&var, "JUDGE_COMBINE", Combine::parse)?,
-            max_spread: get(&var, "JUDGE_MAX_SPREAD", |s| parse_f64(s).and_then(check_unit))?,
+            max_spread: get(&var, "JUDGE_MAX_SPREAD", |s| parse_f64(s).and_then(check_max_spread))?,
             fail_on_disagreement: get(&var, "JUDGE_ON_DISAGREEMENT", parse_on_disagreement)?,
             threshold: get(&var, "JUDGE_THRESHOLD", |s| parse_f64(s).and_then(check_threshold))?,
             samples: get(&var, "JUDGE_SAMPLES", |s| parse_i64(s).and_then(check_samples))?,
@@ -835,7 +835,7 @@ impl Layer {
                 self.steps = Some(steps.map_err(invalid)?);
             }
             "combine" => self.combine = Some(toml_str(value).and_then(Combine::parse).map_err(invalid)?),
-            "max_spread" => self.max_spread = Some(toml_f64(value).and_then(check_unit).map_err(invalid)?),
+            "max_spread" => self.max_spread = Some(toml_f64(value).and_then(check_max_spread).map_err(invalid)?),
             "on_disagreement" => {
                 self.fail_on_disagreement = Some(toml_str(value).and_then(parse_on_disagreement).map_err(invalid)?);
             }
@@ -1020,36 +1020,22 @@ fn check_max_concurrency(v: i64) -> Result<usize, String> {
 
 /// An ensemble's size: two judges at least.
 fn check_judges(count: usize) -> Result<(), String> {
-    if count < 2 {
-        return Err(format!(
-            "an ensemble needs at least two judges, e.g. \"openai:gpt-4.1, anthropic:claude-sonnet-4-5\" (found {count}); \
-             for one judge, set the judge alone (`judge`, JUDGE_MODEL)"
-        ));
-    }
-    Ok(())
+    judge_rules::words::ensemble_size(count)
 }
 
-/// A value in 0.0..=1.0 (`max_spread`).
-fn check_unit(v: f64) -> Result<f64, String> {
-    if (0.0..=1.0).contains(&v) { Ok(v) } else { Err(format!("must be in 0.0..=1.0, found {v}")) }
+/// `max_spread`, in 0.0..=1.0.
+fn check_max_spread(v: f64) -> Result<f64, String> {
+    judge_rules::words::max_spread(v).map(|()| v)
 }
 
 /// `on_disagreement`: whether a flagged disagreement fails the eval.
 fn parse_on_disagreement(s: &str) -> Result<bool, String> {
-    match s {
-        "flag" => Ok(false),
-        "fail" => Ok(true),
-        _ => Err(format!("{s:?} is not \"flag\" (report it) or \"fail\" (fail the eval)")),
-    }
+    judge_rules::words::on_disagreement(s)
 }
 
 /// `scoring`: whether scores are weighted by token probabilities.
 pub(crate) fn parse_scoring(s: &str) -> Result<bool, String> {
-    match s {
-        "weighted" => Ok(true),
-        "stated" => Ok(false),
-        _ => Err(format!("{s:?} is not one of: weighted, stated")),
-    }
+    judge_rules::words::scoring(s)
 }
 
 fn parse_rationales(s: &str) -> Result<Rationales, String> {

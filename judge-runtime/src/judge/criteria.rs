@@ -45,29 +45,20 @@ impl Criteria {
     /// Checks `criteria`: at least two, names that are identifiers and unique, non-empty rubrics,
     /// weights > 0 and thresholds in 0..=1. An error names the offending criterion.
     pub fn new(criteria: Vec<Criterion>) -> Result<Self, String> {
-        if criteria.len() < 2 {
-            return Err("give at least two criteria, e.g. { accuracy = \"…\", clarity = \"…\" }; for one, \
-                        use `rubric` alone"
-                .to_owned());
-        }
+        use judge_rules::criteria as rules;
+        rules::count(criteria.len())?;
         for (i, c) in criteria.iter().enumerate() {
             let at = |reason: String| format!("criterion `{}`: {reason}", c.name);
-            let identifier = c.name.chars().next().is_some_and(|ch| ch.is_ascii_alphabetic() || ch == '_')
-                && c.name.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_');
-            if !identifier {
-                return Err(at("a name is ASCII letters, digits and `_`, not starting with a digit".to_owned()));
-            }
+            rules::name(&c.name).map_err(at)?;
             if criteria[..i].iter().any(|other| other.name == c.name) {
                 return Err(at("named twice".to_owned()));
             }
             if c.rubric.trim().is_empty() {
                 return Err(at("its rubric is empty".to_owned()));
             }
-            if !(c.weight.is_finite() && c.weight > 0.0 && c.weight <= 1000.0) {
-                return Err(at(format!("`weight` must be above 0 and at most 1000, found {}", c.weight)));
-            }
-            if let Some(t) = c.threshold.filter(|t| !(0.0..=1.0).contains(t)) {
-                return Err(at(format!("`threshold` must be in 0.0..=1.0, found {t}")));
+            rules::weight(c.weight).map_err(at)?;
+            if let Some(t) = c.threshold {
+                rules::threshold(t).map_err(at)?;
             }
         }
         Ok(Self(criteria))

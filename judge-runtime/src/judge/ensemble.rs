@@ -24,12 +24,11 @@ pub(crate) enum Combine {
 impl Combine {
     /// Reads a `combine` value.
     pub fn parse(s: &str) -> Result<Self, String> {
-        match s {
-            "mean" => Ok(Self::Mean),
-            "median" => Ok(Self::Median),
-            "majority" => Ok(Self::Majority),
-            _ => Err(format!("{s:?} is not one of: mean, median, majority")),
-        }
+        Ok(match judge_rules::words::combine(s)? {
+            judge_rules::words::Combine::Mean => Self::Mean,
+            judge_rules::words::Combine::Median => Self::Median,
+            judge_rules::words::Combine::Majority => Self::Majority,
+        })
     }
 
     /// The `combine` value that names it.
@@ -170,7 +169,7 @@ mod tests {
         assert_eq!(Combine::Median.apply(&scores, 0.7), 0.8);
         assert_eq!(Combine::Majority.apply(&scores, 0.7), 1.0);
         assert_eq!(Combine::Majority.apply(&[0.9, 0.2], 0.7), 0.0, "one of two is no majority");
-        assert!(Combine::parse("vote").unwrap_err().contains("mean, median, majority"));
+        assert!(Combine::parse("vote").unwrap_err().contains("mean (the default), median, majority"));
     }
 
     #[test]

@@ -34,53 +34,11 @@ impl Levels {
     /// Reads levels written as `"A-B: description"` or `"A: description"`, which must cover `scale`
     /// from its lowest score to its highest, in order. An error names the offending level.
     pub fn parse<S: AsRef<str>>(levels: &[S], scale: Scale) -> Result<Self, String> {
-        if levels.len() < 2 {
-            return Err("give at least two levels, e.g. [\"0-4: wrong\", \"5-10: right\"]".to_owned());
-        }
-        let mut parsed: Vec<Level> = Vec::with_capacity(levels.len());
-        let mut next = scale.min;
-        for (i, text) in levels.iter().enumerate() {
-            let text = text.as_ref().trim();
-            let at = |reason: String| format!("level {} ({text:?}): {reason}", i + 1);
-            let (range, description) =
-                text.split_once(':').ok_or_else(|| at("write it as \"A-B: description\"".to_owned()))?;
-            let description = description.trim();
-            if description.is_empty() {
-                return Err(at("the description after the colon is empty".to_owned()));
-            }
-            let number =
-                |s: &str| s.trim().parse::<u32>().map_err(|_| at(format!("{:?} is not a whole number", s.trim())));
-            let (min, max) = match range.split_once('-') {
-                Some((a, b)) => (number(a)?, number(b)?),
-                None => {
-                    let n = number(range)?;
-                    (n, n)
-                }
-            };
-            if min > max {
-                return Err(at(format!("{min} is above {max}")));
-            }
-            if min != next {
-                return Err(at(if next > scale.max {
-                    format!("the levels before it already reach {}, the top of the scale", scale.max)
-                } else {
-                    format!("it starts at {min}, but the levels must go on from {next} without gaps or overlaps")
-                }));
-            }
-            if max > scale.max {
-                return Err(at(format!("{max} is above the top of the scale, {}", scale.max)));
-            }
-            next = max + 1;
-            parsed.push(Level { min, max, description: description.to_owned() });
-        }
-        if next <= scale.max {
-            return Err(format!(
-                "the levels stop at {}; they must reach {}, the top of the scale",
-                next - 1,
-                scale.max
-            ));
-        }
-        Ok(Self(parsed))
+        let bands = judge_rules::levels::bands(levels, scale.min, scale.max).map_err(|e| match e.index {
+            Some(i) => format!("level {} ({:?}): {}", i + 1, levels[i].as_ref().trim(), e.reason),
+            None => e.reason,
+        })?;
+        Ok(Self(bands.into_iter().map(|b| Level { min: b.min, max: b.max, description: b.description }).collect()))
     }
 
     /// The levels, lowest first.

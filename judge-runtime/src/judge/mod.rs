@@ -113,22 +113,13 @@ impl JudgeSpec {
     /// Parses `provider:model`; the model may itself contain colons (`ollama:qwen2.5:7b`). `local`
     /// alone is the embedded judge with its default model; `local:PATH` names a GGUF file.
     pub fn parse(spec: &str) -> Result<Self, String> {
-        let valid = Provider::ALL.iter().map(|(name, _)| *name).collect::<Vec<_>>().join(", ");
-        if spec.trim() == "local" {
-            return Ok(Self { provider: Provider::Local, model: String::new() });
-        }
-        let Some((provider, model)) = spec.trim().split_once(':') else {
-            return Err(format!("write it as provider:model, e.g. openai:gpt-4.1-mini (providers: {valid})"));
-        };
+        let (provider, model) = judge_rules::words::judge(spec)?;
         let provider = Provider::ALL
             .iter()
             .find(|(name, _)| *name == provider)
             .map(|(_, p)| *p)
-            .ok_or_else(|| format!("unknown provider {provider:?}; providers: {valid}"))?;
-        if model.trim().is_empty() {
-            return Err("the model name after the colon is empty".to_owned());
-        }
-        Ok(Self { provider, model: model.trim().to_owned() })
+            .ok_or_else(|| format!("unknown provider {provider:?}"))?;
+        Ok(Self { provider, model: model.to_owned() })
     }
 }
 
@@ -346,6 +337,8 @@ mod tests {
         let local = JudgeSpec::parse("local").unwrap();
         assert_eq!((local.provider, local.model.as_str(), local.to_string().as_str()), (Provider::Local, "", "local"));
         let path = JudgeSpec::parse("local:/models/m.gguf").unwrap();
+        let names: Vec<&str> = Provider::ALL.iter().map(|(name, _)| *name).collect();
+        assert_eq!(names, judge_rules::words::PROVIDERS, "the attribute and the runtime know the same providers");
         assert_eq!((path.provider, path.to_string().as_str()), (Provider::Local, "local:/models/m.gguf"));
     }
 }

@@ -10,10 +10,7 @@ use serde_json::{Value, json};
 use crate::judge::prompt::{Message, Role, Task, section, task_sections};
 use crate::judge::verdict::{Usage, json_objects};
 
-/// At most this many steps are asked for and accepted.
-pub(crate) const MAX_STEPS: usize = 10;
-/// A judge is asked for at least this many steps (an author may give one).
-const MIN_GENERATED: usize = 2;
+use judge_rules::steps::{MAX as MAX_STEPS, MIN_GENERATED, MIN_GIVEN};
 
 /// Where an eval's steps come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,7 +34,7 @@ pub enum StepsDef {
 impl Steps {
     /// Checks given steps: one to [`MAX_STEPS`], none empty.
     pub fn given<S: AsRef<str>>(steps: &[S]) -> Result<Self, String> {
-        check(steps.iter().map(|s| s.as_ref().trim().to_owned()).collect(), 1).map(Self::Given)
+        check(steps.iter().map(|s| s.as_ref().trim().to_owned()).collect(), MIN_GIVEN).map(Self::Given)
     }
 
     /// The steps the attribute registered.
@@ -51,9 +48,7 @@ impl Steps {
 
 /// Checks `steps`: `min` to [`MAX_STEPS`] of them, none empty.
 fn check(steps: Vec<String>, min: usize) -> Result<Vec<String>, String> {
-    if !(min..=MAX_STEPS).contains(&steps.len()) {
-        return Err(format!("{min} to {MAX_STEPS} steps are needed, found {}", steps.len()));
-    }
+    judge_rules::steps::count(steps.len(), min)?;
     if let Some(i) = steps.iter().position(String::is_empty) {
         return Err(format!("step {} is empty", i + 1));
     }

@@ -1,0 +1,18 @@
+//! The rules of judge's eval settings, in one place: `#[llm_eval]` applies them at compile time (and
+//! spans their errors at the offending token), judge-runtime applies them to judge.toml, the
+//! environment and any attribute the macro did not write. Not a public API of judge: it changes
+//! with judge-macros and judge-runtime, at the same version.
+//!
+//! Each rule reads a value and returns what it means, or why it is wrong in words that fit after
+//! the setting's name ("`reduce` …", "JUDGE_REDUCE …").
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod criteria;
+pub mod levels;
+pub mod reduce;
+pub mod steps;
+pub mod words;
+
+pub use reduce::Reduce;
