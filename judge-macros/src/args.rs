@@ -256,7 +256,7 @@ fn set(args: &mut EvalArgs, key: &str, value: &Expr) -> syn::Result<()> {
         "max_spread" => {
             let v = number(key, value)?;
             judge_rules::words::max_spread(v)
-                .map_err(|reason| syn::Error::new_spanned(value, format!("`{key}` {reason}")))?;
+                .map_err(|reason| syn::Error::new_spanned(value, format!("`{key}`: {reason}")))?;
             args.max_spread = Some(v);
         }
         "on_disagreement" => {

@@ -5,6 +5,17 @@
 //!
 //! Each rule reads a value and returns what it means, or why it is wrong in words that fit after
 //! the setting's name ("`reduce` …", "JUDGE_REDUCE …").
+//!
+//! # Usage
+//!
+//! ```
+//! assert_eq!(judge_rules::reduce::parse("at_least(2)"), Ok(judge_rules::Reduce::AtLeast(2)));
+//! assert!(judge_rules::words::judge("gpt-4").unwrap_err().contains("provider:model"));
+//! ```
+//!
+//! # Known limitations
+//!
+//! - Numeric ranges (threshold, trim, samples, …) are still checked by each side.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

@@ -360,18 +360,22 @@ impl Settings {
         !configured(&self.env) && !configured(&self.file) && self.fallback_judge.is_some()
     }
 
-    /// The names of judge.toml's `[evals."NAME"]` sections for this test binary that are not among
-    /// its `evals`: typos, or evals renamed since. A section belongs to the binary whose crate
-    /// starts its name (`evals::…` to the `evals` target); the others are other binaries' (one
-    /// judge.toml serves the workspace).
+    /// The names of judge.toml's `[evals."NAME"]` sections that look meant for this test binary but
+    /// name none of its `evals`: a typo or a renamed eval. A section whose name starts with this
+    /// binary's crate (`evals::…` for the `evals` target), or that lacks a module path, or whose last
+    /// segment is one of this binary's evals. Sections for other binaries of the workspace (one
+    /// judge.toml serves them all) are theirs.
     pub fn unknown_eval_sections<'a>(&'a self, evals: &[String]) -> Vec<&'a str> {
         let root = |name: &str| name.split("::").next().unwrap_or_default().to_owned();
+        let last = |name: &str| name.rsplit("::").next().unwrap_or_default().to_owned();
         let ours: Vec<String> = evals.iter().map(|e| root(e)).collect();
+        let short: Vec<String> = evals.iter().map(|e| last(e)).collect();
         self.file
             .evals
             .keys()
             .map(String::as_str)
-            .filter(|name| ours.contains(&root(name)) && !evals.iter().any(|e| e == name))
+            .filter(|name| !evals.iter().any(|e| e == name))
+            .filter(|name| !name.contains("::") || ours.contains(&root(name)) || short.contains(&last(name)))
             .collect()
     }
 
@@ -419,11 +423,16 @@ impl Settings {
         let section = self.file.evals.get(eval).map(|section| section.over(&self.file));
         let (env, file) = (&self.env, section.as_ref().unwrap_or(&self.file));
         // A baseline from the eval's judge.toml section counts as the attribute's would (which wins).
-        let compares_file = !attr.compares && file.baseline.is_some();
+        // The attribute's levels or criteria set a file baseline aside, as they do the file's others.
+        let compares_file =
+            !attr.compares && attr.levels.is_none() && attr.criteria.is_none() && file.baseline.is_some();
         let attr = AttributeSettings { compares: attr.compares || compares_file, ..attr };
         // Each source names one judge (`judge`) or an ensemble (`judges`); the first source that
         // names either decides, and within a source `judges` wins.
         let file_name = || self.workspace_root.join(CONFIG_FILE).display().to_string();
+        // Where in judge.toml a judge came from: the eval's section, or the top.
+        let own = self.file.evals.get(eval).is_some_and(|s| s.judge.is_some() || s.judges.is_some());
+        let section_prefix = if own { format!("evals.\"{eval}\".") } else { String::new() };
         let one = |spec: &str| vec![spec.to_owned()];
         let (specs, source, ensemble) = if let Some(judges) = attr.judges {
             (judges.iter().map(|s| (*s).to_owned()).collect(), format!("the `judges` attribute of {eval}"), true)
@@ -434,9 +443,9 @@ impl Settings {
         } else if let Some(spec) = &env.judge {
             (one(spec), "JUDGE_MODEL".to_owned(), false)
         } else if let Some(judges) = &file.judges {
-            (judges.clone(), format!("`judges` in {}", file_name()), true)
+            (judges.clone(), format!("`{}judges` in {}", section_prefix, file_name()), true)
         } else if let Some(spec) = &file.judge {
-            (one(spec), file_name(), false)
+            (one(spec), format!("`{}judge` in {}", section_prefix, file_name()), false)
         } else if let Some(spec) = self.fallback_judge {
             (one(spec), "the default (no judge configured)".to_owned(), false)
         } else {
@@ -757,12 +766,22 @@ impl Layer {
                 (_, key) => layer.read_key(key, value, base, &invalid)?,
             }
         }
+        let prefix = section.map_or(String::new(), |eval| format!("evals.\"{eval}\"."));
         if layer.levels.is_some() && layer.criteria.is_some() {
             return Err(ConfigError::InvalidFileKey {
                 path: path.to_owned(),
-                key: "criteria".to_owned(),
+                key: format!("{prefix}criteria"),
                 reason: "cannot be combined with `levels`: levels describe one score, criteria give several; \
                          keep one (an eval's attribute can still set the other)"
+                    .to_owned(),
+            });
+        }
+        if layer.baseline.is_some() && (layer.levels.is_some() || layer.criteria.is_some()) {
+            return Err(ConfigError::InvalidFileKey {
+                path: path.to_owned(),
+                key: format!("{prefix}baseline"),
+                reason: "cannot be combined with `levels` or `criteria`: a comparison names the better of two \
+                         outputs, with no scale of levels or criteria scores"
                     .to_owned(),
             });
         }
@@ -795,7 +814,9 @@ impl Layer {
             combine: self.combine.or(root.combine),
             max_spread: self.max_spread.or(root.max_spread),
             fail_on_disagreement: self.fail_on_disagreement.or(root.fail_on_disagreement),
-            // Run settings are the file's: a section cannot set them.
+            // Sections do not nest; run settings are the file's (a section cannot set them, and an
+            // eval's resolution reads none).
+            evals: std::collections::BTreeMap::new(),
             ..root.clone()
         }
     }
@@ -1255,7 +1276,16 @@ mod tests {
         // Sections are checked against this binary's evals, not other binaries'.
         let names = ["evals::x".to_owned(), "evals::z".to_owned()];
         assert_eq!(settings.unknown_eval_sections(&names), ["evals::y"]);
-        assert!(settings.unknown_eval_sections(&["other::x".to_owned()]).is_empty());
+        assert!(settings.unknown_eval_sections(&["other::w".to_owned()]).is_empty(), "another binary's");
+        // A section's baseline gives way to the attribute's criteria, as the file's levels do.
+        let defs = [
+            CriterionDef { name: "a", rubric: "r", weight: None, threshold: None },
+            CriterionDef { name: "b", rubric: "s", weight: None, threshold: None },
+        ];
+        let y = settings.eval("evals::y", AttributeSettings { criteria: Some(&defs), ..Default::default() }).unwrap();
+        assert!(!y.compares && y.baseline.is_none() && y.criteria.is_some());
+        let both = file("[evals.\"evals::x\"]\nbaseline = \"b\"\nlevels = [\"0-4: wrong\", \"5-10: right\"]\n");
+        assert!(both.unwrap_err().to_string().contains("evals.\"evals::x\".baseline"));
         // A section takes only an eval's settings; a baseline needs a section.
         let run_key = file("[evals.\"evals::x\"]\ncache = \"off\"\n").unwrap_err().to_string();
         assert!(

@@ -27,16 +27,17 @@ pub(crate) fn duplicate_names(names: &[String]) {
     );
 }
 
-/// judge.toml has `[evals."NAME"]` sections for evals this binary does not have.
+/// Warns of judge.toml's `[evals."NAME"]` sections that look meant for this binary but name none
+/// of its evals: they apply to nothing.
 pub(crate) fn unknown_eval_sections(unknown: &[&str], evals: &[String]) {
     for name in unknown {
-        // The registered eval with the same last segment, if any: a moved or renamed module.
+        // The registered eval with the same last segment, if any: a moved module, or a missing path.
         let short = name.rsplit("::").next().unwrap_or(name);
         let near = evals.iter().find(|e| e.rsplit("::").next() == Some(short));
         let hint = near.map_or(String::new(), |e| format!(" (did you mean [evals.\"{e}\"]?)"));
         eprintln!(
-            "error: judge.toml has a section [evals.\"{name}\"], but this test binary has no eval of that name{hint}; \
-             sections are named by the full test name, as `--list` prints it: rename or remove it"
+            "warning: judge.toml's section [evals.\"{name}\"] names no eval of this test binary{hint}, so it applies \
+             to none; sections are named by the full test name, as `--list` prints it"
         );
     }
 }
