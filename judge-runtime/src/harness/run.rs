@@ -31,6 +31,7 @@ pub struct Project {
 /// Runs the evals of this test binary with the process's arguments; see [`crate::main!`].
 #[doc(hidden)]
 pub fn run(project: Project) -> ExitCode {
+    let started = std::time::SystemTime::now();
     let mut args = Arguments::from_args();
     let cases = registry::cases();
     if cases.is_empty() {
@@ -115,7 +116,7 @@ pub fn run(project: Project) -> ExitCode {
     {
         errors.push(error);
     }
-    let (written, report_errors) = files::write(&ctx.run.reports, &ctx.run.lock_dir, &binary_name(), evals);
+    let (written, report_errors) = files::write(&ctx.run.reports, &ctx.run.lock_dir, &binary_name(), started, evals);
     errors.extend(report_errors);
     terminal::reports_written(&written);
     for error in &errors {

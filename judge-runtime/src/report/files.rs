@@ -17,12 +17,14 @@ use crate::report::record::{EvalRecord, RunRecord};
 use crate::report::{html, junit, markdown};
 use crate::settings::ReportPaths;
 
-/// Writes the reports `paths` asks for, with this process's `evals` added to the run's record.
+/// Writes the reports `paths` asks for, with this process's `evals` (of a run that started at
+/// `started`) added to the run's record.
 /// Every report is attempted; returns the files written and what could not be.
 pub(crate) fn write(
     paths: &ReportPaths,
     lock_dir: &Path,
     binary: &str,
+    started: std::time::SystemTime,
     mut evals: Vec<EvalRecord>,
 ) -> (Vec<PathBuf>, Vec<ReportError>) {
     evals.sort_by(|a, b| a.name.cmp(&b.name));
@@ -55,13 +57,14 @@ pub(crate) fn write(
     // The record the processes of one nextest run share: the JSON report, or beside the first report.
     let shared = json.clone().or_else(|| nextest.then(|| first.with_file_name(format!(".{binary}.judge-record.json"))));
     let lock_path = shared.clone().unwrap_or_else(|| first.clone());
-    let mut record = RunRecord::new(binary.to_owned());
+    let mut record = RunRecord::new(binary.to_owned(), started);
     let locked = crate::atomic_file::with_lock(lock_dir, &lock_path, || {
         if let Some(earlier) = shared.as_deref().and_then(read_record)
             && earlier.format == record.format
             && earlier.run_id == record.run_id
         {
-            record = earlier;
+            let this = std::mem::replace(&mut record, earlier);
+            record.extend_run(&this);
         }
         record.merge(evals);
         for (path, what, setting, render) in &reports {

@@ -708,6 +708,8 @@ mod tests {
             run_id: "r1".to_owned(),
             binary: "evals".to_owned(),
             started_unix: 0,
+            started_unix_ms: 0,
+            duration_ms: 0,
             agreement: None,
             evals,
         }

@@ -11,7 +11,12 @@ use crate::report::record::{EvalRecord, RunRecord, Status};
 pub(crate) fn render(record: &RunRecord) -> String {
     let (_, failed, errors) = record.counts();
     let seconds = |ms: u64| format!("{:.3}", ms as f64 / 1000.0);
-    let total_ms: u64 = record.evals.iter().map(|e| e.duration_ms).sum();
+    // The run's wall time: its evals run at once, so the sum of their times would overstate it.
+    // A record written before the wall time was kept falls back on that sum.
+    let total_ms = match record.duration_ms {
+        0 => record.evals.iter().map(|e| e.duration_ms).sum(),
+        wall => wall,
+    };
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
         out,
@@ -159,7 +164,7 @@ mod tests {
 
     #[test]
     fn one_testcase_per_eval_with_failures_and_errors() {
-        let mut record = RunRecord::new("evals".to_owned());
+        let mut record = RunRecord::new("evals".to_owned(), std::time::SystemTime::now());
         let mut regressed = eval("evals::slipped", Status::Failed, Some("regressed"));
         regressed.score = Some(0.75);
         regressed.baseline = Some(BaselineDelta { score: 0.9, delta: -0.15, regressed: true });
@@ -189,6 +194,19 @@ mod tests {
         assert!(xml.contains("<error type=\"not_scored\" message=\"eval could not be scored: \\u{1b}[31m\">"));
         assert!(xml.contains("rationale of the median sample: mid &lt;b&gt;"), "the median of the kept samples");
         assert!(!xml.chars().any(|c| (c as u32) < 0x20 && !matches!(c, '\n' | '\t' | '\r')));
+    }
+
+    #[test]
+    fn the_suite_time_is_the_runs_wall_time_not_the_sum() {
+        let started = std::time::SystemTime::now() - std::time::Duration::from_millis(2_000);
+        let mut record = RunRecord::new("evals".to_owned(), started);
+        record.merge([eval("evals::a", Status::Passed, None), eval("evals::b", Status::Passed, None)]);
+        assert!((2_000..60_000).contains(&record.duration_ms), "{}", record.duration_ms);
+        record.duration_ms = 1_750;
+        let xml = render(&record);
+        assert!(xml.contains("skipped=\"0\" time=\"1.750\">"), "two evals of 1.5 s at once, not 3.0: {xml}");
+        record.duration_ms = 0;
+        assert!(render(&record).contains("skipped=\"0\" time=\"3.000\">"), "an older record sums");
     }
     #[test]
     fn failures_of_criteria_and_disagreeing_judges_are_typed() {

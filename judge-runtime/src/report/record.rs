@@ -31,6 +31,13 @@ pub(crate) struct RunRecord {
     pub binary: String,
     /// When the run started, in seconds since the Unix epoch.
     pub started_unix: u64,
+    /// When the run started, in milliseconds since the Unix epoch (0 in records written before).
+    #[serde(default)]
+    pub started_unix_ms: u64,
+    /// The run's wall time until its last report, in milliseconds: less than the sum of its evals'
+    /// times, which run at once (0 in records written before).
+    #[serde(default)]
+    pub duration_ms: u64,
     /// How well the judges of ensembles agreed over the run's samples, when any eval had several.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agreement: Option<Agreement>,
@@ -376,15 +383,36 @@ pub(crate) fn agreement(evals: &[EvalRecord]) -> Option<Agreement> {
 }
 
 impl RunRecord {
-    /// An empty record of this process's run of `binary`.
-    pub fn new(binary: String) -> Self {
-        let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
+    /// An empty record of this process's run of `binary`, which started at `started`.
+    pub fn new(binary: String, started: SystemTime) -> Self {
+        let since_epoch = |t: SystemTime| t.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
+        let (now, started) = (since_epoch(SystemTime::now()), since_epoch(started));
         let run_id = std::env::var("NEXTEST_RUN_ID")
             .ok()
             .filter(|id| !id.is_empty())
             .map(|id| format!("nextest-{id}"))
             .unwrap_or_else(|| format!("{}-{}", std::process::id(), now.as_nanos()));
-        Self { format: FORMAT, run_id, binary, started_unix: now.as_secs(), agreement: None, evals: Vec::new() }
+        Self {
+            format: FORMAT,
+            run_id,
+            binary,
+            started_unix: started.as_secs(),
+            started_unix_ms: millis(started),
+            duration_ms: millis(now.saturating_sub(started)),
+            agreement: None,
+            evals: Vec::new(),
+        }
+    }
+
+    /// Takes in `other`, a later process of the same run (under nextest): the run started with
+    /// the earliest of them and lasts until now.
+    pub fn extend_run(&mut self, other: &RunRecord) {
+        let end = (self.started_unix_ms + self.duration_ms).max(other.started_unix_ms + other.duration_ms);
+        if other.started_unix_ms != 0 && (self.started_unix_ms == 0 || other.started_unix_ms < self.started_unix_ms) {
+            self.started_unix_ms = other.started_unix_ms;
+            self.started_unix = other.started_unix;
+        }
+        self.duration_ms = end.saturating_sub(self.started_unix_ms);
     }
 
     /// Adds `evals`, replacing earlier records of the same names, and keeps them in name order.
@@ -458,6 +486,20 @@ fn millis(duration: Duration) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn processes_of_one_run_extend_it_from_the_earliest_start_to_the_latest_end() {
+        let mut first = RunRecord::new("evals".to_owned(), SystemTime::now());
+        (first.started_unix_ms, first.duration_ms) = (10_000, 1_000);
+        let mut second = first.clone();
+        (second.started_unix_ms, second.duration_ms) = (9_000, 500);
+        first.extend_run(&second);
+        assert_eq!((first.started_unix_ms, first.duration_ms), (9_000, 2_000));
+        let mut later = first.clone();
+        (later.started_unix_ms, later.duration_ms) = (12_000, 3_000);
+        first.extend_run(&later);
+        assert_eq!((first.started_unix_ms, first.duration_ms), (9_000, 6_000));
+    }
 
     #[test]
     fn names_are_the_json_reports() {
