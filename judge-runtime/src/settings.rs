@@ -19,6 +19,7 @@ use crate::judge::steps::{Steps, StepsDef};
 use crate::judge::verdict::Scale;
 use crate::report::progress::ProgressMode;
 use crate::snapshot::SnapshotMode;
+use judge_rules::words;
 
 /// The name of the configuration file looked for at the workspace root.
 pub const CONFIG_FILE: &str = "judge.toml";
@@ -465,7 +466,7 @@ impl Settings {
             panel.push(parsed);
         }
         if ensemble {
-            check_judges(specs.len()).map_err(|reason| invalid_judge(&specs.join(", "), reason))?;
+            words::ensemble_size(specs.len()).map_err(|reason| invalid_judge(&specs.join(", "), reason))?;
         }
         let judge = panel[0].clone();
         // Attribute values were range-checked at compile time; check again, as the runtime can be
@@ -563,7 +564,7 @@ impl Settings {
             None => env.max_spread.or(file.max_spread),
         };
         let fail_on_disagreement = match attr.on_disagreement {
-            Some(v) => parse_on_disagreement(v).map_err(attr_err("on_disagreement"))?,
+            Some(v) => words::on_disagreement(v).map_err(attr_err("on_disagreement"))?,
             None => env.fail_on_disagreement.or(file.fail_on_disagreement).unwrap_or(false),
         };
         // Ensemble settings on an eval with one judge would do nothing: say so rather than ignore them.
@@ -638,11 +639,11 @@ impl Layer {
             judge: get(&var, "JUDGE_MODEL", |s| Ok(s.to_owned()))?,
             judges: get(&var, "JUDGE_MODELS", |s| {
                 let judges: Vec<String> = s.split(',').map(|j| j.trim().to_owned()).filter(|j| !j.is_empty()).collect();
-                check_judges(judges.len()).map(|()| judges)
+                words::ensemble_size(judges.len()).map(|()| judges)
             })?,
             combine: get(&var, "JUDGE_COMBINE", Combine::parse)?,
             max_spread: get(&var, "JUDGE_MAX_SPREAD", |s| parse_f64(s).and_then(check_max_spread))?,
-            fail_on_disagreement: get(&var, "JUDGE_ON_DISAGREEMENT", parse_on_disagreement)?,
+            fail_on_disagreement: get(&var, "JUDGE_ON_DISAGREEMENT", words::on_disagreement)?,
             threshold: get(&var, "JUDGE_THRESHOLD", |s| parse_f64(s).and_then(check_threshold))?,
             samples: get(&var, "JUDGE_SAMPLES", |s| parse_i64(s).and_then(check_samples))?,
             trim: get(&var, "JUDGE_TRIM", |s| parse_f64(s).and_then(check_trim))?,
@@ -681,7 +682,7 @@ impl Layer {
             max_score_drop: get(&var, "JUDGE_MAX_SCORE_DROP", |s| parse_f64(s).and_then(check_max_score_drop))?,
             progress: get(&var, "JUDGE_PROGRESS", ProgressMode::parse)?,
             snapshot: get(&var, "JUDGE_SNAPSHOT", SnapshotMode::parse)?,
-            scoring: get(&var, "JUDGE_SCORING", parse_scoring)?,
+            scoring: get(&var, "JUDGE_SCORING", words::scoring)?,
             // Levels are arrays: judge.toml or the attribute, not a variable.
             levels: None,
             criteria: None,
@@ -840,7 +841,7 @@ impl Layer {
                         v.as_str().map(str::to_owned).ok_or_else(|| invalid("must be an array of strings".to_owned()))
                     })
                     .collect::<Result<Vec<String>, _>>()?;
-                check_judges(judges.len()).map_err(invalid)?;
+                words::ensemble_size(judges.len()).map_err(invalid)?;
                 self.judges = Some(judges);
             }
             "steps" => {
@@ -858,7 +859,7 @@ impl Layer {
             "combine" => self.combine = Some(toml_str(value).and_then(Combine::parse).map_err(invalid)?),
             "max_spread" => self.max_spread = Some(toml_f64(value).and_then(check_max_spread).map_err(invalid)?),
             "on_disagreement" => {
-                self.fail_on_disagreement = Some(toml_str(value).and_then(parse_on_disagreement).map_err(invalid)?);
+                self.fail_on_disagreement = Some(toml_str(value).and_then(words::on_disagreement).map_err(invalid)?);
             }
             "threshold" => self.threshold = Some(toml_f64(value).and_then(check_threshold).map_err(invalid)?),
             "samples" => self.samples = Some(toml_i64(value).and_then(check_samples).map_err(invalid)?),
@@ -914,7 +915,7 @@ impl Layer {
                     .ok_or_else(|| invalid("must be a table: [criteria] with name = \"rubric\" lines".to_owned()))?;
                 self.criteria = Some(Criteria::from_toml(table).map_err(invalid)?);
             }
-            "scoring" => self.scoring = Some(toml_str(value).and_then(parse_scoring).map_err(invalid)?),
+            "scoring" => self.scoring = Some(toml_str(value).and_then(words::scoring).map_err(invalid)?),
             "reduce" => {
                 let value = toml_str(value).map_err(invalid)?;
                 Reducer::parse(value, DEFAULT_TRIM).map_err(invalid)?;
@@ -1039,24 +1040,9 @@ fn check_max_concurrency(v: i64) -> Result<usize, String> {
     }
 }
 
-/// An ensemble's size: two judges at least.
-fn check_judges(count: usize) -> Result<(), String> {
-    judge_rules::words::ensemble_size(count)
-}
-
 /// `max_spread`, in 0.0..=1.0.
 fn check_max_spread(v: f64) -> Result<f64, String> {
     judge_rules::words::max_spread(v).map(|()| v)
-}
-
-/// `on_disagreement`: whether a flagged disagreement fails the eval.
-fn parse_on_disagreement(s: &str) -> Result<bool, String> {
-    judge_rules::words::on_disagreement(s)
-}
-
-/// `scoring`: whether scores are weighted by token probabilities.
-pub(crate) fn parse_scoring(s: &str) -> Result<bool, String> {
-    judge_rules::words::scoring(s)
 }
 
 fn parse_rationales(s: &str) -> Result<Rationales, String> {
