@@ -200,8 +200,13 @@ fn criteria_are_scored_in_one_call_reduced_each_and_checked_against_their_thresh
         .map(|c| (c["name"].as_str().unwrap(), c["score"].as_f64().unwrap(), c["passed"].as_bool().unwrap()))
         .collect();
     assert_eq!(criteria, [("accuracy", 1.0, true), ("clarity", 0.8, true)]);
-    let sample = &passed["samples"][1];
-    assert_eq!(sample["criteria"][1]["score"], 2.0, "{sample}");
+    // Samples are generated at once, so which one got the scripted clarity 2 varies: find it.
+    let clarity: Vec<f64> =
+        passed["samples"].as_array().unwrap().iter().map(|s| s["criteria"][1]["score"].as_f64().unwrap()).collect();
+    let mut sorted = clarity.clone();
+    sorted.sort_by(f64::total_cmp);
+    assert_eq!(sorted, [2.0, 8.0, 9.0], "{passed}");
+    let sample = &passed["samples"][clarity.iter().position(|c| *c == 2.0).unwrap()];
     assert!(
         sample["rationale"].as_str().unwrap().contains("clarity (2/10): On clarity, the output carries the marker 2.")
     );
