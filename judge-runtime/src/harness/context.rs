@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use crate::baseline::Baselines;
 use crate::cache::{CacheKey, VerdictCache};
 use crate::error::ConfigError;
-use crate::harness::coalesce::{Coalescer, Turn};
+use crate::harness::shared_calls::{Coalescer, Turn};
 use crate::harness::trial::EvalFailure;
 use crate::judge::call_stats::CallTotals;
 use crate::judge::http::{HttpClient, HttpConfig, RetryPolicy};

@@ -1,6 +1,6 @@
 //! The test harness: collects the registered evals and runs them as libtest-mimic trials.
 
-pub(crate) mod coalesce;
+pub(crate) mod shared_calls;
 pub(crate) mod context;
 pub(crate) mod registry;
 pub(crate) mod run;

@@ -14,7 +14,7 @@ use crate::harness::registry::{self, EvalCase};
 use crate::harness::trial::judge_eval;
 use crate::report::files;
 use crate::report::progress::Progress;
-use crate::report::terminal;
+use crate::report::message;
 use crate::settings::{RunSettings, Settings};
 
 /// Where the test binary was built, captured in the user's crate by `main!()`.
@@ -35,12 +35,12 @@ pub fn run(project: Project) -> ExitCode {
     let mut args = Arguments::from_args();
     let cases = registry::cases();
     if cases.is_empty() {
-        terminal::no_evals_registered();
+        message::no_evals_registered();
         return ExitCode::FAILURE;
     }
     let duplicates = registry::duplicate_names(&cases);
     if !duplicates.is_empty() {
-        terminal::duplicate_names(&duplicates);
+        message::duplicate_names(&duplicates);
         return ExitCode::FAILURE;
     }
     if args.list {
@@ -53,22 +53,22 @@ pub fn run(project: Project) -> ExitCode {
     let settings = match Settings::load(Path::new(project.manifest_dir), target_dir) {
         Ok(settings) => settings,
         Err(error) => {
-            terminal::config_error(&error);
+            message::config_error(&error);
             return ExitCode::FAILURE;
         }
     };
     let names: Vec<String> = cases.iter().map(|case| case.full_name()).collect();
     // A warning, not an error: an eval compiled out (cfg) or another package's binary of the same
     // crate name would otherwise stop the run.
-    terminal::unknown_eval_sections(&settings.unknown_eval_sections(&names), &names);
+    message::unknown_eval_sections(&settings.unknown_eval_sections(&names), &names);
     if settings.falls_back_on_embedded_judge() {
-        terminal::using_embedded_judge();
+        message::using_embedded_judge();
     }
     let run_settings = settings.run();
     let baselines = match load_baselines(&run_settings) {
         Ok(baselines) => baselines,
         Err(error) => {
-            terminal::report_error(&error);
+            message::report_error(&error);
             return ExitCode::FAILURE;
         }
     };
@@ -81,7 +81,7 @@ pub fn run(project: Project) -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().thread_name("judge").build() {
         Ok(runtime) => Arc::new(runtime),
         Err(error) => {
-            terminal::runtime_error(&error);
+            message::runtime_error(&error);
             return ExitCode::FAILURE;
         }
     };
@@ -104,10 +104,10 @@ pub fn run(project: Project) -> ExitCode {
         .collect();
     let conclusion = libtest_mimic::run(&args, trials);
     drop(progress);
-    terminal::run_totals(&ctx.totals());
+    message::run_totals(&ctx.totals());
     let evals = ctx.recorder.take_after_snapshots();
     if let Some(agreement) = crate::report::record::agreement(&evals) {
-        terminal::agreement(&agreement);
+        message::agreement(&agreement);
     }
     // Every output is attempted: one that cannot be written does not cost the others.
     let mut errors = Vec::new();
@@ -118,9 +118,9 @@ pub fn run(project: Project) -> ExitCode {
     }
     let (written, report_errors) = files::write(&ctx.run.reports, &ctx.run.lock_dir, &binary_name(), started, evals);
     errors.extend(report_errors);
-    terminal::reports_written(&written);
+    message::reports_written(&written);
     for error in &errors {
-        terminal::report_error(error);
+        message::report_error(error);
     }
     if !errors.is_empty() {
         return ExitCode::FAILURE;
@@ -133,7 +133,7 @@ pub fn run(project: Project) -> ExitCode {
 fn load_baselines(run: &RunSettings) -> Result<Baselines, ReportError> {
     let compare = match run.score_baseline.as_deref() {
         Some(path) if !path.exists() && run.save_score_baseline.is_some() => {
-            terminal::first_baseline(path);
+            message::first_baseline(path);
             None
         }
         Some(path) => Some(ScoreBaseline::load(path)?),

@@ -22,7 +22,7 @@ use crate::judge::prompt::{self, JudgeRequest, Task};
 use crate::judge::steps::{GeneratedSteps, Steps};
 use crate::judge::verdict::{Scale, Verdict};
 use crate::report::record::{EvalRecord, Status};
-use crate::report::terminal;
+use crate::report::message;
 use crate::settings::EvalSettings;
 use crate::snapshot::{Snapshot, SnapshotMode, SnapshotState};
 
@@ -290,7 +290,7 @@ pub(crate) fn judge_eval(
 ) -> (EvalRecord, Result<(), libtest_mimic::Failed>) {
     let start = Instant::now();
     let failed = |error: EvalFailure, settings: Option<&EvalSettings>| {
-        let message = terminal::eval_failure(&error);
+        let message = message::eval_failure(&error);
         (EvalRecord::error(case, settings, message.clone(), start.elapsed()), Err(message.into()))
     };
     let settings = match ctx.settings.eval(&case.full_name(), case.attribute_settings()) {
@@ -304,10 +304,10 @@ pub(crate) fn judge_eval(
     let (max_drop, score) = (ctx.baselines.max_drop, outcome.summary.score);
     let baseline = ctx.baselines.compare.as_ref().and_then(|b| b.compare(&case.full_name(), score, max_drop));
     let mut failure = (!outcome.passed() || baseline.is_some_and(|b| b.regressed))
-        .then(|| terminal::failed(&outcome, baseline, max_drop, ctx.run.rationales, ctx.run.max_output_chars));
+        .then(|| message::failed(&outcome, baseline, max_drop, ctx.run.rationales, ctx.run.max_output_chars));
     let status = if failure.is_some() { Status::Failed } else { Status::Passed };
     if failure.is_none() {
-        terminal::disagreement_flagged(&outcome);
+        message::disagreement_flagged(&outcome);
     }
     let mut record = EvalRecord::scored(&outcome, status, failure.clone(), baseline, start.elapsed());
     let snapshot = || Snapshot::of(&record, case.name, case.input, case.expected);
@@ -318,7 +318,7 @@ pub(crate) fn judge_eval(
         SnapshotMode::On => ctx.recorder.defer_snapshot(record.name.clone(), snapshot(), case.snapshot_hook),
         SnapshotMode::Strict => {
             let (state, problem) = match snapshot().assert(case.snapshot_hook) {
-                Ok(SnapshotState::Changed) => (SnapshotState::Changed, Some(terminal::snapshot_changed(case.name))),
+                Ok(SnapshotState::Changed) => (SnapshotState::Changed, Some(message::snapshot_changed(case.name))),
                 Ok(state) => (state, None),
                 Err(error) => (SnapshotState::Error, Some(error)),
             };

@@ -7,4 +7,4 @@ pub(crate) mod junit;
 pub(crate) mod markdown;
 pub(crate) mod progress;
 pub(crate) mod record;
-pub(crate) mod terminal;
+pub(crate) mod message;
