@@ -8,12 +8,22 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::ReportError;
-use crate::report::record::{BaselineDelta, EvalRecord};
 
 /// Bumped when the file's layout changes.
 const FORMAT: u32 = 1;
 /// Scores are saved with this many decimals, so that reruns with equal verdicts write equal files.
 const DECIMALS: i32 = 4;
+
+/// A score compared with the baseline's.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub(crate) struct BaselineDelta {
+    /// The baseline's score.
+    pub score: f64,
+    /// This run's score minus the baseline's.
+    pub delta: f64,
+    /// Whether the drop is larger than `max_score_drop` allows.
+    pub regressed: bool,
+}
 
 /// Scores by eval name, as saved.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -47,10 +57,15 @@ impl ScoreBaseline {
         Some(BaselineDelta { score: base, delta, regressed: max_drop.is_some_and(|max| -delta > max + 1e-9) })
     }
 
-    /// Adds the scored evals among `evals` to the baseline at `path` (keeping the evals this run
-    /// did not score: a run of a subset updates only that subset), under a lock and atomically.
-    /// A baseline of another format is replaced; a file that is not a baseline is left alone.
-    pub fn save(lock_dir: &Path, path: &Path, evals: &[EvalRecord]) -> Result<(), ReportError> {
+    /// Adds `scores` (each scored eval's name and score) to the baseline at `path` (keeping the
+    /// evals this run did not score: a run of a subset updates only that subset), under a lock
+    /// and atomically. A baseline of another format is replaced; a file that is not a baseline is
+    /// left alone.
+    pub fn save<'a>(
+        lock_dir: &Path,
+        path: &Path,
+        scores: impl IntoIterator<Item = (&'a str, f64)>,
+    ) -> Result<(), ReportError> {
         let failure = |source| ReportError::Write {
             what: "the score baseline",
             setting: "JUDGE_SAVE_SCORE_BASELINE",
@@ -69,10 +84,8 @@ impl ScoreBaseline {
                     Err(reason) => return Err(ReportError::Baseline { path: path.to_owned(), reason }),
                 },
             };
-            for eval in evals {
-                if let Some(score) = eval.score {
-                    baseline.scores.insert(eval.name.clone(), round(score));
-                }
+            for (name, score) in scores {
+                baseline.scores.insert(name.to_owned(), round(score));
             }
             let mut text = serde_json::to_string_pretty(&baseline).expect("a baseline always serializes");
             text.push('\n');
@@ -98,30 +111,10 @@ fn round(score: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::judge::verdict::Usage;
-    use crate::report::record::Status;
 
-    fn eval(name: &str, score: Option<f64>) -> EvalRecord {
-        EvalRecord {
-            name: name.to_owned(),
-            file: "tests/evals.rs".to_owned(),
-            line: 1,
-            rubric: "r".to_owned(),
-            judge: None,
-            threshold: None,
-            status: if score.is_some() { Status::Passed } else { Status::Error },
-            score,
-            stats: None,
-            message: None,
-            baseline: None,
-            usage: Usage::default(),
-            duration_ms: 0,
-            snapshot: None,
-            criteria: Vec::new(),
-            disagreement: None,
-            steps: Vec::new(),
-            samples: Vec::new(),
-        }
+    /// An eval's name and score as the run gives them: none when it could not be scored.
+    fn eval(name: &'static str, score: Option<f64>) -> Option<(&'static str, f64)> {
+        score.map(|score| (name, score))
     }
 
     #[test]
@@ -129,9 +122,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("baseline/scores.json");
         let locks = dir.path().join("locks");
-        ScoreBaseline::save(&locks, &path, &[eval("a", Some(0.8)), eval("b", Some(2.0 / 3.0)), eval("e", None)])
-            .unwrap();
-        ScoreBaseline::save(&locks, &path, &[eval("a", Some(0.9))]).unwrap();
+        ScoreBaseline::save(
+            &locks,
+            &path,
+            [eval("a", Some(0.8)), eval("b", Some(2.0 / 3.0)), eval("e", None)].into_iter().flatten(),
+        )
+        .unwrap();
+        ScoreBaseline::save(&locks, &path, eval("a", Some(0.9))).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         assert_eq!(text, "{\n  \"format\": 1,\n  \"scores\": {\n    \"a\": 0.9,\n    \"b\": 0.6667\n  }\n}\n");
 
@@ -156,12 +153,12 @@ mod tests {
         let err = ScoreBaseline::load(&foreign).unwrap_err().to_string();
         assert!(err.contains("not a score baseline"), "{err}");
         let locks = dir.path().join("locks");
-        assert!(ScoreBaseline::save(&locks, &foreign, &[eval("a", Some(0.5))]).is_err(), "not overwritten");
+        assert!(ScoreBaseline::save(&locks, &foreign, eval("a", Some(0.5))).is_err(), "not overwritten");
         assert_eq!(std::fs::read_to_string(&foreign).unwrap(), "[1, 2]");
         let old = dir.path().join("old.json");
         std::fs::write(&old, r#"{"format": 0, "scores": {"x": 1.0}}"#).unwrap();
         assert!(ScoreBaseline::load(&old).unwrap_err().to_string().contains("save it again"));
-        ScoreBaseline::save(&locks, &old, &[eval("a", Some(0.5))]).unwrap();
+        ScoreBaseline::save(&locks, &old, eval("a", Some(0.5))).unwrap();
         assert_eq!(ScoreBaseline::load(&old).unwrap().compare("a", 0.5, None).unwrap().delta, 0.0, "replaced");
     }
 }

@@ -63,13 +63,14 @@ pub enum ConfigError {
          OpenAI-compatible server), or `judge = \"provider:model\"` in judge.toml at the workspace root \
          ({}), or `judge = \"...\"` on the eval; an API key alone does not pick a model. \
          Offline, JUDGE_MODEL=local uses the embedded judge: enable judge-runtime's `local` feature and \
-         install its model with: {}",
-        workspace_root.display(),
-        crate::local_model::install_command()
+         install its model with: {install_command}",
+        workspace_root.display()
     )]
     NoJudge {
         /// Where `judge.toml` was looked for.
         workspace_root: PathBuf,
+        /// The shell command that installs the embedded judge's model.
+        install_command: String,
     },
     /// The embedded judge cannot be used: not compiled in, or its model file is missing or damaged.
     #[error("{reason}")]
@@ -94,10 +95,14 @@ pub enum ConfigError {
 #[non_exhaustive]
 pub enum JudgeError {
     /// The provider answered with an error status.
-    #[error("{provider} answered HTTP {status}: {}{}", provider_message.as_ref().unwrap_or(body_excerpt), hint(provider, *status, provider_message.as_deref().unwrap_or(body_excerpt)))]
+    #[error("{provider} answered HTTP {status}: {}{}", provider_message.as_ref().unwrap_or(body_excerpt), hint(*key_var, base_url_var, *status, provider_message.as_deref().unwrap_or(body_excerpt)))]
     Http {
         /// The provider.
         provider: &'static str,
+        /// The variable of the provider's API key, if it takes one: named when the key is refused.
+        key_var: Option<&'static str>,
+        /// The variable of the provider's base URL (`JUDGE_MODEL` for a provider without one).
+        base_url_var: &'static str,
         /// The HTTP status code.
         status: u16,
         /// The provider's own error message, when the body carried one.
@@ -164,9 +169,9 @@ pub enum JudgeError {
     },
 }
 
-/// What to do about an HTTP error of `provider`: which variable to fix.
-fn hint(provider: &str, status: u16, message: &str) -> String {
-    let (key_var, base_var) = crate::judge::provider_variables(provider);
+/// What to do about an HTTP error of a provider whose key and base URL are in `key_var` and
+/// `base_var`: which variable to fix.
+fn hint(key_var: Option<&str>, base_var: &str, status: u16, message: &str) -> String {
     match status {
         401 | 403 => match key_var {
             Some(var) => format!("; the API key was refused: check {var}"),

@@ -69,6 +69,7 @@ pub mod error;
 mod grader;
 mod harness;
 mod judge;
+mod outcome;
 mod output;
 mod report;
 mod settings;

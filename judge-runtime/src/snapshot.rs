@@ -15,11 +15,11 @@
 
 use std::cell::Cell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::Once;
+use std::sync::{Mutex, Once};
 
 use serde::Serialize;
 
-use crate::report::record::{EvalRecord, Status};
+use crate::outcome::{EvalOutcome, OUTPUT_EXCERPT_CHARS};
 
 /// Whether an eval's verdict is snapshotted, from `snapshot` (attribute, `JUDGE_SNAPSHOT`,
 /// judge.toml).
@@ -86,39 +86,37 @@ pub(crate) enum SnapshotState {
 }
 
 impl Snapshot {
-    /// The snapshot of a scored eval.
-    pub(crate) fn of(record: &EvalRecord, short_name: &str, input: Option<&str>, expected: Option<&str>) -> Self {
-        let median = record.median_sample();
+    /// The snapshot of a scored eval, which `passed` (or not) before its snapshot was compared.
+    pub(crate) fn of(outcome: &EvalOutcome, passed: bool) -> Self {
+        let EvalOutcome { eval, settings, samples, summary, steps, .. } = outcome;
+        let median = outcome.median_sample();
         let mut body = String::new();
-        if let (Some(score), Some(threshold)) = (record.score, record.threshold) {
-            let verdict = if record.status == Status::Passed { "passed" } else { "failed" };
-            body.push_str(&format!("score: {score:.2} ({verdict}, threshold {threshold:.2})\n"));
-        }
-        if let Some(judge) = &record.judge {
-            body.push_str(&format!("judge: {judge}\n"));
-        }
-        body.push_str(&format!("samples: {}\n", record.samples.len()));
+        let verdict = if passed { "passed" } else { "failed" };
+        body.push_str(&format!("score: {:.2} ({verdict}, threshold {:.2})\n", summary.score, settings.threshold));
+        body.push_str(&format!("judge: {}\n", settings.judge_label()));
+        body.push_str(&format!("samples: {}\n", samples.len()));
         // Generated steps decide the verdicts: a change of them is reviewed with the rationale.
-        for generated in &record.steps {
-            body.push_str(&format!("evaluation steps written by {}:\n", generated.judge));
+        for (judge, generated) in steps {
+            body.push_str(&format!("evaluation steps written by {judge}:\n"));
             for (i, step) in generated.steps.iter().enumerate() {
                 body.push_str(&format!("{}. {step}\n", i + 1));
             }
         }
         if let Some(median) = median {
             body.push_str("rationale of the median sample:\n");
-            body.push_str(median.rationale.trim());
+            body.push_str(median.verdict.rationale.trim());
             body.push('\n');
         }
         Self {
-            name: short_name.to_owned(),
+            name: eval.short_name.clone(),
             body,
-            rubric: record.rubric.clone(),
+            rubric: eval.rubric.clone(),
             info: SnapshotInfo {
-                eval: record.name.clone(),
-                input: input.map(str::to_owned),
-                expected: expected.map(str::to_owned),
-                output: median.map(|m| m.output.clone()),
+                eval: eval.name.clone(),
+                input: eval.input.clone(),
+                expected: eval.expected.clone(),
+                // As much of it as the report keeps.
+                output: median.map(|m| m.output.chars().take(OUTPUT_EXCERPT_CHARS).collect()),
             },
         }
     }
@@ -164,6 +162,28 @@ impl Snapshot {
                 }
             }
         }
+    }
+}
+
+/// The snapshots of `snapshot = true` evals, asserted after the run, one at a time: insta prints
+/// its diffs, which would otherwise interleave with libtest's lines.
+#[derive(Debug, Default)]
+pub(crate) struct DeferredSnapshots {
+    snapshots: Mutex<Vec<(String, Snapshot, SnapshotHook)>>,
+}
+
+impl DeferredSnapshots {
+    /// Keeps the snapshot of eval `name` to assert when every trial has finished.
+    pub fn defer(&self, name: String, snapshot: Snapshot, hook: SnapshotHook) {
+        self.snapshots.lock().unwrap_or_else(|e| e.into_inner()).push((name, snapshot, hook));
+    }
+
+    /// Asserts the deferred snapshots, in name order, and tells how each compared (or why it
+    /// could not be asserted), by eval name; leaves none deferred.
+    pub fn assert_all(&self) -> Vec<(String, Result<SnapshotState, String>)> {
+        let mut snapshots = std::mem::take(&mut *self.snapshots.lock().unwrap_or_else(|e| e.into_inner()));
+        snapshots.sort_by(|a, b| a.0.cmp(&b.0));
+        snapshots.into_iter().map(|(name, snapshot, hook)| (name, snapshot.assert(hook))).collect()
     }
 }
 

@@ -1,6 +1,6 @@
 //! What the evals of one run share: settings, the verdict cache, the HTTP client with its limits,
-//! one judge per `provider:model`, the calls in flight (to coalesce identical ones), the score
-//! baseline, the run's tallies and the record of its evals.
+//! one judge per `provider:model`, the calls in flight (whose verdicts identical calls share), the
+//! score baseline, the run's tallies, the record of its evals and the snapshots to assert at its end.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -9,17 +9,17 @@ use std::sync::{Arc, Mutex};
 use crate::baseline::Baselines;
 use crate::cache::{CacheKey, VerdictCache};
 use crate::error::ConfigError;
-use crate::harness::coalesce::{Coalescer, Turn};
-use crate::harness::trial::EvalFailure;
-use crate::judge::call_stats::CallTotals;
+use crate::harness::shared_calls::{Call, SharedCalls};
 use crate::judge::http::{HttpClient, HttpConfig, RetryPolicy};
 use crate::judge::params::GenerationParams;
 use crate::judge::prompt::{JudgeRequest, Task};
 use crate::judge::steps::{self, GeneratedSteps};
 use crate::judge::verdict::Verdict;
 use crate::judge::{Judge, JudgeSpec};
+use crate::outcome::{EvalFailure, RunTotals, VerdictSource};
 use crate::report::record::Recorder;
 use crate::settings::{EvalSettings, RunSettings, Settings};
+use crate::snapshot::DeferredSnapshots;
 
 /// Shared by every trial of a run.
 #[derive(Debug)]
@@ -29,56 +29,22 @@ pub(crate) struct RunContext {
     cache: VerdictCache,
     http: HttpClient,
     judges: Mutex<HashMap<JudgeSpec, Arc<Judge>>>,
-    in_flight: Coalescer<CacheKey, Verdict>,
+    in_flight: SharedCalls<CacheKey, Verdict>,
     cache_hits: AtomicU64,
-    coalesced: AtomicU64,
+    shared: AtomicU64,
     judged: AtomicU64,
     /// The scores to compare with, and where to save this run's.
     pub baselines: Baselines,
     /// Every eval's result, for the reports.
     pub recorder: Recorder,
-}
-
-/// How a verdict was obtained.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Source {
-    /// From the judge, by this sample's own call.
-    Judged,
-    /// From the verdict cache.
-    Cached,
-    /// From an identical call another eval made at the same time.
-    Coalesced,
-}
-
-impl Source {
-    /// Where a verdict built from several came from: judged if any was, else cached if any was.
-    pub fn merged(sources: impl IntoIterator<Item = Source>) -> Source {
-        let rank = |s: &Source| match s {
-            Source::Judged => 0,
-            Source::Cached => 1,
-            Source::Coalesced => 2,
-        };
-        sources.into_iter().min_by_key(rank).unwrap_or(Source::Cached)
-    }
+    /// The snapshots asserted once every trial has finished.
+    pub snapshots: DeferredSnapshots,
 }
 
 /// A verdict and where it came from.
 pub(crate) struct Judged {
     pub verdict: Verdict,
-    pub source: Source,
-}
-
-/// The run's tallies, printed at its end.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct RunTotals {
-    /// Verdicts read from the cache.
-    pub cache_hits: u64,
-    /// Verdicts shared from an identical call in flight.
-    pub coalesced: u64,
-    /// Verdicts fetched from a judge.
-    pub judged: u64,
-    /// What the judge calls cost.
-    pub calls: CallTotals,
+    pub source: VerdictSource,
 }
 
 impl RunContext {
@@ -98,12 +64,13 @@ impl RunContext {
             cache,
             http,
             judges: Mutex::new(HashMap::new()),
-            in_flight: Coalescer::default(),
+            in_flight: SharedCalls::default(),
             cache_hits: AtomicU64::new(0),
-            coalesced: AtomicU64::new(0),
+            shared: AtomicU64::new(0),
             judged: AtomicU64::new(0),
             baselines,
             recorder: Recorder::default(),
+            snapshots: DeferredSnapshots::default(),
             settings,
             run,
         }
@@ -132,8 +99,8 @@ impl RunContext {
         CacheKey::new(spec.provider.name(), &spec.model, &judge.key_params(&eval.generation), request, occurrence)
     }
 
-    /// The verdict for `request`: from the cache, from an identical call in flight, or from the
-    /// judge and then stored.
+    /// The verdict for `request`: from the cache, shared by an identical call in flight, or from
+    /// the judge and then stored.
     pub async fn verdict(
         &self,
         judge: &Judge,
@@ -145,14 +112,14 @@ impl RunContext {
         let cache_failure = |error| EvalFailure::Cache { sample, error };
         if let Some(verdict) = self.cache.lookup(key).map_err(cache_failure)? {
             self.cache_hits.fetch_add(1, Ordering::Relaxed);
-            return Ok(Judged { verdict, source: Source::Cached });
+            return Ok(Judged { verdict, source: VerdictSource::Cached });
         }
         let leader = match self.in_flight.join(key).await {
-            Turn::Follow(verdict) => {
-                self.coalesced.fetch_add(1, Ordering::Relaxed);
-                return Ok(Judged { verdict, source: Source::Coalesced });
+            Call::Shared(verdict) => {
+                self.shared.fetch_add(1, Ordering::Relaxed);
+                return Ok(Judged { verdict, source: VerdictSource::Shared });
             }
-            Turn::Lead(leader) => leader,
+            Call::Lead(leader) => leader,
         };
         let verdict = judge
             .verdict(request, &eval.generation, eval.timeout)
@@ -162,7 +129,7 @@ impl RunContext {
         // Stored before the waiting callers are let go, so that nothing asks for it twice.
         self.cache.store(key, &judge.spec().to_string(), &verdict).map_err(cache_failure)?;
         leader.finish(verdict.clone());
-        Ok(Judged { verdict, source: Source::Judged })
+        Ok(Judged { verdict, source: VerdictSource::Judged })
     }
 
     /// The evaluation steps `judge` writes for `task` (G-Eval's `steps = "auto"`): from the cache,
@@ -191,7 +158,7 @@ impl RunContext {
     pub fn totals(&self) -> RunTotals {
         RunTotals {
             cache_hits: self.cache_hits.load(Ordering::Relaxed),
-            coalesced: self.coalesced.load(Ordering::Relaxed),
+            shared: self.shared.load(Ordering::Relaxed),
             judged: self.judged.load(Ordering::Relaxed),
             calls: self.http.totals(),
         }

@@ -1,7 +1,7 @@
 //! The test harness: collects the registered evals and runs them as libtest-mimic trials.
 
-pub(crate) mod coalesce;
 pub(crate) mod context;
 pub(crate) mod registry;
 pub(crate) mod run;
+pub(crate) mod shared_calls;
 pub(crate) mod trial;

@@ -13,9 +13,11 @@ use crate::harness::context::RunContext;
 use crate::harness::registry::{self, EvalCase};
 use crate::harness::trial::judge_eval;
 use crate::report::files;
+use crate::report::printer;
 use crate::report::progress::Progress;
-use crate::report::terminal;
+use crate::report::record::EvalRecord;
 use crate::settings::{RunSettings, Settings};
+use crate::snapshot::SnapshotState;
 
 /// Where the test binary was built, captured in the user's crate by `main!()`.
 #[doc(hidden)]
@@ -31,16 +33,24 @@ pub struct Project {
 /// Runs the evals of this test binary with the process's arguments; see [`crate::main!`].
 #[doc(hidden)]
 pub fn run(project: Project) -> ExitCode {
+    let args = Arguments::from_args();
+    printer::configure(&args);
+    let code = run_with(project, args);
+    printer::finish();
+    code
+}
+
+/// Runs the evals with libtest arguments `args`.
+fn run_with(project: Project, mut args: Arguments) -> ExitCode {
     let started = std::time::SystemTime::now();
-    let mut args = Arguments::from_args();
     let cases = registry::cases();
     if cases.is_empty() {
-        terminal::no_evals_registered();
+        printer::no_evals_registered();
         return ExitCode::FAILURE;
     }
     let duplicates = registry::duplicate_names(&cases);
     if !duplicates.is_empty() {
-        terminal::duplicate_names(&duplicates);
+        printer::duplicate_names(&duplicates);
         return ExitCode::FAILURE;
     }
     if args.list {
@@ -53,22 +63,22 @@ pub fn run(project: Project) -> ExitCode {
     let settings = match Settings::load(Path::new(project.manifest_dir), target_dir) {
         Ok(settings) => settings,
         Err(error) => {
-            terminal::config_error(&error);
+            printer::config_error(&error);
             return ExitCode::FAILURE;
         }
     };
     let names: Vec<String> = cases.iter().map(|case| case.full_name()).collect();
     // A warning, not an error: an eval compiled out (cfg) or another package's binary of the same
     // crate name would otherwise stop the run.
-    terminal::unknown_eval_sections(&settings.unknown_eval_sections(&names), &names);
+    printer::unknown_eval_sections(&settings.unknown_eval_sections(&names), &names);
     if settings.falls_back_on_embedded_judge() {
-        terminal::using_embedded_judge();
+        printer::using_embedded_judge(crate::judge::local_model::DEFAULT_MODEL_NAME);
     }
     let run_settings = settings.run();
     let baselines = match load_baselines(&run_settings) {
         Ok(baselines) => baselines,
         Err(error) => {
-            terminal::report_error(&error);
+            printer::report_error(&error);
             return ExitCode::FAILURE;
         }
     };
@@ -81,7 +91,7 @@ pub fn run(project: Project) -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().thread_name("judge").build() {
         Ok(runtime) => Arc::new(runtime),
         Err(error) => {
-            terminal::runtime_error(&error);
+            printer::runtime_error(&error);
             return ExitCode::FAILURE;
         }
     };
@@ -104,23 +114,24 @@ pub fn run(project: Project) -> ExitCode {
         .collect();
     let conclusion = libtest_mimic::run(&args, trials);
     drop(progress);
-    terminal::run_totals(&ctx.totals());
-    let evals = ctx.recorder.take_after_snapshots();
+    printer::run_totals(&ctx.totals());
+    let evals = with_snapshots(ctx.recorder.take(), ctx.snapshots.assert_all());
     if let Some(agreement) = crate::report::record::agreement(&evals) {
-        terminal::agreement(&agreement);
+        printer::agreement(&agreement);
     }
     // Every output is attempted: one that cannot be written does not cost the others.
     let mut errors = Vec::new();
     if let Some(path) = &ctx.baselines.save
-        && let Err(error) = ScoreBaseline::save(&ctx.run.lock_dir, path, &evals)
+        && let Err(error) =
+            ScoreBaseline::save(&ctx.run.lock_dir, path, evals.iter().filter_map(|e| Some((e.name.as_str(), e.score?))))
     {
         errors.push(error);
     }
     let (written, report_errors) = files::write(&ctx.run.reports, &ctx.run.lock_dir, &binary_name(), started, evals);
     errors.extend(report_errors);
-    terminal::reports_written(&written);
+    printer::reports_written(&written);
     for error in &errors {
-        terminal::report_error(error);
+        printer::report_error(error);
     }
     if !errors.is_empty() {
         return ExitCode::FAILURE;
@@ -128,12 +139,30 @@ pub fn run(project: Project) -> ExitCode {
     conclusion.exit_code()
 }
 
+/// `evals` with how their deferred snapshots compared; a snapshot that could not be asserted is
+/// an error, printed.
+fn with_snapshots(
+    mut evals: Vec<EvalRecord>,
+    snapshots: Vec<(String, Result<SnapshotState, String>)>,
+) -> Vec<EvalRecord> {
+    for (name, state) in snapshots {
+        let state = state.unwrap_or_else(|error| {
+            printer::snapshot_error(&error);
+            SnapshotState::Error
+        });
+        if let Some(eval) = evals.iter_mut().find(|e| e.name == name) {
+            eval.snapshot = Some(state);
+        }
+    }
+    evals
+}
+
 /// The score baseline to compare with, if one is set; where to save this run's scores. A baseline
 /// that does not exist yet while this run saves one is the first run: nothing to compare.
 fn load_baselines(run: &RunSettings) -> Result<Baselines, ReportError> {
     let compare = match run.score_baseline.as_deref() {
         Some(path) if !path.exists() && run.save_score_baseline.is_some() => {
-            terminal::first_baseline(path);
+            printer::first_baseline(path);
             None
         }
         Some(path) => Some(ScoreBaseline::load(path)?),

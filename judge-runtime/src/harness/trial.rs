@@ -1,103 +1,43 @@
 //! One eval, run: call the function `samples` times, judge each output (cache first), reduce the
-//! scores, compare with the threshold and the score baseline, assert the verdict's snapshot. Samples are generated and judged concurrently; each output
-//! is judged as soon as it exists.
+//! scores, compare with the threshold and the score baseline, assert the verdict's snapshot.
+//! Samples are generated and judged concurrently; each output is judged as soon as it exists.
+//! The eval's outcome is handed to the reports as a record.
 
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use futures::FutureExt;
 use futures::future::try_join_all;
 
-use crate::aggregate::Summary;
-use crate::error::{CacheError, ConfigError, JudgeError, panic_message};
-use crate::harness::context::{Judged, RunContext, Source};
+use crate::error::panic_message;
+use crate::harness::context::{Judged, RunContext};
 use crate::harness::registry::{BaselineOutput, EvalCase, OutputFn};
 use crate::judge::Judge;
-use crate::judge::criteria::CriterionSummary;
 use crate::judge::ensemble;
 use crate::judge::pairwise::{self, Order};
 use crate::judge::prompt::{self, JudgeRequest, Task};
-use crate::judge::steps::{GeneratedSteps, Steps};
+use crate::judge::steps::Steps;
 use crate::judge::verdict::{Scale, Verdict};
+use crate::outcome::{Disagreement, EvalFailure, EvalIdentity, EvalOutcome, FailureKind, SampleResult, VerdictSource};
+use crate::report::message;
+use crate::report::printer;
 use crate::report::record::{EvalRecord, Status};
-use crate::report::terminal;
 use crate::settings::EvalSettings;
 use crate::snapshot::{Snapshot, SnapshotMode, SnapshotState};
 
-/// One output and its verdict.
-#[derive(Debug, Clone)]
-pub(crate) struct SampleResult {
-    pub output: String,
-    /// The output's length in characters when it was too long and the judge saw only its start.
-    pub truncated_from: Option<usize>,
-    /// What the output was compared with, when the eval has a baseline.
-    pub baseline: Option<String>,
-    pub verdict: Verdict,
-    pub source: Source,
-    /// How long getting the verdict took: cache lookup, judge call and retries.
-    pub latency: Duration,
-}
-
-/// A finished eval, passed or not.
-#[derive(Debug, Clone)]
-pub(crate) struct EvalOutcome {
-    pub case: &'static EvalCase,
-    pub settings: EvalSettings,
-    pub samples: Vec<SampleResult>,
-    pub summary: Summary,
-    /// Each criterion reduced over the samples, when the eval has criteria.
-    pub criteria: Vec<CriterionSummary>,
-    /// Where an ensemble's judges were furthest apart, when the eval has several judges.
-    pub disagreement: Option<Disagreement>,
-    /// The evaluation steps each judge generated, when the eval has `steps = "auto"`.
-    pub steps: Vec<(String, GeneratedSteps)>,
-}
-
-/// The sample on which an ensemble's judges were furthest apart.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct Disagreement {
-    /// The sample, from 0.
-    pub sample: usize,
-    /// Its highest judge's score minus its lowest, on 0..=1.
-    pub spread: f64,
-    /// Whether the spread is above `max_spread`.
-    pub flagged: bool,
-}
-
-impl EvalOutcome {
-    /// The score reaches the threshold, every criterion its own, and the judges agree well enough
-    /// where a disagreement fails (`on_disagreement = "fail"`).
-    pub fn passed(&self) -> bool {
-        let disagreement_fails = self.settings.fail_on_disagreement && self.disagreement.is_some_and(|d| d.flagged);
-        self.summary.passes(self.settings.threshold)
-            && self.criteria.iter().all(CriterionSummary::passes)
-            && !disagreement_fails
+/// What the reports tell of `case`.
+fn identity(case: &EvalCase) -> EvalIdentity {
+    EvalIdentity {
+        name: case.full_name(),
+        short_name: case.name.to_owned(),
+        file: case.file.to_owned(),
+        line: case.line,
+        rubric: case.rubric.to_owned(),
+        input: case.input.map(str::to_owned),
+        expected: case.expected.map(str::to_owned),
     }
-}
-
-/// Why an eval could not be scored. Sample numbers count from 1, as the report shows them.
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum EvalFailure {
-    #[error("{0}")]
-    Config(#[from] ConfigError),
-    #[error("sample {}: the eval function failed, so its output was not judged:\n{message}", sample + 1)]
-    Output { sample: usize, message: String },
-    #[error("generating the evaluation steps (steps = \"auto\") with {judge} failed: {message}")]
-    Steps { judge: String, message: String },
-    #[error("sample {}: the baseline function failed, so the output was not compared:\n{message}", sample + 1)]
-    Baseline { sample: usize, message: String },
-    #[error("sample {}: {error}", sample + 1)]
-    Judge { sample: usize, error: JudgeError },
-    #[error("sample {}: {error}", sample + 1)]
-    Cache { sample: usize, error: CacheError },
-    #[error(
-        "the eval did not finish within its deadline of {} s (the `deadline` setting, JUDGE_DEADLINE): \
-         a judge or the eval function is too slow; samples still running were stopped",
-        deadline.as_secs_f64()
-    )]
-    Deadline { deadline: std::time::Duration },
 }
 
 /// Runs `case` to an outcome. The first failing sample ends the eval; the others are dropped.
@@ -177,7 +117,7 @@ pub(crate) async fn run_eval(
             spread,
             flagged: settings.max_spread.is_some_and(|max| spread > max + 1e-9),
         });
-    Ok(EvalOutcome { case, settings, samples, summary, criteria, disagreement, steps })
+    Ok(EvalOutcome { eval: identity(case), settings, samples, summary, criteria, disagreement, steps })
 }
 
 /// The judges of one eval, each with its task (its own generated steps), and what they share.
@@ -197,7 +137,7 @@ impl Panel<'_> {
         output: &str,
         baseline: Option<&str>,
         sample: usize,
-    ) -> Result<(Verdict, Source), EvalFailure> {
+    ) -> Result<(Verdict, VerdictSource), EvalFailure> {
         let by_judge = self
             .judges
             .iter()
@@ -208,7 +148,7 @@ impl Panel<'_> {
             return Ok(verdicts.pop().expect("one verdict"));
         }
         let settings = self.settings;
-        let source = Source::merged(verdicts.iter().map(|(_, source)| *source));
+        let source = VerdictSource::merged(verdicts.iter().map(|(_, source)| *source));
         let verdicts = verdicts.into_iter().map(|(verdict, _)| verdict).collect();
         let criteria = settings.criteria.as_ref();
         let mut combined = ensemble::combine(self.names, verdicts, settings.combine, settings.threshold, criteria);
@@ -226,7 +166,7 @@ impl Panel<'_> {
         output: &str,
         baseline: Option<&str>,
         sample: usize,
-    ) -> Result<(Verdict, Source), EvalFailure> {
+    ) -> Result<(Verdict, VerdictSource), EvalFailure> {
         let max_chars = ctx.run.max_output_chars;
         let judge_one = |request| judge_request(ctx, judge, self.settings, self.occurrences, request, sample);
         match baseline {
@@ -243,7 +183,7 @@ impl Panel<'_> {
                 let first = pairwise::render(task.clone(), output, baseline, Order::OutputFirst, max_chars);
                 let second = pairwise::render(task, output, baseline, Order::BaselineFirst, max_chars);
                 let (first, second) = futures::future::try_join(judge_one(first), judge_one(second)).await?;
-                let source = Source::merged([first.source, second.source]);
+                let source = VerdictSource::merged([first.source, second.source]);
                 Ok((pairwise::combine(first.verdict, second.verdict), source))
             }
         }
@@ -290,8 +230,8 @@ pub(crate) fn judge_eval(
 ) -> (EvalRecord, Result<(), libtest_mimic::Failed>) {
     let start = Instant::now();
     let failed = |error: EvalFailure, settings: Option<&EvalSettings>| {
-        let message = terminal::eval_failure(&error);
-        (EvalRecord::error(case, settings, message.clone(), start.elapsed()), Err(message.into()))
+        let message = message::eval_failure(&error);
+        (EvalRecord::error(&identity(case), settings, message.clone(), start.elapsed()), Err(message.into()))
     };
     let settings = match ctx.settings.eval(&case.full_name(), case.attribute_settings()) {
         Ok(settings) => settings,
@@ -302,37 +242,43 @@ pub(crate) fn judge_eval(
         Err(error) => return failed(error, Some(&settings)),
     };
     let (max_drop, score) = (ctx.baselines.max_drop, outcome.summary.score);
-    let baseline = ctx.baselines.compare.as_ref().and_then(|b| b.compare(&case.full_name(), score, max_drop));
-    let mut failure = (!outcome.passed() || baseline.is_some_and(|b| b.regressed))
-        .then(|| terminal::failed(&outcome, baseline, max_drop, ctx.run.rationales, ctx.run.max_output_chars));
-    let status = if failure.is_some() { Status::Failed } else { Status::Passed };
-    if failure.is_none() {
-        terminal::disagreement_flagged(&outcome);
+    let baseline = ctx.baselines.compare.as_ref().and_then(|b| b.compare(&outcome.eval.name, score, max_drop));
+    let failure = outcome.failure_kind(baseline.is_some_and(|b| b.regressed)).map(|kind| {
+        (kind, message::failed(&outcome, baseline, max_drop, ctx.run.rationales, ctx.run.max_output_chars))
+    });
+    if failure.is_none()
+        && let Some(text) = message::disagreement_flagged(&outcome)
+    {
+        printer::notice(&format!("{}: {text}", outcome.eval.name));
     }
-    let mut record = EvalRecord::scored(&outcome, status, failure.clone(), baseline, start.elapsed());
-    let snapshot = || Snapshot::of(&record, case.name, case.input, case.expected);
+    let passed = failure.is_none();
+    let mut record = EvalRecord::scored(&outcome, failure, baseline, start.elapsed());
     match outcome.settings.snapshot {
         SnapshotMode::Off => {}
         // Asserted after the run, one at a time: insta prints its diffs, which would otherwise
         // interleave with libtest's lines.
-        SnapshotMode::On => ctx.recorder.defer_snapshot(record.name.clone(), snapshot(), case.snapshot_hook),
+        SnapshotMode::On => {
+            ctx.snapshots.defer(record.name.clone(), Snapshot::of(&outcome, passed), case.snapshot_hook);
+        }
         SnapshotMode::Strict => {
-            let (state, problem) = match snapshot().assert(case.snapshot_hook) {
-                Ok(SnapshotState::Changed) => (SnapshotState::Changed, Some(terminal::snapshot_changed(case.name))),
+            let (state, problem) = match Snapshot::of(&outcome, passed).assert(case.snapshot_hook) {
+                Ok(SnapshotState::Changed) => {
+                    (SnapshotState::Changed, Some(message::snapshot_changed(&outcome.eval.short_name)))
+                }
                 Ok(state) => (state, None),
                 Err(error) => (SnapshotState::Error, Some(error)),
             };
             record.snapshot = Some(state);
             if let Some(changed) = problem {
-                failure = Some(failure.map_or(changed.clone(), |f| format!("{f}\n{changed}")));
+                record.message = Some(record.message.take().map_or(changed.clone(), |f| format!("{f}\n{changed}")));
+                record.failure = record.failure.or(Some(FailureKind::SnapshotChanged));
                 record.status = Status::Failed;
-                record.message.clone_from(&failure);
             }
         }
     }
-    let result = match failure {
-        Some(message) => Err(message.into()),
-        None => Ok(()),
+    let result = match (record.status, &record.message) {
+        (Status::Failed, Some(message)) => Err(message.clone().into()),
+        _ => Ok(()),
     };
     (record, result)
 }

@@ -237,8 +237,11 @@ impl HttpClient {
                 )),
             };
         }
+        let (key_var, base_url_var) = crate::judge::provider_variables(provider);
         let error = JudgeError::Http {
             provider,
+            key_var,
+            base_url_var,
             status,
             provider_message: provider_message(&text),
             body_excerpt: excerpt(&text, 500),

@@ -8,8 +8,9 @@
 use std::fmt::Write as _;
 
 use super::escape::Escaped;
-use super::record::{EvalRecord, RunRecord, VerdictSource};
+use super::record::{EvalRecord, RunRecord};
 use crate::judge::verdict::ScoreMethod;
+use crate::outcome::VerdictSource;
 
 /// The score plot's geometry, in SVG user units: samples sit around `PLOT_MID`, above the axis.
 const PLOT_WIDTH: f64 = 260.0;
@@ -34,7 +35,7 @@ pub(crate) fn render(record: &RunRecord) -> String {
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <meta name=\"generator\" content=\"judge\">\n\
-         <title>judge report: {binary}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
+         <title>judge report: {binary}</title>\n<style>\n{STYLE}</style>\n</head>\n<body>\n"
     );
     header(&mut out, record);
     controls(&mut out);
@@ -57,7 +58,7 @@ pub(crate) fn render(record: &RunRecord) -> String {
     if record.evals.is_empty() {
         out.push_str("<p class=\"empty\">No evals were run.</p>\n");
     }
-    let _ = write!(out, "<script>{SCRIPT}</script>\n</body>\n</html>\n");
+    let _ = write!(out, "<script>\n{SCRIPT}</script>\n</body>\n</html>\n");
     out
 }
 
@@ -473,183 +474,20 @@ fn utc_time(unix: u64) -> String {
     format!("{year:04}-{month:02}-{day:02} {:02}:{:02} UTC", secs / 3600, secs % 3600 / 60)
 }
 
-const STYLE: &str = r##"
-:root{color-scheme:light dark;--fg:#1d2329;--muted:#66707a;--bg:#fff;--panel:#f5f6f8;--line:#dde1e6;
---pass:#1f7a3d;--pass-bg:#e3f4e8;--fail:#b42318;--fail-bg:#fdecea;--err:#8a5a00;--err-bg:#fdf3dc;
---dot:#2f6fba;--accent:#1d2329}
-@media (prefers-color-scheme:dark){:root{--fg:#e4e7eb;--muted:#9aa4ae;--bg:#15181c;--panel:#1e2227;
---line:#30363d;--pass:#6fd28f;--pass-bg:#1b3324;--fail:#ff8a80;--fail-bg:#3a1d1b;--err:#f0c36a;
---err-bg:#3a2f17;--dot:#6fa8ec;--accent:#e4e7eb}}
-*{box-sizing:border-box}
-body{margin:0 auto;max-width:1400px;padding:16px 20px;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,
-"Helvetica Neue",Arial,sans-serif;color:var(--fg);background:var(--bg)}
-code,pre{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,"Liberation Mono",monospace;font-size:12.5px}
-h1{font-size:19px;font-weight:600;margin:0 0 6px}
-header p{margin:4px 0}
-.run,.sub,.legend{color:var(--muted);font-size:12px}
-.sep::before{content:"·";margin:0 8px;color:var(--muted)}
-.badge{display:inline-block;padding:0 7px;border-radius:9px;font-size:12px;font-weight:600;line-height:18px}
-.badge.passed{color:var(--pass);background:var(--pass-bg)}
-.badge.failed{color:var(--fail);background:var(--fail-bg)}
-.badge.error{color:var(--err);background:var(--err-bg)}
-.controls{display:flex;gap:8px;align-items:center;margin:14px 0 8px}
-.controls input,.controls select{font:inherit;padding:4px 8px;border:1px solid var(--line);border-radius:6px;
-background:var(--bg);color:var(--fg)}
-.controls input{width:280px}
-table{border-collapse:collapse;width:100%}
-#evals{margin-top:10px}
-#evals>thead th{position:sticky;top:0;background:var(--bg);text-align:left;font-size:12px;font-weight:600;
-color:var(--muted);border-bottom:2px solid var(--line);padding:6px 8px;white-space:nowrap}
-#evals>thead th.num{text-align:right}
-#evals>thead th button{all:unset;cursor:pointer}
-#evals>thead th[aria-sort=ascending] button::after{content:" ▲"}
-#evals>thead th[aria-sort=descending] button::after{content:" ▼"}
-#evals>tbody{border-bottom:1px solid var(--line)}
-#evals>tbody>tr>td{padding:6px 8px;vertical-align:top}
-tr.eval>td{padding-top:9px}
-tr.detail>td{padding-top:0!important;padding-bottom:10px!important}
-tr.detail p{margin:2px 0}
-th.num,td.num{text-align:right;white-space:nowrap}
-td.name code{font-size:13px;font-weight:600;word-break:break-all}
-.score{font-weight:600;font-size:15px}
-.delta.up{color:var(--pass)}.delta.down{color:var(--fail)}
-.none{color:var(--muted)}
-svg.dist{display:block;overflow:visible}
-svg.dist text{font-size:8px;fill:var(--muted);text-anchor:middle}
-svg.dist .axis,svg.dist .tick{stroke:var(--muted);stroke-width:1}
-svg.dist .threshold{stroke:var(--fail);stroke-width:1.5;stroke-dasharray:3 2}
-svg.dist .score{stroke:var(--accent);stroke-width:2.5}
-svg.dist circle.sample{fill:var(--dot);fill-opacity:.8;stroke:var(--bg);stroke-width:1}
-svg.dist circle.sample.trimmed{fill:none;stroke:var(--muted);stroke-width:1.2}
-.key{display:inline-block;width:9px;height:9px;margin:0 2px 0 6px;vertical-align:-1px}
-.key.kept{background:var(--dot);border-radius:50%}
-.key.trimmed{border:1.2px solid var(--muted);border-radius:50%}
-.key.threshold{width:0;height:11px;border-left:1.5px dashed var(--fail)}
-.key.score{width:0;height:11px;border-left:2.5px solid var(--accent)}
-pre{margin:0;white-space:pre-wrap;word-break:break-word}
-pre.message{margin:6px 0;padding:6px 8px;background:var(--panel);border-left:3px solid var(--fail);
-max-height:16em;overflow:auto}
-tbody:has(tr.error) pre.message{border-left-color:var(--err)}
-details{margin-top:4px}
-details.message>summary code{color:var(--fg)}
-summary{cursor:pointer;color:var(--muted);font-size:12px}
-table.samples{margin:6px 0 4px;font-size:12.5px;background:var(--panel)}
-table.samples th{text-align:left;font-weight:600;color:var(--muted);padding:4px 8px;border-bottom:1px solid var(--line)}
-table.samples td{padding:4px 8px;vertical-align:top;border-top:1px solid var(--line)}
-table.samples tr.trimmed td{color:var(--muted)}
-table.samples td.text{max-width:420px;white-space:pre-wrap}
-.note{margin:4px 0;color:#444}.note.failed,.note.flagged{color:#b00020}.note ol{margin:2px 0 2px 20px}
-table.samples td.verdict{white-space:nowrap}
-pre.output{max-height:12em;overflow:auto;max-width:520px}
-.empty{color:var(--muted);margin:16px 8px}
-[hidden]{display:none!important}
-"##;
+/// The page's style.
+const STYLE: &str = include_str!("assets/report.css");
 
 /// Sorting and filtering. Reads only `data-*` attributes and the URL fragment, writes only the
 /// fragment, `hidden` and the order of the `<tbody>`s.
-const SCRIPT: &str = r##"
-(function () {
-  "use strict";
-  var table = document.getElementById("evals");
-  var form = document.getElementById("controls");
-  if (!table || !form || !window.URLSearchParams) return;
-  var groups = Array.prototype.slice.call(table.tBodies);
-  var heads = Array.prototype.slice.call(table.tHead.querySelectorAll("th[data-sort]"));
-  var shown = document.getElementById("shown");
-  var sorts = ["name", "score", "delta", "status"], statuses = ["passed", "failed", "error"];
-  var rank = { error: 0, failed: 1, passed: 2 };
-  var state = { sort: "", dir: "asc", status: "", q: "" };
-
-  function read() {
-    var p = new URLSearchParams(location.hash.replace(/^#/, ""));
-    state.sort = sorts.indexOf(p.get("sort")) >= 0 ? p.get("sort") : "";
-    state.dir = p.get("dir") === "desc" ? "desc" : "asc";
-    state.status = statuses.indexOf(p.get("status")) >= 0 ? p.get("status") : "";
-    state.q = p.get("q") || "";
-  }
-
-  function write() {
-    var p = new URLSearchParams();
-    if (state.sort) { p.set("sort", state.sort); p.set("dir", state.dir); }
-    if (state.status) p.set("status", state.status);
-    if (state.q) p.set("q", state.q);
-    var hash = p.toString();
-    try {
-      history.replaceState(null, "", location.pathname + location.search + (hash ? "#" + hash : ""));
-    } catch (e) {
-      location.hash = hash;
-    }
-  }
-
-  function row(group) { return group.rows[0]; }
-
-  // The sort key of a row: a number, a string, or null (no score or no baseline), which sorts last.
-  function key(group) {
-    var d = row(group).dataset;
-    if (state.sort === "name") return d.name;
-    if (state.sort === "status") return rank[d.status];
-    var v = state.sort === "score" ? d.score : d.delta;
-    return v === "" || v === undefined ? null : parseFloat(v);
-  }
-
-  function compare(a, b) {
-    var ka = key(a), kb = key(b);
-    if (ka === null || kb === null) {
-      if (ka !== kb) return ka === null ? 1 : -1;
-    } else if (ka !== kb) {
-      var c = ka < kb ? -1 : 1;
-      return state.dir === "desc" ? -c : c;
-    }
-    return groups.indexOf(a) - groups.indexOf(b);
-  }
-
-  function apply() {
-    form.elements.q.value = state.q;
-    form.elements.status.value = state.status;
-    var needle = state.q.toLowerCase(), visible = 0;
-    groups.forEach(function (group) {
-      var d = row(group).dataset;
-      var match = (!state.status || d.status === state.status) &&
-        (!needle || (d.name + "\n" + d.rubric).toLowerCase().indexOf(needle) >= 0);
-      group.hidden = !match;
-      row(group).hidden = !match;
-      if (match) visible++;
-    });
-    var order = groups.slice();
-    if (state.sort) order.sort(compare);
-    order.forEach(function (group) { table.appendChild(group); });
-    heads.forEach(function (th) {
-      if (th.dataset.sort === state.sort) th.setAttribute("aria-sort", state.dir === "desc" ? "descending" : "ascending");
-      else th.removeAttribute("aria-sort");
-    });
-    shown.textContent = visible === groups.length ? groups.length + " evals" : visible + " of " + groups.length + " evals";
-  }
-
-  form.hidden = false;
-  form.addEventListener("submit", function (e) { e.preventDefault(); });
-  form.elements.q.addEventListener("input", function () { state.q = this.value; write(); apply(); });
-  form.elements.status.addEventListener("change", function () { state.status = this.value; write(); apply(); });
-  heads.forEach(function (th) {
-    th.querySelector("button").addEventListener("click", function () {
-      var sort = th.dataset.sort;
-      state.dir = state.sort === sort && state.dir === "asc" ? "desc" : "asc";
-      state.sort = sort;
-      write();
-      apply();
-    });
-  });
-  window.addEventListener("hashchange", function () { read(); apply(); });
-  read();
-  apply();
-})();
-"##;
+const SCRIPT: &str = include_str!("assets/report.js");
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::baseline::BaselineDelta;
     use crate::judge::verdict::Scale;
     use crate::judge::verdict::Usage;
-    use crate::report::record::{BaselineDelta, SampleRecord, Stats, Status};
+    use crate::report::record::{SampleRecord, Stats, Status};
 
     fn sample(raw: f64, trimmed: bool, source: VerdictSource) -> SampleRecord {
         SampleRecord {
@@ -691,6 +529,7 @@ mod tests {
                 reduce: "trimmed_mean".to_owned(),
             }),
             message: None,
+            failure: None,
             baseline: None,
             usage: Usage { prompt_tokens: 500, completion_tokens: 100 },
             duration_ms: 1234,

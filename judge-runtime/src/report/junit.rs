@@ -4,6 +4,7 @@
 
 use std::fmt::Write as _;
 
+use crate::outcome::FailureKind;
 use crate::report::escape::escaped as escape;
 use crate::report::record::{EvalRecord, RunRecord, Status};
 
@@ -70,24 +71,11 @@ pub(crate) fn render(record: &RunRecord) -> String {
     out
 }
 
-/// Why a failed eval failed: below its threshold, a criterion below its own, its judges too far
-/// apart, regressed past its baseline, or (strict) with a changed snapshot.
+/// Why a failed eval failed, as its outcome said: below its threshold, a criterion below its own,
+/// its judges too far apart, regressed past its baseline, or (strict) with a changed snapshot. A
+/// record that does not say (written by an older version) failed below its threshold.
 fn failure_type(eval: &EvalRecord) -> &'static str {
-    let below = match (eval.score, eval.threshold) {
-        (Some(score), Some(threshold)) => !crate::aggregate::reaches(score, threshold),
-        _ => true,
-    };
-    if below {
-        "below_threshold"
-    } else if eval.criteria.iter().any(|c| !c.passed) {
-        "criterion_below_threshold"
-    } else if eval.disagreement.as_ref().is_some_and(|d| d.flagged && d.fails) {
-        "judges_disagree"
-    } else if eval.baseline.is_some_and(|b| b.regressed) {
-        "regression"
-    } else {
-        "snapshot_changed"
-    }
+    eval.failure.unwrap_or(FailureKind::BelowThreshold).as_str()
 }
 
 /// What a passing eval shows too: its score and the median sample's rationale.
@@ -115,8 +103,10 @@ fn summary(eval: &EvalRecord) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::baseline::BaselineDelta;
     use crate::judge::verdict::{Scale, ScoreMethod, Usage};
-    use crate::report::record::{BaselineDelta, SampleRecord, VerdictSource};
+    use crate::outcome::VerdictSource;
+    use crate::report::record::SampleRecord;
 
     fn sample(score: f64, rationale: &str, trimmed: bool) -> SampleRecord {
         SampleRecord {
@@ -151,6 +141,7 @@ mod tests {
             score: Some(0.6),
             stats: None,
             message: message.map(str::to_owned),
+            failure: (status == Status::Failed).then_some(FailureKind::BelowThreshold),
             baseline: None,
             usage: Usage::default(),
             duration_ms: 1500,
@@ -168,8 +159,10 @@ mod tests {
         let mut regressed = eval("evals::slipped", Status::Failed, Some("regressed"));
         regressed.score = Some(0.75);
         regressed.baseline = Some(BaselineDelta { score: 0.9, delta: -0.15, regressed: true });
+        regressed.failure = Some(FailureKind::Regression);
         let mut strict = eval("evals::reworded", Status::Failed, Some("the verdict's snapshot changed"));
         strict.score = Some(0.8);
+        strict.failure = Some(FailureKind::SnapshotChanged);
         record.merge([
             eval("evals::ok", Status::Passed, None),
             eval("evals::low", Status::Failed, Some("scored 0.60, below the threshold 0.70\n  rationale: \"x\" & <y>")),
@@ -220,10 +213,12 @@ mod tests {
             threshold: Some(0.7),
             passed: false,
         }];
+        criterion.failure = Some(FailureKind::CriterionBelowThreshold);
         let mut disagree = eval("disagree", Status::Failed, Some("scored 0.80, above the threshold 0.70, but:"));
         disagree.score = Some(0.8);
         disagree.disagreement =
             Some(DisagreementRecord { sample: 1, spread: 0.7, max_spread: Some(0.3), flagged: true, fails: true });
+        disagree.failure = Some(FailureKind::JudgesDisagree);
         assert_eq!(failure_type(&criterion), "criterion_below_threshold");
         assert_eq!(failure_type(&disagree), "judges_disagree");
     }

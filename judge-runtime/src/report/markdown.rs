@@ -3,8 +3,9 @@
 
 use std::fmt::Write as _;
 
+use crate::outcome::VerdictSource;
 use crate::report::escape::escaped as html;
-use crate::report::record::{EvalRecord, Status, VerdictSource};
+use crate::report::record::{EvalRecord, Status};
 
 /// A summary of `evals` (of the test binary `binary`) in GitHub-flavoured Markdown.
 pub(crate) fn render(binary: &str, evals: &[EvalRecord]) -> String {
@@ -74,8 +75,9 @@ fn code(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::baseline::BaselineDelta;
     use crate::judge::verdict::{Scale, ScoreMethod, Usage};
-    use crate::report::record::{BaselineDelta, SampleRecord};
+    use crate::report::record::SampleRecord;
 
     fn eval(name: &str, status: Status, score: Option<f64>) -> EvalRecord {
         let sample = |score: f64, source| SampleRecord {
@@ -107,6 +109,7 @@ mod tests {
             score,
             stats: None,
             message: (status != Status::Passed).then(|| "scored 0.40, below the threshold 0.70\nmore".to_owned()),
+            failure: None,
             baseline: None,
             usage: Usage::default(),
             duration_ms: 1,

@@ -3,10 +3,12 @@
 //! is about to print; elsewhere (CI, a file), a plain line every [`PLAIN_EVERY`], once the run has
 //! lasted [`QUIET_START`]. Short runs print nothing.
 
-use std::io::{IsTerminal, Write as _};
+use std::io::IsTerminal;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
+
+use crate::report::printer;
 
 /// Nothing is shown before a run has lasted this long.
 const QUIET_START: Duration = Duration::from_secs(3);
@@ -39,10 +41,12 @@ impl ProgressMode {
         }
     }
 
-    /// What `Auto` means here, for a run of `total` evals.
+    /// What `Auto` means here, for a run of `total` evals. `--quiet` keeps quiet as libtest does;
+    /// `--color never` forbids the escape codes of a live line.
     fn resolve(self, total: usize) -> Self {
         match self {
-            Self::Auto if total < 2 || std::env::var_os("NEXTEST_RUN_ID").is_some() => Self::Off,
+            Self::Auto if total < 2 || std::env::var_os("NEXTEST_RUN_ID").is_some() || printer::quiet() => Self::Off,
+            Self::Auto | Self::Live if !printer::live_line_allowed() => Self::Plain,
             Self::Auto if std::env::var_os("CI").is_some() || !std::io::stderr().is_terminal() => Self::Plain,
             Self::Auto => Self::Live,
             mode => mode,
@@ -169,24 +173,19 @@ fn draw_until_stopped(counts: &Counts, mode: ProgressMode, in_flight: impl Fn() 
         }
         next = Instant::now() + every;
         let text = line(counts, in_flight(), start.elapsed());
-        let mut stderr = std::io::stderr().lock();
-        let _ = match mode {
-            ProgressMode::Live => {
-                screen.drawn = true;
-                write!(stderr, "\r\x1b[2K{text}")
-            }
-            _ => writeln!(stderr, "{text}"),
-        };
-        let _ = stderr.flush();
+        if mode == ProgressMode::Live {
+            screen.drawn = true;
+            printer::progress_live(&text);
+        } else {
+            printer::progress_plain(&text);
+        }
     }
 }
 
 /// Erases the live line, if it is drawn.
 fn clear(screen: &mut Screen) {
     if screen.drawn {
-        let mut stderr = std::io::stderr().lock();
-        let _ = write!(stderr, "\r\x1b[2K");
-        let _ = stderr.flush();
+        printer::progress_clear();
         screen.drawn = false;
     }
 }

@@ -8,16 +8,13 @@ use std::time::{Duration, SystemTime};
 use serde::{Deserialize, Serialize};
 
 use crate::agreement::Agreement;
-
-use crate::harness::context::Source;
-use crate::harness::trial::{EvalOutcome, SampleResult};
+use crate::baseline::BaselineDelta;
 use crate::judge::verdict::{Scale, ScoreMethod, Usage};
-use crate::snapshot::{Snapshot, SnapshotHook, SnapshotState};
+use crate::outcome::{EvalIdentity, EvalOutcome, FailureKind, OUTPUT_EXCERPT_CHARS, SampleResult, VerdictSource};
+use crate::snapshot::SnapshotState;
 
 /// Bumped when the record's layout changes; a record of another format is replaced, not merged.
 pub(crate) const FORMAT: u32 = 1;
-/// How much of each output the record keeps.
-pub(crate) const OUTPUT_EXCERPT_CHARS: usize = 2000;
 
 /// A run's evals, in name order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -87,6 +84,9 @@ pub(crate) struct EvalRecord {
     pub stats: Option<Stats>,
     /// What libtest shows for a failure or an error.
     pub message: Option<String>,
+    /// Why a failed eval failed (absent when it passed or could not be scored).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<FailureKind>,
     /// The comparison with the score baseline, when one was read and holds this eval.
     pub baseline: Option<BaselineDelta>,
     /// Tokens of the judge calls this eval's verdicts cost (cached verdicts count what they cost
@@ -162,17 +162,6 @@ pub(crate) struct Stats {
     pub reduce: String,
 }
 
-/// A score compared with the baseline's.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub(crate) struct BaselineDelta {
-    /// The baseline's score.
-    pub score: f64,
-    /// This run's score minus the baseline's.
-    pub delta: f64,
-    /// Whether the drop is larger than `max_score_drop` allows.
-    pub regressed: bool,
-}
-
 /// One sample: its output and its verdict.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct SampleRecord {
@@ -212,39 +201,6 @@ pub(crate) struct SampleRecord {
     pub latency_ms: u64,
 }
 
-/// Where a sample's verdict came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub(crate) enum VerdictSource {
-    /// A judge call of this sample's own.
-    Judged,
-    /// The verdict cache.
-    Cached,
-    /// An identical call another eval made at the same time.
-    Shared,
-}
-
-impl VerdictSource {
-    /// The source as the JSON report writes it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Judged => "judged",
-            Self::Cached => "cached",
-            Self::Shared => "shared",
-        }
-    }
-}
-
-impl From<Source> for VerdictSource {
-    fn from(source: Source) -> Self {
-        match source {
-            Source::Judged => Self::Judged,
-            Source::Cached => Self::Cached,
-            Source::Coalesced => Self::Shared,
-        }
-    }
-}
-
 impl SampleRecord {
     fn of(sample: &SampleResult, trimmed: bool) -> Self {
         let output: String = sample.output.chars().take(OUTPUT_EXCERPT_CHARS).collect();
@@ -262,7 +218,7 @@ impl SampleRecord {
             panel: sample.verdict.panel.clone(),
             output_chars: sample.output.chars().count(),
             output,
-            source: sample.source.into(),
+            source: sample.source,
             usage: sample.verdict.usage,
             latency_ms: millis(sample.latency),
         }
@@ -270,15 +226,14 @@ impl SampleRecord {
 }
 
 impl EvalRecord {
-    /// The record of a scored eval; `message` is the failure message when it failed.
+    /// The record of a scored eval; `failure` is why it failed and its message, when it did.
     pub fn scored(
         outcome: &EvalOutcome,
-        status: Status,
-        message: Option<String>,
+        failure: Option<(FailureKind, String)>,
         baseline: Option<BaselineDelta>,
         duration: Duration,
     ) -> Self {
-        let EvalOutcome { case, settings, samples, summary, criteria, disagreement, steps } = outcome;
+        let EvalOutcome { eval, settings, samples, summary, criteria, disagreement, steps } = outcome;
         let mut usage = Usage::default();
         for sample in samples {
             usage += sample.verdict.usage;
@@ -286,11 +241,13 @@ impl EvalRecord {
         for (_, generated) in steps {
             usage += generated.usage;
         }
+        let status = if failure.is_some() { Status::Failed } else { Status::Passed };
+        let (failure, message) = failure.unzip();
         Self {
-            name: case.full_name(),
-            file: case.file.to_owned(),
-            line: case.line,
-            rubric: case.rubric.to_owned(),
+            name: eval.name.clone(),
+            file: eval.file.clone(),
+            line: eval.line,
+            rubric: eval.rubric.clone(),
             judge: Some(settings.judge_label()),
             threshold: Some(settings.threshold),
             status,
@@ -304,6 +261,7 @@ impl EvalRecord {
                 reduce: settings.reduce.name(),
             }),
             message,
+            failure,
             baseline,
             usage,
             duration_ms: millis(duration),
@@ -336,30 +294,29 @@ impl EvalRecord {
     /// The sample whose score is the median of the kept ones (the lower middle for an even
     /// count): the one whose rationale stands for the eval.
     pub fn median_sample(&self) -> Option<&SampleRecord> {
-        let mut kept: Vec<&SampleRecord> = self.samples.iter().filter(|s| !s.trimmed).collect();
-        kept.sort_by(|a, b| a.score.total_cmp(&b.score));
-        kept.get(kept.len().saturating_sub(1) / 2).copied()
+        crate::outcome::median_kept(self.samples.iter().map(|s| (s.score, s.trimmed))).map(|i| &self.samples[i])
     }
 
     /// The record of an eval that could not be scored.
     /// The judge and threshold are known when the eval's settings resolved.
     pub fn error(
-        case: &crate::harness::registry::EvalCase,
+        eval: &EvalIdentity,
         settings: Option<&crate::settings::EvalSettings>,
         message: String,
         duration: Duration,
     ) -> Self {
         Self {
-            name: case.full_name(),
-            file: case.file.to_owned(),
-            line: case.line,
-            rubric: case.rubric.to_owned(),
+            name: eval.name.clone(),
+            file: eval.file.clone(),
+            line: eval.line,
+            rubric: eval.rubric.clone(),
             judge: settings.map(crate::settings::EvalSettings::judge_label),
             threshold: settings.map(|s| s.threshold),
             status: Status::Error,
             score: None,
             stats: None,
             message: Some(message),
+            failure: None,
             baseline: None,
             usage: Usage::default(),
             duration_ms: millis(duration),
@@ -442,40 +399,21 @@ impl RunRecord {
     }
 }
 
-/// The evals recorded by this process's trials, gathered as they finish, and the snapshots to
-/// assert once they all have.
+/// The evals recorded by this process's trials, gathered as they finish.
 #[derive(Debug, Default)]
 pub(crate) struct Recorder {
     evals: Mutex<Vec<EvalRecord>>,
-    snapshots: Mutex<Vec<(String, Snapshot, SnapshotHook)>>,
 }
 
 impl Recorder {
+    /// Records a finished eval.
     pub fn add(&self, eval: EvalRecord) {
         self.evals.lock().unwrap_or_else(|e| e.into_inner()).push(eval);
     }
 
-    /// Keeps the snapshot of eval `name` to assert when every trial has finished.
-    pub fn defer_snapshot(&self, name: String, snapshot: Snapshot, hook: SnapshotHook) {
-        self.snapshots.lock().unwrap_or_else(|e| e.into_inner()).push((name, snapshot, hook));
-    }
-
-    /// Asserts the deferred snapshots, in name order, and returns every record (with how its
-    /// snapshot compared), leaving the recorder empty.
-    pub fn take_after_snapshots(&self) -> Vec<EvalRecord> {
-        let mut evals = std::mem::take(&mut *self.evals.lock().unwrap_or_else(|e| e.into_inner()));
-        let mut snapshots = std::mem::take(&mut *self.snapshots.lock().unwrap_or_else(|e| e.into_inner()));
-        snapshots.sort_by(|a, b| a.0.cmp(&b.0));
-        for (name, snapshot, hook) in snapshots {
-            let state = snapshot.assert(hook).unwrap_or_else(|error| {
-                crate::report::terminal::snapshot_error(&error);
-                SnapshotState::Error
-            });
-            if let Some(eval) = evals.iter_mut().find(|e| e.name == name) {
-                eval.snapshot = Some(state);
-            }
-        }
-        evals
+    /// Every record so far, leaving the recorder empty.
+    pub fn take(&self) -> Vec<EvalRecord> {
+        std::mem::take(&mut *self.evals.lock().unwrap_or_else(|e| e.into_inner()))
     }
 }
 

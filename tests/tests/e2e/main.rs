@@ -19,3 +19,4 @@ mod settings;
 mod snapshots;
 mod soak;
 mod techniques;
+mod terminal;

@@ -1,62 +1,14 @@
-//! Terminal output: failure messages (shown by libtest's failure section) and the harness's own
-//! errors. libtest-mimic prints the per-test lines and the summary itself, in libtest's format.
+//! The text of an eval's failure, as libtest's failure section shows it and the reports store it.
+//! Pure functions returning `String`: printing is the printer's.
 
 use std::fmt::Write as _;
 
-use crate::error::ConfigError;
-use crate::harness::context::{RunTotals, Source};
-use crate::harness::trial::{Disagreement, EvalFailure, EvalOutcome, SampleResult};
-use crate::report::record::BaselineDelta;
+use crate::baseline::BaselineDelta;
+use crate::outcome::{Disagreement, EvalFailure, EvalOutcome, SampleResult, VerdictSource};
 use crate::settings::Rationales;
 
 /// How much of an output a failure message shows.
 const OUTPUT_EXCERPT_CHARS: usize = 600;
-
-pub(crate) fn no_evals_registered() {
-    eprintln!(
-        "error: this test binary has no evals: no function carries #[llm_eval].\n\
-         Add #[llm_eval(rubric = \"...\")] to a function that returns the output to judge, in this test \
-         target, or remove `judge_runtime::main!()` (and `harness = false`) from it."
-    );
-}
-
-pub(crate) fn duplicate_names(names: &[String]) {
-    eprintln!(
-        "error: more than one eval is named {}; give each a distinct `name = \"...\"` in #[llm_eval]",
-        names.join(", ")
-    );
-}
-
-/// Warns of judge.toml's `[evals."NAME"]` sections that look meant for this binary but name none
-/// of its evals: they apply to nothing.
-pub(crate) fn unknown_eval_sections(unknown: &[&str], evals: &[String]) {
-    for name in unknown {
-        // The registered eval with the same last segment, if any: a moved module, or a missing path.
-        let short = name.rsplit("::").next().unwrap_or(name);
-        let near = evals.iter().find(|e| e.rsplit("::").next() == Some(short));
-        let hint = near.map_or(String::new(), |e| format!(" (did you mean [evals.\"{e}\"]?)"));
-        eprintln!(
-            "warning: judge.toml's section [evals.\"{name}\"] names no eval of this test binary{hint}, so it applies \
-             to none; sections are named by the full test name, as `--list` prints it"
-        );
-    }
-}
-
-pub(crate) fn using_embedded_judge() {
-    eprintln!(
-        "judge: no judge is configured (JUDGE_MODEL, judge.toml); evals without a `judge` use the embedded judge, \
-         {} — a small offline model for clear-cut checks, not a substitute for a strong judge",
-        crate::local_model::DEFAULT_MODEL_NAME
-    );
-}
-
-pub(crate) fn config_error(error: &ConfigError) {
-    eprintln!("error: {error}");
-}
-
-pub(crate) fn runtime_error(error: &std::io::Error) {
-    eprintln!("error: cannot start the async runtime that drives the judge: {error}");
-}
 
 /// The message of an eval that could not be scored.
 pub(crate) fn eval_failure(failure: &EvalFailure) -> String {
@@ -74,7 +26,7 @@ pub(crate) fn failed(
     rationales: Rationales,
     max_output_chars: usize,
 ) -> String {
-    let EvalOutcome { case, settings, samples, summary, criteria, disagreement, .. } = outcome;
+    let EvalOutcome { eval, settings, samples, summary, criteria, disagreement, .. } = outcome;
     let k = samples.len();
     let mut out = String::new();
     let score = summary.score;
@@ -116,7 +68,7 @@ pub(crate) fn failed(
     if let Some(base) = baseline {
         let _ = writeln!(out, "  baseline:  {:.2} ({:+.2})", base.score, base.delta);
     }
-    let _ = writeln!(out, "  eval:      {}:{}", case.file, case.line);
+    let _ = writeln!(out, "  eval:      {}:{}", eval.file, eval.line);
     match settings.panel.len() {
         1 => {
             let _ = writeln!(out, "  judge:     {}", settings.judge);
@@ -125,7 +77,7 @@ pub(crate) fn failed(
             let _ = writeln!(out, "  judges:    {} (combined by {})", settings.judge_label(), settings.combine.name());
         }
     }
-    let _ = writeln!(out, "  rubric:    {}", indent_rest(case.rubric.trim(), 13));
+    let _ = writeln!(out, "  rubric:    {}", indent_rest(eval.rubric.trim(), 13));
     let scores: Vec<String> = samples
         .iter()
         .zip(&summary.trimmed)
@@ -151,9 +103,9 @@ pub(crate) fn failed(
             notes.push("trimmed");
         }
         match sample.source {
-            Source::Cached => notes.push("cached verdict"),
-            Source::Coalesced => notes.push("verdict shared with an identical eval"),
-            Source::Judged => {}
+            VerdictSource::Cached => notes.push("cached verdict"),
+            VerdictSource::Shared => notes.push("verdict shared with an identical eval"),
+            VerdictSource::Judged => {}
         }
         let notes = if notes.is_empty() { String::new() } else { format!(", {}", notes.join(", ")) };
         let _ = writeln!(out, "sample {} of {k}: {}{notes}", i + 1, sample.verdict.show());
@@ -184,8 +136,8 @@ fn eval_usage(samples: &[SampleResult]) -> String {
     let mut free = 0;
     for sample in samples {
         match sample.source {
-            Source::Judged => usage += sample.verdict.usage,
-            Source::Cached | Source::Coalesced => free += 1,
+            VerdictSource::Judged => usage += sample.verdict.usage,
+            VerdictSource::Cached | VerdictSource::Shared => free += 1,
         }
     }
     let mut text = format!("{} prompt + {} completion", usage.prompt_tokens, usage.completion_tokens);
@@ -193,21 +145,6 @@ fn eval_usage(samples: &[SampleResult]) -> String {
         text.push_str(&format!(" ({free} of {} verdicts cached or shared: no call)", samples.len()));
     }
     text
-}
-
-/// The run's last line: what the judging cost.
-pub(crate) fn run_totals(totals: &RunTotals) {
-    let RunTotals { cache_hits, coalesced, judged, calls } = totals;
-    println!(
-        "judge: {} verdicts ({judged} judged, {cache_hits} cached, {coalesced} shared); {} calls, {} retries, \
-         {} rate-limited; {} prompt + {} completion tokens",
-        judged + cache_hits + coalesced,
-        calls.calls,
-        calls.retries,
-        calls.throttled,
-        calls.usage.prompt_tokens,
-        calls.usage.completion_tokens
-    );
 }
 
 /// A flagged disagreement of an ensemble's judges, in words.
@@ -221,21 +158,10 @@ fn disagreement_text(d: Disagreement, settings: &crate::settings::EvalSettings) 
     )
 }
 
-/// Notes an eval that passed although its judges disagreed more than `max_spread` allows
-/// (`on_disagreement = "flag"`, the default).
-pub(crate) fn disagreement_flagged(outcome: &EvalOutcome) {
-    if let Some(d) = outcome.disagreement.filter(|d| d.flagged) {
-        eprintln!("judge: {}: {}", outcome.case.full_name(), disagreement_text(d, &outcome.settings));
-    }
-}
-
-/// The judges' agreement over the run's samples, when ensembles judged any.
-pub(crate) fn agreement(agreement: &crate::agreement::Agreement) {
-    let alpha = match agreement.alpha {
-        Some(alpha) => format!("Krippendorff's alpha {alpha:.2} (interval)"),
-        None => "every score was the same, so Krippendorff's alpha is undefined".to_owned(),
-    };
-    println!("judge: agreement of {} over {} samples: {alpha}", agreement.judges.join(", "), agreement.samples);
+/// The note on an eval that passed although its judges disagreed more than `max_spread` allows
+/// (`on_disagreement = "flag"`, the default), if they did.
+pub(crate) fn disagreement_flagged(outcome: &EvalOutcome) -> Option<String> {
+    outcome.disagreement.filter(|d| d.flagged).map(|d| disagreement_text(d, &outcome.settings))
 }
 
 /// The message of an eval whose snapshot changed under `snapshot = "strict"`.
@@ -244,29 +170,6 @@ pub(crate) fn snapshot_changed(name: &str) -> String {
         "the verdict's snapshot `{name}` changed (snapshot = \"strict\"): review the diff above with \
          `cargo insta review`, accept it with `cargo insta accept`, or reject it"
     )
-}
-
-/// A deferred snapshot assertion failed for another reason than a change.
-pub(crate) fn snapshot_error(error: &str) {
-    eprintln!("error: {error}");
-}
-
-/// Where the run's reports went.
-pub(crate) fn reports_written(paths: &[std::path::PathBuf]) {
-    if !paths.is_empty() {
-        let paths: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
-        println!("judge: reports: {}", paths.join(", "));
-    }
-}
-
-/// The score baseline to compare with does not exist yet, and this run saves one.
-pub(crate) fn first_baseline(path: &std::path::Path) {
-    eprintln!("judge: no score baseline at {} yet: this run saves the first, nothing is compared", path.display());
-}
-
-/// A report or the score baseline could not be read or written: the run fails.
-pub(crate) fn report_error(error: &crate::error::ReportError) {
-    eprintln!("error: {error}");
 }
 
 /// Indents every line after the first by `width` spaces, so multi-line text lines up.
@@ -285,7 +188,7 @@ fn output_excerpt(output: &str) -> String {
 
 /// Model text made safe for a terminal: control characters (an escape sequence could clear the
 /// screen or hide lines of the report) are shown escaped, except newlines and tabs.
-fn printable(text: &str) -> String {
+pub(crate) fn printable(text: &str) -> String {
     text.chars()
         .map(|c| if c.is_control() && c != '\n' && c != '\t' { c.escape_unicode().to_string() } else { c.to_string() })
         .collect()

@@ -1,0 +1,254 @@
+//! What an eval produced: its samples and their verdicts, the reduced score, where the judges
+//! disagreed, why it failed or could not be scored, and the run's totals. The harness produces
+//! outcomes; the reports, the score baseline and the snapshots read them. This module sits below
+//! all of them, so none of them needs the harness.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::aggregate::Summary;
+use crate::error::{CacheError, ConfigError, JudgeError};
+use crate::judge::call_stats::CallTotals;
+use crate::judge::criteria::CriterionSummary;
+use crate::judge::steps::GeneratedSteps;
+use crate::judge::verdict::Verdict;
+use crate::settings::EvalSettings;
+
+/// How much of each output the reports and the snapshots keep.
+pub(crate) const OUTPUT_EXCERPT_CHARS: usize = 2000;
+
+/// What the reports tell of an eval, whatever it produced: its name and where it is written.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct EvalIdentity {
+    /// The test name, `module::path::name`.
+    pub name: String,
+    /// The function's name, or the attribute's `name`: the last segment of `name`.
+    pub short_name: String,
+    /// The source file of the eval.
+    pub file: String,
+    /// The line of the function in `file`.
+    pub line: u32,
+    /// The rubric the output is graded against.
+    pub rubric: String,
+    /// The input the output answers, if the eval gives one.
+    pub input: Option<String>,
+    /// The reference answer, if the eval gives one.
+    pub expected: Option<String>,
+}
+
+/// Where a verdict came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum VerdictSource {
+    /// A judge call of this sample's own.
+    Judged,
+    /// The verdict cache.
+    Cached,
+    /// An identical call another eval made at the same time: its verdict is shared.
+    Shared,
+}
+
+impl VerdictSource {
+    /// The source as the JSON report writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Judged => "judged",
+            Self::Cached => "cached",
+            Self::Shared => "shared",
+        }
+    }
+
+    /// Where a verdict built from several came from: judged if any was, else cached if any was.
+    pub fn merged(sources: impl IntoIterator<Item = VerdictSource>) -> VerdictSource {
+        let rank = |s: &VerdictSource| match s {
+            Self::Judged => 0,
+            Self::Cached => 1,
+            Self::Shared => 2,
+        };
+        sources.into_iter().min_by_key(rank).unwrap_or(Self::Cached)
+    }
+}
+
+/// One output and its verdict.
+#[derive(Debug, Clone)]
+pub(crate) struct SampleResult {
+    pub output: String,
+    /// The output's length in characters when it was too long and the judge saw only its start.
+    pub truncated_from: Option<usize>,
+    /// What the output was compared with, when the eval has a comparison text (`compare_with`).
+    pub baseline: Option<String>,
+    pub verdict: Verdict,
+    pub source: VerdictSource,
+    /// How long getting the verdict took: cache lookup, judge call and retries.
+    pub latency: Duration,
+}
+
+/// A scored eval, passed or not.
+#[derive(Debug, Clone)]
+pub(crate) struct EvalOutcome {
+    pub eval: EvalIdentity,
+    pub settings: EvalSettings,
+    pub samples: Vec<SampleResult>,
+    pub summary: Summary,
+    /// Each criterion reduced over the samples, when the eval has criteria.
+    pub criteria: Vec<CriterionSummary>,
+    /// Where an ensemble's judges were furthest apart, when the eval has several judges.
+    pub disagreement: Option<Disagreement>,
+    /// The evaluation steps each judge generated, when the eval has `steps = "auto"`.
+    pub steps: Vec<(String, GeneratedSteps)>,
+}
+
+/// The sample on which an ensemble's judges were furthest apart.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Disagreement {
+    /// The sample, from 0.
+    pub sample: usize,
+    /// Its highest judge's score minus its lowest, on 0..=1.
+    pub spread: f64,
+    /// Whether the spread is above `max_spread`.
+    pub flagged: bool,
+}
+
+/// Why a scored eval failed, first reason first. JUnit names its `<failure type>` after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum FailureKind {
+    /// The score is below the threshold.
+    BelowThreshold,
+    /// A criterion is below its own threshold.
+    CriterionBelowThreshold,
+    /// The judges disagree more than `max_spread` allows, with `on_disagreement = "fail"`.
+    JudgesDisagree,
+    /// The score fell below the score baseline's by more than `max_score_drop`.
+    Regression,
+    /// The verdict's snapshot changed, with `snapshot = "strict"`.
+    SnapshotChanged,
+}
+
+impl FailureKind {
+    /// The kind as the JSON and JUnit reports write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::BelowThreshold => "below_threshold",
+            Self::CriterionBelowThreshold => "criterion_below_threshold",
+            Self::JudgesDisagree => "judges_disagree",
+            Self::Regression => "regression",
+            Self::SnapshotChanged => "snapshot_changed",
+        }
+    }
+}
+
+impl EvalOutcome {
+    /// Whether a flagged disagreement of the judges fails the eval (`on_disagreement = "fail"`).
+    fn disagreement_fails(&self) -> bool {
+        self.settings.fail_on_disagreement && self.disagreement.is_some_and(|d| d.flagged)
+    }
+
+    /// The score reaches the threshold, every criterion its own, and the judges agree well enough
+    /// where a disagreement fails (`on_disagreement = "fail"`).
+    pub fn passed(&self) -> bool {
+        self.failure_kind(false).is_none()
+    }
+
+    /// Why the eval fails, if it does; `regressed` tells whether its score fell past the score
+    /// baseline's margin.
+    pub fn failure_kind(&self, regressed: bool) -> Option<FailureKind> {
+        if !self.summary.passes(self.settings.threshold) {
+            Some(FailureKind::BelowThreshold)
+        } else if !self.criteria.iter().all(CriterionSummary::passes) {
+            Some(FailureKind::CriterionBelowThreshold)
+        } else if self.disagreement_fails() {
+            Some(FailureKind::JudgesDisagree)
+        } else if regressed {
+            Some(FailureKind::Regression)
+        } else {
+            None
+        }
+    }
+
+    /// The sample whose rationale stands for the eval: see [`median_kept`].
+    pub fn median_sample(&self) -> Option<&SampleResult> {
+        let scores = self.samples.iter().map(|s| s.verdict.normalized());
+        median_kept(scores.zip(self.summary.trimmed.iter().copied())).map(|i| &self.samples[i])
+    }
+}
+
+/// The index of the sample whose score is the median of the kept ones (the lower middle for an
+/// even count), from each sample's score and whether it was trimmed.
+pub(crate) fn median_kept(samples: impl IntoIterator<Item = (f64, bool)>) -> Option<usize> {
+    let mut kept: Vec<(usize, f64)> =
+        samples.into_iter().enumerate().filter(|(_, (_, trimmed))| !trimmed).map(|(i, (s, _))| (i, s)).collect();
+    kept.sort_by(|a, b| a.1.total_cmp(&b.1));
+    kept.get(kept.len().saturating_sub(1) / 2).map(|(i, _)| *i)
+}
+
+/// Why an eval could not be scored. Sample numbers count from 1, as the report shows them.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum EvalFailure {
+    #[error("{0}")]
+    Config(#[from] ConfigError),
+    #[error("sample {}: the eval function failed, so its output was not judged:\n{message}", sample + 1)]
+    Output { sample: usize, message: String },
+    #[error("generating the evaluation steps (steps = \"auto\") with {judge} failed: {message}")]
+    Steps { judge: String, message: String },
+    #[error("sample {}: the baseline function failed, so the output was not compared:\n{message}", sample + 1)]
+    Baseline { sample: usize, message: String },
+    #[error("sample {}: {error}", sample + 1)]
+    Judge { sample: usize, error: JudgeError },
+    #[error("sample {}: {error}", sample + 1)]
+    Cache { sample: usize, error: CacheError },
+    #[error(
+        "the eval did not finish within its deadline of {} s (the `deadline` setting, JUDGE_DEADLINE): \
+         a judge or the eval function is too slow; samples still running were stopped",
+        deadline.as_secs_f64()
+    )]
+    Deadline { deadline: Duration },
+}
+
+/// The run's tallies, printed at its end.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RunTotals {
+    /// Verdicts read from the cache.
+    pub cache_hits: u64,
+    /// Verdicts shared from an identical call in flight.
+    pub shared: u64,
+    /// Verdicts fetched from a judge.
+    pub judged: u64,
+    /// What the judge calls cost.
+    pub calls: CallTotals,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_verdict_of_several_comes_from_the_most_costly_source() {
+        use VerdictSource::{Cached, Judged, Shared};
+        assert_eq!(VerdictSource::merged([Shared, Cached]), Cached);
+        assert_eq!(VerdictSource::merged([Cached, Judged, Shared]), Judged);
+        assert_eq!(VerdictSource::merged([]), Cached);
+    }
+
+    #[test]
+    fn the_median_is_of_the_kept_samples() {
+        assert_eq!(median_kept([(0.9, true), (0.5, false), (0.2, false), (0.7, false), (0.1, true)]), Some(1));
+        assert_eq!(median_kept([(0.4, false), (0.6, false)]), Some(0), "the lower middle");
+        assert_eq!(median_kept([]), None);
+    }
+
+    #[test]
+    fn failure_kinds_are_named_as_the_reports_name_them() {
+        let kinds = [
+            FailureKind::BelowThreshold,
+            FailureKind::CriterionBelowThreshold,
+            FailureKind::JudgesDisagree,
+            FailureKind::Regression,
+            FailureKind::SnapshotChanged,
+        ];
+        for kind in kinds {
+            assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());
+        }
+    }
+}
