@@ -4,10 +4,10 @@
 use std::borrow::Cow;
 
 use crate::error::{ConfigError, JudgeError};
-use crate::judge::http::HttpClient;
-use crate::judge::params::GenerationParams;
-use crate::judge::prompt::{self, Task};
-use crate::judge::verdict::{Scale, Verdict};
+use crate::judge::techniques::params::GenerationParams;
+use crate::judge::techniques::prompt::{self, Task};
+use crate::judge::techniques::verdict::{Scale, Verdict};
+use crate::judge::transport::http::HttpClient;
 use crate::judge::{Judge, JudgeSpec};
 use crate::settings::{DEFAULT_MAX_OUTPUT_CHARS, DEFAULT_TIMEOUT_SECS};
 

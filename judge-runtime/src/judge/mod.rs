@@ -1,24 +1,14 @@
 //! Judges: which model grades an output (`provider:model`), and the loop that asks it for a verdict,
 //! re-asking when the reply cannot be read.
 
-pub(crate) mod api_key;
-pub(crate) mod budget;
-pub(crate) mod call_stats;
-pub(crate) mod criteria;
-pub(crate) mod ensemble;
-pub(crate) mod geval;
-pub(crate) mod http;
-pub(crate) mod levels;
-#[cfg(feature = "local")]
-pub(crate) mod llama;
-pub mod local_model;
-pub(crate) mod pairwise;
-pub(crate) mod params;
-pub(crate) mod prompt;
+pub(crate) mod embedded;
 pub(crate) mod providers;
-pub(crate) mod rate_limit;
-pub(crate) mod steps;
-pub mod verdict;
+pub(crate) mod techniques;
+pub(crate) mod transport;
+
+// The paths the rest of the crate names the judge's parts by.
+pub(crate) use techniques::{criteria, ensemble, levels, pairwise, params, prompt, steps, verdict};
+pub(crate) use transport::{call_stats, http};
 
 use std::fmt;
 use std::time::Duration;
@@ -26,13 +16,14 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::error::{ConfigError, JudgeError};
-use http::{HttpClient, excerpt};
-use params::GenerationParams;
-use prompt::{JudgeRequest, Message, Role};
 use providers::anthropic::{self, Anthropic};
 use providers::openai::{self, OpenAi};
 use providers::preset::Preset;
-use verdict::{ScoreMethod, Usage, Verdict};
+use techniques::params::GenerationParams;
+use techniques::prompt::{JudgeRequest, Message, Role};
+use techniques::verdict::{ScoreMethod, Usage, Verdict};
+use techniques::geval;
+use transport::http::{HttpClient, excerpt};
 
 /// How many replies are read before a verdict is given up: the first and two re-asks.
 pub(crate) const MAX_VERDICT_ATTEMPTS: u32 = 3;

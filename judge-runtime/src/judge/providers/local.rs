@@ -27,11 +27,11 @@ use llama_cpp_2::token::LlamaToken;
 use serde_json::{Value, json};
 
 use crate::error::{ConfigError, JudgeError, panic_message};
-use crate::judge::geval::ScoreDistribution;
-use crate::judge::llama::{self, Branch, Session, log_prob, softmax};
-use crate::judge::local_model::{self, DEFAULT_MODEL_SHA256};
-use crate::judge::prompt::{Task, fence_tag};
-use crate::judge::verdict::{Scale, ScoreMethod, Usage, Verdict};
+use crate::judge::embedded::llama::{self, Branch, Session, log_prob, softmax};
+use crate::judge::embedded::local_model::{self, DEFAULT_MODEL_SHA256};
+use crate::judge::techniques::geval::ScoreDistribution;
+use crate::judge::techniques::prompt::{Task, fence_tag};
+use crate::judge::techniques::verdict::{Scale, ScoreMethod, Usage, Verdict};
 
 /// Bumped when a prompt or the score mapping below changes; part of the cache key.
 const PROMPT_VERSION: u32 = 2;

@@ -6,8 +6,8 @@ pub(crate) mod local;
 pub(crate) mod openai;
 pub(crate) mod preset;
 
-use crate::judge::geval::TokenLogprobs;
-use crate::judge::verdict::Usage;
+use crate::judge::techniques::geval::TokenLogprobs;
+use crate::judge::techniques::verdict::Usage;
 
 /// A reply of a judge model, read from its provider's wire format.
 #[derive(Debug, Clone)]

@@ -15,14 +15,14 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::error::{ConfigError, JudgeError};
-use crate::judge::api_key::ApiKey;
-use crate::judge::geval::TokenLogprobs;
-use crate::judge::http::{HttpClient, Post, excerpt};
-use crate::judge::params::GenerationParams;
-use crate::judge::prompt::Message;
 use crate::judge::providers::Completion;
 use crate::judge::providers::preset::Preset;
-use crate::judge::verdict::Usage;
+use crate::judge::techniques::geval::TokenLogprobs;
+use crate::judge::techniques::params::GenerationParams;
+use crate::judge::techniques::prompt::Message;
+use crate::judge::techniques::verdict::Usage;
+use crate::judge::transport::api_key::ApiKey;
+use crate::judge::transport::http::{HttpClient, Post, excerpt};
 
 /// How many alternatives per token are asked for; the score's alternatives give its distribution.
 const TOP_LOGPROBS: u32 = 10;
@@ -348,7 +348,7 @@ mod tests {
     }
 
     fn body(client: &OpenAi) -> Value {
-        let schema = crate::judge::verdict::schema(crate::judge::verdict::Scale::default());
+        let schema = crate::judge::techniques::verdict::schema(crate::judge::techniques::verdict::Scale::default());
         request_body("m", &all_params(), &[], &schema, client.shape(&all_params()))
     }
 

@@ -3,9 +3,9 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-pub use crate::judge::criteria::CriterionVerdict;
-pub use crate::judge::ensemble::PanelVerdict;
-pub use crate::judge::pairwise::{Comparison, Preference};
+pub use crate::judge::techniques::criteria::CriterionVerdict;
+pub use crate::judge::techniques::ensemble::PanelVerdict;
+pub use crate::judge::techniques::pairwise::{Comparison, Preference};
 
 /// The integer scale the judge scores on. Scores are normalised to `0.0..=1.0` afterwards.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -125,7 +125,7 @@ impl Verdict {
 /// A score as the reports write it: on its scale, or as a comparison's `win`, `tie`, `loss`.
 pub(crate) fn show(scale: Scale, method: ScoreMethod, score: f64) -> String {
     match method {
-        ScoreMethod::Compared => crate::judge::pairwise::Preference::of_score(score).word().to_owned(),
+        ScoreMethod::Compared => crate::judge::techniques::pairwise::Preference::of_score(score).word().to_owned(),
         _ => scale.show(score),
     }
 }
@@ -153,9 +153,9 @@ pub(crate) fn schema(scale: Scale) -> Value {
 
 /// The verdict schema with rubric levels: `rationale`, then `level` (one of the levels' labels),
 /// then `score`. The score must fall in the named level, which [`parse_with_levels`] checks.
-pub(crate) fn schema_with_levels(scale: Scale, levels: &crate::judge::levels::Levels) -> Value {
+pub(crate) fn schema_with_levels(scale: Scale, levels: &crate::judge::techniques::levels::Levels) -> Value {
     let mut schema = schema(scale);
-    let labels: Vec<String> = levels.iter().map(crate::judge::levels::Level::label).collect();
+    let labels: Vec<String> = levels.iter().map(crate::judge::techniques::levels::Level::label).collect();
     let score = schema["properties"]["score"].take();
     let properties = schema["properties"].as_object_mut().expect("the schema has properties");
     properties.remove("score");
@@ -172,14 +172,14 @@ pub(crate) fn schema_with_levels(scale: Scale, levels: &crate::judge::levels::Le
 pub(crate) fn parse_with_levels(
     reply: &str,
     scale: Scale,
-    levels: &crate::judge::levels::Levels,
+    levels: &crate::judge::techniques::levels::Levels,
 ) -> Result<(ParsedVerdict, String), String> {
     let verdict = parse(reply, scale)?;
     let named = json_objects(reply)
         .find_map(|object| object.get("level").and_then(Value::as_str).map(str::to_owned))
         .ok_or("the JSON object has no \"level\" field")?;
     let level = levels.named(&named).ok_or_else(|| {
-        let labels: Vec<String> = levels.iter().map(crate::judge::levels::Level::label).collect();
+        let labels: Vec<String> = levels.iter().map(crate::judge::techniques::levels::Level::label).collect();
         format!("\"level\" is {named:?}, not one of {}", labels.join(", "))
     })?;
     if !(level.min..=level.max).contains(&verdict.score) {
@@ -310,7 +310,7 @@ mod tests {
 
     #[test]
     fn levels_are_named_before_the_score_and_checked_against_it() {
-        use crate::judge::levels::Levels;
+        use crate::judge::techniques::levels::Levels;
         let levels = Levels::parse(&["0-4: wrong", "5-7: partly right", "8-10: right"], Scale::default()).unwrap();
         let s = schema_with_levels(Scale::default(), &levels);
         let keys: Vec<&String> = s["properties"].as_object().unwrap().keys().collect();

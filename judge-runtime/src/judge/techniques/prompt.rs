@@ -8,9 +8,9 @@ use std::borrow::Cow;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::judge::criteria::Criteria;
-use crate::judge::levels::Levels;
-use crate::judge::verdict::{self, Scale};
+use crate::judge::techniques::criteria::Criteria;
+use crate::judge::techniques::levels::Levels;
+use crate::judge::techniques::verdict::{self, Scale};
 
 /// The version of the templates below. Any change to the text the judge sees bumps it, which
 /// invalidates cached verdicts made with the old text.
@@ -95,7 +95,7 @@ pub(crate) struct JudgeRequest {
     pub truncated_from: Option<usize>,
     /// For a comparison with a baseline: where the output is shown. The order is in the messages.
     #[serde(skip)]
-    pub comparison: Option<crate::judge::pairwise::Order>,
+    pub comparison: Option<crate::judge::techniques::pairwise::Order>,
 }
 
 const SYSTEM: &str = "You are a strict, impartial evaluator of the outputs of an AI system. \
@@ -202,7 +202,7 @@ pub(crate) fn task_sections(out: &mut String, task: &Task) {
         section(out, "Criteria (grade each one separately)", &lines.join("\n"));
     }
     if let Some(steps) = &task.steps {
-        crate::judge::steps::render_section(out, steps);
+        crate::judge::techniques::steps::render_section(out, steps);
     }
     if let Some(input) = &task.input {
         section(out, "Input given to the AI system", input);

@@ -6,7 +6,7 @@
 //! the prompt lists them, the verdict schema asks for a `level` before the score, and the parser
 //! checks that the score falls in the level named.
 
-use crate::judge::verdict::Scale;
+use crate::judge::techniques::verdict::Scale;
 
 /// One band of the scale and what it means.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -9,8 +9,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::judge::prompt::{JudgeRequest, Message, Role, Task, fence_tag, shown_part, task_sections};
-use crate::judge::verdict::{Scale, ScoreMethod, Usage, Verdict, json_objects};
+use crate::judge::techniques::prompt::{JudgeRequest, Message, Role, Task, fence_tag, shown_part, task_sections};
+use crate::judge::techniques::verdict::{Scale, ScoreMethod, Usage, Verdict, json_objects};
 
 /// The scale of a comparison: loss 0, tie 1, win 2.
 pub(crate) const SCALE: Scale = Scale { min: 0, max: 2 };

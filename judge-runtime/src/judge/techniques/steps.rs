@@ -7,8 +7,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::judge::prompt::{Message, Role, Task, section, task_sections};
-use crate::judge::verdict::{Usage, json_objects};
+use crate::judge::techniques::prompt::{Message, Role, Task, section, task_sections};
+use crate::judge::techniques::verdict::{Usage, json_objects};
 
 use judge_rules::steps::{MAX as MAX_STEPS, MIN_GENERATED, MIN_GIVEN};
 

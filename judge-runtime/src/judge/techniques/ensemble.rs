@@ -5,8 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::judge::criteria::Criteria;
-use crate::judge::verdict::{ScoreMethod, Usage, Verdict};
+use crate::judge::techniques::criteria::Criteria;
+use crate::judge::techniques::verdict::{ScoreMethod, Usage, Verdict};
 
 /// How the judges' scores of one sample combine, from `combine`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -69,7 +69,7 @@ pub struct PanelVerdict {
     pub score: f64,
     /// Both orders of its comparison, when the eval has a baseline.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub comparison: Option<crate::judge::verdict::Comparison>,
+    pub comparison: Option<crate::judge::techniques::verdict::Comparison>,
     /// Its reasons.
     pub rationale: String,
 }
@@ -91,7 +91,7 @@ pub(crate) fn combine(
             let scores: Vec<f64> = verdicts.iter().map(|v| v.scale.normalize(v.criteria[i].score)).collect();
             // A majority votes against the criterion's own threshold, where it has one.
             let threshold = criteria.and_then(|c| c.iter().nth(i)).and_then(|c| c.threshold).unwrap_or(threshold);
-            crate::judge::verdict::CriterionVerdict {
+            crate::judge::techniques::verdict::CriterionVerdict {
                 name: verdicts[0].criteria[i].name.clone(),
                 score: scale.denormalize(combine.apply(&scores, threshold)),
                 rationale: judges
@@ -146,7 +146,7 @@ pub(crate) fn spread(panel: &[PanelVerdict]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::judge::verdict::Scale;
+    use crate::judge::techniques::verdict::Scale;
 
     fn verdict(score: f64) -> Verdict {
         Verdict {

@@ -11,11 +11,11 @@ use serde_json::Value;
 use tokio::sync::Semaphore;
 
 use crate::error::JudgeError;
-use crate::judge::api_key::ApiKey;
-use crate::judge::budget::Budget;
-use crate::judge::call_stats::{CallStats, CallTotals};
-use crate::judge::rate_limit::ProviderGate;
-use crate::judge::verdict::Usage;
+use crate::judge::techniques::verdict::Usage;
+use crate::judge::transport::api_key::ApiKey;
+use crate::judge::transport::budget::Budget;
+use crate::judge::transport::call_stats::{CallStats, CallTotals};
+use crate::judge::transport::rate_limit::ProviderGate;
 use crate::settings::{DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_CONCURRENCY};
 
 /// How failed requests are retried.

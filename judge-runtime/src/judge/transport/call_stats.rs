@@ -3,7 +3,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::judge::verdict::Usage;
+use crate::judge::techniques::verdict::Usage;
 
 /// Counters shared by every request of a run.
 #[derive(Debug, Default)]
