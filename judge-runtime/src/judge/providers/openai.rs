@@ -9,17 +9,19 @@
 //! (replaced by `max_completion_tokens`, as reasoning models want), `logprobs` and `seed` are
 //! dropped. The score's range stays in the prompt and in our own check of the reply.
 
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
 use crate::error::{ConfigError, JudgeError};
-use crate::judge::providers::Completion;
+use crate::judge::providers::client::JudgeClient;
 use crate::judge::providers::preset::Preset;
 use crate::judge::techniques::geval::TokenLogprobs;
 use crate::judge::techniques::params::GenerationParams;
 use crate::judge::techniques::prompt::Message;
+use crate::judge::techniques::reply::Completion;
 use crate::judge::techniques::verdict::Usage;
 use crate::judge::transport::api_key::ApiKey;
 use crate::judge::transport::http::{HttpClient, Post, excerpt};
@@ -119,48 +121,6 @@ impl OpenAi {
         Ok(Self { preset, endpoint: format!("{base_url}/chat/completions"), api_key, http, compat: Compat::default() })
     }
 
-    /// Asks `model` for a reply to `messages` that follows the JSON `schema`.
-    pub async fn complete(
-        &self,
-        model: &str,
-        params: &GenerationParams,
-        messages: &[Message],
-        schema: &Value,
-        timeout: Duration,
-    ) -> Result<Completion, JudgeError> {
-        let authorization = self.api_key.as_ref().map(|key| format!("Bearer {}", key.expose()));
-        let headers: Vec<(&str, &str)> =
-            authorization.as_deref().map(|value| ("authorization", value)).into_iter().collect();
-        // The shape of the body last built, to read a refusal of it. Each refusal turns one part
-        // off for good, so the refusals end.
-        let sent = std::sync::Mutex::new(self.shape(params));
-        let body = || {
-            let shape = self.shape(params);
-            *sent.lock().unwrap_or_else(|e| e.into_inner()) = shape;
-            request_body(model, params, messages, schema, shape)
-        };
-        let adapt = |error: &JudgeError| match error {
-            JudgeError::Http { status: 400 | 422 | 500, provider_message, body_excerpt, .. } => self.fall_back(
-                *sent.lock().unwrap_or_else(|e| e.into_inner()),
-                provider_message.as_deref().unwrap_or(body_excerpt),
-            ),
-            _ => false,
-        };
-        let post = Post {
-            provider: self.preset.name,
-            url: &self.endpoint,
-            headers: &headers,
-            secret: self.api_key.as_ref(),
-            body: &body,
-            adapt: &adapt,
-            timeout,
-            max_reply_tokens: params.max_tokens.map_or(ASSUMED_REPLY_TOKENS, u64::from),
-            usage: usage_of,
-        };
-        let response = self.http.post_json(post).await?;
-        parse_completion(self.preset.name, &response.body, &response.text)
-    }
-
     /// What the next request is sent with, given what the server rejected so far.
     fn shape(&self, params: &GenerationParams) -> Shape {
         let c = &self.compat;
@@ -210,6 +170,50 @@ impl OpenAi {
             eprintln!("judge: {} rejected {what}; not sending it again this run", self.preset.name);
         }
         true
+    }
+}
+
+impl JudgeClient for OpenAi {
+    /// Asks `model` for a reply to `messages` that follows the JSON `schema`.
+    async fn complete(
+        &self,
+        model: &str,
+        params: &GenerationParams,
+        messages: &[Message],
+        schema: &Value,
+        timeout: Duration,
+    ) -> Result<Completion, JudgeError> {
+        let authorization = self.api_key.as_ref().map(|key| format!("Bearer {}", key.expose()));
+        let headers: Vec<(&str, &str)> =
+            authorization.as_deref().map(|value| ("authorization", value)).into_iter().collect();
+        // The shape of the body last built, to read a refusal of it. Each refusal turns one part
+        // off for good, so the refusals end.
+        let sent = Mutex::new(self.shape(params));
+        let body = || {
+            let shape = self.shape(params);
+            *sent.lock().unwrap_or_else(|e| e.into_inner()) = shape;
+            request_body(model, params, messages, schema, shape)
+        };
+        let adapt = |error: &JudgeError| match error {
+            JudgeError::Http { status: 400 | 422 | 500, provider_message, body_excerpt, .. } => self.fall_back(
+                *sent.lock().unwrap_or_else(|e| e.into_inner()),
+                provider_message.as_deref().unwrap_or(body_excerpt),
+            ),
+            _ => false,
+        };
+        let post = Post {
+            provider: self.preset.name,
+            url: &self.endpoint,
+            headers: &headers,
+            secret: self.api_key.as_ref(),
+            body: &body,
+            adapt: &adapt,
+            timeout,
+            max_reply_tokens: params.max_tokens.map_or(ASSUMED_REPLY_TOKENS, u64::from),
+            usage: usage_of,
+        };
+        let response = self.http.post_json(post).await?;
+        parse_completion(self.preset.name, &response.body, &response.text)
     }
 }
 

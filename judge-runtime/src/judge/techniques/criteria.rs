@@ -3,11 +3,10 @@
 //! multi-criteria rubric). The sample's score is the weighted mean of the criteria's scores; over
 //! samples, each criterion is reduced on its own and may carry its own threshold.
 
-use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::aggregate::{Reducer, Summary};
-use crate::judge::techniques::verdict::Scale;
+use crate::judge::techniques::verdict::{CriterionVerdict, Scale};
 
 /// One criterion as written: `accuracy = "…"` or `accuracy = { rubric = "…", weight = 2,
 /// threshold = 0.6 }`.
@@ -219,18 +218,6 @@ impl Criteria {
             })
             .collect()
     }
-}
-
-/// One criterion's part of a verdict.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CriterionVerdict {
-    /// The criterion's name.
-    pub name: String,
-    /// Its score on the verdict's scale.
-    pub score: f64,
-    /// The judge's reasons for it.
-    pub rationale: String,
 }
 
 #[cfg(test)]

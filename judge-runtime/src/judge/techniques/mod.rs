@@ -9,5 +9,6 @@ pub(crate) mod levels;
 pub(crate) mod pairwise;
 pub(crate) mod params;
 pub(crate) mod prompt;
+pub(crate) mod reply;
 pub(crate) mod steps;
 pub mod verdict;
