@@ -56,6 +56,8 @@ impl Grader {
         };
         let request = prompt::render(task, output, Scale::default(), DEFAULT_MAX_OUTPUT_CHARS);
         let timeout = std::time::Duration::from_secs_f64(DEFAULT_TIMEOUT_SECS);
-        self.judge.verdict(&request, &GenerationParams::default(), timeout).await
+        let verdict = self.judge.verdict(&request, &GenerationParams::default(), timeout).await;
+        self.judge.take_notices().iter().for_each(|text| crate::report::terminal::notice(text));
+        verdict
     }
 }

@@ -205,6 +205,12 @@ impl Judge {
         let model = &self.spec.model;
         with_client!(&self.backend, client => client::ask(client, model, messages, schema, params, timeout, read, reask).await)
     }
+
+    /// What the provider learned since the last call that the person running the evals should
+    /// know, for the printer.
+    pub fn take_notices(&self) -> Vec<String> {
+        with_client!(&self.backend, client => client.take_notices())
+    }
 }
 
 #[cfg(test)]

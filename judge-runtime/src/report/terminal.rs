@@ -50,6 +50,11 @@ pub(crate) fn using_embedded_judge() {
     );
 }
 
+/// Something a judge's provider learned that the person running the evals should know.
+pub(crate) fn notice(text: &str) {
+    eprintln!("judge: {text}");
+}
+
 pub(crate) fn config_error(error: &ConfigError) {
     eprintln!("error: {error}");
 }

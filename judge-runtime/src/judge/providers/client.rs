@@ -52,6 +52,12 @@ pub(crate) trait JudgeClient: Sync + Sized {
     fn key_params(&self, params: &GenerationParams) -> Value {
         params.to_json()
     }
+
+    /// What the provider learned that the person running the evals should know (a part of the
+    /// request a server rejected, say), each said once; taken, so a second call returns the rest.
+    fn take_notices(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// Sends `messages` with the reply's JSON `schema` until `read` accepts a reply: one that it

@@ -108,6 +108,9 @@ pub(crate) struct OpenAi {
     api_key: Option<ApiKey>,
     http: HttpClient,
     compat: Compat,
+    /// What the server was found to reject, for the person running the evals: taken by the
+    /// harness, which prints it.
+    notices: Mutex<Vec<String>>,
 }
 
 impl OpenAi {
@@ -118,7 +121,14 @@ impl OpenAi {
         var: impl Fn(&str) -> Option<String>,
     ) -> Result<Self, ConfigError> {
         let (base_url, api_key) = preset.read(var, |url| adjust_base_url(preset, url))?;
-        Ok(Self { preset, endpoint: format!("{base_url}/chat/completions"), api_key, http, compat: Compat::default() })
+        Ok(Self {
+            preset,
+            endpoint: format!("{base_url}/chat/completions"),
+            api_key,
+            http,
+            compat: Compat::default(),
+            notices: Mutex::default(),
+        })
     }
 
     /// What the next request is sent with, given what the server rejected so far.
@@ -167,7 +177,8 @@ impl OpenAi {
         };
         // Another request may have learned the same a moment before: say it once.
         if done {
-            eprintln!("judge: {} rejected {what}; not sending it again this run", self.preset.name);
+            let notice = format!("{} rejected {what}; not sending it again this run", self.preset.name);
+            self.notices.lock().unwrap_or_else(|e| e.into_inner()).push(notice);
         }
         true
     }
@@ -214,6 +225,10 @@ impl JudgeClient for OpenAi {
         };
         let response = self.http.post_json(post).await?;
         parse_completion(self.preset.name, &response.body, &response.text)
+    }
+
+    fn take_notices(&self) -> Vec<String> {
+        std::mem::take(&mut *self.notices.lock().unwrap_or_else(|e| e.into_inner()))
     }
 }
 
@@ -404,6 +419,15 @@ mod tests {
         assert!(body(&c).get("response_format").is_none(), "plain text at last");
         assert!(!c.fall_back(c.shape(&all_params()), "'response_format' is not supported"), "nothing left to drop");
         assert!(!c.fall_back(c.shape(&all_params()), "model not found"));
+    }
+
+    #[test]
+    fn a_rejection_is_a_notice_for_the_caller_said_once() {
+        let c = client(OLLAMA);
+        assert!(c.fall_back(c.shape(&all_params()), "Unsupported parameter: 'seed' is not supported."));
+        assert!(!c.fall_back(c.shape(&all_params()), "Unsupported parameter: 'seed' is not supported."));
+        assert_eq!(c.take_notices(), ["ollama rejected `seed`; not sending it again this run"]);
+        assert!(c.take_notices().is_empty(), "taken");
     }
 
     fn body_format(c: &OpenAi) -> Value {
