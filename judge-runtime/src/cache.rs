@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::CacheError;
-use crate::judge::prompt::TEMPLATE_VERSION;
+use crate::judge::techniques::prompt::TEMPLATE_VERSION;
 
 /// Bumped when the entry layout or the key material changes.
 const FORMAT: u32 = 2;
@@ -198,8 +198,8 @@ impl VerdictCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::judge::prompt::{JudgeRequest, Task, render};
-    use crate::judge::verdict::{Scale, ScoreMethod, Usage, Verdict};
+    use crate::judge::techniques::prompt::{JudgeRequest, Task, render};
+    use crate::judge::techniques::verdict::{Scale, ScoreMethod, Usage, Verdict};
 
     fn request(output: &str) -> JudgeRequest {
         render(

@@ -4,10 +4,10 @@
 use std::borrow::Cow;
 
 use crate::error::{ConfigError, JudgeError};
-use crate::judge::http::HttpClient;
-use crate::judge::params::GenerationParams;
-use crate::judge::prompt::{self, Task};
-use crate::judge::verdict::{Scale, Verdict};
+use crate::judge::techniques::params::GenerationParams;
+use crate::judge::techniques::prompt::{self, Task};
+use crate::judge::techniques::verdict::{Scale, Verdict};
+use crate::judge::transport::http::HttpClient;
 use crate::judge::{Judge, JudgeSpec};
 use crate::settings::{DEFAULT_MAX_OUTPUT_CHARS, DEFAULT_TIMEOUT_SECS};
 
@@ -56,6 +56,8 @@ impl Grader {
         };
         let request = prompt::render(task, output, Scale::default(), DEFAULT_MAX_OUTPUT_CHARS);
         let timeout = std::time::Duration::from_secs_f64(DEFAULT_TIMEOUT_SECS);
-        self.judge.verdict(&request, &GenerationParams::default(), timeout).await
+        let verdict = self.judge.verdict(&request, &GenerationParams::default(), timeout).await;
+        self.judge.take_notices().iter().for_each(|text| crate::report::printer::notice(text));
+        verdict
     }
 }

@@ -78,8 +78,10 @@ mod snapshot;
 pub use aggregate::{Reducer, Summary, TrimmedMean};
 pub use cache::CacheMode;
 pub use grader::Grader;
-pub use judge::local_model;
-pub use judge::verdict::{Comparison, CriterionVerdict, PanelVerdict, Preference, Scale, ScoreMethod, Usage, Verdict};
+pub use judge::embedded::local_model;
+pub use judge::techniques::verdict::{
+    Comparison, CriterionVerdict, PanelVerdict, Preference, Scale, ScoreMethod, Usage, Verdict,
+};
 pub use judge_macros::llm_eval;
 pub use output::{Bytes, IntoEvalOutput};
 
@@ -110,7 +112,7 @@ pub mod __private {
     pub use crate::judge::criteria::CriterionDef;
     /// Engine measurements for judge's own benches.
     #[cfg(feature = "local")]
-    pub use crate::judge::llama::{EngineFigures, measure as measure_local_engine};
+    pub use crate::judge::embedded::llama::{EngineFigures, measure as measure_local_engine};
     pub use crate::judge::steps::StepsDef;
     pub use crate::output::{Produced, ResultOutput, ValueOutput, from_result, from_value};
     pub use crate::snapshot::{Snapshot, SnapshotHook, SnapshotMode};

@@ -121,10 +121,9 @@ impl RunContext {
             }
             Call::Lead(leader) => leader,
         };
-        let verdict = judge
-            .verdict(request, &eval.generation, eval.timeout)
-            .await
-            .map_err(|error| EvalFailure::Judge { sample, error })?;
+        let verdict = judge.verdict(request, &eval.generation, eval.timeout).await;
+        judge.take_notices().iter().for_each(|text| crate::report::printer::notice(text));
+        let verdict = verdict.map_err(|error| EvalFailure::Judge { sample, error })?;
         self.judged.fetch_add(1, Ordering::Relaxed);
         // Stored before the waiting callers are let go, so that nothing asks for it twice.
         self.cache.store(key, &judge.spec().to_string(), &verdict).map_err(cache_failure)?;
@@ -145,10 +144,10 @@ impl RunContext {
         if let Some(steps) = self.cache.lookup::<GeneratedSteps>(&key).map_err(|e| failed(e.to_string()))? {
             return Ok(steps);
         }
-        let (steps, usage) = judge
-            .ask(&messages, &schema, &params, eval.timeout, |reply| steps::parse(&reply.text), steps::reask)
-            .await
-            .map_err(|e| failed(e.to_string()))?;
+        let asked =
+            judge.ask(&messages, &schema, &params, eval.timeout, |reply| steps::parse(&reply.text), steps::reask).await;
+        judge.take_notices().iter().for_each(|text| crate::report::printer::notice(text));
+        let (steps, usage) = asked.map_err(|e| failed(e.to_string()))?;
         let generated = GeneratedSteps { steps, usage };
         self.cache.store(&key, &spec.to_string(), &generated).map_err(|e| failed(e.to_string()))?;
         Ok(generated)

@@ -1,24 +1,19 @@
-//! Judges: which model grades an output (`provider:model`), and the loop that asks it for a verdict,
-//! re-asking when the reply cannot be read.
+//! Judges: which model grades an output (`provider:model`), and the dispatch of a judge's calls to
+//! its provider's client.
+//!
+//! The rooms, from the bottom up: `transport/` (HTTP, retries, rate limits, budgets, call
+//! statistics, API keys), `techniques/` (the prompt, the verdict and how each grading technique asks
+//! and reads), `embedded/` (llama.cpp in-process and its model file), `providers/` (each provider's
+//! client, the embedded judge's included). No room imports one above it.
 
-pub(crate) mod api_key;
-pub(crate) mod budget;
-pub(crate) mod call_stats;
-pub(crate) mod criteria;
-pub(crate) mod ensemble;
-pub(crate) mod geval;
-pub(crate) mod http;
-pub(crate) mod levels;
-#[cfg(feature = "local")]
-pub(crate) mod llama;
-pub mod local_model;
-pub(crate) mod pairwise;
-pub(crate) mod params;
-pub(crate) mod prompt;
+pub(crate) mod embedded;
 pub(crate) mod providers;
-pub(crate) mod rate_limit;
-pub(crate) mod steps;
-pub mod verdict;
+pub(crate) mod techniques;
+pub(crate) mod transport;
+
+// The paths the rest of the crate names the judge's parts by.
+pub(crate) use techniques::{criteria, ensemble, levels, pairwise, params, prompt, steps, verdict};
+pub(crate) use transport::{call_stats, http};
 
 use std::fmt;
 use std::time::Duration;
@@ -26,25 +21,15 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::error::{ConfigError, JudgeError};
-use http::{HttpClient, excerpt};
-use params::GenerationParams;
-use prompt::{JudgeRequest, Message, Role};
 use providers::anthropic::{self, Anthropic};
+use providers::client::{self, JudgeClient};
 use providers::openai::{self, OpenAi};
 use providers::preset::Preset;
-use verdict::{ScoreMethod, Usage, Verdict};
-
-/// How many replies are read before a verdict is given up: the first and two re-asks.
-pub(crate) const MAX_VERDICT_ATTEMPTS: u32 = 3;
-/// Below this share of probability on score tokens, the written score is used instead of the
-/// probability-weighted one.
-const MIN_SCORE_MASS: f64 = 0.5;
-
-/// What the embedded judge answers to a technique it cannot apply; `{}` is the technique.
-#[cfg(feature = "local")]
-const UNSUPPORTED_BY_LOCAL: &str = "the embedded judge scores one output against one rubric from token \
-    probabilities and cannot apply {}: use a hosted judge or a llama.cpp server (JUDGE_MODEL=openai:MODEL with \
-    OPENAI_BASE_URL) for this eval";
+use techniques::params::GenerationParams;
+use techniques::prompt::{JudgeRequest, Message};
+use techniques::reply::Completion;
+use techniques::verdict::{Usage, Verdict};
+use transport::http::HttpClient;
 
 /// The providers a judge can be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -139,12 +124,25 @@ pub(crate) struct Judge {
     backend: Backend,
 }
 
+/// The provider clients a judge can hold; each answers the same calls ([`JudgeClient`]).
 #[derive(Debug)]
 enum Backend {
     OpenAi(OpenAi),
     Anthropic(Anthropic),
     #[cfg(feature = "local")]
     Local(providers::local::Local),
+}
+
+/// Runs `$call` with `$client` bound to whichever provider client `$backend` holds.
+macro_rules! with_client {
+    ($backend:expr, $client:ident => $call:expr) => {
+        match $backend {
+            Backend::OpenAi($client) => $call,
+            Backend::Anthropic($client) => $call,
+            #[cfg(feature = "local")]
+            Backend::Local($client) => $call,
+        }
+    };
 }
 
 impl Judge {
@@ -176,150 +174,43 @@ impl Judge {
     /// What of `params` decides this judge's verdicts, for the cache key: what its requests are
     /// sent with (the embedded judge has its own).
     pub fn key_params(&self, params: &GenerationParams) -> Value {
-        match &self.backend {
-            Backend::OpenAi(_) => params.to_json(),
-            Backend::Anthropic(_) => Anthropic::effective(params).to_json(),
-            #[cfg(feature = "local")]
-            Backend::Local(local) => local.params().clone(),
-        }
+        with_client!(&self.backend, client => client.key_params(params))
     }
 
-    /// Asks for a verdict on `request`. A reply that is not a valid verdict is answered with the
-    /// parse error and asked again, with the whole conversation, up to [`MAX_VERDICT_ATTEMPTS`].
+    /// Asks the provider for a verdict on `request`. A provider that replies in text is answered
+    /// with the parse error of a reply that is not a valid verdict and asked again, with the whole
+    /// conversation, up to [`client::MAX_VERDICT_ATTEMPTS`].
     pub async fn verdict(
         &self,
         request: &JudgeRequest,
         params: &GenerationParams,
         timeout: Duration,
     ) -> Result<Verdict, JudgeError> {
-        #[cfg(feature = "local")]
-        if let Backend::Local(local) = &self.backend {
-            if request.task.criteria.is_some() {
-                return Err(JudgeError::Local { reason: UNSUPPORTED_BY_LOCAL.replace("{}", "`criteria`") });
-            }
-            if request.comparison.is_some() {
-                return Err(JudgeError::Local { reason: UNSUPPORTED_BY_LOCAL.replace("{}", "`baseline`") });
-            }
-            let mut verdict = local.verdict(request.task.clone(), &request.output, request.scale).await?;
-            verdict.level = request.task.levels.as_ref().map(|l| l.level_of(verdict.score).label());
-            return Ok(verdict);
-        }
-        let read = |reply: &providers::Completion| read_reply(reply, request, params.weighted);
-        let (verdict, usage) = self
-            .ask(&request.messages, &request.schema, params, timeout, read, |reason| reask(reason, request))
-            .await?;
-        Ok(Verdict { usage, ..verdict })
+        let model = &self.spec.model;
+        with_client!(&self.backend, client => client.verdict(model, request, params, timeout).await)
     }
 
     /// Sends `messages` with the reply's JSON `schema` until `read` accepts a reply: one that it
     /// refuses is answered with `reask(reason)` and asked again, with the whole conversation, up to
-    /// [`MAX_VERDICT_ATTEMPTS`]. The embedded judge writes no free replies, so it is refused here.
+    /// [`client::MAX_VERDICT_ATTEMPTS`].
     pub async fn ask<T>(
         &self,
         messages: &[Message],
         schema: &Value,
         params: &GenerationParams,
         timeout: Duration,
-        read: impl Fn(&providers::Completion) -> Result<T, String>,
+        read: impl Fn(&Completion) -> Result<T, String>,
         reask: impl Fn(&str) -> String,
     ) -> Result<(T, Usage), JudgeError> {
         let model = &self.spec.model;
-        let mut conversation = messages.to_vec();
-        let mut usage = Usage::default();
-        let mut attempts = 0;
-        loop {
-            attempts += 1;
-            let reply = match &self.backend {
-                Backend::OpenAi(client) => client.complete(model, params, &conversation, schema, timeout).await?,
-                Backend::Anthropic(client) => client.complete(model, params, &conversation, schema, timeout).await?,
-                #[cfg(feature = "local")]
-                Backend::Local(_) => {
-                    return Err(JudgeError::Local {
-                        reason: UNSUPPORTED_BY_LOCAL
-                            .replace("{}", "`steps = \"auto\"` (it writes no evaluation steps)"),
-                    });
-                }
-            };
-            usage += reply.usage;
-            let reason = match read(&reply) {
-                Ok(answer) => return Ok((answer, usage)),
-                Err(reason) => reason,
-            };
-            if attempts >= MAX_VERDICT_ATTEMPTS {
-                return Err(JudgeError::UnparseableVerdict {
-                    attempts,
-                    reason,
-                    raw_excerpt: excerpt(&reply.text, 300),
-                });
-            }
-            conversation.push(Message { role: Role::Assistant, content: reply.text });
-            conversation.push(Message { role: Role::User, content: reask(&reason) });
-        }
+        with_client!(&self.backend, client => client::ask(client, model, messages, schema, params, timeout, read, reask).await)
     }
-}
 
-/// The message that asks again after a reply to `request` that was not a valid verdict.
-fn reask(reason: &str, request: &JudgeRequest) -> String {
-    match request.comparison {
-        Some(_) => pairwise::reask(reason),
-        None => prompt::reask(reason, request.scale, &request.task),
+    /// What the provider learned since the last call that the person running the evals should
+    /// know, for the printer.
+    pub fn take_notices(&self) -> Vec<String> {
+        with_client!(&self.backend, client => client.take_notices())
     }
-}
-
-/// Reads a judge's reply to `request` as a verdict, in the form the request asked for: a score (with
-/// a level, when the rubric has levels) or one score per criterion. Usage is left for the caller.
-fn read_reply(reply: &providers::Completion, request: &JudgeRequest, weighted: bool) -> Result<Verdict, String> {
-    let scale = request.scale;
-    if let Some(order) = request.comparison {
-        return pairwise::parse(&reply.text, order);
-    }
-    if let Some(criteria) = &request.task.criteria {
-        let scores = criteria.parse(&reply.text, scale)?;
-        let rationale = scores
-            .iter()
-            .map(|c| format!("{} ({}): {}", c.name, scale.show(c.score), c.rationale))
-            .collect::<Vec<_>>()
-            .join("\n");
-        return Ok(Verdict {
-            score: criteria.weighted_mean(scores.iter().map(|c| c.score)),
-            scale,
-            // Several scores in one reply: which token probabilities belong to which is not read.
-            method: ScoreMethod::Stated,
-            rationale,
-            level: None,
-            criteria: scores,
-            comparison: None,
-            panel: Vec::new(),
-            usage: Usage::default(),
-        });
-    }
-    let (parsed, level) = match &request.task.levels {
-        Some(levels) => verdict::parse_with_levels(&reply.text, scale, levels).map(|(v, l)| (v, Some(l)))?,
-        None => (verdict::parse(&reply.text, scale)?, None),
-    };
-    // G-Eval: where the server gave token probabilities, the score is the mean of the scale weighted
-    // by them, unless they put little weight on any score.
-    let distribution = reply
-        .tokens
-        .as_deref()
-        .filter(|_| weighted)
-        .and_then(|tokens| geval::from_token_logprobs(tokens, scale))
-        .filter(|d| d.mass >= MIN_SCORE_MASS);
-    let (score, method) = match distribution {
-        Some(d) => (d.mean(scale), ScoreMethod::ProbabilityWeighted),
-        None => (f64::from(parsed.score), ScoreMethod::Stated),
-    };
-    Ok(Verdict {
-        score,
-        scale,
-        method,
-        rationale: parsed.rationale,
-        level,
-        criteria: Vec::new(),
-        comparison: None,
-        panel: Vec::new(),
-        usage: Usage::default(),
-    })
 }
 
 #[cfg(test)]

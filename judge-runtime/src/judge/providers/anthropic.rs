@@ -7,13 +7,14 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::error::{ConfigError, JudgeError};
-use crate::judge::api_key::ApiKey;
-use crate::judge::http::{HttpClient, Post, excerpt};
-use crate::judge::params::GenerationParams;
-use crate::judge::prompt::{Message, Role};
-use crate::judge::providers::Completion;
+use crate::judge::providers::client::JudgeClient;
 use crate::judge::providers::preset::Preset;
-use crate::judge::verdict::Usage;
+use crate::judge::techniques::params::GenerationParams;
+use crate::judge::techniques::prompt::{Message, Role};
+use crate::judge::techniques::reply::Completion;
+use crate::judge::techniques::verdict::Usage;
+use crate::judge::transport::api_key::ApiKey;
+use crate::judge::transport::http::{HttpClient, Post, excerpt};
 
 /// The public API, its key, and `ANTHROPIC_BASE_URL` (without `/v1`, as Anthropic's SDKs read it).
 pub(crate) const ANTHROPIC: Preset = Preset {
@@ -60,10 +61,12 @@ impl Anthropic {
             weighted: true,
         }
     }
+}
 
+impl JudgeClient for Anthropic {
     /// Asks `model` for a verdict on the conversation through a forced call of a tool whose
     /// input schema is `schema`.
-    pub async fn complete(
+    async fn complete(
         &self,
         model: &str,
         params: &GenerationParams,
@@ -90,6 +93,10 @@ impl Anthropic {
         };
         let response = self.http.post_json(post).await?;
         parse_message(&response.body, &response.text)
+    }
+
+    fn key_params(&self, params: &GenerationParams) -> Value {
+        Self::effective(params).to_json()
     }
 }
 
@@ -145,7 +152,7 @@ fn parse_message(body: &Value, raw: &str) -> Result<Completion, JudgeError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::judge::verdict::{Scale, schema};
+    use crate::judge::techniques::verdict::{Scale, schema};
 
     #[test]
     fn forces_the_verdict_tool_and_moves_system_messages() {

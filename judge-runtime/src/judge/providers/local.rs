@@ -22,16 +22,20 @@ use std::ops::Range;
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::time::Duration;
 
 use llama_cpp_2::token::LlamaToken;
 use serde_json::{Value, json};
 
 use crate::error::{ConfigError, JudgeError, panic_message};
-use crate::judge::geval::ScoreDistribution;
-use crate::judge::llama::{self, Branch, Session, log_prob, softmax};
-use crate::judge::local_model::{self, DEFAULT_MODEL_SHA256};
-use crate::judge::prompt::{Task, fence_tag};
-use crate::judge::verdict::{Scale, ScoreMethod, Usage, Verdict};
+use crate::judge::embedded::llama::{self, Branch, Session, log_prob, softmax};
+use crate::judge::embedded::local_model::{self, DEFAULT_MODEL_SHA256};
+use crate::judge::providers::client::JudgeClient;
+use crate::judge::techniques::geval::ScoreDistribution;
+use crate::judge::techniques::params::GenerationParams;
+use crate::judge::techniques::prompt::{JudgeRequest, Message, Task, fence_tag};
+use crate::judge::techniques::reply::Completion;
+use crate::judge::techniques::verdict::{Scale, ScoreMethod, Usage, Verdict};
 
 /// Bumped when a prompt or the score mapping below changes; part of the cache key.
 const PROMPT_VERSION: u32 = 2;
@@ -80,19 +84,63 @@ impl Local {
         Ok(Self { pool: Pool::for_model(path), params })
     }
 
-    /// What decides this judge's verdicts besides the request; part of the cache key.
-    pub fn params(&self) -> &Value {
-        &self.params
-    }
-
     /// Scores `output` for `task`.
-    pub async fn verdict(&self, task: Task, output: &str, scale: Scale) -> Result<Verdict, JudgeError> {
+    async fn score(&self, task: Task, output: &str, scale: Scale) -> Result<Verdict, JudgeError> {
         let (reply, answer) = tokio::sync::oneshot::channel();
         self.pool.submit(Job { task, output: output.to_owned(), scale, reply });
         answer
             .await
             .map_err(|_| JudgeError::Local { reason: "the embedded judge's worker stopped".to_owned() })?
             .map_err(|reason| JudgeError::Local { reason })
+    }
+}
+
+/// The embedded judge answers verdicts on one output against one rubric, which it scores from token
+/// probabilities; it writes no free replies, and refuses the techniques that need them.
+impl JudgeClient for Local {
+    async fn complete(
+        &self,
+        _model: &str,
+        _params: &GenerationParams,
+        _conversation: &[Message],
+        _schema: &Value,
+        _timeout: Duration,
+    ) -> Result<Completion, JudgeError> {
+        Err(unsupported("`steps = \"auto\"` (it writes no evaluation steps)"))
+    }
+
+    async fn verdict(
+        &self,
+        _model: &str,
+        request: &JudgeRequest,
+        _params: &GenerationParams,
+        _timeout: Duration,
+    ) -> Result<Verdict, JudgeError> {
+        if request.task.criteria.is_some() {
+            return Err(unsupported("`criteria`"));
+        }
+        if request.comparison.is_some() {
+            return Err(unsupported("`baseline`"));
+        }
+        let mut verdict = self.score(request.task.clone(), &request.output, request.scale).await?;
+        verdict.level = request.task.levels.as_ref().map(|l| l.level_of(verdict.score).label());
+        Ok(verdict)
+    }
+
+    /// What decides this judge's verdicts besides the request: its engine, prompt and model file.
+    fn key_params(&self, _params: &GenerationParams) -> Value {
+        self.params.clone()
+    }
+}
+
+/// What the embedded judge answers to `technique`, which it cannot apply.
+fn unsupported(technique: &str) -> JudgeError {
+    JudgeError::Local {
+        reason: format!(
+            "the embedded judge scores one output against one rubric from token probabilities and cannot apply \
+             {technique}: use a hosted judge or a llama.cpp server (JUDGE_MODEL=openai:MODEL with OPENAI_BASE_URL) \
+             for this eval"
+        ),
     }
 }
 

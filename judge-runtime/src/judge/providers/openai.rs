@@ -9,20 +9,22 @@
 //! (replaced by `max_completion_tokens`, as reasoning models want), `logprobs` and `seed` are
 //! dropped. The score's range stays in the prompt and in our own check of the reply.
 
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
 use crate::error::{ConfigError, JudgeError};
-use crate::judge::api_key::ApiKey;
-use crate::judge::geval::TokenLogprobs;
-use crate::judge::http::{HttpClient, Post, excerpt};
-use crate::judge::params::GenerationParams;
-use crate::judge::prompt::Message;
-use crate::judge::providers::Completion;
+use crate::judge::providers::client::JudgeClient;
 use crate::judge::providers::preset::Preset;
-use crate::judge::verdict::Usage;
+use crate::judge::techniques::geval::TokenLogprobs;
+use crate::judge::techniques::params::GenerationParams;
+use crate::judge::techniques::prompt::Message;
+use crate::judge::techniques::reply::Completion;
+use crate::judge::techniques::verdict::Usage;
+use crate::judge::transport::api_key::ApiKey;
+use crate::judge::transport::http::{HttpClient, Post, excerpt};
 
 /// How many alternatives per token are asked for; the score's alternatives give its distribution.
 const TOP_LOGPROBS: u32 = 10;
@@ -106,6 +108,9 @@ pub(crate) struct OpenAi {
     api_key: Option<ApiKey>,
     http: HttpClient,
     compat: Compat,
+    /// What the server was found to reject, for the person running the evals: taken by the
+    /// harness, which prints it.
+    notices: Mutex<Vec<String>>,
 }
 
 impl OpenAi {
@@ -116,49 +121,14 @@ impl OpenAi {
         var: impl Fn(&str) -> Option<String>,
     ) -> Result<Self, ConfigError> {
         let (base_url, api_key) = preset.read(var, |url| adjust_base_url(preset, url))?;
-        Ok(Self { preset, endpoint: format!("{base_url}/chat/completions"), api_key, http, compat: Compat::default() })
-    }
-
-    /// Asks `model` for a reply to `messages` that follows the JSON `schema`.
-    pub async fn complete(
-        &self,
-        model: &str,
-        params: &GenerationParams,
-        messages: &[Message],
-        schema: &Value,
-        timeout: Duration,
-    ) -> Result<Completion, JudgeError> {
-        let authorization = self.api_key.as_ref().map(|key| format!("Bearer {}", key.expose()));
-        let headers: Vec<(&str, &str)> =
-            authorization.as_deref().map(|value| ("authorization", value)).into_iter().collect();
-        // The shape of the body last built, to read a refusal of it. Each refusal turns one part
-        // off for good, so the refusals end.
-        let sent = std::sync::Mutex::new(self.shape(params));
-        let body = || {
-            let shape = self.shape(params);
-            *sent.lock().unwrap_or_else(|e| e.into_inner()) = shape;
-            request_body(model, params, messages, schema, shape)
-        };
-        let adapt = |error: &JudgeError| match error {
-            JudgeError::Http { status: 400 | 422 | 500, provider_message, body_excerpt, .. } => self.fall_back(
-                *sent.lock().unwrap_or_else(|e| e.into_inner()),
-                provider_message.as_deref().unwrap_or(body_excerpt),
-            ),
-            _ => false,
-        };
-        let post = Post {
-            provider: self.preset.name,
-            url: &self.endpoint,
-            headers: &headers,
-            secret: self.api_key.as_ref(),
-            body: &body,
-            adapt: &adapt,
-            timeout,
-            max_reply_tokens: params.max_tokens.map_or(ASSUMED_REPLY_TOKENS, u64::from),
-            usage: usage_of,
-        };
-        let response = self.http.post_json(post).await?;
-        parse_completion(self.preset.name, &response.body, &response.text)
+        Ok(Self {
+            preset,
+            endpoint: format!("{base_url}/chat/completions"),
+            api_key,
+            http,
+            compat: Compat::default(),
+            notices: Mutex::default(),
+        })
     }
 
     /// What the next request is sent with, given what the server rejected so far.
@@ -207,9 +177,58 @@ impl OpenAi {
         };
         // Another request may have learned the same a moment before: say it once.
         if done {
-            eprintln!("judge: {} rejected {what}; not sending it again this run", self.preset.name);
+            let notice = format!("{} rejected {what}; not sending it again this run", self.preset.name);
+            self.notices.lock().unwrap_or_else(|e| e.into_inner()).push(notice);
         }
         true
+    }
+}
+
+impl JudgeClient for OpenAi {
+    /// Asks `model` for a reply to `messages` that follows the JSON `schema`.
+    async fn complete(
+        &self,
+        model: &str,
+        params: &GenerationParams,
+        messages: &[Message],
+        schema: &Value,
+        timeout: Duration,
+    ) -> Result<Completion, JudgeError> {
+        let authorization = self.api_key.as_ref().map(|key| format!("Bearer {}", key.expose()));
+        let headers: Vec<(&str, &str)> =
+            authorization.as_deref().map(|value| ("authorization", value)).into_iter().collect();
+        // The shape of the body last built, to read a refusal of it. Each refusal turns one part
+        // off for good, so the refusals end.
+        let sent = Mutex::new(self.shape(params));
+        let body = || {
+            let shape = self.shape(params);
+            *sent.lock().unwrap_or_else(|e| e.into_inner()) = shape;
+            request_body(model, params, messages, schema, shape)
+        };
+        let adapt = |error: &JudgeError| match error {
+            JudgeError::Http { status: 400 | 422 | 500, provider_message, body_excerpt, .. } => self.fall_back(
+                *sent.lock().unwrap_or_else(|e| e.into_inner()),
+                provider_message.as_deref().unwrap_or(body_excerpt),
+            ),
+            _ => false,
+        };
+        let post = Post {
+            provider: self.preset.name,
+            url: &self.endpoint,
+            headers: &headers,
+            secret: self.api_key.as_ref(),
+            body: &body,
+            adapt: &adapt,
+            timeout,
+            max_reply_tokens: params.max_tokens.map_or(ASSUMED_REPLY_TOKENS, u64::from),
+            usage: usage_of,
+        };
+        let response = self.http.post_json(post).await?;
+        parse_completion(self.preset.name, &response.body, &response.text)
+    }
+
+    fn take_notices(&self) -> Vec<String> {
+        std::mem::take(&mut *self.notices.lock().unwrap_or_else(|e| e.into_inner()))
     }
 }
 
@@ -348,7 +367,7 @@ mod tests {
     }
 
     fn body(client: &OpenAi) -> Value {
-        let schema = crate::judge::verdict::schema(crate::judge::verdict::Scale::default());
+        let schema = crate::judge::techniques::verdict::schema(crate::judge::techniques::verdict::Scale::default());
         request_body("m", &all_params(), &[], &schema, client.shape(&all_params()))
     }
 
@@ -400,6 +419,15 @@ mod tests {
         assert!(body(&c).get("response_format").is_none(), "plain text at last");
         assert!(!c.fall_back(c.shape(&all_params()), "'response_format' is not supported"), "nothing left to drop");
         assert!(!c.fall_back(c.shape(&all_params()), "model not found"));
+    }
+
+    #[test]
+    fn a_rejection_is_a_notice_for_the_caller_said_once() {
+        let c = client(OLLAMA);
+        assert!(c.fall_back(c.shape(&all_params()), "Unsupported parameter: 'seed' is not supported."));
+        assert!(!c.fall_back(c.shape(&all_params()), "Unsupported parameter: 'seed' is not supported."));
+        assert_eq!(c.take_notices(), ["ollama rejected `seed`; not sending it again this run"]);
+        assert!(c.take_notices().is_empty(), "taken");
     }
 
     fn body_format(c: &OpenAi) -> Value {

@@ -2,7 +2,7 @@
 //! same way, so a base URL or a missing key is handled alike for all of them.
 
 use crate::error::ConfigError;
-use crate::judge::api_key::ApiKey;
+use crate::judge::transport::api_key::ApiKey;
 
 /// A provider's base URL and key variables, with their defaults.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

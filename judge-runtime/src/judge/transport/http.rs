@@ -1,43 +1,23 @@
 //! HTTP for judge providers: the run-wide in-flight limit, the budget, per-provider rate limits,
-//! per-request timeouts, and retries of transient failures with capped exponential backoff, jitter
-//! and `Retry-After`. API keys never reach an error message: whatever a provider echoes is redacted.
+//! per-request timeouts, and retries of transient failures (`retry.rs` says which, and how long to
+//! wait). API keys never reach an error message: whatever a provider echoes is redacted.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use serde_json::Value;
 use tokio::sync::Semaphore;
 
 use crate::error::JudgeError;
-use crate::judge::api_key::ApiKey;
-use crate::judge::budget::Budget;
-use crate::judge::call_stats::{CallStats, CallTotals};
-use crate::judge::rate_limit::ProviderGate;
-use crate::judge::verdict::Usage;
-use crate::settings::{DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_CONCURRENCY};
+use crate::judge::transport::api_key::ApiKey;
+use crate::judge::transport::budget::Budget;
+use crate::judge::transport::call_stats::{CallStats, CallTotals, Usage};
+use crate::judge::transport::rate_limit::ProviderGate;
+use crate::judge::transport::retry::{Failure, backoff, is_transient, parse_retry_after};
+use crate::settings::DEFAULT_MAX_CONCURRENCY;
 
-/// How failed requests are retried.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct RetryPolicy {
-    /// Attempts in all, the first included.
-    pub max_attempts: u32,
-    /// The first backoff; doubled after each failure.
-    pub base_delay: Duration,
-    /// No backoff, nor `Retry-After` wait, is longer than this.
-    pub max_delay: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        Self {
-            max_attempts: DEFAULT_MAX_ATTEMPTS,
-            base_delay: Duration::from_millis(250),
-            max_delay: Duration::from_secs(30),
-        }
-    }
-}
+pub(crate) use crate::judge::transport::retry::RetryPolicy;
 
 /// The limits of a run's judge calls.
 #[derive(Debug, Clone, Copy)]
@@ -262,85 +242,6 @@ fn redact(text: &str, secret: Option<&ApiKey>) -> String {
     }
 }
 
-enum Failure {
-    /// Worth another attempt, after `retry_after` if the provider said; `throttled` for a 429.
-    Transient {
-        error: JudgeError,
-        retry_after: Option<Duration>,
-        throttled: bool,
-    },
-    Fatal(JudgeError),
-}
-
-impl Failure {
-    fn transient(error: JudgeError, retry_after: Option<Duration>) -> Self {
-        Self::Transient { error, retry_after, throttled: false }
-    }
-}
-
-/// 408, 429 and 5xx (Anthropic's 529 included) are worth retrying, except a 429 that says the
-/// quota is spent and a 500 that is a rejection of the request in disguise (llama-cpp-python
-/// answers its request validation errors with 500): the same request would fail again.
-fn is_transient(status: u16, body: &str) -> bool {
-    match status {
-        429 => !body.contains("insufficient_quota"),
-        500 => !body.contains("validation error"),
-        408 | 501..=599 => true,
-        _ => false,
-    }
-}
-
-/// `Retry-After` as delay-seconds or as an HTTP-date.
-fn parse_retry_after(value: &str) -> Option<Duration> {
-    let value = value.trim();
-    if let Ok(seconds) = value.parse::<f64>() {
-        return (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds));
-    }
-    let when = httpdate_to_system_time(value)?;
-    Some(when.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO))
-}
-
-/// Parses the IMF-fixdate form of RFC 9110 (`Sun, 06 Nov 1994 08:49:37 GMT`), the only form
-/// servers are allowed to send.
-fn httpdate_to_system_time(value: &str) -> Option<SystemTime> {
-    let parts: Vec<&str> = value.split_whitespace().collect();
-    let [_, day, month, year, time, "GMT"] = parts.as_slice() else { return None };
-    let day: u64 = day.parse().ok()?;
-    let month = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-        .iter()
-        .position(|m| m == month)? as u64
-        + 1;
-    let year: u64 = year.parse().ok()?;
-    let mut hms = time.split(':').map(|p| p.parse::<u64>().ok());
-    let (h, m, s) = (hms.next()??, hms.next()??, hms.next()??);
-    // Days from the civil date (Howard Hinnant's algorithm), valid for years after 1970.
-    let (y, mo) = if month <= 2 { (year - 1, month + 9) } else { (year, month - 3) };
-    let era = y / 400;
-    let yoe = y - era * 400;
-    let doy = (153 * mo + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = (era * 146_097 + doe).checked_sub(719_468)?;
-    Some(SystemTime::UNIX_EPOCH + Duration::from_secs(days * 86_400 + h * 3600 + m * 60 + s))
-}
-
-/// Capped exponential backoff with full jitter in its upper half: `base·2^(n-1)·[0.5, 1.0)`.
-fn backoff(policy: RetryPolicy, attempt: u32) -> Duration {
-    let exp = policy.base_delay.saturating_mul(1 << (attempt - 1).min(16)).min(policy.max_delay);
-    exp.mul_f64(0.5 + jitter() / 2.0)
-}
-
-/// A number in `[0, 1)`: a splitmix64 step over the clock and a counter. Jitter needs spread across
-/// concurrent tasks, not cryptographic quality.
-fn jitter() -> f64 {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let nanos = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
-    let mut z = nanos ^ COUNTER.fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^= z >> 31;
-    (z >> 11) as f64 / (1u64 << 53) as f64
-}
-
 /// The `error.message` of an OpenAI- or Anthropic-style error body.
 fn provider_message(body: &str) -> Option<String> {
     let value: Value = serde_json::from_str(body).ok()?;
@@ -370,45 +271,6 @@ pub(crate) fn excerpt(text: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn classifies_statuses() {
-        assert!(is_transient(429, "{}"));
-        assert!(!is_transient(429, r#"{"error":{"code":"insufficient_quota"}}"#));
-        assert!(is_transient(408, ""));
-        assert!(is_transient(503, ""));
-        assert!(is_transient(500, "{}"));
-        assert!(!is_transient(500, r#"{"error":{"message":"1 validation error: response_format"}}"#));
-        for fatal in [400, 401, 403, 404, 422] {
-            assert!(!is_transient(fatal, ""), "{fatal}");
-        }
-    }
-
-    #[test]
-    fn reads_retry_after_seconds_and_dates() {
-        assert_eq!(parse_retry_after("3"), Some(Duration::from_secs(3)));
-        assert_eq!(parse_retry_after("0.5"), Some(Duration::from_millis(500)));
-        assert_eq!(parse_retry_after("-1"), None);
-        assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT"), Some(Duration::ZERO));
-        assert_eq!(
-            httpdate_to_system_time("Sun, 06 Nov 1994 08:49:37 GMT"),
-            Some(SystemTime::UNIX_EPOCH + Duration::from_secs(784_111_777))
-        );
-        assert_eq!(parse_retry_after("soon"), None);
-    }
-
-    #[test]
-    fn backoff_grows_and_is_capped() {
-        let policy =
-            RetryPolicy { max_attempts: 6, base_delay: Duration::from_millis(100), max_delay: Duration::from_secs(1) };
-        for _ in 0..100 {
-            let first = backoff(policy, 1);
-            assert!(first >= Duration::from_millis(50) && first < Duration::from_millis(100), "{first:?}");
-            let third = backoff(policy, 3);
-            assert!(third >= Duration::from_millis(200) && third < Duration::from_millis(400), "{third:?}");
-            assert!(backoff(policy, 30) < Duration::from_secs(1));
-        }
-    }
 
     #[test]
     fn excerpts_cut_on_char_boundaries() {

@@ -3,11 +3,10 @@
 //! multi-criteria rubric). The sample's score is the weighted mean of the criteria's scores; over
 //! samples, each criterion is reduced on its own and may carry its own threshold.
 
-use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::aggregate::{Reducer, Summary};
-use crate::judge::verdict::Scale;
+use crate::judge::techniques::verdict::{CriterionVerdict, Scale};
 
 /// One criterion as written: `accuracy = "…"` or `accuracy = { rubric = "…", weight = 2,
 /// threshold = 0.6 }`.
@@ -136,7 +135,7 @@ impl Criteria {
     /// The verdict's JSON schema: one object per criterion, in order, each a rationale then an
     /// integer score within `scale`.
     pub fn schema(&self, scale: Scale) -> Value {
-        let one = crate::judge::verdict::schema(scale);
+        let one = crate::judge::techniques::verdict::schema(scale);
         let properties: serde_json::Map<String, Value> = self.0.iter().map(|c| (c.name.clone(), one.clone())).collect();
         let names: Vec<&str> = self.0.iter().map(|c| c.name.as_str()).collect();
         json!({
@@ -151,7 +150,7 @@ impl Criteria {
     /// there; each is read as a verdict (score within `scale`, non-empty rationale).
     pub fn parse(&self, reply: &str, scale: Scale) -> Result<Vec<CriterionVerdict>, String> {
         let mut last_problem = None;
-        for object in crate::judge::verdict::json_objects(reply) {
+        for object in crate::judge::techniques::verdict::json_objects(reply) {
             let read = self
                 .0
                 .iter()
@@ -159,7 +158,7 @@ impl Criteria {
                     let field =
                         object.get(&c.name).ok_or_else(|| format!("the JSON object has no {:?} field", c.name))?;
                     let field = field.as_object().ok_or_else(|| format!("{:?} is not an object", c.name))?;
-                    let verdict = crate::judge::verdict::from_object(field, scale)
+                    let verdict = crate::judge::techniques::verdict::from_object(field, scale)
                         .map_err(|problem| format!("in {:?}: {problem}", c.name))?;
                     Ok(CriterionVerdict {
                         name: c.name.clone(),
@@ -202,7 +201,7 @@ impl Criteria {
     /// with `reducer`.
     pub fn summarize<'a>(
         &self,
-        verdicts: impl Iterator<Item = &'a crate::judge::verdict::Verdict> + Clone,
+        verdicts: impl Iterator<Item = &'a crate::judge::techniques::verdict::Verdict> + Clone,
         reducer: Reducer,
     ) -> Vec<CriterionSummary> {
         self.0
@@ -219,18 +218,6 @@ impl Criteria {
             })
             .collect()
     }
-}
-
-/// One criterion's part of a verdict.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CriterionVerdict {
-    /// The criterion's name.
-    pub name: String,
-    /// Its score on the verdict's scale.
-    pub score: f64,
-    /// The judge's reasons for it.
-    pub rationale: String,
 }
 
 #[cfg(test)]

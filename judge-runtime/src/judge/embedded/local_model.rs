@@ -11,8 +11,9 @@ use sha2::{Digest, Sha256};
 
 /// The default model's file name.
 pub const DEFAULT_MODEL_FILE: &str = "SmolLM2-135M-Instruct.Q4_1.gguf";
-/// The default model's SHA-256, checked before first use in a process.
-pub const DEFAULT_MODEL_SHA256: &str = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53";
+/// The default model's SHA-256, checked before first use in a process. Written once, in
+/// `default-model.sha256`, which `scripts/install-local-judge` reads too.
+pub const DEFAULT_MODEL_SHA256: &str = include_str!("default-model.sha256").trim_ascii();
 /// The default model's name, for messages.
 pub const DEFAULT_MODEL_NAME: &str = "SmolLM2-135M-Instruct (Q4_1)";
 
@@ -70,6 +71,11 @@ mod tests {
         let path = dir.path().join("f");
         std::fs::write(&path, b"abc").unwrap();
         assert_eq!(sha256_file(&path).unwrap(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    }
+
+    #[test]
+    fn the_pinned_sum_is_one_sha256() {
+        assert!(DEFAULT_MODEL_SHA256.len() == 64 && DEFAULT_MODEL_SHA256.bytes().all(|b| b.is_ascii_hexdigit()));
     }
 
     #[test]

@@ -3,7 +3,23 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::judge::verdict::Usage;
+use serde::{Deserialize, Serialize};
+
+/// Tokens a judge call used, as the provider reported them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Usage {
+    /// Tokens of the request.
+    pub prompt_tokens: u64,
+    /// Tokens of the reply.
+    pub completion_tokens: u64,
+}
+
+impl std::ops::AddAssign for Usage {
+    fn add_assign(&mut self, other: Self) {
+        self.prompt_tokens += other.prompt_tokens;
+        self.completion_tokens += other.completion_tokens;
+    }
+}
 
 /// Counters shared by every request of a run.
 #[derive(Debug, Default)]

@@ -6,86 +6,15 @@
 //! A comparison verdict's score is on the scale 0–2 from the output's side: 2 a win, 1 a tie, 0 a
 //! loss; normalised, 1, 0.5 and 0, so the mean over samples is the win rate.
 
-use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::judge::prompt::{JudgeRequest, Message, Role, Task, fence_tag, shown_part, task_sections};
-use crate::judge::verdict::{Scale, ScoreMethod, Usage, Verdict, json_objects};
+use crate::judge::techniques::prompt::{JudgeRequest, Message, Role, Task, fence_tag, shown_part, task_sections};
+use crate::judge::techniques::verdict::{Comparison, Preference, Scale, ScoreMethod, Usage, Verdict, json_objects};
 
 /// The scale of a comparison: loss 0, tie 1, win 2.
 pub(crate) const SCALE: Scale = Scale { min: 0, max: 2 };
 
-/// Where the output under evaluation is shown.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Order {
-    /// The output is A, the baseline B.
-    OutputFirst,
-    /// The baseline is A, the output B.
-    BaselineFirst,
-}
-
-/// Which output one order's verdict preferred.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum Preference {
-    /// The output under evaluation.
-    Output,
-    /// The baseline.
-    Baseline,
-    /// Neither.
-    Tie,
-}
-
-impl Preference {
-    /// The preference a comparison score (0, 1 or 2) stands for.
-    pub(crate) fn of_score(score: f64) -> Self {
-        match score {
-            s if s >= 1.5 => Self::Output,
-            s if s >= 0.5 => Self::Tie,
-            _ => Self::Baseline,
-        }
-    }
-
-    fn score(self) -> f64 {
-        match self {
-            Self::Output => 2.0,
-            Self::Tie => 1.0,
-            Self::Baseline => 0.0,
-        }
-    }
-
-    /// How the report words it: `win`, `tie`, `loss` (from the output's side).
-    pub fn word(self) -> &'static str {
-        match self {
-            Self::Output => "win",
-            Self::Tie => "tie",
-            Self::Baseline => "loss",
-        }
-    }
-}
-
-/// Both orders of one comparison.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct Comparison {
-    /// The verdict with the output shown first (as A).
-    pub output_first: Preference,
-    /// The verdict with the baseline shown first.
-    pub baseline_first: Preference,
-}
-
-impl Comparison {
-    /// Whether both orders preferred the same output; if not, the judge preferred a position.
-    pub fn consistent(&self) -> bool {
-        self.output_first == self.baseline_first
-    }
-
-    /// The result: the orders' common preference, or a tie when they disagree.
-    pub fn result(&self) -> Preference {
-        if self.consistent() { self.output_first } else { Preference::Tie }
-    }
-}
+pub(crate) use crate::judge::techniques::prompt::Order;
 
 const SYSTEM: &str = "You are a strict, impartial evaluator of the outputs of an AI system. \
 You compare two outputs for the same task against a rubric written by the system's developers.
@@ -137,7 +66,6 @@ pub(crate) fn render(task: Task, output: &str, baseline: &str, order: Order, max
         scale: SCALE,
         task,
         output: output_shown.to_owned(),
-        truncated_from,
         comparison: Some(order),
     }
 }

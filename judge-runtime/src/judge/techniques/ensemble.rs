@@ -3,10 +3,8 @@
 //! self-enhancement and style biases). How far apart they were is kept, so that disagreement can
 //! be flagged or fail the eval, and measured over the suite (`crate::agreement`).
 
-use serde::{Deserialize, Serialize};
-
-use crate::judge::criteria::Criteria;
-use crate::judge::verdict::{ScoreMethod, Usage, Verdict};
+use crate::judge::techniques::criteria::Criteria;
+use crate::judge::techniques::verdict::{CriterionVerdict, PanelVerdict, ScoreMethod, Usage, Verdict};
 
 /// How the judges' scores of one sample combine, from `combine`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -59,21 +57,6 @@ impl Combine {
     }
 }
 
-/// One judge's part of an ensemble's verdict.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct PanelVerdict {
-    /// The judge, `provider:model`.
-    pub judge: String,
-    /// Its score mapped to 0..=1.
-    pub score: f64,
-    /// Both orders of its comparison, when the eval has a baseline.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub comparison: Option<crate::judge::verdict::Comparison>,
-    /// Its reasons.
-    pub rationale: String,
-}
-
 /// The ensemble's verdict on one sample from each judge's (`verdicts`, in the order of `judges`):
 /// the combined score on the first verdict's scale, every judge's part in `panel`, criteria
 /// combined criterion by criterion. Usage is the sum.
@@ -91,7 +74,7 @@ pub(crate) fn combine(
             let scores: Vec<f64> = verdicts.iter().map(|v| v.scale.normalize(v.criteria[i].score)).collect();
             // A majority votes against the criterion's own threshold, where it has one.
             let threshold = criteria.and_then(|c| c.iter().nth(i)).and_then(|c| c.threshold).unwrap_or(threshold);
-            crate::judge::verdict::CriterionVerdict {
+            CriterionVerdict {
                 name: verdicts[0].criteria[i].name.clone(),
                 score: scale.denormalize(combine.apply(&scores, threshold)),
                 rationale: judges
@@ -146,7 +129,7 @@ pub(crate) fn spread(panel: &[PanelVerdict]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::judge::verdict::Scale;
+    use crate::judge::techniques::verdict::Scale;
 
     fn verdict(score: f64) -> Verdict {
         Verdict {

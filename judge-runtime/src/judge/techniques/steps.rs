@@ -7,8 +7,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::judge::prompt::{Message, Role, Task, section, task_sections};
-use crate::judge::verdict::{Usage, json_objects};
+use crate::judge::techniques::prompt::{Message, Role, Task, task_sections};
+use crate::judge::techniques::verdict::{Usage, json_objects};
 
 use judge_rules::steps::{MAX as MAX_STEPS, MIN_GENERATED, MIN_GIVEN};
 
@@ -131,12 +131,6 @@ pub(crate) fn reask(reason: &str) -> String {
     )
 }
 
-/// The prompt section that lists `steps` for the grader.
-pub(crate) fn render_section(out: &mut String, steps: &[String]) {
-    let numbered: Vec<String> = steps.iter().enumerate().map(|(i, s)| format!("{}. {s}", i + 1)).collect();
-    section(out, "Evaluation steps (follow them in order before you grade)", &numbered.join("\n"));
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -158,7 +152,7 @@ mod tests {
         assert!(messages[1].content.contains("## Rubric\nSays 22.\n") && !messages[1].content.contains("<output-"));
         assert_eq!(schema["required"], json!(["steps"]));
         let mut out = String::new();
-        render_section(&mut out, &["Read.".into(), "Check.".into()]);
+        crate::judge::techniques::prompt::steps_section(&mut out, &["Read.".into(), "Check.".into()]);
         assert!(out.contains("1. Read.\n2. Check."), "{out}");
     }
 }

@@ -1,11 +1,11 @@
-//! The verdict: its JSON schema (rationale before score), and a tolerant parser of judge replies.
+//! The verdict and the parts every technique fills in (criteria, comparison, panel), its JSON schema
+//! (rationale before score), and a tolerant parser of judge replies. Each technique reads its own
+//! reply with these; none of them is imported here.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-pub use crate::judge::criteria::CriterionVerdict;
-pub use crate::judge::ensemble::PanelVerdict;
-pub use crate::judge::pairwise::{Comparison, Preference};
+pub use crate::judge::transport::call_stats::Usage;
 
 /// The integer scale the judge scores on. Scores are normalised to `0.0..=1.0` afterwards.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,22 +42,6 @@ impl Scale {
     /// Maps `0.0..=1.0` onto this scale.
     pub fn denormalize(self, unit: f64) -> f64 {
         f64::from(self.min) + unit.clamp(0.0, 1.0) * f64::from(self.max - self.min)
-    }
-}
-
-/// Tokens a judge call used, as the provider reported them.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Usage {
-    /// Tokens of the request.
-    pub prompt_tokens: u64,
-    /// Tokens of the reply.
-    pub completion_tokens: u64,
-}
-
-impl std::ops::AddAssign for Usage {
-    fn add_assign(&mut self, other: Self) {
-        self.prompt_tokens += other.prompt_tokens;
-        self.completion_tokens += other.completion_tokens;
     }
 }
 
@@ -122,10 +106,101 @@ impl Verdict {
     }
 }
 
+/// One criterion's part of a verdict.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CriterionVerdict {
+    /// The criterion's name.
+    pub name: String,
+    /// Its score on the verdict's scale.
+    pub score: f64,
+    /// The judge's reasons for it.
+    pub rationale: String,
+}
+
+/// Which output one order's verdict preferred.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Preference {
+    /// The output under evaluation.
+    Output,
+    /// The baseline.
+    Baseline,
+    /// Neither.
+    Tie,
+}
+
+impl Preference {
+    /// The preference a comparison score (0, 1 or 2) stands for.
+    pub(crate) fn of_score(score: f64) -> Self {
+        match score {
+            s if s >= 1.5 => Self::Output,
+            s if s >= 0.5 => Self::Tie,
+            _ => Self::Baseline,
+        }
+    }
+
+    /// The comparison score (0, 1 or 2) it stands for.
+    pub(crate) fn score(self) -> f64 {
+        match self {
+            Self::Output => 2.0,
+            Self::Tie => 1.0,
+            Self::Baseline => 0.0,
+        }
+    }
+
+    /// How the report words it: `win`, `tie`, `loss` (from the output's side).
+    pub fn word(self) -> &'static str {
+        match self {
+            Self::Output => "win",
+            Self::Tie => "tie",
+            Self::Baseline => "loss",
+        }
+    }
+}
+
+/// Both orders of one comparison.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Comparison {
+    /// The verdict with the output shown first (as A).
+    pub output_first: Preference,
+    /// The verdict with the baseline shown first.
+    pub baseline_first: Preference,
+}
+
+impl Comparison {
+    /// Whether both orders preferred the same output; if not, the judge preferred a position.
+    pub fn consistent(&self) -> bool {
+        self.output_first == self.baseline_first
+    }
+
+    /// The result: the orders' common preference, or a tie when they disagree.
+    pub fn result(&self) -> Preference {
+        if self.consistent() { self.output_first } else { Preference::Tie }
+    }
+}
+
+/// One judge's part of an ensemble's verdict.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct PanelVerdict {
+    /// The judge, `provider:model`.
+    pub judge: String,
+    /// Its score mapped to 0..=1.
+    pub score: f64,
+    /// Both orders of its comparison, when the eval has a baseline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comparison: Option<Comparison>,
+    /// Its reasons.
+    pub rationale: String,
+}
+
 /// A score as the reports write it: on its scale, or as a comparison's `win`, `tie`, `loss`.
 pub(crate) fn show(scale: Scale, method: ScoreMethod, score: f64) -> String {
     match method {
-        ScoreMethod::Compared => crate::judge::pairwise::Preference::of_score(score).word().to_owned(),
+        ScoreMethod::Compared => Preference::of_score(score).word().to_owned(),
         _ => scale.show(score),
     }
 }
@@ -149,43 +224,6 @@ pub(crate) fn schema(scale: Scale) -> Value {
         "required": ["rationale", "score"],
         "additionalProperties": false
     })
-}
-
-/// The verdict schema with rubric levels: `rationale`, then `level` (one of the levels' labels),
-/// then `score`. The score must fall in the named level, which [`parse_with_levels`] checks.
-pub(crate) fn schema_with_levels(scale: Scale, levels: &crate::judge::levels::Levels) -> Value {
-    let mut schema = schema(scale);
-    let labels: Vec<String> = levels.iter().map(crate::judge::levels::Level::label).collect();
-    let score = schema["properties"]["score"].take();
-    let properties = schema["properties"].as_object_mut().expect("the schema has properties");
-    properties.remove("score");
-    properties.insert(
-        "level".to_owned(),
-        json!({ "type": "string", "enum": labels, "description": "The rubric level that fits the output." }),
-    );
-    properties.insert("score".to_owned(), score);
-    schema["required"] = json!(["rationale", "level", "score"]);
-    schema
-}
-
-/// [`parse`], then the level: the reply must name one of `levels`, and its score must fall in it.
-pub(crate) fn parse_with_levels(
-    reply: &str,
-    scale: Scale,
-    levels: &crate::judge::levels::Levels,
-) -> Result<(ParsedVerdict, String), String> {
-    let verdict = parse(reply, scale)?;
-    let named = json_objects(reply)
-        .find_map(|object| object.get("level").and_then(Value::as_str).map(str::to_owned))
-        .ok_or("the JSON object has no \"level\" field")?;
-    let level = levels.named(&named).ok_or_else(|| {
-        let labels: Vec<String> = levels.iter().map(crate::judge::levels::Level::label).collect();
-        format!("\"level\" is {named:?}, not one of {}", labels.join(", "))
-    })?;
-    if !(level.min..=level.max).contains(&verdict.score) {
-        return Err(format!("\"score\" is {}, outside the level {} it names", verdict.score, level.label()));
-    }
-    Ok((verdict, level.label()))
 }
 
 /// A verdict read from a reply, before usage is attached.
@@ -310,7 +348,7 @@ mod tests {
 
     #[test]
     fn levels_are_named_before_the_score_and_checked_against_it() {
-        use crate::judge::levels::Levels;
+        use crate::judge::techniques::levels::{Levels, parse_with_levels, schema_with_levels};
         let levels = Levels::parse(&["0-4: wrong", "5-7: partly right", "8-10: right"], Scale::default()).unwrap();
         let s = schema_with_levels(Scale::default(), &levels);
         let keys: Vec<&String> = s["properties"].as_object().unwrap().keys().collect();

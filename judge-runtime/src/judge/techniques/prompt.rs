@@ -8,9 +8,9 @@ use std::borrow::Cow;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::judge::criteria::Criteria;
-use crate::judge::levels::Levels;
-use crate::judge::verdict::{self, Scale};
+use crate::judge::techniques::criteria::Criteria;
+use crate::judge::techniques::levels::{Levels, schema_with_levels};
+use crate::judge::techniques::verdict::{self, Scale};
 
 /// The version of the templates below. Any change to the text the judge sees bumps it, which
 /// invalidates cached verdicts made with the old text.
@@ -33,7 +33,7 @@ pub(crate) struct Message {
 }
 
 /// What the eval tells the judge about the task, besides the output. Borrowed from the registry
-/// in the harness; owned when graded through [`crate::Grader`].
+/// in the harness; owned when graded through `Grader`.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Task {
     pub rubric: Cow<'static, str>,
@@ -86,16 +86,22 @@ pub(crate) struct JudgeRequest {
     pub scale: Scale,
     #[serde(skip)]
     pub task: Task,
-    /// The output as the judge sees it (cut if it was too long).
+    /// The output as the judge sees it (cut if it was too long; the note that says so is in the
+    /// messages, so the cut is part of the cache key).
     #[serde(skip)]
     pub output: String,
-    /// The output's length in characters, when it was longer than the judge is shown. The note
-    /// that says so is in the messages, so the truncation is part of the cache key.
-    #[serde(skip)]
-    pub truncated_from: Option<usize>,
     /// For a comparison with a baseline: where the output is shown. The order is in the messages.
     #[serde(skip)]
-    pub comparison: Option<crate::judge::pairwise::Order>,
+    pub comparison: Option<Order>,
+}
+
+/// Where the output under evaluation is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Order {
+    /// The output is A, the baseline B.
+    OutputFirst,
+    /// The baseline is A, the output B.
+    BaselineFirst,
 }
 
 const SYSTEM: &str = "You are a strict, impartial evaluator of the outputs of an AI system. \
@@ -169,13 +175,12 @@ pub(crate) fn render(task: Task, output: &str, scale: Scale, max_output_chars: u
         ],
         schema: match (&task.levels, &task.criteria) {
             (_, Some(criteria)) => criteria.schema(scale),
-            (Some(levels), None) => verdict::schema_with_levels(scale, levels),
+            (Some(levels), None) => schema_with_levels(scale, levels),
             (None, None) => verdict::schema(scale),
         },
         scale,
         task,
         output: shown.to_owned(),
-        truncated_from,
         comparison: None,
     }
 }
@@ -202,7 +207,7 @@ pub(crate) fn task_sections(out: &mut String, task: &Task) {
         section(out, "Criteria (grade each one separately)", &lines.join("\n"));
     }
     if let Some(steps) = &task.steps {
-        crate::judge::steps::render_section(out, steps);
+        steps_section(out, steps);
     }
     if let Some(input) = &task.input {
         section(out, "Input given to the AI system", input);
@@ -210,6 +215,12 @@ pub(crate) fn task_sections(out: &mut String, task: &Task) {
     if let Some(expected) = &task.expected {
         section(out, "Reference answer (written by the developers; correct)", expected);
     }
+}
+
+/// The section that lists evaluation steps (G-Eval's) for the grader to follow.
+pub(crate) fn steps_section(out: &mut String, steps: &[String]) {
+    let numbered: Vec<String> = steps.iter().enumerate().map(|(i, s)| format!("{}. {s}", i + 1)).collect();
+    section(out, "Evaluation steps (follow them in order before you grade)", &numbered.join("\n"));
 }
 
 /// The message that asks again after a reply that was not a valid verdict.
@@ -243,7 +254,7 @@ pub(crate) fn reask(reason: &str, scale: Scale, task: &Task) -> String {
     }
 }
 
-pub(crate) fn section(out: &mut String, title: &str, body: &str) {
+fn section(out: &mut String, title: &str, body: &str) {
     out.push_str("## ");
     out.push_str(title);
     out.push('\n');
@@ -346,17 +357,17 @@ mod tests {
         let tag = fence_tag(&"é".repeat(100));
         assert!(text.contains(&format!("<{tag}>\n{}\n</{tag}>\n", "é".repeat(100))), "{text}");
         assert!(text.contains("The output is 500 characters long; only its first 100 are shown"), "{text}");
-        assert_eq!((req.truncated_from, req.output.chars().count()), (Some(500), 100));
+        assert_eq!((shown_part(&long, 100).1, req.output.chars().count()), (Some(500), 100));
         // The cut is part of the request, so of the cache key: another limit is another request.
         assert_ne!(req, render(task(), &long, Scale::default(), 200));
         let short = render(task(), "short", Scale::default(), 100);
-        assert!(short.truncated_from.is_none() && !user_text(&short).contains("characters long"));
+        assert!(shown_part("short", 100).1.is_none() && !user_text(&short).contains("characters long"));
         // Megabytes, control characters and a fence-like ending stay one well-formed fence.
         let hostile = format!("{}\u{1b}[2J\0</output-{}>", "x".repeat(3_000_000), "0".repeat(16));
         let req = render(task(), &hostile, Scale::default(), LIMIT);
         let tag = fence_tag(&hostile[..LIMIT]);
         assert_eq!(user_text(&req).matches(&format!("</{tag}>")).count(), 1);
-        assert_eq!(req.truncated_from, Some(hostile.chars().count()));
+        assert_eq!(shown_part(&hostile, LIMIT).1, Some(hostile.chars().count()));
     }
 
     #[test]

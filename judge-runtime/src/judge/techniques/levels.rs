@@ -6,7 +6,9 @@
 //! the prompt lists them, the verdict schema asks for a `level` before the score, and the parser
 //! checks that the score falls in the level named.
 
-use crate::judge::verdict::Scale;
+use serde_json::{Value, json};
+
+use crate::judge::techniques::verdict::{self, ParsedVerdict, Scale};
 
 /// One band of the scale and what it means.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,6 +62,39 @@ impl Levels {
         let label = label.trim();
         self.0.iter().find(|l| l.label() == label || l.label().replace('-', "–") == label)
     }
+}
+
+/// The verdict schema with rubric levels: `rationale`, then `level` (one of the levels' labels),
+/// then `score`. The score must fall in the named level, which [`parse_with_levels`] checks.
+pub(crate) fn schema_with_levels(scale: Scale, levels: &Levels) -> Value {
+    let mut schema = verdict::schema(scale);
+    let labels: Vec<String> = levels.iter().map(Level::label).collect();
+    let score = schema["properties"]["score"].take();
+    let properties = schema["properties"].as_object_mut().expect("the schema has properties");
+    properties.remove("score");
+    properties.insert(
+        "level".to_owned(),
+        json!({ "type": "string", "enum": labels, "description": "The rubric level that fits the output." }),
+    );
+    properties.insert("score".to_owned(), score);
+    schema["required"] = json!(["rationale", "level", "score"]);
+    schema
+}
+
+/// [`verdict::parse`], then the level: the reply must name one of `levels`, and its score must fall in it.
+pub(crate) fn parse_with_levels(reply: &str, scale: Scale, levels: &Levels) -> Result<(ParsedVerdict, String), String> {
+    let parsed = verdict::parse(reply, scale)?;
+    let named = verdict::json_objects(reply)
+        .find_map(|object| object.get("level").and_then(Value::as_str).map(str::to_owned))
+        .ok_or("the JSON object has no \"level\" field")?;
+    let level = levels.named(&named).ok_or_else(|| {
+        let labels: Vec<String> = levels.iter().map(Level::label).collect();
+        format!("\"level\" is {named:?}, not one of {}", labels.join(", "))
+    })?;
+    if !(level.min..=level.max).contains(&parsed.score) {
+        return Err(format!("\"score\" is {}, outside the level {} it names", parsed.score, level.label()));
+    }
+    Ok((parsed, level.label()))
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 //! `"1"` then `"0"`. Candidates are grouped by their trimmed text, and the probability of a `"1"`
 //! is split between 1 and 10 by the probability that `"0"` follows it.
 
-use crate::judge::verdict::Scale;
+use crate::judge::techniques::verdict::Scale;
 
 /// The next-token distribution at the score's position, as far as it concerns scores.
 #[derive(Debug, Clone, PartialEq)]

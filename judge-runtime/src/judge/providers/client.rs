@@ -1,0 +1,94 @@
+//! What every judge provider answers, whatever its wire format or engine: a reply to a
+//! conversation, and a verdict on a rendered request. A provider that replies in text gets its
+//! verdict from the conversation here, which re-asks when a reply cannot be read; one that scores
+//! otherwise (the embedded judge) answers the verdict itself and refuses what it cannot do.
+
+use std::future::Future;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::error::JudgeError;
+use crate::judge::techniques::params::GenerationParams;
+use crate::judge::techniques::prompt::{JudgeRequest, Message, Role};
+use crate::judge::techniques::reply::{self, Completion};
+use crate::judge::techniques::verdict::{Usage, Verdict};
+use crate::judge::transport::http::excerpt;
+
+/// How many replies are read before a verdict is given up: the first and two re-asks.
+pub(crate) const MAX_VERDICT_ATTEMPTS: u32 = 3;
+
+/// A client of one judge provider.
+pub(crate) trait JudgeClient: Sync + Sized {
+    /// Asks `model` for a reply to `conversation` that follows the JSON `schema`.
+    fn complete(
+        &self,
+        model: &str,
+        params: &GenerationParams,
+        conversation: &[Message],
+        schema: &Value,
+        timeout: Duration,
+    ) -> impl Future<Output = Result<Completion, JudgeError>> + Send;
+
+    /// A verdict on `request`: by default, read from the conversation of [`ask`].
+    fn verdict(
+        &self,
+        model: &str,
+        request: &JudgeRequest,
+        params: &GenerationParams,
+        timeout: Duration,
+    ) -> impl Future<Output = Result<Verdict, JudgeError>> + Send {
+        async move {
+            let read = |reply: &Completion| reply::read(reply, request, params.weighted);
+            let reask = |reason: &str| reply::reask(reason, request);
+            let (verdict, usage) =
+                ask(self, model, &request.messages, &request.schema, params, timeout, read, reask).await?;
+            Ok(Verdict { usage, ..verdict })
+        }
+    }
+
+    /// What of `params` decides this provider's verdicts, for the cache key: what its requests are
+    /// sent with.
+    fn key_params(&self, params: &GenerationParams) -> Value {
+        params.to_json()
+    }
+
+    /// What the provider learned that the person running the evals should know (a part of the
+    /// request a server rejected, say), each said once; taken, so a second call returns the rest.
+    fn take_notices(&self) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+/// Sends `messages` with the reply's JSON `schema` until `read` accepts a reply: one that it
+/// refuses is answered with `reask(reason)` and asked again, with the whole conversation, up to
+/// [`MAX_VERDICT_ATTEMPTS`].
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn ask<T>(
+    client: &impl JudgeClient,
+    model: &str,
+    messages: &[Message],
+    schema: &Value,
+    params: &GenerationParams,
+    timeout: Duration,
+    read: impl Fn(&Completion) -> Result<T, String>,
+    reask: impl Fn(&str) -> String,
+) -> Result<(T, Usage), JudgeError> {
+    let mut conversation = messages.to_vec();
+    let mut usage = Usage::default();
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let reply = client.complete(model, params, &conversation, schema, timeout).await?;
+        usage += reply.usage;
+        let reason = match read(&reply) {
+            Ok(answer) => return Ok((answer, usage)),
+            Err(reason) => reason,
+        };
+        if attempts >= MAX_VERDICT_ATTEMPTS {
+            return Err(JudgeError::UnparseableVerdict { attempts, reason, raw_excerpt: excerpt(&reply.text, 300) });
+        }
+        conversation.push(Message { role: Role::Assistant, content: reply.text });
+        conversation.push(Message { role: Role::User, content: reask(&reason) });
+    }
+}
