@@ -450,7 +450,7 @@ impl Settings {
         } else if let Some(spec) = self.fallback_judge {
             (one(spec), "the default (no judge configured)".to_owned(), false)
         } else {
-            let install_command = crate::judge::local_model::install_command();
+            let install_command = crate::local_model::install_command();
             return Err(ConfigError::NoJudge { workspace_root: self.workspace_root.clone(), install_command });
         };
         let invalid_judge = |spec: &str, reason: String| ConfigError::InvalidJudge {

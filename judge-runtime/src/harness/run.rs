@@ -72,7 +72,7 @@ fn run_with(project: Project, mut args: Arguments) -> ExitCode {
     // crate name would otherwise stop the run.
     printer::unknown_eval_sections(&settings.unknown_eval_sections(&names), &names);
     if settings.falls_back_on_embedded_judge() {
-        printer::using_embedded_judge(crate::judge::local_model::DEFAULT_MODEL_NAME);
+        printer::using_embedded_judge(crate::local_model::DEFAULT_MODEL_NAME);
     }
     let run_settings = settings.run();
     let baselines = match load_baselines(&run_settings) {
