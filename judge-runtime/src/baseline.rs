@@ -109,6 +109,7 @@ mod tests {
             rubric: "r".to_owned(),
             judge: None,
             threshold: None,
+            sources: Default::default(),
             status: if score.is_some() { Status::Passed } else { Status::Error },
             score,
             stats: None,
