@@ -83,9 +83,9 @@ impl Source {
     /// `reason` as the error of a value from this source that does not fit the eval `eval`.
     pub fn error(&self, eval: &str, value: impl fmt::Display, reason: String) -> ConfigError {
         match self {
-            Self::Attribute { eval, key } => ConfigError::InvalidAttribute { eval: eval.clone(), key: *key, reason },
+            Self::Attribute { eval, key } => ConfigError::InvalidAttribute { eval: eval.clone(), key, reason },
             Self::Env(var) => {
-                ConfigError::InvalidEnv { var: *var, value: value.to_string(), reason: format!("for {eval}: {reason}") }
+                ConfigError::InvalidEnv { var, value: value.to_string(), reason: format!("for {eval}: {reason}") }
             }
             Self::File { path, key } => ConfigError::InvalidFileKey {
                 path: path.clone(),
