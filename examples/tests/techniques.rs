@@ -56,7 +56,7 @@ fn previous_capital_answer() -> String {
     input = "What is the capital of Australia?",
     expected = "Canberra",
     rubric = "Names Canberra as the capital.",
-    baseline = previous_capital_answer,
+    compare_with = previous_capital_answer,
     threshold = 0.5
 )]
 fn capital_vs_previous() -> String {

@@ -1,37 +1,16 @@
 //! Parsing the attribute's `key = value` arguments. Every problem is collected, spanned at the
 //! offending token, so that one compile shows them all.
 
+use judge_rules::ranges;
 use proc_macro2::{Span, TokenStream};
 use syn::parse::Parser;
 use syn::{Expr, ExprLit, ExprUnary, Lit, LitStr, Token, UnOp};
 
-/// Every key the attribute accepts, in the order the documentation lists them.
-pub(crate) const KEYS: &[&str] = &[
-    "rubric",
-    "threshold",
-    "input",
-    "expected",
-    "samples",
-    "trim",
-    "reduce",
-    "scoring",
-    "levels",
-    "criteria",
-    "baseline",
-    "steps",
-    "judge",
-    "judges",
-    "combine",
-    "max_spread",
-    "on_disagreement",
-    "temperature",
-    "max_tokens",
-    "seed",
-    "timeout",
-    "snapshot",
-    "name",
-    "crate",
-];
+/// Every key the attribute accepts, in the order the documentation lists them: the settings that
+/// judge-rules declares for the attribute.
+pub(crate) fn keys() -> String {
+    judge_rules::settings::keys(|s| s.attribute)
+}
 
 /// The parsed arguments; a key that was not given is `None`.
 #[derive(Default)]
@@ -49,8 +28,11 @@ pub(crate) struct EvalArgs {
     pub levels: Option<Vec<LitStr>>,
     /// `criteria`: named rubrics scored separately.
     pub criteria: Option<Vec<crate::criteria::CriterionArg>>,
-    /// `baseline`: a text, or the path of a function that produces one.
-    pub baseline: Option<Baseline>,
+    /// `compare_with` (or its old name, `baseline`): a text, or the path of a function that
+    /// produces one.
+    pub compare_with: Option<CompareWith>,
+    /// The `baseline` key, when the old name of `compare_with` was written: warned of.
+    pub deprecated_baseline: Option<syn::Ident>,
     /// `steps`: `None` inside for `"auto"`, else the given steps.
     pub steps: Option<Option<Vec<LitStr>>>,
     pub judge: Option<LitStr>,
@@ -68,8 +50,8 @@ pub(crate) struct EvalArgs {
     pub krate: Option<syn::Path>,
 }
 
-/// The `baseline` key: what the outputs are compared with.
-pub(crate) enum Baseline {
+/// The `compare_with` key: what the outputs are compared with.
+pub(crate) enum CompareWith {
     Text(LitStr),
     Function(syn::Path),
 }
@@ -106,32 +88,35 @@ pub(crate) fn parse(args: TokenStream) -> (EvalArgs, Vec<syn::Error>) {
             return Ok(());
         }
         let value: Option<Expr> = if has_value { Some(meta.value()?.parse()?) } else { None };
-        if !KEYS.contains(&key.as_str()) {
+        let Some(setting) = judge_rules::settings::find(&key).filter(|s| s.attribute) else {
             let shown = if key.is_empty() { path_text(&meta.path) } else { key.clone() };
             errors.push(syn::Error::new_spanned(
                 &meta.path,
-                format!("unknown key `{shown}` in #[llm_eval]; valid keys are: {}", KEYS.join(", ")),
+                format!("unknown key `{shown}` in #[llm_eval]; valid keys are: {}", keys()),
             ));
             return Ok(());
-        }
-        if seen.contains(&key) {
+        };
+        // An old name counts as its setting: `baseline` and `compare_with` together are one set twice.
+        if seen.iter().any(|k| k == setting.key) {
             errors.push(syn::Error::new_spanned(&meta.path, format!("`{key}` set twice in #[llm_eval]")));
             return Ok(());
         }
-        seen.push(key.clone());
+        seen.push(setting.key.to_owned());
+        if key != setting.key {
+            parsed.deprecated_baseline = meta.path.get_ident().cloned();
+        }
         let Some(value) = value else {
-            let numeric = ["threshold", "samples", "trim", "temperature", "max_tokens", "seed", "timeout"];
             let example = match key.as_str() {
                 "snapshot" => "true",
                 "criteria" => "{ accuracy = \"...\", clarity = \"...\" }",
                 "levels" => "[\"0-4: wrong\", \"5-10: right\"]",
-                key if numeric.contains(&key) => "1",
+                _ if setting.is_number() => "1",
                 _ => "\"...\"",
             };
             errors.push(syn::Error::new_spanned(&meta.path, format!("`{key}` needs a value, e.g. {key} = {example}")));
             return Ok(());
         };
-        if let Err(error) = set(&mut parsed, &key, &value) {
+        if let Err(error) = set(&mut parsed, setting.key, &key, &value) {
             errors.push(error);
         }
         Ok(())
@@ -172,18 +157,20 @@ pub(crate) fn parse(args: TokenStream) -> (EvalArgs, Vec<syn::Error>) {
     if let (Some(judge), Some(_)) = (&parsed.judge, &parsed.judges) {
         errors.push(syn::Error::new(judge.span(), "set `judge` (one judge) or `judges` (an ensemble), not both"));
     }
-    if let Some(baseline) = &parsed.baseline {
+    if let Some(compare_with) = &parsed.compare_with {
         let other = [("levels", parsed.levels.is_some()), ("criteria", parsed.criteria.is_some())]
             .into_iter()
             .find(|(_, set)| *set);
         if let Some((key, _)) = other {
-            let span = match baseline {
-                Baseline::Text(text) => text.span(),
-                Baseline::Function(path) => syn::spanned::Spanned::span(path),
+            let span = match compare_with {
+                CompareWith::Text(text) => text.span(),
+                CompareWith::Function(path) => syn::spanned::Spanned::span(path),
             };
+            let written =
+                parsed.deprecated_baseline.as_ref().map_or_else(|| "compare_with".to_owned(), ToString::to_string);
             errors.push(syn::Error::new(
                 span,
-                format!("`baseline` names the better of two outputs and cannot be combined with `{key}`"),
+                format!("`{written}` names the better of two outputs and cannot be combined with `{key}`"),
             ));
         }
     }
@@ -198,8 +185,9 @@ pub(crate) fn parse(args: TokenStream) -> (EvalArgs, Vec<syn::Error>) {
     (parsed, errors)
 }
 
-fn set(args: &mut EvalArgs, key: &str, value: &Expr) -> syn::Result<()> {
-    match key {
+/// Reads the value of the setting `setting`, written `key` (its name or an old one).
+fn set(args: &mut EvalArgs, setting: &str, key: &str, value: &Expr) -> syn::Result<()> {
+    match setting {
         "rubric" => args.rubric = Some(non_empty(string(key, value)?, key)?),
         "input" => args.input = Some(string(key, value)?),
         "expected" => args.expected = Some(non_empty(string(key, value)?, key)?),
@@ -266,15 +254,17 @@ fn set(args: &mut EvalArgs, key: &str, value: &Expr) -> syn::Result<()> {
             args.on_disagreement = Some(action);
         }
         "crate" => args.krate = Some(string(key, value)?.parse()?),
-        "baseline" => {
-            args.baseline = Some(match value {
-                Expr::Lit(ExprLit { lit: Lit::Str(s), .. }) => Baseline::Text(non_empty(s.clone(), key)?),
-                Expr::Path(path) if path.qself.is_none() => Baseline::Function(path.path.clone()),
+        "compare_with" => {
+            args.compare_with = Some(match value {
+                Expr::Lit(ExprLit { lit: Lit::Str(s), .. }) => CompareWith::Text(non_empty(s.clone(), key)?),
+                Expr::Path(path) if path.qself.is_none() => CompareWith::Function(path.path.clone()),
                 _ => {
                     return Err(syn::Error::new_spanned(
                         value,
-                        "`baseline` is the text to compare with, baseline = \"...\", or a function that returns \
-                         it, baseline = path::to::function",
+                        format!(
+                            "`{key}` is the text to compare with, {key} = \"...\", or a function that returns it, \
+                             {key} = path::to::function"
+                        ),
                     ));
                 }
             });
@@ -307,61 +297,13 @@ fn set(args: &mut EvalArgs, key: &str, value: &Expr) -> syn::Result<()> {
             judge_rules::reduce::parse(&reduce.value()).map_err(|reason| rule_error(key, reduce.span(), reason))?;
             args.reduce = Some(reduce);
         }
-        "threshold" => {
-            let v = number(key, value)?;
-            if !(0.0..=1.0).contains(&v) {
-                return Err(syn::Error::new_spanned(value, format!("`threshold` must be in 0.0..=1.0, found {v}")));
-            }
-            args.threshold = Some(v);
-        }
-        "trim" => {
-            let v = number(key, value)?;
-            if !(0.0..0.5).contains(&v) {
-                return Err(syn::Error::new_spanned(
-                    value,
-                    format!("`trim` is the fraction dropped at each end and must be in 0.0..0.5, found {v}"),
-                ));
-            }
-            args.trim = Some(v);
-        }
-        "samples" => {
-            let v = number(key, value)?;
-            if v.fract() != 0.0 || !(1.0..=10_000.0).contains(&v) {
-                return Err(syn::Error::new_spanned(
-                    value,
-                    format!("`samples` must be a whole number in 1..=10000, found {v}"),
-                ));
-            }
-            args.samples = Some(v as u32);
-        }
-        "temperature" => {
-            let v = number(key, value)?;
-            if !(0.0..=2.0).contains(&v) {
-                return Err(syn::Error::new_spanned(value, format!("`temperature` must be in 0.0..=2.0, found {v}")));
-            }
-            args.temperature = Some(v);
-        }
-        "max_tokens" => {
-            let v = number(key, value)?;
-            if v.fract() != 0.0 || !(1.0..=1_000_000.0).contains(&v) {
-                return Err(syn::Error::new_spanned(
-                    value,
-                    format!("`max_tokens` must be a whole number in 1..=1000000, found {v}"),
-                ));
-            }
-            args.max_tokens = Some(v as u32);
-        }
+        "threshold" => args.threshold = Some(in_range(&ranges::THRESHOLD, value)?),
+        "trim" => args.trim = Some(in_range(&ranges::TRIM, value)?),
+        "samples" => args.samples = Some(in_range(&ranges::SAMPLES, value)? as u32),
+        "temperature" => args.temperature = Some(in_range(&ranges::TEMPERATURE, value)?),
+        "max_tokens" => args.max_tokens = Some(in_range(&ranges::MAX_TOKENS, value)? as u32),
         "seed" => args.seed = Some(whole(key, value)?),
-        "timeout" => {
-            let v = number(key, value)?;
-            if !(v > 0.0 && v <= 86_400.0) {
-                return Err(syn::Error::new_spanned(
-                    value,
-                    format!("`timeout` is in seconds and must be in (0, 86400], found {v}"),
-                ));
-            }
-            args.timeout = Some(v);
-        }
+        "timeout" => args.timeout = Some(in_range(&ranges::TIMEOUT, value)?),
         "snapshot" => {
             args.snapshot = Some(match value {
                 Expr::Lit(ExprLit { lit: Lit::Bool(b), .. }) if b.value => Snapshot::On,
@@ -375,9 +317,16 @@ fn set(args: &mut EvalArgs, key: &str, value: &Expr) -> syn::Result<()> {
                 }
             });
         }
-        _ => unreachable!("keys are checked against KEYS before, and `criteria` is read apart"),
+        _ => unreachable!("keys are checked against judge-rules' settings before, and `criteria` is read apart"),
     }
     Ok(())
+}
+
+/// A number literal in `range`, judge-rules' range of its setting.
+fn in_range(range: &ranges::Range, value: &Expr) -> syn::Result<f64> {
+    let v = number(range.key, value)?;
+    range.check(v).map_err(|reason| syn::Error::new_spanned(value, reason))?;
+    Ok(v)
 }
 
 /// Checks a `"provider:model"` (or `"local"`) of `judge` or `judges`.

@@ -77,16 +77,16 @@ fn eval_case(args: &EvalArgs, function: &ItemFn, kind: ReturnKind, ignore: bool)
         }
         None => quote!(#private::None),
     };
-    let baseline = match &args.baseline {
-        Some(args::Baseline::Text(text)) => quote!(#private::Some(#private::BaselineOutput::Text(#text))),
-        Some(args::Baseline::Function(path)) => {
+    let compare_with = match &args.compare_with {
+        Some(args::CompareWith::Text(text)) => quote!(#private::Some(#private::CompareWith::Text(#text))),
+        Some(args::CompareWith::Function(path)) => {
             // The signature is out of sight: the call's value converts as a Result if it is one.
             let call = quote_spanned!(path.span()=> {
                 #[allow(unused_imports)]
                 use #private::{ResultOutput as _, ValueOutput as _};
                 #private::Produced::new(#path()).into_output()
             });
-            quote!(#private::Some(#private::BaselineOutput::Function(#private::OutputFn::Sync(|| #call))))
+            quote!(#private::Some(#private::CompareWith::Function(#private::OutputFn::Sync(|| #call))))
         }
         None => quote!(#private::None),
     };
@@ -158,10 +158,14 @@ fn eval_case(args: &EvalArgs, function: &ItemFn, kind: ReturnKind, ignore: bool)
         quote!(#private::OutputFn::Sync(|| #convert))
     };
     let line = quote_spanned!(ident.span()=> ::core::line!());
+    // `baseline`, the old name of `compare_with`: a deprecated constant named by the key's own
+    // token, so that stable rustc warns at the key.
+    let deprecated = args.deprecated_baseline.as_ref().map(|key| quote!(let () = #private::deprecated::#key;));
 
     quote! {
         #[doc(hidden)]
         const _: () = {
+            #deprecated
             #private::inventory::submit! {
                 #private::EvalCase {
                     module_path: ::core::module_path!(),
@@ -180,7 +184,7 @@ fn eval_case(args: &EvalArgs, function: &ItemFn, kind: ReturnKind, ignore: bool)
                     reduce: #reduce,
                     levels: #levels,
                     criteria: #criteria,
-                    baseline: #baseline,
+                    compare_with: #compare_with,
                     judges: #judges,
                     steps: #steps,
                     combine: #combine,
@@ -270,6 +274,25 @@ mod tests {
         );
         assert!(!out.contains("judge_runtime"), "{out}");
         assert!(out.contains("judge :: __private :: EvalCase"), "{out}");
+    }
+
+    #[test]
+    fn baseline_is_the_old_name_of_compare_with() {
+        let item = quote!(
+            fn a() -> String {
+                todo!()
+            }
+        );
+        let new = expand(quote!(rubric = "r", compare_with = "old"), item.clone());
+        assert!(new.contains("compare_with : :: judge_runtime :: __private :: Some (:: judge_runtime :: __private :: CompareWith :: Text (\"old\"))"), "{new}");
+        assert!(!new.contains("deprecated"), "{new}");
+        let old = expand(quote!(rubric = "r", baseline = "old"), item.clone());
+        let warning = "let () = :: judge_runtime :: __private :: deprecated :: baseline ;";
+        assert!(old.contains(warning), "{old}");
+        let words = |s: &str| s.replace(warning, "").split_whitespace().collect::<Vec<_>>().join(" ");
+        assert_eq!(words(&old), words(&new), "the same case, with a deprecation warning");
+        let both = expand(quote!(rubric = "r", compare_with = "a", baseline = "b"), item);
+        assert!(both.contains("`baseline` set twice"), "{both}");
     }
 
     #[test]

@@ -24,10 +24,13 @@ use proc_macro::TokenStream;
 /// ```
 ///
 /// Keys: `rubric` (required), `threshold` (0.0..=1.0), `input`, `expected`, `samples` (≥ 1),
-/// `trim` (0.0..0.5), `reduce`, `scoring`, `levels`, `criteria`, `baseline`, `steps`, `judge`
-/// (`"provider:model"`), `judges`, `combine`, `max_spread`, `on_disagreement`, `temperature`,
-/// `max_tokens`, `seed`, `timeout`, `snapshot`, `name`, `crate` (path of a renamed
-/// `judge_runtime`). The README's settings table and `docs/techniques/` describe each.
+/// `trim` (0.0..0.5), `reduce`, `scoring`, `levels`, `criteria`, `compare_with` (the text, or a
+/// function returning the output, each sample's output is compared with; `baseline` is its old
+/// name, still accepted with a deprecation warning), `steps`, `judge` (`"provider:model"`),
+/// `judges`, `combine`, `max_spread`, `on_disagreement`, `temperature`, `max_tokens`, `seed`,
+/// `timeout`, `snapshot`, `name`, `crate` (path of a renamed `judge_runtime`). judge-rules declares
+/// them all (`judge_rules::settings::SETTINGS`); the README's settings table and `docs/techniques/`
+/// describe each.
 ///
 /// The function takes no parameters, may be `async`, and returns anything `Into<String>` or a
 /// `Result` of that. `#[ignore]` on it is honoured.

@@ -3,6 +3,9 @@
 //! environment and any attribute the macro did not write. Not a public API of judge: it changes
 //! with judge-macros and judge-runtime, at the same version.
 //!
+//! [`settings::SETTINGS`] declares every setting once (key, variable, where it may be set,
+//! default, doc line); [`ranges`] holds the numeric settings' ranges.
+//!
 //! Each rule reads a value and returns what it means, or why it is wrong in words that fit after
 //! the setting's name ("`reduce` …", "JUDGE_REDUCE …").
 //!
@@ -15,14 +18,16 @@
 //!
 //! # Known limitations
 //!
-//! - Numeric ranges (threshold, trim, samples, …) are still checked by each side.
+//! - The macro and the runtime still turn the values they read into their own types.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod criteria;
 pub mod levels;
+pub mod ranges;
 pub mod reduce;
+pub mod settings;
 pub mod steps;
 pub mod words;
 

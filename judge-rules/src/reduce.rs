@@ -17,6 +17,20 @@ pub enum Reduce {
     PassAll,
 }
 
+/// The value as written: `median`, `at_least(3)`.
+impl std::fmt::Display for Reduce {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::TrimmedMean => f.write_str("trimmed_mean"),
+            Self::Mean => f.write_str("mean"),
+            Self::Median => f.write_str("median"),
+            Self::Min => f.write_str("min"),
+            Self::AtLeast(k) => write!(f, "at_least({k})"),
+            Self::PassAll => f.write_str("pass_all"),
+        }
+    }
+}
+
 /// The values `reduce` takes, for messages.
 pub const VALUES: &str = "trimmed_mean, mean, median, min, at_least(k), pass_all";
 
@@ -61,5 +75,8 @@ mod tests {
             check_samples(Reduce::AtLeast(4), 3).unwrap_err().contains("needs at least 4 samples, and the eval has 3")
         );
         assert_eq!(check_samples(Reduce::AtLeast(3), 3), Ok(()));
+        for value in ["trimmed_mean", "mean", "median", "min", "at_least(3)", "pass_all"] {
+            assert_eq!(parse(value).unwrap().to_string(), value);
+        }
     }
 }

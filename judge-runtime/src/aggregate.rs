@@ -125,16 +125,23 @@ pub enum Reducer {
 
 impl Reducer {
     /// Reads a `reduce` value; `trim` is the eval's trim, used by the trimmed mean.
+    #[cfg(test)]
     pub(crate) fn parse(s: &str, trim: f64) -> Result<Self, String> {
+        judge_rules::reduce::parse(s).map(|rule| Self::from_rule(rule, trim))
+    }
+
+    /// The reducer of judge-rules' `reduce` value; `trim` is the eval's trim, used by the trimmed
+    /// mean.
+    pub(crate) fn from_rule(rule: judge_rules::Reduce, trim: f64) -> Self {
         use judge_rules::Reduce;
-        Ok(match judge_rules::reduce::parse(s)? {
+        match rule {
             Reduce::TrimmedMean => Self::TrimmedMean { trim },
             Reduce::Mean => Self::Mean,
             Reduce::Median => Self::Median,
             Reduce::Min => Self::Min,
             Reduce::AtLeast(k) => Self::AtLeast(k),
             Reduce::PassAll => Self::PassAll,
-        })
+        }
     }
 
     /// Checks the reducer against the number of samples it will see.

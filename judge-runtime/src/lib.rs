@@ -107,7 +107,7 @@ macro_rules! main {
 /// What the macros' expansions name. Not a public API: it changes without notice.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::harness::registry::{BaselineOutput, EvalCase, OutputFn, OutputFuture};
+    pub use crate::harness::registry::{BaselineOutput, CompareWith, EvalCase, OutputFn, OutputFuture};
     pub use crate::harness::run::{Project, run};
     pub use crate::judge::criteria::CriterionDef;
     /// Engine measurements for judge's own benches.
@@ -120,4 +120,13 @@ pub mod __private {
     pub use inventory;
     pub use std::boxed::Box;
     pub use std::option::Option::{None, Some};
+
+    /// Old names of attribute keys: `#[llm_eval]` names one of these with the key's own token, so
+    /// that rustc warns where the old name is written.
+    pub mod deprecated {
+        /// `baseline = …` in `#[llm_eval]`.
+        #[deprecated(note = "`baseline` is the old name of `compare_with`, still accepted; write `compare_with`")]
+        #[allow(non_upper_case_globals)]
+        pub const baseline: () = ();
+    }
 }

@@ -43,8 +43,9 @@ pub struct EvalCase {
     pub levels: Option<&'static [&'static str]>,
     /// The attribute's `criteria`: scored separately, each with its rationale.
     pub criteria: Option<&'static [CriterionDef]>,
-    /// The attribute's `baseline`: what each sample's output is compared with, in both orders.
-    pub baseline: Option<BaselineOutput>,
+    /// The attribute's `compare_with` (or its old name, `baseline`): what each sample's output is
+    /// compared with, in both orders.
+    pub compare_with: Option<CompareWith>,
     /// The attribute's `judges`: an ensemble, `provider:model` each.
     pub judges: Option<&'static [&'static str]>,
     /// The attribute's `combine`.
@@ -88,15 +89,19 @@ pub enum OutputFn {
     Async(fn() -> OutputFuture),
 }
 
-/// What an eval's outputs are compared with (`baseline = "…"` or `baseline = path::to::fn`).
+/// What an eval's outputs are compared with (`compare_with = "…"` or `compare_with = path::to::fn`).
 #[doc(hidden)]
 #[derive(Debug, Clone, Copy)]
-pub enum BaselineOutput {
+pub enum CompareWith {
     /// A fixed text.
     Text(&'static str),
     /// Another output function, called once per sample.
     Function(OutputFn),
 }
+
+/// The old name of [`CompareWith`], for code that names it.
+#[doc(hidden)]
+pub type BaselineOutput = CompareWith;
 
 inventory::collect!(EvalCase);
 
@@ -121,7 +126,7 @@ impl EvalCase {
             scoring: self.scoring,
             levels: self.levels,
             criteria: self.criteria,
-            compares: self.baseline.is_some(),
+            compares: self.compare_with.is_some(),
             judges: self.judges,
             combine: self.combine,
             max_spread: self.max_spread,

@@ -214,8 +214,8 @@ async fn judge_request(
 /// The baseline a sample's output is compared with, if the eval has one: the attribute's text or
 /// function's output (called once per sample), else the text of the eval's judge.toml section.
 async fn baseline_output(case: &EvalCase, settings: &EvalSettings) -> Result<Option<String>, String> {
-    match case.baseline {
-        None => Ok(settings.baseline.clone()),
+    match case.compare_with {
+        None => Ok(settings.compare_with.clone()),
         Some(BaselineOutput::Text(text)) => Ok(Some(text.to_owned())),
         Some(BaselineOutput::Function(f)) => generate(f).await.map(Some),
     }

@@ -518,6 +518,7 @@ mod tests {
             rubric: "Says 22.".to_owned(),
             judge: Some("openai:gpt-4.1-mini".to_owned()),
             threshold: Some(0.7),
+            sources: Default::default(),
             status,
             score: Some(0.75),
             stats: Some(Stats {

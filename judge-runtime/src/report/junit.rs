@@ -137,6 +137,7 @@ mod tests {
             rubric: "r".to_owned(),
             judge: Some("openai:m".to_owned()),
             threshold: Some(0.7),
+            sources: Default::default(),
             status,
             score: Some(0.6),
             stats: None,

@@ -105,6 +105,7 @@ mod tests {
             rubric: "r".to_owned(),
             judge: score.map(|_| "openai:m".to_owned()),
             threshold: score.map(|_| 0.7),
+            sources: Default::default(),
             status,
             score,
             stats: None,

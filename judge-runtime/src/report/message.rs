@@ -71,12 +71,13 @@ pub(crate) fn failed(
     let _ = writeln!(out, "  eval:      {}:{}", eval.file, eval.line);
     match settings.panel.len() {
         1 => {
-            let _ = writeln!(out, "  judge:     {}", settings.judge);
+            let _ = writeln!(out, "  judge:     {}", settings.judge());
         }
         _ => {
             let _ = writeln!(out, "  judges:    {} (combined by {})", settings.judge_label(), settings.combine.name());
         }
     }
+    let _ = writeln!(out, "  set by:    {}", settings.sources.describe());
     let _ = writeln!(out, "  rubric:    {}", indent_rest(eval.rubric.trim(), 13));
     let scores: Vec<String> = samples
         .iter()

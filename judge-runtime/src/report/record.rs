@@ -77,6 +77,10 @@ pub(crate) struct EvalRecord {
     pub judge: Option<String>,
     /// The pass mark, when the settings resolved.
     pub threshold: Option<f64>,
+    /// Where the judge, threshold and samples came from (`attribute`, a variable, `judge.toml: key`,
+    /// `default`), when the settings resolved.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub sources: std::collections::BTreeMap<String, String>,
     pub status: Status,
     /// The reduced score (0..=1), when the eval was scored.
     pub score: Option<f64>,
@@ -250,6 +254,7 @@ impl EvalRecord {
             rubric: eval.rubric.clone(),
             judge: Some(settings.judge_label()),
             threshold: Some(settings.threshold),
+            sources: settings.sources.labels().into_iter().map(|(key, label)| (key.to_owned(), label)).collect(),
             status,
             score: Some(summary.score),
             stats: Some(Stats {
@@ -312,6 +317,9 @@ impl EvalRecord {
             rubric: eval.rubric.clone(),
             judge: settings.map(crate::settings::EvalSettings::judge_label),
             threshold: settings.map(|s| s.threshold),
+            sources: settings
+                .map(|s| s.sources.labels().into_iter().map(|(key, label)| (key.to_owned(), label)).collect())
+                .unwrap_or_default(),
             status: Status::Error,
             score: None,
             stats: None,

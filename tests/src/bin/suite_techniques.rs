@@ -127,7 +127,7 @@ fn criteria_fail_on_one() -> String {
     input = "How many times a day do the hands overlap?",
     expected = "22 times",
     samples = 3,
-    baseline = "They overlap 24 times."
+    compare_with = "They overlap 24 times."
 )]
 fn beats_baseline() -> String {
     "They overlap 22 times.".to_owned()
@@ -140,7 +140,7 @@ fn beats_baseline() -> String {
     input = "How many times a day do the hands overlap?",
     expected = "22 times",
     threshold = 0.5,
-    baseline = "22 times, as the hands meet every 12/11 hours."
+    compare_with = "22 times, as the hands meet every 12/11 hours."
 )]
 fn ties_baseline() -> String {
     "22 times.".to_owned()
@@ -156,7 +156,7 @@ fn current_answer() -> Result<String, std::io::Error> {
     rubric = "Says how many times a day the hands overlap.",
     input = "How many times a day do the hands overlap?",
     expected = "22 times",
-    baseline = current_answer,
+    compare_with = current_answer,
 )]
 fn loses_to_baseline_fn() -> String {
     "Twice an hour.".to_owned()

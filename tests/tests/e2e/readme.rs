@@ -47,10 +47,11 @@ fn the_readme_shows_a_real_failure() {
 #[test]
 fn the_documented_variables_exist() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    // Where settings are read: settings.rs (`get(&var, "JUDGE_…")`, its path keys, JUDGE_CONFIG) and
-    // the embedded judge's model location. Test code is left out: a name must be read, not named.
+    // Where settings are read: judge-rules' declarations (every variable of a setting, JUDGE_CONFIG
+    // among them) and the embedded judge's model location. Test code is left out: a name must be
+    // read, not named.
     let mut source = String::new();
-    for file in ["judge-runtime/src/settings.rs", "judge-runtime/src/judge/embedded/local_model.rs"] {
+    for file in ["judge-rules/src/settings.rs", "judge-runtime/src/judge/embedded/local_model.rs"] {
         let text = std::fs::read_to_string(root.join(file)).unwrap();
         source.push_str(text.split("#[cfg(test)]\nmod tests").next().unwrap());
     }

@@ -1,0 +1,89 @@
+//! What an `#[llm_eval]` attribute set, read into a layer. The macro checked every value at compile
+//! time with judge-rules; they are checked again here, as the runtime can be driven by code the
+//! macro did not write.
+
+use std::time::Duration;
+
+use judge_rules::ranges::{self, Range};
+use judge_rules::words;
+
+use crate::error::ConfigError;
+use crate::judge::criteria::{Criteria, CriterionDef};
+use crate::judge::ensemble::Combine;
+use crate::judge::levels::Levels;
+use crate::judge::steps::{Steps, StepsDef};
+use crate::judge::verdict::Scale;
+use crate::settings::layer::{Comparison, Layer};
+use crate::settings::source::Origin;
+use crate::snapshot::SnapshotMode;
+
+/// What an `#[llm_eval]` attribute set; `None` where the key was not given.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct AttributeSettings<'a> {
+    pub judge: Option<&'a str>,
+    pub threshold: Option<f64>,
+    pub samples: Option<u32>,
+    pub trim: Option<f64>,
+    pub temperature: Option<f64>,
+    pub max_tokens: Option<u32>,
+    pub seed: Option<u64>,
+    /// Seconds.
+    pub timeout: Option<f64>,
+    pub snapshot: Option<SnapshotMode>,
+    pub reduce: Option<&'a str>,
+    /// `scoring`: true for `"weighted"`.
+    pub scoring: Option<bool>,
+    pub levels: Option<&'a [&'a str]>,
+    pub criteria: Option<&'a [CriterionDef]>,
+    /// Whether the eval compares its outputs with its own `compare_with`.
+    pub compares: bool,
+    pub judges: Option<&'a [&'a str]>,
+    pub combine: Option<&'a str>,
+    pub max_spread: Option<f64>,
+    pub on_disagreement: Option<&'a str>,
+    pub steps: Option<StepsDef>,
+}
+
+impl AttributeSettings<'_> {
+    /// The attribute of the eval `eval` as a layer, its values checked.
+    pub fn layer(&self, eval: &str) -> Result<Layer, ConfigError> {
+        let invalid = |key: &'static str| {
+            move |reason: String| ConfigError::InvalidAttribute { eval: eval.to_owned(), key, reason }
+        };
+        let range = |range: Range, v: f64| range.check_value(v).map(|()| v).map_err(invalid(range.key));
+        let exclusive =
+            [("levels", self.levels.is_some()), ("criteria", self.criteria.is_some()), ("compare_with", self.compares)];
+        if let [(first, _), (second, _), ..] = exclusive.iter().filter(|(_, set)| *set).copied().collect::<Vec<_>>()[..]
+        {
+            return Err(invalid(second)(format!(
+                "`{first}` and `{second}` cannot be combined: levels describe one score, criteria give several, and a \
+                 comparison names the better of two outputs"
+            )));
+        }
+        Ok(Layer {
+            judge: self.judge.map(str::to_owned),
+            judges: self.judges.map(|judges| judges.iter().map(|j| (*j).to_owned()).collect()),
+            threshold: self.threshold.map(|v| range(ranges::THRESHOLD, v)).transpose()?,
+            samples: self.samples.map(|v| range(ranges::SAMPLES, v.into()).map(|_| v)).transpose()?,
+            trim: self.trim.map(|v| range(ranges::TRIM, v)).transpose()?,
+            temperature: self.temperature.map(|v| range(ranges::TEMPERATURE, v)).transpose()?,
+            max_tokens: self.max_tokens.map(|v| range(ranges::MAX_TOKENS, v.into()).map(|_| v)).transpose()?,
+            seed: self.seed,
+            timeout: self.timeout.map(|v| range(ranges::TIMEOUT, v).map(Duration::from_secs_f64)).transpose()?,
+            snapshot: self.snapshot,
+            reduce: self.reduce.map(|v| judge_rules::reduce::parse(v).map_err(invalid("reduce"))).transpose()?,
+            scoring: self.scoring,
+            levels: self.levels.map(|v| Levels::parse(v, Scale::default()).map_err(invalid("levels"))).transpose()?,
+            criteria: self.criteria.map(|v| Criteria::from_defs(v).map_err(invalid("criteria"))).transpose()?,
+            compare_with: self.compares.then_some(Comparison::Attribute),
+            steps: self.steps.map(|v| Steps::from_def(v).map_err(invalid("steps"))).transpose()?,
+            combine: self.combine.map(|v| Combine::parse(v).map_err(invalid("combine"))).transpose()?,
+            max_spread: self.max_spread.map(|v| range(ranges::MAX_SPREAD, v)).transpose()?,
+            on_disagreement: self
+                .on_disagreement
+                .map(|v| words::on_disagreement(v).map_err(invalid("on_disagreement")))
+                .transpose()?,
+            ..Layer::new(Origin::Attribute(eval.to_owned()))
+        })
+    }
+}

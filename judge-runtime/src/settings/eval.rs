@@ -1,0 +1,215 @@
+//! The settings of one eval: its attribute, then the environment, its judge.toml section, the file's
+//! own settings, then defaults; each value with its source.
+
+use std::time::Duration;
+
+use crate::aggregate::Reducer;
+use crate::error::ConfigError;
+use crate::judge::JudgeSpec;
+use crate::judge::criteria::Criteria;
+use crate::judge::ensemble::Combine;
+use crate::judge::levels::Levels;
+use crate::judge::params::{DEFAULT_TEMPERATURE, GenerationParams};
+use crate::judge::steps::Steps;
+use crate::settings::attribute::AttributeSettings;
+use crate::settings::layer::{Comparison, Layer};
+use crate::settings::source::{Source, Sourced};
+use crate::settings::{
+    DEFAULT_COMPARISON_THRESHOLD, DEFAULT_SAMPLES, DEFAULT_THRESHOLD, DEFAULT_TIMEOUT_SECS, DEFAULT_TRIM, Settings,
+};
+use crate::snapshot::SnapshotMode;
+
+/// The settings of one eval, resolved.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct EvalSettings {
+    /// Every judge: one, or the ensemble (`judges`).
+    pub panel: Vec<JudgeSpec>,
+    /// How an ensemble's scores of a sample combine.
+    pub combine: Combine,
+    /// The largest spread between an ensemble's scores of a sample that is not flagged.
+    pub max_spread: Option<f64>,
+    /// Whether a flagged disagreement fails the eval (`on_disagreement = "fail"`).
+    pub fail_on_disagreement: bool,
+    pub threshold: f64,
+    pub samples: u32,
+    pub trim: f64,
+    pub generation: GenerationParams,
+    /// The limit on one judge request.
+    pub timeout: Duration,
+    /// Whether the verdict is snapshotted with insta, and whether a change fails.
+    pub snapshot: SnapshotMode,
+    /// How the samples' scores reduce to the eval's score.
+    pub reduce: Reducer,
+    /// The rubric's levels, if any.
+    pub levels: Option<Levels>,
+    /// The criteria scored separately, if any.
+    pub criteria: Option<Criteria>,
+    /// The text from the eval's judge.toml section that outputs are compared with, when the
+    /// attribute sets none (the attribute's own is read from the eval's case).
+    pub compare_with: Option<String>,
+    /// Evaluation steps, given or generated, if any.
+    pub steps: Option<Steps>,
+    /// Where the judge, threshold and samples came from.
+    pub sources: Sources,
+}
+
+/// Where an eval's main settings came from, for its failure message and the reports.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Sources {
+    /// The judge or the ensemble.
+    pub judge: Source,
+    /// The threshold.
+    pub threshold: Source,
+    /// The number of samples.
+    pub samples: Source,
+}
+
+impl Sources {
+    /// Each setting's source by key, as the JSON report lists them.
+    pub fn labels(&self) -> [(&'static str, String); 3] {
+        [("judge", self.judge.label()), ("threshold", self.threshold.label()), ("samples", self.samples.label())]
+    }
+
+    /// One line for a failure message: "judge: JUDGE_MODEL, threshold: attribute, samples: default".
+    pub fn describe(&self) -> String {
+        self.labels().iter().map(|(key, label)| format!("{key}: {label}")).collect::<Vec<_>>().join(", ")
+    }
+}
+
+impl EvalSettings {
+    /// The judge, or the first of the ensemble.
+    pub fn judge(&self) -> &JudgeSpec {
+        &self.panel[0]
+    }
+
+    /// The judge as reports name it: `provider:model`, or an ensemble's joined with ` + `.
+    pub fn judge_label(&self) -> String {
+        self.panel.iter().map(ToString::to_string).collect::<Vec<_>>().join(" + ")
+    }
+}
+
+impl Settings {
+    /// The settings of one eval: its attribute first, then the environment, its judge.toml section,
+    /// the file's own settings, defaults.
+    pub fn eval(&self, eval: &str, attr: AttributeSettings<'_>) -> Result<EvalSettings, ConfigError> {
+        let attribute = attr.layer(eval)?;
+        let layers: Vec<&Layer> = [Some(&attribute), Some(&self.env), self.file.evals.get(eval), Some(&self.file)]
+            .into_iter()
+            .flatten()
+            .collect();
+        let all = Layer::merge(&layers);
+        // Groups of settings decided by one layer: the first that names a judge or an ensemble
+        // names it alone (and within it `judges` wins); the first that chooses levels, criteria or
+        // a comparison sets the others of the layers below aside.
+        let judge = Layer::merge(&layers.iter().copied().find(|l| l.names_judge()).into_iter().collect::<Vec<_>>());
+        let technique =
+            Layer::merge(&layers.iter().copied().find(|l| l.chooses_technique()).into_iter().collect::<Vec<_>>());
+
+        let (specs, judge_source, ensemble) = match (judge.judges, judge.judge) {
+            (Some(judges), _) => (judges.value, judges.source, true),
+            (None, Some(judge)) => (vec![judge.value], judge.source, false),
+            (None, None) => match self.fallback_judge {
+                Some(spec) => (vec![spec.to_owned()], Source::Default, false),
+                None => {
+                    let install_command = crate::local_model::install_command();
+                    return Err(ConfigError::NoJudge { workspace_root: self.workspace_root.clone(), install_command });
+                }
+            },
+        };
+        let source_name = match judge_source {
+            Source::Default => "the default (no judge configured)".to_owned(),
+            ref source => source.to_string(),
+        };
+        let invalid_judge = |spec: &str, reason: String| ConfigError::InvalidJudge {
+            spec: spec.to_owned(),
+            source_name: source_name.clone(),
+            reason,
+        };
+        let mut panel: Vec<JudgeSpec> = Vec::with_capacity(specs.len());
+        for spec in &specs {
+            let parsed = JudgeSpec::parse(spec).map_err(|reason| invalid_judge(spec, reason))?;
+            if panel.contains(&parsed) {
+                return Err(invalid_judge(spec, "named twice in the ensemble".to_owned()));
+            }
+            panel.push(parsed);
+        }
+        if ensemble {
+            judge_rules::words::ensemble_size(specs.len())
+                .map_err(|reason| invalid_judge(&specs.join(", "), reason))?;
+        }
+
+        let compares = technique.compare_with.is_some();
+        // A comparison's score is a win rate: by default, no worse than the other output.
+        let threshold = all.threshold.unwrap_or_else(|| {
+            Sourced::default(if compares { DEFAULT_COMPARISON_THRESHOLD } else { DEFAULT_THRESHOLD })
+        });
+        let samples = all.samples.unwrap_or_else(|| Sourced::default(DEFAULT_SAMPLES));
+        let trim = all.trim.map_or(DEFAULT_TRIM, |s| s.value);
+        let reduce = match all.reduce {
+            Some(Sourced { value, source }) => Reducer::from_rule(value, trim)
+                .check(samples.value)
+                .map_err(|reason| source.error(eval, value, reason))?,
+            // A comparison's score is the win rate: the mean of wins (1), ties (0.5) and losses.
+            None if compares => Reducer::Mean,
+            None => Reducer::TrimmedMean { trim },
+        };
+        let max_spread = all.max_spread.as_ref().map(|s| s.value);
+        let fail_on_disagreement = all.on_disagreement.as_ref().is_some_and(|s| s.value);
+        // Ensemble settings on an eval with one judge would do nothing: an attribute that sets them
+        // is told so rather than ignored.
+        if !ensemble {
+            let set = [
+                ("combine", all.combine.as_ref().map(|s| &s.source)),
+                ("max_spread", all.max_spread.as_ref().map(|s| &s.source)),
+                ("on_disagreement", all.on_disagreement.as_ref().map(|s| &s.source)),
+            ];
+            if let Some((key, _)) = set.into_iter().find(|(_, source)| matches!(source, Some(Source::Attribute { .. })))
+            {
+                return Err(ConfigError::InvalidAttribute {
+                    eval: eval.to_owned(),
+                    key,
+                    reason: format!(
+                        "`{key}` applies to an ensemble, but the eval has one judge ({} from {source_name}): set \
+                         `judges = [...]`, JUDGE_MODELS or `judges` in judge.toml",
+                        panel[0]
+                    ),
+                });
+            }
+        }
+        if ensemble && fail_on_disagreement && max_spread.is_none() {
+            return Err(ConfigError::InvalidAttribute {
+                eval: eval.to_owned(),
+                key: "on_disagreement",
+                reason: "`on_disagreement = \"fail\"` needs `max_spread`, the spread above which judges disagree \
+                         (attribute, JUDGE_MAX_SPREAD or judge.toml)"
+                    .to_owned(),
+            });
+        }
+        Ok(EvalSettings {
+            panel,
+            combine: all.combine.map(|s| s.value).unwrap_or_default(),
+            max_spread,
+            fail_on_disagreement,
+            threshold: threshold.value,
+            samples: samples.value,
+            trim,
+            generation: GenerationParams {
+                temperature: Some(all.temperature.map_or(DEFAULT_TEMPERATURE, |s| s.value)),
+                max_tokens: all.max_tokens.map(|s| s.value),
+                seed: all.seed.map(|s| s.value),
+                weighted: all.scoring.is_none_or(|s| s.value),
+            },
+            timeout: all.timeout.map_or(Duration::from_secs_f64(DEFAULT_TIMEOUT_SECS), |s| s.value),
+            snapshot: all.snapshot.map_or(SnapshotMode::Off, |s| s.value),
+            reduce,
+            levels: technique.levels.map(|s| s.value),
+            criteria: technique.criteria.map(|s| s.value),
+            compare_with: match technique.compare_with.map(|s| s.value) {
+                Some(Comparison::Text(text)) => Some(text),
+                Some(Comparison::Attribute) | None => None,
+            },
+            steps: all.steps.map(|s| s.value),
+            sources: Sources { judge: judge_source, threshold: threshold.source, samples: samples.source },
+        })
+    }
+}

@@ -1,0 +1,132 @@
+//! Settings and where they come from: the `#[llm_eval]` attribute, then `JUDGE_*` environment
+//! variables, then the eval's `[evals."NAME"]` section of `judge.toml`, then the file's own
+//! settings at the workspace root, then defaults.
+//!
+//! Each setting is declared once, in judge-rules' `settings::SETTINGS` (key, variable, where it
+//! may be set, default, doc line), and its type and reader once, in `layer.rs`. Each source is read
+//! into a typed [`Layer`] (`env.rs`, `file.rs` with serde, `attribute.rs`); one merge
+//! (`Layer::merge`) takes every setting from the first layer that sets it, with its [`Source`];
+//! `eval.rs` and `run.rs` add the defaults and the rules that span settings.
+//!
+//! Parsing is strict: an unknown `judge.toml` key or a value out of range is an error that names the
+//! variable or key, never a silent default.
+
+mod attribute;
+mod env;
+mod eval;
+mod file;
+mod layer;
+mod rationales;
+mod read;
+mod run;
+mod source;
+mod workspace;
+
+use std::path::{Path, PathBuf};
+
+use crate::error::ConfigError;
+
+pub(crate) use attribute::AttributeSettings;
+pub(crate) use eval::EvalSettings;
+use file::CONFIG_FILE;
+use layer::Layer;
+pub use rationales::Rationales;
+pub(crate) use run::{ReportPaths, RunSettings};
+use workspace::workspace_root;
+
+/// Default pass mark of a comparison's win rate: no worse than the output compared with.
+pub(crate) const DEFAULT_COMPARISON_THRESHOLD: f64 = 0.5;
+
+/// Default pass mark of the reduced score.
+pub const DEFAULT_THRESHOLD: f64 = 0.7;
+/// Default number of outputs generated and judged per eval.
+pub const DEFAULT_SAMPLES: u32 = 1;
+/// Default fraction of scores dropped at each end before averaging.
+pub const DEFAULT_TRIM: f64 = 0.15;
+/// Default number of judge requests in flight at once, per process.
+pub const DEFAULT_MAX_CONCURRENCY: usize = 16;
+/// Default limit on one judge request (connecting, waiting, reading the reply), in seconds.
+pub const DEFAULT_TIMEOUT_SECS: f64 = 120.0;
+/// Default limit on one whole eval (every sample, every retry), in seconds.
+pub const DEFAULT_DEADLINE_SECS: f64 = 900.0;
+/// Default number of attempts of a judge request that fails transiently, the first included.
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 6;
+/// Default length, in characters, beyond which an output is truncated before it is judged.
+pub const DEFAULT_MAX_OUTPUT_CHARS: usize = 50_000;
+
+/// All sources of settings, read once per run.
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    env: Layer,
+    file: Layer,
+    workspace_root: PathBuf,
+    default_cache_dir: PathBuf,
+    /// The judge used when none is configured: the embedded one, when compiled in and installed.
+    fallback_judge: Option<&'static str>,
+}
+
+impl Settings {
+    /// Reads the process environment and `judge.toml` of the workspace that contains `manifest_dir`
+    /// (or the file `JUDGE_CONFIG` names, relative to the workspace root).
+    pub fn load(manifest_dir: &Path, target_dir: Option<&Path>) -> Result<Self, ConfigError> {
+        let workspace_root = workspace_root(manifest_dir);
+        let target_dir = target_dir.map_or_else(|| workspace_root.join("target"), Path::to_path_buf);
+        let env = Layer::from_env(|name| std::env::var(name).ok(), &workspace_root)?;
+        let file = match std::env::var("JUDGE_CONFIG").ok().filter(|v| !v.trim().is_empty()) {
+            // A file named explicitly must exist.
+            Some(path) => {
+                let path = workspace_root.join(path.trim());
+                if !path.is_file() {
+                    return Err(ConfigError::InvalidEnv {
+                        var: "JUDGE_CONFIG",
+                        value: path.display().to_string(),
+                        reason: "no such file; name an existing judge.toml or unset it".to_owned(),
+                    });
+                }
+                Layer::from_file(&path)?
+            }
+            None => Layer::from_file(&workspace_root.join(CONFIG_FILE))?,
+        };
+        let fallback_judge =
+            (cfg!(feature = "local") && crate::local_model::default_model_installed()).then_some("local");
+        Ok(Self { env, file, default_cache_dir: target_dir.join("judge-cache"), workspace_root, fallback_judge })
+    }
+
+    #[cfg(test)]
+    pub fn from_layers(env: Layer, file: Layer, workspace_root: &Path) -> Self {
+        Self {
+            env,
+            file,
+            default_cache_dir: workspace_root.join("target/judge-cache"),
+            workspace_root: workspace_root.to_path_buf(),
+            fallback_judge: None,
+        }
+    }
+
+    /// Whether evals without a `judge` attribute fall back on the embedded judge.
+    pub fn falls_back_on_embedded_judge(&self) -> bool {
+        !self.env.names_judge() && !self.file.names_judge() && self.fallback_judge.is_some()
+    }
+
+    /// The names of judge.toml's `[evals."NAME"]` sections that look meant for this test binary but
+    /// name none of its `evals`: a typo or a renamed eval. A section whose name starts with this
+    /// binary's crate (`evals::…` for the `evals` target), or that lacks a module path, or whose last
+    /// segment is one of this binary's evals. Sections for other binaries of the workspace (one
+    /// judge.toml serves them all) are theirs.
+    pub fn unknown_eval_sections<'a>(&'a self, evals: &[String]) -> Vec<&'a str> {
+        let root = |name: &str| name.split("::").next().unwrap_or_default().to_owned();
+        let last = |name: &str| name.rsplit("::").next().unwrap_or_default().to_owned();
+        let ours: Vec<String> = evals.iter().map(|e| root(e)).collect();
+        let short: Vec<String> = evals.iter().map(|e| last(e)).collect();
+        self.file
+            .evals
+            .keys()
+            .map(String::as_str)
+            .filter(|name| !evals.iter().any(|e| e == name))
+            .filter(|name| !name.contains("::") || ours.contains(&root(name)) || short.contains(&last(name)))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests;

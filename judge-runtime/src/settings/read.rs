@@ -1,0 +1,130 @@
+//! Reading one setting's value, from an environment variable's text or a judge.toml value, into its
+//! type: the readers the declaration list of `layer.rs` names, with judge-rules' ranges and words.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use judge_rules::ranges::Range;
+
+/// A value as found, before it is read.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Raw<'a> {
+    /// An environment variable's value, trimmed; a relative path is taken from `base`, the
+    /// workspace root.
+    Env {
+        /// The text.
+        text: &'a str,
+        /// The workspace root.
+        base: &'a Path,
+    },
+    /// A judge.toml value; a relative path is taken from `base`, the file's directory.
+    Toml {
+        /// The value.
+        value: &'a toml::Value,
+        /// The file's directory.
+        base: &'a Path,
+    },
+}
+
+impl<'a> Raw<'a> {
+    /// The value as a string.
+    pub fn str(self) -> Result<&'a str, String> {
+        match self {
+            Self::Env { text, .. } => Ok(text),
+            Self::Toml { value, .. } => {
+                value.as_str().ok_or_else(|| format!("must be a string, found {}", value.type_str()))
+            }
+        }
+    }
+
+    /// The value as a list of strings: comma-separated in a variable, an array in judge.toml.
+    pub fn strings(self) -> Result<Vec<String>, String> {
+        match self {
+            Self::Env { text, .. } => {
+                Ok(text.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect())
+            }
+            Self::Toml { value, .. } => value
+                .as_array()
+                .ok_or_else(|| "must be an array of strings".to_owned())?
+                .iter()
+                .map(|v| v.as_str().map(str::to_owned).ok_or_else(|| "must be an array of strings".to_owned()))
+                .collect(),
+        }
+    }
+
+    fn f64(self) -> Result<f64, String> {
+        match self {
+            Self::Env { text, .. } => text.parse().map_err(|_| format!("{text:?} is not a number")),
+            Self::Toml { value: toml::Value::Float(f), .. } => Ok(*f),
+            Self::Toml { value: toml::Value::Integer(i), .. } => Ok(*i as f64),
+            Self::Toml { value, .. } => Err(format!("must be a number, found {}", value.type_str())),
+        }
+    }
+
+    fn i64(self) -> Result<i64, String> {
+        match self {
+            Self::Env { text, .. } => text.parse().map_err(|_| format!("{text:?} is not a whole number")),
+            Self::Toml { value, .. } => {
+                value.as_integer().ok_or_else(|| format!("must be a whole number, found {}", value.type_str()))
+            }
+        }
+    }
+
+    fn base(self) -> &'a Path {
+        match self {
+            Self::Env { base, .. } | Self::Toml { base, .. } => base,
+        }
+    }
+}
+
+/// A number in `range`.
+pub(crate) fn number(range: Range) -> impl Fn(Raw<'_>) -> Result<f64, String> {
+    move |raw| {
+        let v = raw.f64()?;
+        range.check_value(v).map(|()| v)
+    }
+}
+
+/// A whole number in `range`, as `T`.
+pub(crate) fn whole<T: TryFrom<i64>>(range: Range) -> impl Fn(Raw<'_>) -> Result<T, String> {
+    move |raw| {
+        let v = raw.i64()?;
+        range.check_value(v as f64)?;
+        T::try_from(v).map_err(|_| format!("{v} is out of range: {}", range.must()))
+    }
+}
+
+/// A number of seconds in `range`.
+pub(crate) fn seconds(range: Range) -> impl Fn(Raw<'_>) -> Result<Duration, String> {
+    move |raw| number(range)(raw).map(Duration::from_secs_f64)
+}
+
+/// One of a few words, read by `parse`.
+pub(crate) fn word<T>(parse: impl Fn(&str) -> Result<T, String>) -> impl Fn(Raw<'_>) -> Result<T, String> {
+    move |raw| parse(raw.str()?)
+}
+
+/// Any string.
+pub(crate) fn text(raw: Raw<'_>) -> Result<String, String> {
+    raw.str().map(str::to_owned)
+}
+
+/// A string that is not blank.
+pub(crate) fn non_empty(raw: Raw<'_>) -> Result<String, String> {
+    let text = raw.str()?;
+    if text.trim().is_empty() { Err("is empty".to_owned()) } else { Ok(text.to_owned()) }
+}
+
+/// A directory, from the reader's base.
+pub(crate) fn dir(raw: Raw<'_>) -> Result<PathBuf, String> {
+    Ok(raw.base().join(raw.str()?))
+}
+
+/// A file, from the reader's base; an empty name is an error rather than the base itself.
+pub(crate) fn file(raw: Raw<'_>) -> Result<PathBuf, String> {
+    let path = raw.str()?;
+    if path.trim().is_empty() {
+        return Err("is empty; name a file or remove the key".to_owned());
+    }
+    Ok(raw.base().join(path))
+}
