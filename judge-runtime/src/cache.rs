@@ -27,31 +27,7 @@ const FORMAT: u32 = 2;
 /// A temporary file this old was left by a killed process: writing one entry takes milliseconds.
 const ABANDONED_AFTER: Duration = Duration::from_secs(600);
 
-/// How the verdict cache is used, from `JUDGE_CACHE`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum CacheMode {
-    /// Read cached verdicts; judge and store the missing ones (the default).
-    On,
-    /// Neither read nor write: every sample is judged.
-    Off,
-    /// Read only; a missing verdict fails its eval. For CI runs without an API key.
-    Replay,
-    /// Judge every sample again and overwrite what is cached.
-    Refresh,
-}
-
-impl CacheMode {
-    pub(crate) fn parse(s: &str) -> Result<Self, String> {
-        match s {
-            "on" => Ok(Self::On),
-            "off" => Ok(Self::Off),
-            "replay" => Ok(Self::Replay),
-            "refresh" => Ok(Self::Refresh),
-            _ => Err(format!("{s:?} is not one of: on, off, replay, refresh")),
-        }
-    }
-}
+pub use crate::settings::CacheMode;
 
 /// The address of one verdict.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

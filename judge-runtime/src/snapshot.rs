@@ -21,29 +21,7 @@ use serde::Serialize;
 
 use crate::outcome::{EvalOutcome, OUTPUT_EXCERPT_CHARS};
 
-/// Whether an eval's verdict is snapshotted, from `snapshot` (attribute, `JUDGE_SNAPSHOT`,
-/// judge.toml).
-#[doc(hidden)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SnapshotMode {
-    /// No snapshot (the default).
-    Off,
-    /// Snapshot the verdict; a change is shown for review but does not fail the eval.
-    On,
-    /// Snapshot the verdict; a change fails the eval.
-    Strict,
-}
-
-impl SnapshotMode {
-    pub(crate) fn parse(s: &str) -> Result<Self, String> {
-        match s {
-            "false" | "off" => Ok(Self::Off),
-            "true" | "on" => Ok(Self::On),
-            "strict" => Ok(Self::Strict),
-            _ => Err(format!("{s:?} is not one of: true, false, strict")),
-        }
-    }
-}
+pub use crate::settings::SnapshotMode;
 
 /// What an eval's snapshot holds. Built by the harness, asserted by the code `#[llm_eval]`
 /// expands in the user's crate.

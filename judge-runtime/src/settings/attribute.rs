@@ -14,8 +14,8 @@ use crate::judge::levels::Levels;
 use crate::judge::steps::{Steps, StepsDef};
 use crate::judge::verdict::Scale;
 use crate::settings::layer::{Comparison, Layer};
+use crate::settings::modes::SnapshotMode;
 use crate::settings::source::Origin;
-use crate::snapshot::SnapshotMode;
 
 /// What an `#[llm_eval]` attribute set; `None` where the key was not given.
 #[derive(Debug, Default, Clone, Copy)]

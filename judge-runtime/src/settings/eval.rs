@@ -13,11 +13,11 @@ use crate::judge::params::{DEFAULT_TEMPERATURE, GenerationParams};
 use crate::judge::steps::Steps;
 use crate::settings::attribute::AttributeSettings;
 use crate::settings::layer::{Comparison, Layer};
+use crate::settings::modes::SnapshotMode;
 use crate::settings::source::{Source, Sourced};
 use crate::settings::{
     DEFAULT_COMPARISON_THRESHOLD, DEFAULT_SAMPLES, DEFAULT_THRESHOLD, DEFAULT_TIMEOUT_SECS, DEFAULT_TRIM, Settings,
 };
-use crate::snapshot::SnapshotMode;
 
 /// The settings of one eval, resolved.
 #[derive(Debug, Clone, PartialEq)]

@@ -4,15 +4,15 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::aggregate::Reducer;
-use crate::cache::CacheMode;
 use crate::error::ConfigError;
 use crate::judge::criteria::CriterionDef;
 use crate::judge::params::GenerationParams;
 use crate::report::progress::ProgressMode;
 use crate::settings::layer::Layer;
+use crate::settings::modes::CacheMode;
+use crate::settings::modes::SnapshotMode;
 use crate::settings::workspace::workspace_root;
 use crate::settings::*;
-use crate::snapshot::SnapshotMode;
 
 fn env(pairs: &[(&str, &str)]) -> Result<Layer, ConfigError> {
     let pairs: Vec<(String, String)> = pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
