@@ -11,6 +11,13 @@ pub struct Band {
     pub description: String,
 }
 
+impl Band {
+    /// The band as a judge names it: `0-2`, or `7` for a band of one score.
+    pub fn label(&self) -> String {
+        if self.min == self.max { self.min.to_string() } else { format!("{}-{}", self.min, self.max) }
+    }
+}
+
 /// Why levels are wrong, and which one (`None`: the list as a whole).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LevelsError {

@@ -24,6 +24,7 @@
 #![warn(missing_docs)]
 
 pub mod criteria;
+pub mod judge;
 pub mod levels;
 pub mod ranges;
 pub mod reduce;

@@ -1,7 +1,6 @@
 //! The settings that take one of a few words, and the judges' `provider:model` names.
 
-/// The providers a judge can name.
-pub const PROVIDERS: &[&str] = &["openai", "anthropic", "ollama", "vllm", "openrouter", "local"];
+use crate::judge::Provider;
 
 /// Reads a judge, `provider:model` (the model may hold colons, `ollama:qwen2.5:7b`) or `local`
 /// alone (the embedded judge's default model): its provider and model (empty for `local`).
@@ -13,11 +12,11 @@ pub fn judge(spec: &str) -> Result<(&str, &str), String> {
     let Some((provider, model)) = spec.split_once(':') else {
         return Err(format!(
             "write it as provider:model, e.g. openai:gpt-4.1-mini, or local (providers: {})",
-            PROVIDERS.join(", ")
+            Provider::names()
         ));
     };
-    if !PROVIDERS.contains(&provider) {
-        return Err(format!("unknown provider {provider:?}; providers: {}", PROVIDERS.join(", ")));
+    if Provider::named(provider).is_none() {
+        return Err(format!("unknown provider {provider:?}; providers: {}", Provider::names()));
     }
     if model.trim().is_empty() {
         return Err("the model name after the colon is empty".to_owned());
@@ -38,14 +37,31 @@ pub fn scoring(s: &str) -> Result<bool, String> {
 }
 
 /// How an ensemble's scores combine.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Combine {
     /// `mean` (the default).
+    #[default]
     Mean,
     /// `median`.
     Median,
     /// `majority`: each judge votes pass or fail against the threshold.
     Majority,
+}
+
+impl Combine {
+    /// Reads a `combine` value.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        combine(s)
+    }
+
+    /// The `combine` value that names it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Mean => "mean",
+            Self::Median => "median",
+            Self::Majority => "majority",
+        }
+    }
 }
 
 /// Reads `combine`.

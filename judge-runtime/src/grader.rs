@@ -4,11 +4,11 @@
 use std::borrow::Cow;
 
 use crate::error::{ConfigError, JudgeError};
-use crate::judge::techniques::params::GenerationParams;
 use crate::judge::techniques::prompt::{self, Task};
 use crate::judge::techniques::verdict::{Scale, Verdict};
 use crate::judge::transport::http::HttpClient;
 use crate::judge::{Judge, JudgeSpec};
+use crate::settings::params::GenerationParams;
 use crate::settings::{DEFAULT_MAX_OUTPUT_CHARS, DEFAULT_TIMEOUT_SECS};
 
 /// A judge, ready to grade outputs.

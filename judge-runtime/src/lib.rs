@@ -109,12 +109,12 @@ macro_rules! main {
 pub mod __private {
     pub use crate::harness::registry::{BaselineOutput, CompareWith, EvalCase, OutputFn, OutputFuture};
     pub use crate::harness::run::{Project, run};
-    pub use crate::judge::criteria::CriterionDef;
     /// Engine measurements for judge's own benches.
     #[cfg(feature = "local")]
     pub use crate::judge::embedded::llama::{EngineFigures, measure as measure_local_engine};
-    pub use crate::judge::steps::StepsDef;
     pub use crate::output::{Produced, ResultOutput, ValueOutput, from_result, from_value};
+    pub use crate::settings::criteria::CriterionDef;
+    pub use crate::settings::steps::StepsDef;
     pub use crate::snapshot::{Snapshot, SnapshotHook, SnapshotMode};
     pub use insta;
     pub use inventory;

@@ -11,13 +11,13 @@ use crate::cache::{CacheKey, VerdictCache};
 use crate::error::ConfigError;
 use crate::harness::shared_calls::{Call, SharedCalls};
 use crate::judge::http::{HttpClient, HttpConfig, RetryPolicy};
-use crate::judge::params::GenerationParams;
 use crate::judge::prompt::{JudgeRequest, Task};
 use crate::judge::steps::{self, GeneratedSteps};
 use crate::judge::verdict::Verdict;
 use crate::judge::{Judge, JudgeSpec};
 use crate::outcome::{EvalFailure, RunTotals, VerdictSource};
 use crate::report::record::Recorder;
+use crate::settings::params::GenerationParams;
 use crate::settings::{EvalSettings, RunSettings, Settings};
 use crate::snapshot::DeferredSnapshots;
 

@@ -4,9 +4,9 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use crate::judge::criteria::CriterionDef;
-use crate::judge::steps::StepsDef;
 use crate::settings::AttributeSettings;
+use crate::settings::criteria::CriterionDef;
+use crate::settings::steps::StepsDef;
 use crate::snapshot::{SnapshotHook, SnapshotMode};
 
 /// An eval as `#[llm_eval]` registers it. Built only by the macro's expansion.

@@ -16,7 +16,7 @@ use crate::report::files;
 use crate::report::printer;
 use crate::report::progress::Progress;
 use crate::report::record::EvalRecord;
-use crate::settings::{RunSettings, Settings};
+use crate::settings::{EmbeddedJudge, RunSettings, Settings};
 use crate::snapshot::SnapshotState;
 
 /// Where the test binary was built, captured in the user's crate by `main!()`.
@@ -60,7 +60,11 @@ fn run_with(project: Project, mut args: Arguments) -> ExitCode {
     }
 
     let target_dir = project.target_tmpdir.and_then(|tmp| Path::new(tmp).parent());
-    let settings = match Settings::load(Path::new(project.manifest_dir), target_dir) {
+    let embedded = EmbeddedJudge {
+        available: cfg!(feature = "local") && crate::local_model::default_model_installed(),
+        install_command: crate::local_model::install_command(),
+    };
+    let settings = match Settings::load(Path::new(project.manifest_dir), target_dir, embedded) {
         Ok(settings) => settings,
         Err(error) => {
             printer::config_error(&error);

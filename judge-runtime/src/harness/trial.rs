@@ -18,13 +18,13 @@ use crate::judge::Judge;
 use crate::judge::ensemble;
 use crate::judge::pairwise::{self, Order};
 use crate::judge::prompt::{self, JudgeRequest, Task};
-use crate::judge::steps::Steps;
 use crate::judge::verdict::{Scale, Verdict};
 use crate::outcome::{Disagreement, EvalFailure, EvalIdentity, EvalOutcome, FailureKind, SampleResult, VerdictSource};
 use crate::report::message;
 use crate::report::printer;
 use crate::report::record::{EvalRecord, Status};
 use crate::settings::EvalSettings;
+use crate::settings::steps::Steps;
 use crate::snapshot::{Snapshot, SnapshotMode, SnapshotState};
 
 /// What the reports tell of `case`.

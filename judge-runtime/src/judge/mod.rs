@@ -12,108 +12,44 @@ pub(crate) mod techniques;
 pub(crate) mod transport;
 
 // The paths the rest of the crate names the judge's parts by.
-pub(crate) use techniques::{criteria, ensemble, levels, pairwise, params, prompt, steps, verdict};
+pub(crate) use techniques::{criteria, ensemble, pairwise, prompt, steps, verdict};
 pub(crate) use transport::{call_stats, http};
 
-use std::fmt;
 use std::time::Duration;
 
 use serde_json::Value;
 
 use crate::error::{ConfigError, JudgeError};
+use crate::settings::params::GenerationParams;
 use providers::anthropic::{self, Anthropic};
 use providers::client::{self, JudgeClient};
 use providers::openai::{self, OpenAi};
 use providers::preset::Preset;
-use techniques::params::GenerationParams;
 use techniques::prompt::{JudgeRequest, Message};
 use techniques::reply::Completion;
 use techniques::verdict::{Usage, Verdict};
 use transport::http::HttpClient;
 
-/// The providers a judge can be.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub(crate) enum Provider {
-    /// OpenAI, or any OpenAI-compatible server through `OPENAI_BASE_URL`.
-    OpenAi,
-    /// Anthropic's Messages API.
-    Anthropic,
-    /// Ollama's OpenAI-compatible endpoint.
-    Ollama,
-    /// A vLLM server.
-    Vllm,
-    /// OpenRouter.
-    OpenRouter,
-    /// The embedded llama.cpp judge.
-    Local,
-}
+pub(crate) use judge_rules::judge::{JudgeSpec, Provider};
 
-impl Provider {
-    const ALL: &'static [(&'static str, Provider)] = &[
-        ("openai", Provider::OpenAi),
-        ("anthropic", Provider::Anthropic),
-        ("ollama", Provider::Ollama),
-        ("vllm", Provider::Vllm),
-        ("openrouter", Provider::OpenRouter),
-        ("local", Provider::Local),
-    ];
-
-    pub fn name(self) -> &'static str {
-        Self::ALL.iter().find(|(_, p)| *p == self).map(|(name, _)| *name).expect("every provider is listed")
-    }
-
-    /// Where this provider lives and how it takes a key; the embedded judge has no preset.
-    fn preset(self) -> Option<Preset> {
-        match self {
-            Provider::OpenAi => Some(openai::OPENAI),
-            Provider::Ollama => Some(openai::OLLAMA),
-            Provider::Vllm => Some(openai::VLLM),
-            Provider::OpenRouter => Some(openai::OPENROUTER),
-            Provider::Anthropic => Some(anthropic::ANTHROPIC),
-            Provider::Local => None,
-        }
+/// Where `provider` lives and how it takes a key; the embedded judge has no preset.
+fn preset(provider: Provider) -> Option<Preset> {
+    match provider {
+        Provider::OpenAi => Some(openai::OPENAI),
+        Provider::Ollama => Some(openai::OLLAMA),
+        Provider::Vllm => Some(openai::VLLM),
+        Provider::OpenRouter => Some(openai::OPENROUTER),
+        Provider::Anthropic => Some(anthropic::ANTHROPIC),
+        Provider::Local => None,
     }
 }
 
 /// The variables that configure `provider` (by name): its API key's, if it takes one, and its
 /// base URL's. Error messages name them.
 pub(crate) fn provider_variables(provider: &str) -> (Option<&'static str>, &'static str) {
-    match Provider::ALL.iter().find(|(name, _)| *name == provider).map(|(_, p)| *p) {
-        Some(p) => match p.preset() {
-            Some(preset) => (preset.key_var, preset.base_url_var),
-            None => (None, "JUDGE_MODEL"),
-        },
+    match Provider::named(provider).and_then(preset) {
+        Some(preset) => (preset.key_var, preset.base_url_var),
         None => (None, "JUDGE_MODEL"),
-    }
-}
-
-/// A judge as configured: `provider:model`, e.g. `openai:gpt-4.1-mini`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub(crate) struct JudgeSpec {
-    pub provider: Provider,
-    pub model: String,
-}
-
-impl JudgeSpec {
-    /// Parses `provider:model`; the model may itself contain colons (`ollama:qwen2.5:7b`). `local`
-    /// alone is the embedded judge with its default model; `local:PATH` names a GGUF file.
-    pub fn parse(spec: &str) -> Result<Self, String> {
-        let (provider, model) = judge_rules::words::judge(spec)?;
-        let provider = Provider::ALL
-            .iter()
-            .find(|(name, _)| *name == provider)
-            .map(|(_, p)| *p)
-            .ok_or_else(|| format!("unknown provider {provider:?}"))?;
-        Ok(Self { provider, model: model.to_owned() })
-    }
-}
-
-impl fmt::Display for JudgeSpec {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (self.provider, self.model.as_str()) {
-            (Provider::Local, "") => f.write_str("local"),
-            (provider, model) => write!(f, "{}:{model}", provider.name()),
-        }
     }
 }
 
@@ -162,7 +98,7 @@ impl Judge {
                         .to_owned(),
                 });
             }
-            other => Backend::OpenAi(OpenAi::from_env(other.preset().expect("OpenAI-compatible"), http, var)?),
+            other => Backend::OpenAi(OpenAi::from_env(preset(other).expect("OpenAI-compatible"), http, var)?),
         };
         Ok(Self { spec, backend })
     }
@@ -210,26 +146,5 @@ impl Judge {
     /// know, for the printer.
     pub fn take_notices(&self) -> Vec<String> {
         with_client!(&self.backend, client => client.take_notices())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_provider_and_model() {
-        let spec = JudgeSpec::parse("openai:qwen2.5:7b").unwrap();
-        assert_eq!((spec.provider, spec.model.as_str()), (Provider::OpenAi, "qwen2.5:7b"));
-        assert_eq!(spec.to_string(), "openai:qwen2.5:7b");
-        assert!(JudgeSpec::parse("gpt-4").unwrap_err().contains("provider:model"));
-        assert!(JudgeSpec::parse("acme:x").unwrap_err().contains("unknown provider \"acme\""));
-        assert!(JudgeSpec::parse("openai:").unwrap_err().contains("empty"));
-        let local = JudgeSpec::parse("local").unwrap();
-        assert_eq!((local.provider, local.model.as_str(), local.to_string().as_str()), (Provider::Local, "", "local"));
-        let path = JudgeSpec::parse("local:/models/m.gguf").unwrap();
-        let names: Vec<&str> = Provider::ALL.iter().map(|(name, _)| *name).collect();
-        assert_eq!(names, judge_rules::words::PROVIDERS, "the attribute and the runtime know the same providers");
-        assert_eq!((path.provider, path.to_string().as_str()), (Provider::Local, "local:/models/m.gguf"));
     }
 }

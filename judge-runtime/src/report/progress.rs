@@ -9,6 +9,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::report::printer;
+use crate::settings::modes::ProgressMode;
 
 /// Nothing is shown before a run has lasted this long.
 const QUIET_START: Duration = Duration::from_secs(3);
@@ -19,38 +20,19 @@ const HOLD_OFF: Duration = Duration::from_millis(150);
 /// How often a plain line is printed.
 const PLAIN_EVERY: Duration = Duration::from_secs(10);
 
-/// How progress is shown, from `JUDGE_PROGRESS`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ProgressMode {
-    /// `live` on a terminal, `plain` in CI or when stderr is not a terminal, `off` under nextest
-    /// (one eval per process) or for a single eval.
-    Auto,
-    Live,
-    Plain,
-    Off,
-}
-
-impl ProgressMode {
-    pub(crate) fn parse(s: &str) -> Result<Self, String> {
-        match s {
-            "auto" => Ok(Self::Auto),
-            "live" => Ok(Self::Live),
-            "plain" => Ok(Self::Plain),
-            "off" => Ok(Self::Off),
-            _ => Err(format!("{s:?} is not one of: auto, live, plain, off")),
+/// What `Auto` means here, for a run of `total` evals. `--quiet` keeps quiet as libtest does;
+/// `--color never` forbids the escape codes of a live line.
+fn resolve(mode: ProgressMode, total: usize) -> ProgressMode {
+    match mode {
+        ProgressMode::Auto if total < 2 || std::env::var_os("NEXTEST_RUN_ID").is_some() || printer::quiet() => {
+            ProgressMode::Off
         }
-    }
-
-    /// What `Auto` means here, for a run of `total` evals. `--quiet` keeps quiet as libtest does;
-    /// `--color never` forbids the escape codes of a live line.
-    fn resolve(self, total: usize) -> Self {
-        match self {
-            Self::Auto if total < 2 || std::env::var_os("NEXTEST_RUN_ID").is_some() || printer::quiet() => Self::Off,
-            Self::Auto | Self::Live if !printer::live_line_allowed() => Self::Plain,
-            Self::Auto if std::env::var_os("CI").is_some() || !std::io::stderr().is_terminal() => Self::Plain,
-            Self::Auto => Self::Live,
-            mode => mode,
+        ProgressMode::Auto | ProgressMode::Live if !printer::live_line_allowed() => ProgressMode::Plain,
+        ProgressMode::Auto if std::env::var_os("CI").is_some() || !std::io::stderr().is_terminal() => {
+            ProgressMode::Plain
         }
+        ProgressMode::Auto => ProgressMode::Live,
+        mode => mode,
     }
 }
 
@@ -92,7 +74,7 @@ impl Progress {
         threads: usize,
         in_flight: impl Fn() -> usize + Send + 'static,
     ) -> Self {
-        let mode = match mode.resolve(total) {
+        let mode = match resolve(mode, total) {
             ProgressMode::Live if threads <= 1 => ProgressMode::Plain,
             mode => mode,
         };
@@ -215,8 +197,8 @@ mod tests {
 
     #[test]
     fn auto_is_off_for_one_eval() {
-        assert_eq!(ProgressMode::Auto.resolve(1), ProgressMode::Off);
-        assert_eq!(ProgressMode::Plain.resolve(1), ProgressMode::Plain);
+        assert_eq!(resolve(ProgressMode::Auto, 1), ProgressMode::Off);
+        assert_eq!(resolve(ProgressMode::Plain, 1), ProgressMode::Plain);
         assert!(ProgressMode::parse("sometimes").unwrap_err().contains("auto, live, plain, off"));
     }
 }

@@ -8,14 +8,14 @@ use judge_rules::ranges::{self, Range};
 use judge_rules::words;
 
 use crate::error::ConfigError;
-use crate::judge::criteria::{Criteria, CriterionDef};
-use crate::judge::ensemble::Combine;
-use crate::judge::levels::Levels;
-use crate::judge::steps::{Steps, StepsDef};
-use crate::judge::verdict::Scale;
+use crate::settings::criteria::{Criteria, CriterionDef};
 use crate::settings::layer::{Comparison, Layer};
+use crate::settings::levels::Levels;
 use crate::settings::modes::SnapshotMode;
+use crate::settings::scale::Scale;
 use crate::settings::source::Origin;
+use crate::settings::steps::{Steps, StepsDef};
+use judge_rules::words::Combine;
 
 /// What an `#[llm_eval]` attribute set; `None` where the key was not given.
 #[derive(Debug, Default, Clone, Copy)]

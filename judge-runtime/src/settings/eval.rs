@@ -5,19 +5,19 @@ use std::time::Duration;
 
 use crate::aggregate::Reducer;
 use crate::error::ConfigError;
-use crate::judge::JudgeSpec;
-use crate::judge::criteria::Criteria;
-use crate::judge::ensemble::Combine;
-use crate::judge::levels::Levels;
-use crate::judge::params::{DEFAULT_TEMPERATURE, GenerationParams};
-use crate::judge::steps::Steps;
 use crate::settings::attribute::AttributeSettings;
+use crate::settings::criteria::Criteria;
 use crate::settings::layer::{Comparison, Layer};
+use crate::settings::levels::Levels;
 use crate::settings::modes::SnapshotMode;
+use crate::settings::params::{DEFAULT_TEMPERATURE, GenerationParams};
 use crate::settings::source::{Source, Sourced};
+use crate::settings::steps::Steps;
 use crate::settings::{
     DEFAULT_COMPARISON_THRESHOLD, DEFAULT_SAMPLES, DEFAULT_THRESHOLD, DEFAULT_TIMEOUT_SECS, DEFAULT_TRIM, Settings,
 };
+use judge_rules::judge::JudgeSpec;
+use judge_rules::words::Combine;
 
 /// The settings of one eval, resolved.
 #[derive(Debug, Clone, PartialEq)]
@@ -111,8 +111,10 @@ impl Settings {
             (None, None) => match self.fallback_judge {
                 Some(spec) => (vec![spec.to_owned()], Source::Default, false),
                 None => {
-                    let install_command = crate::local_model::install_command();
-                    return Err(ConfigError::NoJudge { workspace_root: self.workspace_root.clone(), install_command });
+                    return Err(ConfigError::NoJudge {
+                        workspace_root: self.workspace_root.clone(),
+                        install_command: self.install_command.clone(),
+                    });
                 }
             },
         };

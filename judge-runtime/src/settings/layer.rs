@@ -12,17 +12,17 @@ use std::time::Duration;
 use judge_rules::ranges;
 use judge_rules::words;
 
-use crate::judge::criteria::Criteria;
-use crate::judge::ensemble::Combine;
-use crate::judge::levels::Levels;
-use crate::judge::steps::Steps;
-use crate::judge::verdict::Scale;
-use crate::report::progress::ProgressMode;
+use crate::settings::criteria::Criteria;
+use crate::settings::levels::Levels;
 use crate::settings::modes::CacheMode;
+use crate::settings::modes::ProgressMode;
 use crate::settings::modes::SnapshotMode;
 use crate::settings::rationales::Rationales;
 use crate::settings::read::{Raw, dir, file, non_empty, number, seconds, text, whole, word};
+use crate::settings::scale::Scale;
 use crate::settings::source::{Origin, Source, Sourced};
+use crate::settings::steps::Steps;
+use judge_rules::words::Combine;
 
 /// Declares the typed settings of a layer: `key: Type = reader;`, the key as judge-rules declares it.
 macro_rules! layer {

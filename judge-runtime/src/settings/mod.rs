@@ -12,15 +12,20 @@
 //! variable or key, never a silent default.
 
 mod attribute;
+pub(crate) mod criteria;
 mod env;
 mod eval;
 mod file;
 mod layer;
-mod modes;
+pub(crate) mod levels;
+pub(crate) mod modes;
+pub(crate) mod params;
 mod rationales;
 mod read;
 mod run;
+pub(crate) mod scale;
 mod source;
+pub(crate) mod steps;
 mod workspace;
 
 use std::path::{Path, PathBuf};
@@ -29,6 +34,7 @@ use crate::error::ConfigError;
 
 pub(crate) use attribute::AttributeSettings;
 pub(crate) use eval::EvalSettings;
+
 use file::CONFIG_FILE;
 use layer::Layer;
 pub use modes::{CacheMode, SnapshotMode};
@@ -56,6 +62,17 @@ pub const DEFAULT_MAX_ATTEMPTS: u32 = 6;
 /// Default length, in characters, beyond which an output is truncated before it is judged.
 pub const DEFAULT_MAX_OUTPUT_CHARS: usize = 50_000;
 
+/// The embedded judge as the settings see it: the default judge when it is compiled in and its
+/// model installed; else the command that installs the model, which the error for a run with no
+/// judge names. The harness finds both out (the model's files are the embedded judge's business).
+#[derive(Debug, Clone)]
+pub(crate) struct EmbeddedJudge {
+    /// Whether the embedded judge is compiled in and its default model installed.
+    pub available: bool,
+    /// The command that installs its default model.
+    pub install_command: String,
+}
+
 /// All sources of settings, read once per run.
 #[derive(Debug, Clone)]
 pub(crate) struct Settings {
@@ -65,12 +82,14 @@ pub(crate) struct Settings {
     default_cache_dir: PathBuf,
     /// The judge used when none is configured: the embedded one, when compiled in and installed.
     fallback_judge: Option<&'static str>,
+    /// The command that installs the embedded judge's model, for the error when no judge is set.
+    install_command: String,
 }
 
 impl Settings {
     /// Reads the process environment and `judge.toml` of the workspace that contains `manifest_dir`
     /// (or the file `JUDGE_CONFIG` names, relative to the workspace root).
-    pub fn load(manifest_dir: &Path, target_dir: Option<&Path>) -> Result<Self, ConfigError> {
+    pub fn load(manifest_dir: &Path, target_dir: Option<&Path>, embedded: EmbeddedJudge) -> Result<Self, ConfigError> {
         let workspace_root = workspace_root(manifest_dir);
         let target_dir = target_dir.map_or_else(|| workspace_root.join("target"), Path::to_path_buf);
         let env = Layer::from_env(|name| std::env::var(name).ok(), &workspace_root)?;
@@ -89,9 +108,14 @@ impl Settings {
             }
             None => Layer::from_file(&workspace_root.join(CONFIG_FILE))?,
         };
-        let fallback_judge =
-            (cfg!(feature = "local") && crate::local_model::default_model_installed()).then_some("local");
-        Ok(Self { env, file, default_cache_dir: target_dir.join("judge-cache"), workspace_root, fallback_judge })
+        Ok(Self {
+            env,
+            file,
+            default_cache_dir: target_dir.join("judge-cache"),
+            workspace_root,
+            fallback_judge: embedded.available.then_some("local"),
+            install_command: embedded.install_command,
+        })
     }
 
     #[cfg(test)]
@@ -102,6 +126,7 @@ impl Settings {
             default_cache_dir: workspace_root.join("target/judge-cache"),
             workspace_root: workspace_root.to_path_buf(),
             fallback_judge: None,
+            install_command: "scripts/install-local-judge".to_owned(),
         }
     }
 

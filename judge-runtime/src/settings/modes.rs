@@ -51,3 +51,26 @@ impl SnapshotMode {
         }
     }
 }
+
+/// How progress is shown, from `JUDGE_PROGRESS`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ProgressMode {
+    /// `live` on a terminal, `plain` in CI or when stderr is not a terminal, `off` under nextest
+    /// (one eval per process) or for a single eval.
+    Auto,
+    Live,
+    Plain,
+    Off,
+}
+
+impl ProgressMode {
+    pub(crate) fn parse(s: &str) -> Result<Self, String> {
+        match s {
+            "auto" => Ok(Self::Auto),
+            "live" => Ok(Self::Live),
+            "plain" => Ok(Self::Plain),
+            "off" => Ok(Self::Off),
+            _ => Err(format!("{s:?} is not one of: auto, live, plain, off")),
+        }
+    }
+}

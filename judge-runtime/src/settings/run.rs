@@ -4,9 +4,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::report::progress::ProgressMode;
 use crate::settings::layer::Layer;
 use crate::settings::modes::CacheMode;
+use crate::settings::modes::ProgressMode;
 use crate::settings::rationales::Rationales;
 use crate::settings::{
     DEFAULT_DEADLINE_SECS, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_CONCURRENCY, DEFAULT_MAX_OUTPUT_CHARS, Settings,

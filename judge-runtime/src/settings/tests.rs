@@ -5,12 +5,12 @@ use std::time::Duration;
 
 use crate::aggregate::Reducer;
 use crate::error::ConfigError;
-use crate::judge::criteria::CriterionDef;
-use crate::judge::params::GenerationParams;
-use crate::report::progress::ProgressMode;
+use crate::settings::criteria::CriterionDef;
 use crate::settings::layer::Layer;
 use crate::settings::modes::CacheMode;
+use crate::settings::modes::ProgressMode;
 use crate::settings::modes::SnapshotMode;
+use crate::settings::params::GenerationParams;
 use crate::settings::workspace::workspace_root;
 use crate::settings::*;
 

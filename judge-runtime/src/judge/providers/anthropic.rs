@@ -9,12 +9,12 @@ use serde_json::{Value, json};
 use crate::error::{ConfigError, JudgeError};
 use crate::judge::providers::client::JudgeClient;
 use crate::judge::providers::preset::Preset;
-use crate::judge::techniques::params::GenerationParams;
 use crate::judge::techniques::prompt::{Message, Role};
 use crate::judge::techniques::reply::Completion;
 use crate::judge::techniques::verdict::Usage;
 use crate::judge::transport::api_key::ApiKey;
 use crate::judge::transport::http::{HttpClient, Post, excerpt};
+use crate::settings::params::GenerationParams;
 
 /// The public API, its key, and `ANTHROPIC_BASE_URL` (without `/v1`, as Anthropic's SDKs read it).
 pub(crate) const ANTHROPIC: Preset = Preset {

@@ -9,11 +9,11 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::error::JudgeError;
-use crate::judge::techniques::params::GenerationParams;
 use crate::judge::techniques::prompt::{JudgeRequest, Message, Role};
 use crate::judge::techniques::reply::{self, Completion};
 use crate::judge::techniques::verdict::{Usage, Verdict};
 use crate::judge::transport::http::excerpt;
+use crate::settings::params::GenerationParams;
 
 /// How many replies are read before a verdict is given up: the first and two re-asks.
 pub(crate) const MAX_VERDICT_ATTEMPTS: u32 = 3;

@@ -32,10 +32,10 @@ use crate::judge::embedded::llama::{self, Branch, Session, log_prob, softmax};
 use crate::judge::embedded::local_model::{self, DEFAULT_MODEL_SHA256};
 use crate::judge::providers::client::JudgeClient;
 use crate::judge::techniques::geval::ScoreDistribution;
-use crate::judge::techniques::params::GenerationParams;
 use crate::judge::techniques::prompt::{JudgeRequest, Message, Task, fence_tag};
 use crate::judge::techniques::reply::Completion;
 use crate::judge::techniques::verdict::{Scale, ScoreMethod, Usage, Verdict};
+use crate::settings::params::GenerationParams;
 
 /// Bumped when a prompt or the score mapping below changes; part of the cache key.
 const PROMPT_VERSION: u32 = 2;

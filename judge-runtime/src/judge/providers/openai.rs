@@ -19,12 +19,12 @@ use crate::error::{ConfigError, JudgeError};
 use crate::judge::providers::client::JudgeClient;
 use crate::judge::providers::preset::Preset;
 use crate::judge::techniques::geval::TokenLogprobs;
-use crate::judge::techniques::params::GenerationParams;
 use crate::judge::techniques::prompt::Message;
 use crate::judge::techniques::reply::Completion;
 use crate::judge::techniques::verdict::Usage;
 use crate::judge::transport::api_key::ApiKey;
 use crate::judge::transport::http::{HttpClient, Post, excerpt};
+use crate::settings::params::GenerationParams;
 
 /// How many alternatives per token are asked for; the score's alternatives give its distribution.
 const TOP_LOGPROBS: u32 = 10;

@@ -3,44 +3,20 @@
 //! self-enhancement and style biases). How far apart they were is kept, so that disagreement can
 //! be flagged or fail the eval, and measured over the suite (`crate::agreement`).
 
-use crate::judge::techniques::criteria::Criteria;
 use crate::judge::techniques::verdict::{CriterionVerdict, PanelVerdict, ScoreMethod, Usage, Verdict};
+use crate::settings::criteria::Criteria;
 
-/// How the judges' scores of one sample combine, from `combine`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub(crate) enum Combine {
-    /// Their mean (the default).
-    #[default]
-    Mean,
-    /// Their median: one outlying judge cannot move it far.
-    Median,
-    /// A vote: each judge passes the sample when its score reaches the threshold; the sample scores
-    /// 1 when more than half pass, else 0.
-    Majority,
-}
+pub(crate) use judge_rules::words::Combine;
 
-impl Combine {
-    /// Reads a `combine` value.
-    pub fn parse(s: &str) -> Result<Self, String> {
-        Ok(match judge_rules::words::combine(s)? {
-            judge_rules::words::Combine::Mean => Self::Mean,
-            judge_rules::words::Combine::Median => Self::Median,
-            judge_rules::words::Combine::Majority => Self::Majority,
-        })
-    }
-
-    /// The `combine` value that names it.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Mean => "mean",
-            Self::Median => "median",
-            Self::Majority => "majority",
-        }
-    }
-
+/// What a `combine` rule does to a sample's scores, one per judge.
+pub(crate) trait CombineScores {
     /// Combines `scores` (each in 0..=1, one per judge); `threshold` is the pass mark a majority
     /// vote counts against.
-    pub fn apply(self, scores: &[f64], threshold: f64) -> f64 {
+    fn apply(self, scores: &[f64], threshold: f64) -> f64;
+}
+
+impl CombineScores for Combine {
+    fn apply(self, scores: &[f64], threshold: f64) -> f64 {
         match self {
             Self::Mean => scores.iter().sum::<f64>() / scores.len() as f64,
             Self::Median => {

@@ -9,66 +9,14 @@
 use serde_json::{Value, json};
 
 use crate::judge::techniques::verdict::{self, ParsedVerdict, Scale};
-
-/// One band of the scale and what it means.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Level {
-    /// The lowest score of the band.
-    pub min: u32,
-    /// The highest score of the band.
-    pub max: u32,
-    /// What an output in this band is like.
-    pub description: String,
-}
-
-impl Level {
-    /// The band as the judge names it: `0-2`, or `7` for a band of one score.
-    pub fn label(&self) -> String {
-        if self.min == self.max { self.min.to_string() } else { format!("{}-{}", self.min, self.max) }
-    }
-}
-
-/// The levels of a rubric: bands that cover the scale, in ascending order, without gaps or overlaps.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Levels(Vec<Level>);
-
-impl Levels {
-    /// Reads levels written as `"A-B: description"` or `"A: description"`, which must cover `scale`
-    /// from its lowest score to its highest, in order. An error names the offending level.
-    pub fn parse<S: AsRef<str>>(levels: &[S], scale: Scale) -> Result<Self, String> {
-        let bands = judge_rules::levels::bands(levels, scale.min, scale.max).map_err(|e| match e.index {
-            Some(i) => format!("level {} ({:?}): {}", i + 1, levels[i].as_ref().trim(), e.reason),
-            None => e.reason,
-        })?;
-        Ok(Self(bands.into_iter().map(|b| Level { min: b.min, max: b.max, description: b.description }).collect()))
-    }
-
-    /// The levels, lowest first.
-    pub fn iter(&self) -> impl Iterator<Item = &Level> {
-        self.0.iter()
-    }
-
-    /// The level that holds `score` (rounded): the embedded judge's level.
-    #[cfg_attr(not(feature = "local"), allow(dead_code))]
-    pub fn level_of(&self, score: f64) -> &Level {
-        let score = score.round().max(0.0) as u32;
-        self.0.iter().find(|l| (l.min..=l.max).contains(&score)).unwrap_or_else(|| {
-            if score < self.0[0].min { &self.0[0] } else { self.0.last().expect("at least two levels") }
-        })
-    }
-
-    /// The level named `label`, as the judge wrote it.
-    pub fn named(&self, label: &str) -> Option<&Level> {
-        let label = label.trim();
-        self.0.iter().find(|l| l.label() == label || l.label().replace('-', "–") == label)
-    }
-}
+use crate::settings::levels::Levels;
+use judge_rules::levels::Band;
 
 /// The verdict schema with rubric levels: `rationale`, then `level` (one of the levels' labels),
 /// then `score`. The score must fall in the named level, which [`parse_with_levels`] checks.
 pub(crate) fn schema_with_levels(scale: Scale, levels: &Levels) -> Value {
     let mut schema = verdict::schema(scale);
-    let labels: Vec<String> = levels.iter().map(Level::label).collect();
+    let labels: Vec<String> = levels.iter().map(Band::label).collect();
     let score = schema["properties"]["score"].take();
     let properties = schema["properties"].as_object_mut().expect("the schema has properties");
     properties.remove("score");
@@ -88,7 +36,7 @@ pub(crate) fn parse_with_levels(reply: &str, scale: Scale, levels: &Levels) -> R
         .find_map(|object| object.get("level").and_then(Value::as_str).map(str::to_owned))
         .ok_or("the JSON object has no \"level\" field")?;
     let level = levels.named(&named).ok_or_else(|| {
-        let labels: Vec<String> = levels.iter().map(Level::label).collect();
+        let labels: Vec<String> = levels.iter().map(Band::label).collect();
         format!("\"level\" is {named:?}, not one of {}", labels.join(", "))
     })?;
     if !(level.min..=level.max).contains(&parsed.score) {
@@ -112,7 +60,7 @@ mod tests {
     #[test]
     fn the_seed_bands_cover_the_scale() {
         let levels = Levels::parse(&SEED_002, Scale::default()).unwrap();
-        let labels: Vec<String> = levels.iter().map(Level::label).collect();
+        let labels: Vec<String> = levels.iter().map(Band::label).collect();
         assert_eq!(labels, ["0-2", "3-4", "5-6", "7-8", "9-10"]);
         assert_eq!(levels.level_of(7.4).label(), "7-8");
         assert_eq!(levels.level_of(0.0).label(), "0-2");

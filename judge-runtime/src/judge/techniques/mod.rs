@@ -7,7 +7,6 @@ pub(crate) mod ensemble;
 pub(crate) mod geval;
 pub(crate) mod levels;
 pub(crate) mod pairwise;
-pub(crate) mod params;
 pub(crate) mod prompt;
 pub(crate) mod reply;
 pub(crate) mod steps;

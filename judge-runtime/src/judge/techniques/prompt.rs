@@ -8,9 +8,10 @@ use std::borrow::Cow;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::judge::techniques::criteria::Criteria;
-use crate::judge::techniques::levels::{Levels, schema_with_levels};
+use crate::judge::techniques::levels::schema_with_levels;
 use crate::judge::techniques::verdict::{self, Scale};
+use crate::settings::criteria::Criteria;
+use crate::settings::levels::Levels;
 
 /// The version of the templates below. Any change to the text the judge sees bumps it, which
 /// invalidates cached verdicts made with the old text.

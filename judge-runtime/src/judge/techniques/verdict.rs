@@ -7,43 +7,7 @@ use serde_json::{Value, json};
 
 pub use crate::judge::transport::call_stats::Usage;
 
-/// The integer scale the judge scores on. Scores are normalised to `0.0..=1.0` afterwards.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Scale {
-    /// The worst score.
-    pub min: u32,
-    /// The best score.
-    pub max: u32,
-}
-
-impl Default for Scale {
-    /// 0–10, as in the G-Eval prompt.
-    fn default() -> Self {
-        Self { min: 0, max: 10 }
-    }
-}
-
-impl Scale {
-    /// `score` as people read it on this scale: `7/10` (one decimal when fractional, `7.4/10`), or
-    /// `4 on 1–5` for a scale that does not start at 0.
-    pub fn show(self, score: f64) -> String {
-        let score = if (score - score.round()).abs() < 0.05 { format!("{score:.0}") } else { format!("{score:.1}") };
-        match self {
-            Scale { min: 0, max } => format!("{score}/{max}"),
-            Scale { min, max } => format!("{score} on {min}–{max}"),
-        }
-    }
-
-    /// Maps a score on this scale to `0.0..=1.0`.
-    pub fn normalize(self, score: f64) -> f64 {
-        ((score - f64::from(self.min)) / f64::from(self.max - self.min)).clamp(0.0, 1.0)
-    }
-
-    /// Maps `0.0..=1.0` onto this scale.
-    pub fn denormalize(self, unit: f64) -> f64 {
-        f64::from(self.min) + unit.clamp(0.0, 1.0) * f64::from(self.max - self.min)
-    }
-}
+pub use crate::settings::scale::Scale;
 
 /// How a verdict's score was obtained.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -348,7 +312,8 @@ mod tests {
 
     #[test]
     fn levels_are_named_before_the_score_and_checked_against_it() {
-        use crate::judge::techniques::levels::{Levels, parse_with_levels, schema_with_levels};
+        use crate::judge::techniques::levels::{parse_with_levels, schema_with_levels};
+        use crate::settings::levels::Levels;
         let levels = Levels::parse(&["0-4: wrong", "5-7: partly right", "8-10: right"], Scale::default()).unwrap();
         let s = schema_with_levels(Scale::default(), &levels);
         let keys: Vec<&String> = s["properties"].as_object().unwrap().keys().collect();
