@@ -97,7 +97,7 @@ pub fn on_disagreement(s: &str) -> Result<bool, String> {
 /// for too few judges) and the reason; the caller says what to write instead, in its own words
 /// (the attribute's `judge = …`, judge.toml's or the environment's).
 pub fn ensemble(judges: &[&str]) -> Result<(), (Option<usize>, String)> {
-    if judges.len() < 2 {
+    if judges.len() < MIN_JUDGES {
         return Err((None, "an ensemble needs at least two judges".to_owned()));
     }
     // A judge that does not read is compared as written: its own error is the caller's to give.
@@ -111,9 +111,13 @@ pub fn ensemble(judges: &[&str]) -> Result<(), (Option<usize>, String)> {
     }
 }
 
-/// Checks an ensemble's size: two judges at least.
+/// The fewest judges an ensemble has: one judge is set alone (`judge`).
+const MIN_JUDGES: usize = 2;
+
+/// Checks an ensemble's size alone (where the judges are counted before they are read: judge.toml,
+/// the environment): two judges at least.
 pub fn ensemble_size(count: usize) -> Result<(), String> {
-    if count < 2 {
+    if count < MIN_JUDGES {
         return Err(format!(
             "an ensemble needs at least two judges, e.g. \"openai:gpt-4.1, anthropic:claude-sonnet-4-5\" (found \
              {count}); for one judge, set the judge alone (`judge`, JUDGE_MODEL)"
