@@ -422,6 +422,9 @@ mod tests {
         assert!(errors(quote! { rubric = "r", reduce = "at_least(0)" })[0].contains("whole number of samples ≥ 1"));
         assert!(errors(quote! { rubric = "r", reduce = "at_least(3)", samples = 2 })[0].contains("needs at least 3"));
         assert!(errors(quote! { rubric = "r", reduce = "at_least(3)", samples = 3 }).is_empty());
+        assert!(errors(quote! { rubric = "r", judges = ["openai:a"] })[0].contains("at least two judges; for one"));
+        let twice = errors(quote! { rubric = "r", judges = ["openai:a", "openai:b", "openai: a"] });
+        assert_eq!(twice, ["this judge is named twice in `judges`"]);
         assert_eq!(parse(quote! { rubric = "r", snapshot = true }).0.snapshot, Some(Snapshot::On));
         assert_eq!(parse(quote! { rubric = "r", snapshot = false }).0.snapshot, Some(Snapshot::Off));
         assert!(errors(quote! { rubric = "r", snapshot = 1 })[0].contains("true, false or \"strict\""));
