@@ -21,7 +21,8 @@ pub(crate) struct EvalArgs {
     pub expected: Option<LitStr>,
     pub samples: Option<u32>,
     pub trim: Option<f64>,
-    pub reduce: Option<LitStr>,
+    /// `reduce`, and where it is written (for the check against `samples`).
+    pub reduce: Option<(judge_rules::Reduce, Span)>,
     /// `scoring`: true for `"weighted"`.
     pub scoring: Option<bool>,
     /// `levels`: descriptions of bands of the 0–10 scale, `"A-B: text"`.
@@ -38,9 +39,9 @@ pub(crate) struct EvalArgs {
     pub judge: Option<LitStr>,
     /// `judges`: an ensemble, `"provider:model"` each.
     pub judges: Option<Vec<LitStr>>,
-    pub combine: Option<LitStr>,
+    pub combine: Option<judge_rules::words::Combine>,
     pub max_spread: Option<f64>,
-    pub on_disagreement: Option<LitStr>,
+    pub on_disagreement: Option<judge_rules::words::OnDisagreement>,
     pub temperature: Option<f64>,
     pub max_tokens: Option<u32>,
     pub seed: Option<u64>,
@@ -129,11 +130,10 @@ pub(crate) fn parse(args: TokenStream) -> (EvalArgs, Vec<syn::Error>) {
         }
     };
     // `at_least(k)` needs k samples.
-    if let (Some(reduce), Some(samples)) = (&parsed.reduce, parsed.samples)
-        && let Ok(rule) = judge_rules::reduce::parse(&reduce.value())
-        && let Err(reason) = judge_rules::reduce::check_samples(rule, samples)
+    if let (Some((reduce, span)), Some(samples)) = (parsed.reduce, parsed.samples)
+        && let Err(reason) = judge_rules::reduce::check_samples(reduce, samples)
     {
-        errors.push(syn::Error::new(reduce.span(), format!("`reduce`: {reason} (`samples`)")));
+        errors.push(syn::Error::new(span, format!("`reduce`: {reason} (`samples`)")));
     }
     if let (Some(levels), Some(_)) = (&parsed.levels, &parsed.criteria) {
         let span = levels.first().map_or_else(Span::call_site, LitStr::span);
@@ -208,17 +208,15 @@ fn set(args: &mut EvalArgs, setting: &str, key: &str, value: &Expr) -> syn::Resu
             };
             let judges =
                 array.elems.iter().map(|e| judge_spec(key, string(key, e)?)).collect::<syn::Result<Vec<LitStr>>>()?;
-            if judges.len() < 2 {
-                return Err(syn::Error::new_spanned(
-                    value,
-                    "an ensemble needs at least two judges; for one, use `judge = \"provider:model\"`",
-                ));
-            }
-            for (i, judge) in judges.iter().enumerate() {
-                if judges[..i].iter().any(|other| other.value() == judge.value()) {
-                    return Err(syn::Error::new(judge.span(), "this judge is named twice in `judges`"));
-                }
-            }
+            let specs: Vec<String> = judges.iter().map(LitStr::value).collect();
+            judge_rules::words::ensemble(&specs.iter().map(String::as_str).collect::<Vec<_>>()).map_err(
+                |(index, reason)| match index.and_then(|i| judges.get(i)) {
+                    Some(judge) => syn::Error::new(judge.span(), format!("{reason} in `judges`")),
+                    None => {
+                        syn::Error::new_spanned(value, format!("{reason}; for one, use `judge = \"provider:model\"`"))
+                    }
+                },
+            )?;
             args.judges = Some(judges);
         }
         "steps" => {
@@ -238,8 +236,10 @@ fn set(args: &mut EvalArgs, setting: &str, key: &str, value: &Expr) -> syn::Resu
         }
         "combine" => {
             let combine = string(key, value)?;
-            judge_rules::words::combine(&combine.value()).map_err(|reason| rule_error(key, combine.span(), reason))?;
-            args.combine = Some(combine);
+            args.combine = Some(
+                judge_rules::words::combine(&combine.value())
+                    .map_err(|reason| rule_error(key, combine.span(), reason))?,
+            );
         }
         "max_spread" => {
             let v = number(key, value)?;
@@ -249,9 +249,10 @@ fn set(args: &mut EvalArgs, setting: &str, key: &str, value: &Expr) -> syn::Resu
         }
         "on_disagreement" => {
             let action = string(key, value)?;
-            judge_rules::words::on_disagreement(&action.value())
-                .map_err(|reason| rule_error(key, action.span(), reason))?;
-            args.on_disagreement = Some(action);
+            args.on_disagreement = Some(
+                judge_rules::words::OnDisagreement::parse(&action.value())
+                    .map_err(|reason| rule_error(key, action.span(), reason))?,
+            );
         }
         "crate" => args.krate = Some(string(key, value)?.parse()?),
         "compare_with" => {
@@ -294,8 +295,9 @@ fn set(args: &mut EvalArgs, setting: &str, key: &str, value: &Expr) -> syn::Resu
         }
         "reduce" => {
             let reduce = string(key, value)?;
-            judge_rules::reduce::parse(&reduce.value()).map_err(|reason| rule_error(key, reduce.span(), reason))?;
-            args.reduce = Some(reduce);
+            let rule =
+                judge_rules::reduce::parse(&reduce.value()).map_err(|reason| rule_error(key, reduce.span(), reason))?;
+            args.reduce = Some((rule, reduce.span()));
         }
         "threshold" => args.threshold = Some(in_range(&ranges::THRESHOLD, value)?),
         "trim" => args.trim = Some(in_range(&ranges::TRIM, value)?),
@@ -420,6 +422,9 @@ mod tests {
         assert!(errors(quote! { rubric = "r", reduce = "at_least(0)" })[0].contains("whole number of samples ≥ 1"));
         assert!(errors(quote! { rubric = "r", reduce = "at_least(3)", samples = 2 })[0].contains("needs at least 3"));
         assert!(errors(quote! { rubric = "r", reduce = "at_least(3)", samples = 3 }).is_empty());
+        assert!(errors(quote! { rubric = "r", judges = ["openai:a"] })[0].contains("at least two judges; for one"));
+        let twice = errors(quote! { rubric = "r", judges = ["openai:a", "openai:b", "openai: a"] });
+        assert_eq!(twice, ["this judge is named twice in `judges`"]);
         assert_eq!(parse(quote! { rubric = "r", snapshot = true }).0.snapshot, Some(Snapshot::On));
         assert_eq!(parse(quote! { rubric = "r", snapshot = false }).0.snapshot, Some(Snapshot::Off));
         assert!(errors(quote! { rubric = "r", snapshot = 1 })[0].contains("true, false or \"strict\""));

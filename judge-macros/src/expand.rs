@@ -1,6 +1,8 @@
 //! The expansion: the function as written, plus an `EvalCase` submitted to the runtime's registry.
 //! Generated code names only `<crate>::__private` paths (`::judge_runtime` unless `crate = "..."`).
 
+use judge_rules::Reduce;
+use judge_rules::words::{Combine, OnDisagreement};
 use proc_macro2::TokenStream;
 use quote::{ToTokens, quote, quote_spanned};
 use syn::spanned::Spanned;
@@ -59,7 +61,13 @@ fn eval_case(args: &EvalArgs, function: &ItemFn, kind: ReturnKind, ignore: bool)
         None => quote!(#private::None),
     };
     let (input, expected, judge) = (opt_str(&args.input), opt_str(&args.expected), opt_str(&args.judge));
-    let reduce = opt_str(&args.reduce);
+    let reduce = match args.reduce {
+        Some((reduce, _)) => {
+            let reduce = reduce_value(&private, reduce);
+            quote!(#private::Some(#reduce))
+        }
+        None => quote!(#private::None),
+    };
     let levels = match &args.levels {
         Some(levels) => quote!(#private::Some(&[#(#levels),*])),
         None => quote!(#private::None),
@@ -99,8 +107,18 @@ fn eval_case(args: &EvalArgs, function: &ItemFn, kind: ReturnKind, ignore: bool)
         Some(judges) => quote!(#private::Some(&[#(#judges),*])),
         None => quote!(#private::None),
     };
-    let (combine, on_disagreement, max_spread) =
-        (opt_str(&args.combine), opt_str(&args.on_disagreement), opt_num(args.max_spread));
+    let combine = match args.combine {
+        Some(Combine::Mean) => quote!(#private::Some(#private::Combine::Mean)),
+        Some(Combine::Median) => quote!(#private::Some(#private::Combine::Median)),
+        Some(Combine::Majority) => quote!(#private::Some(#private::Combine::Majority)),
+        None => quote!(#private::None),
+    };
+    let on_disagreement = match args.on_disagreement {
+        Some(OnDisagreement::Flag) => quote!(#private::Some(#private::OnDisagreement::Flag)),
+        Some(OnDisagreement::Fail) => quote!(#private::Some(#private::OnDisagreement::Fail)),
+        None => quote!(#private::None),
+    };
+    let max_spread = opt_num(args.max_spread);
     let scoring = match args.scoring {
         Some(weighted) => quote!(#private::Some(#weighted)),
         None => quote!(#private::None),
@@ -208,6 +226,18 @@ fn eval_case(args: &EvalArgs, function: &ItemFn, kind: ReturnKind, ignore: bool)
     }
 }
 
+/// A `reduce` value as the expression that builds it: `__private::Reduce::AtLeast(3u32)`.
+fn reduce_value(private: &TokenStream, reduce: Reduce) -> TokenStream {
+    match reduce {
+        Reduce::TrimmedMean => quote!(#private::Reduce::TrimmedMean),
+        Reduce::Mean => quote!(#private::Reduce::Mean),
+        Reduce::Median => quote!(#private::Reduce::Median),
+        Reduce::Min => quote!(#private::Reduce::Min),
+        Reduce::AtLeast(k) => quote!(#private::Reduce::AtLeast(#k)),
+        Reduce::PassAll => quote!(#private::Reduce::PassAll),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -231,6 +261,40 @@ mod tests {
         assert!(out.contains(":: judge_runtime :: __private :: EvalCase"), "{out}");
         assert!(out.contains("OutputFn :: Sync"), "{out}");
         assert!(out.contains("samples : :: judge_runtime :: __private :: Some (3u32)"), "{out}");
+    }
+
+    #[test]
+    fn words_are_emitted_as_typed_values() {
+        let item = quote!(
+            fn answer() -> String {
+                String::new()
+            }
+        );
+        let out = expand(
+            quote!(
+                rubric = "r",
+                samples = 3,
+                reduce = "at_least(3)",
+                judges = ["openai:a", "openai:b"],
+                combine = "median",
+                max_spread = 0.3,
+                on_disagreement = "fail",
+                scoring = "stated"
+            ),
+            item.clone(),
+        );
+        let private = ":: judge_runtime :: __private ::";
+        for expected in [
+            format!("reduce : {private} Some ({private} Reduce :: AtLeast (3u32))"),
+            format!("combine : {private} Some ({private} Combine :: Median)"),
+            format!("on_disagreement : {private} Some ({private} OnDisagreement :: Fail)"),
+            format!("scoring : {private} Some (false)"),
+        ] {
+            assert!(out.contains(&expected), "{expected} in {out}");
+        }
+        let out = expand(quote!(rubric = "r", reduce = "pass_all"), item);
+        assert!(out.contains(&format!("reduce : {private} Some ({private} Reduce :: PassAll)")), "{out}");
+        assert!(out.contains(&format!("combine : {private} None")), "{out}");
     }
 
     #[test]

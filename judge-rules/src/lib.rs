@@ -18,7 +18,7 @@
 //!
 //! # Known limitations
 //!
-//! - The macro and the runtime still turn the values they read into their own types.
+//! - The runtime still turns some of the values it reads into its own types (`combine`).
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

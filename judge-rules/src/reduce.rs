@@ -44,10 +44,23 @@ pub fn parse(s: &str) -> Result<Reduce, String> {
         ("min", _) => Ok(Reduce::Min),
         ("pass_all", _) => Ok(Reduce::PassAll),
         (_, Some(k)) => match k.trim().parse::<u32>() {
-            Ok(k @ 1..) => Ok(Reduce::AtLeast(k)),
-            _ => Err(format!("{s:?}: at_least takes a whole number of samples ≥ 1, e.g. at_least(3)")),
+            Ok(k) => {
+                check(Reduce::AtLeast(k)).map(|()| Reduce::AtLeast(k)).map_err(|reason| format!("{s:?}: {reason}"))
+            }
+            _ => Err(format!("{s:?}: {AT_LEAST}")),
         },
         _ => Err(format!("{s:?} is not one of: {VALUES}")),
+    }
+}
+
+const AT_LEAST: &str = "at_least takes a whole number of samples ≥ 1, e.g. at_least(3)";
+
+/// Checks a `reduce` value built as a value rather than read (`#[llm_eval]`'s expansion, or code
+/// that drives the runtime): `at_least(k)` needs `k ≥ 1`.
+pub fn check(reduce: Reduce) -> Result<(), String> {
+    match reduce {
+        Reduce::AtLeast(0) => Err(AT_LEAST.to_owned()),
+        _ => Ok(()),
     }
 }
 
@@ -71,6 +84,8 @@ mod tests {
         assert_eq!(parse("at_least(3)"), Ok(Reduce::AtLeast(3)));
         assert!(parse("at_least(0)").unwrap_err().contains("≥ 1"));
         assert!(parse("max").unwrap_err().contains(VALUES));
+        assert!(check(Reduce::AtLeast(0)).unwrap_err().contains("≥ 1"));
+        assert_eq!(check(Reduce::Median), Ok(()));
         assert!(
             check_samples(Reduce::AtLeast(4), 3).unwrap_err().contains("needs at least 4 samples, and the eval has 3")
         );

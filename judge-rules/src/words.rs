@@ -77,18 +77,63 @@ pub fn combine(s: &str) -> Result<Combine, String> {
     }
 }
 
-/// Reads `on_disagreement`: true for `fail`, false for `flag`.
-pub fn on_disagreement(s: &str) -> Result<bool, String> {
-    match s {
-        "flag" => Ok(false),
-        "fail" => Ok(true),
-        _ => Err(format!("{s:?} is not \"flag\" (report it; the default) or \"fail\" (fail the eval)")),
+/// What a flagged disagreement between an ensemble's judges does, from `on_disagreement`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OnDisagreement {
+    /// `flag`: report it (the default).
+    #[default]
+    Flag,
+    /// `fail`: fail the eval.
+    Fail,
+}
+
+impl OnDisagreement {
+    /// Reads `on_disagreement`.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        match s {
+            "flag" => Ok(Self::Flag),
+            "fail" => Ok(Self::Fail),
+            _ => Err(format!("{s:?} is not \"flag\" (report it; the default) or \"fail\" (fail the eval)")),
+        }
+    }
+
+    /// Whether it fails the eval.
+    pub fn fails(self) -> bool {
+        self == Self::Fail
     }
 }
 
-/// Checks an ensemble's size: two judges at least.
+/// Reads `on_disagreement`: true for `fail`, false for `flag`.
+pub fn on_disagreement(s: &str) -> Result<bool, String> {
+    OnDisagreement::parse(s).map(OnDisagreement::fails)
+}
+
+/// Checks the judges of an ensemble, `provider:model` each: two at least, none named twice (the
+/// same provider and model, however spaced). The error gives the offending judge's index (`None`
+/// for too few judges) and the reason; the caller says what to write instead, in its own words
+/// (the attribute's `judge = …`, judge.toml's or the environment's).
+pub fn ensemble(judges: &[&str]) -> Result<(), (Option<usize>, String)> {
+    if judges.len() < MIN_JUDGES {
+        return Err((None, "an ensemble needs at least two judges".to_owned()));
+    }
+    // A judge that does not read is compared as written: its own error is the caller's to give.
+    let key = |spec: &str| {
+        judge(spec).map_or_else(|_| (spec.trim().to_owned(), String::new()), |(p, m)| (p.to_owned(), m.to_owned()))
+    };
+    let keys: Vec<_> = judges.iter().map(|spec| key(spec)).collect();
+    match (1..keys.len()).find(|&i| keys[..i].contains(&keys[i])) {
+        Some(i) => Err((Some(i), "this judge is named twice".to_owned())),
+        None => Ok(()),
+    }
+}
+
+/// The fewest judges an ensemble has: one judge is set alone (`judge`).
+const MIN_JUDGES: usize = 2;
+
+/// Checks an ensemble's size alone (where the judges are counted before they are read: judge.toml,
+/// the environment): two judges at least.
 pub fn ensemble_size(count: usize) -> Result<(), String> {
-    if count < 2 {
+    if count < MIN_JUDGES {
         return Err(format!(
             "an ensemble needs at least two judges, e.g. \"openai:gpt-4.1, anthropic:claude-sonnet-4-5\" (found \
              {count}); for one judge, set the judge alone (`judge`, JUDGE_MODEL)"
@@ -124,6 +169,13 @@ mod tests {
         assert!(combine("vote").unwrap_err().contains("mean (the default), median, majority"));
         assert!(on_disagreement("warn").unwrap_err().contains("\"flag\""));
         assert!(ensemble_size(1).unwrap_err().contains("at least two judges"));
+        assert_eq!(OnDisagreement::parse("flag"), Ok(OnDisagreement::Flag));
+        assert!(OnDisagreement::Fail.fails() && !OnDisagreement::default().fails());
+        assert_eq!(ensemble(&["openai:a", "anthropic:b"]), Ok(()));
+        assert!(ensemble(&["openai:a"]).unwrap_err().1.contains("at least two judges"));
+        assert_eq!(ensemble(&["openai:a"]).unwrap_err().0, None);
+        assert_eq!(ensemble(&["openai:a", "openai:b", " openai: a"]).unwrap_err().0, Some(2));
+        assert_eq!(ensemble(&["x", "openai:b", "x"]).unwrap_err().0, Some(2));
         assert!(max_spread(2.0).is_err());
     }
 }

@@ -118,6 +118,8 @@ pub mod __private {
     pub use crate::snapshot::{Snapshot, SnapshotHook, SnapshotMode};
     pub use insta;
     pub use inventory;
+    pub use judge_rules::Reduce;
+    pub use judge_rules::words::{Combine, OnDisagreement};
     pub use std::boxed::Box;
     pub use std::option::Option::{None, Some};
 

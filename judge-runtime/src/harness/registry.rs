@@ -49,17 +49,17 @@ pub struct EvalCase {
     /// The attribute's `judges`: an ensemble, `provider:model` each.
     pub judges: Option<&'static [&'static str]>,
     /// The attribute's `combine`.
-    pub combine: Option<&'static str>,
+    pub combine: Option<judge_rules::words::Combine>,
     /// The attribute's `max_spread`.
     pub max_spread: Option<f64>,
     /// The attribute's `on_disagreement`.
-    pub on_disagreement: Option<&'static str>,
+    pub on_disagreement: Option<judge_rules::words::OnDisagreement>,
     /// The attribute's `steps`: G-Eval's evaluation steps, given or `"auto"`.
     pub steps: Option<StepsDef>,
     /// The attribute's `scoring`: true for `"weighted"`.
     pub scoring: Option<bool>,
     /// The attribute's `reduce`.
-    pub reduce: Option<&'static str>,
+    pub reduce: Option<judge_rules::Reduce>,
     /// The attribute's `snapshot`.
     pub snapshot: Option<SnapshotMode>,
     /// Asserts the eval's snapshot with insta; expanded in the eval's crate, so that the snapshot

@@ -1,11 +1,14 @@
 //! What an `#[llm_eval]` attribute set, read into a layer. The macro checked every value at compile
-//! time with judge-rules; they are checked again here, as the runtime can be driven by code the
+//! time with judge-rules and hands over the words it read as typed values (`reduce`, `combine`,
+//! `on_disagreement`), not re-parsed here. The numbers (`at_least(k)`'s k among them), the judges'
+//! names and the techniques' texts are checked again, as the runtime can be driven by code the
 //! macro did not write.
 
 use std::time::Duration;
 
+use judge_rules::Reduce;
 use judge_rules::ranges::{self, Range};
-use judge_rules::words;
+use judge_rules::words::{self, OnDisagreement};
 
 use crate::error::ConfigError;
 use crate::settings::criteria::{Criteria, CriterionDef};
@@ -30,7 +33,7 @@ pub(crate) struct AttributeSettings<'a> {
     /// Seconds.
     pub timeout: Option<f64>,
     pub snapshot: Option<SnapshotMode>,
-    pub reduce: Option<&'a str>,
+    pub reduce: Option<Reduce>,
     /// `scoring`: true for `"weighted"`.
     pub scoring: Option<bool>,
     pub levels: Option<&'a [&'a str]>,
@@ -38,9 +41,9 @@ pub(crate) struct AttributeSettings<'a> {
     /// Whether the eval compares its outputs with its own `compare_with`.
     pub compares: bool,
     pub judges: Option<&'a [&'a str]>,
-    pub combine: Option<&'a str>,
+    pub combine: Option<words::Combine>,
     pub max_spread: Option<f64>,
-    pub on_disagreement: Option<&'a str>,
+    pub on_disagreement: Option<OnDisagreement>,
     pub steps: Option<StepsDef>,
 }
 
@@ -71,19 +74,28 @@ impl AttributeSettings<'_> {
             seed: self.seed,
             timeout: self.timeout.map(|v| range(ranges::TIMEOUT, v).map(Duration::from_secs_f64)).transpose()?,
             snapshot: self.snapshot,
-            reduce: self.reduce.map(|v| judge_rules::reduce::parse(v).map_err(invalid("reduce"))).transpose()?,
+            reduce: self
+                .reduce
+                .map(|v| judge_rules::reduce::check(v).map(|()| v).map_err(invalid("reduce")))
+                .transpose()?,
             scoring: self.scoring,
             levels: self.levels.map(|v| Levels::parse(v, Scale::default()).map_err(invalid("levels"))).transpose()?,
             criteria: self.criteria.map(|v| Criteria::from_defs(v).map_err(invalid("criteria"))).transpose()?,
             compare_with: self.compares.then_some(Comparison::Attribute),
             steps: self.steps.map(|v| Steps::from_def(v).map_err(invalid("steps"))).transpose()?,
-            combine: self.combine.map(|v| Combine::parse(v).map_err(invalid("combine"))).transpose()?,
+            combine: self.combine.map(combine),
             max_spread: self.max_spread.map(|v| range(ranges::MAX_SPREAD, v)).transpose()?,
-            on_disagreement: self
-                .on_disagreement
-                .map(|v| words::on_disagreement(v).map_err(invalid("on_disagreement")))
-                .transpose()?,
+            on_disagreement: self.on_disagreement.map(OnDisagreement::fails),
             ..Layer::new(Origin::Attribute(eval.to_owned()))
         })
+    }
+}
+
+/// The ensemble's `combine`, as judge-rules reads it, in the runtime's terms.
+fn combine(combine: words::Combine) -> Combine {
+    match combine {
+        words::Combine::Mean => Combine::Mean,
+        words::Combine::Median => Combine::Median,
+        words::Combine::Majority => Combine::Majority,
     }
 }

@@ -158,11 +158,19 @@ fn techniques_resolve_without_surprises() {
     let both = file("levels = [\"0-4: wrong\", \"5-10: right\"]\n[criteria]\na = \"r\"\nb = \"s\"\n");
     assert!(both.unwrap_err().to_string().contains("cannot be combined with `levels`"));
     // Ensemble settings on one judge, and failing on disagreement without a spread, are errors.
-    let attr = AttributeSettings { judge: Some("openai:m"), combine: Some("median"), ..Default::default() };
+    let attr = AttributeSettings {
+        judge: Some("openai:m"),
+        combine: Some(judge_rules::words::Combine::Median),
+        ..Default::default()
+    };
     let msg = settings.eval("evals::x", attr).unwrap_err().to_string();
     assert!(msg.contains("`combine` applies to an ensemble") && msg.contains("openai:m"), "{msg}");
     let judges = ["openai:a", "openai:b"];
-    let attr = AttributeSettings { judges: Some(&judges), on_disagreement: Some("fail"), ..Default::default() };
+    let attr = AttributeSettings {
+        judges: Some(&judges),
+        on_disagreement: Some(judge_rules::words::OnDisagreement::Fail),
+        ..Default::default()
+    };
     assert!(settings.eval("evals::x", attr).unwrap_err().to_string().contains("needs `max_spread`"));
 }
 
@@ -211,9 +219,9 @@ fn reduce_resolves_in_order_and_is_checked_against_samples() {
     let settings = Settings::from_layers(Layer::default(), f.clone(), Path::new("/ws"));
     let reduce = |attr| settings.eval("evals::x", attr).map(|s| s.reduce);
     assert_eq!(reduce(AttributeSettings::default()).unwrap(), Reducer::Median);
-    let attr = AttributeSettings { reduce: Some("at_least(4)"), ..Default::default() };
+    let attr = AttributeSettings { reduce: Some(judge_rules::Reduce::AtLeast(4)), ..Default::default() };
     assert_eq!(reduce(attr).unwrap(), Reducer::AtLeast(4));
-    let attr = AttributeSettings { reduce: Some("at_least(6)"), ..Default::default() };
+    let attr = AttributeSettings { reduce: Some(judge_rules::Reduce::AtLeast(6)), ..Default::default() };
     let msg = reduce(attr).unwrap_err().to_string();
     assert!(msg.contains("reduce") && msg.contains("needs at least 6 samples, and the eval has 5"), "{msg}");
     let e = env(&[("JUDGE_REDUCE", "at_least(9)")]).unwrap();
