@@ -18,7 +18,6 @@ use crate::settings::modes::SnapshotMode;
 use crate::settings::scale::Scale;
 use crate::settings::source::Origin;
 use crate::settings::steps::{Steps, StepsDef};
-use judge_rules::words::Combine;
 
 /// What an `#[llm_eval]` attribute set; `None` where the key was not given.
 #[derive(Debug, Default, Clone, Copy)]
@@ -83,19 +82,10 @@ impl AttributeSettings<'_> {
             criteria: self.criteria.map(|v| Criteria::from_defs(v).map_err(invalid("criteria"))).transpose()?,
             compare_with: self.compares.then_some(Comparison::Attribute),
             steps: self.steps.map(|v| Steps::from_def(v).map_err(invalid("steps"))).transpose()?,
-            combine: self.combine.map(combine),
+            combine: self.combine,
             max_spread: self.max_spread.map(|v| range(ranges::MAX_SPREAD, v)).transpose()?,
             on_disagreement: self.on_disagreement.map(OnDisagreement::fails),
             ..Layer::new(Origin::Attribute(eval.to_owned()))
         })
-    }
-}
-
-/// The ensemble's `combine`, as judge-rules reads it, in the runtime's terms.
-fn combine(combine: words::Combine) -> Combine {
-    match combine {
-        words::Combine::Mean => Combine::Mean,
-        words::Combine::Median => Combine::Median,
-        words::Combine::Majority => Combine::Majority,
     }
 }

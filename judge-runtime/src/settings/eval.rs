@@ -127,17 +127,21 @@ impl Settings {
             source_name: source_name.clone(),
             reason,
         };
-        let mut panel: Vec<JudgeSpec> = Vec::with_capacity(specs.len());
-        for spec in &specs {
-            let parsed = JudgeSpec::parse(spec).map_err(|reason| invalid_judge(spec, reason))?;
-            if panel.contains(&parsed) {
-                return Err(invalid_judge(spec, "named twice in the ensemble".to_owned()));
-            }
-            panel.push(parsed);
-        }
+        let panel = specs
+            .iter()
+            .map(|spec| JudgeSpec::parse(spec).map_err(|reason| invalid_judge(spec, reason)))
+            .collect::<Result<Vec<JudgeSpec>, _>>()?;
         if ensemble {
-            judge_rules::words::ensemble_size(specs.len())
-                .map_err(|reason| invalid_judge(&specs.join(", "), reason))?;
+            // judge-rules' rule of ensembles, as the attribute applies it; the size error keeps the
+            // longer wording that counts the judges found.
+            let names: Vec<&str> = specs.iter().map(String::as_str).collect();
+            judge_rules::words::ensemble(&names).map_err(|(at, _)| match at {
+                Some(i) => invalid_judge(&specs[i], "named twice in the ensemble".to_owned()),
+                None => invalid_judge(
+                    &specs.join(", "),
+                    judge_rules::words::ensemble_size(specs.len()).expect_err("too few judges"),
+                ),
+            })?;
         }
 
         let compares = technique.compare_with.is_some();
