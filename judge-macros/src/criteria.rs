@@ -1,5 +1,5 @@
 //! The `criteria` key: `criteria = { accuracy = "…", clarity = { rubric = "…", weight = 2,
-//! threshold = 0.6 } }`. Checked as the runtime checks it (`judge-runtime`'s `judge/criteria.rs`),
+//! threshold = 0.6 } }`. Checked as the runtime checks it (`judge-runtime`'s `settings/criteria.rs`),
 //! every problem spanned at its token.
 
 use proc_macro2::{Delimiter, TokenTree};

@@ -63,7 +63,7 @@ fn seven_samples_reduce_by_the_trimmed_mean() {
     assert!(run.stdout.contains("scored 0.67, below the threshold 0.70"), "{}", run.all());
     assert!(run.stdout.contains("mean of all 7 samples (trim 0 drops none of 7)"), "{}", run.all());
     // The two evals judge the same outputs by the same rubric: each verdict is fetched once, and
-    // shared (coalesced in flight, or cached) with the other eval.
+    // shared (fetched once for both while in flight, or cached) with the other eval.
     assert_eq!(judge.requests(), 7);
 }
 
