@@ -9,10 +9,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::aggregate::Summary;
 use crate::error::{CacheError, ConfigError, JudgeError};
-use crate::judge::call_stats::CallTotals;
-use crate::judge::criteria::CriterionSummary;
-use crate::judge::steps::GeneratedSteps;
-use crate::judge::verdict::Verdict;
+use crate::judge::techniques::criteria::CriterionSummary;
+use crate::judge::techniques::steps::GeneratedSteps;
+use crate::judge::techniques::verdict::Verdict;
+use crate::judge::transport::call_stats::CallTotals;
 use crate::settings::EvalSettings;
 
 /// How much of each output the reports and the snapshots keep.

@@ -11,10 +11,6 @@ pub(crate) mod providers;
 pub(crate) mod techniques;
 pub(crate) mod transport;
 
-// The paths the rest of the crate names the judge's parts by.
-pub(crate) use techniques::{criteria, ensemble, pairwise, prompt, steps, verdict};
-pub(crate) use transport::{call_stats, http};
-
 use std::time::Duration;
 
 use serde_json::Value;

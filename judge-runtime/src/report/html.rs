@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 
 use super::escape::Escaped;
 use super::record::{EvalRecord, RunRecord};
-use crate::judge::verdict::ScoreMethod;
+use crate::judge::techniques::verdict::ScoreMethod;
 use crate::outcome::VerdictSource;
 
 /// The score plot's geometry, in SVG user units: samples sit around `PLOT_MID`, above the axis.
@@ -273,7 +273,7 @@ fn plot(out: &mut String, eval: &EvalRecord) {
             sample.source.as_str(),
             if sample.trimmed { " trimmed" } else { "" },
             i + 1,
-            crate::judge::verdict::show(sample.scale, sample.method, sample.raw_score),
+            crate::judge::techniques::verdict::show(sample.scale, sample.method, sample.raw_score),
             sample.score,
             sample.source.as_str(),
             if sample.trimmed { ", trimmed" } else { "" },
@@ -356,7 +356,7 @@ fn samples_table(out: &mut String, eval: &EvalRecord) {
              <td class=\"verdict\">{}",
             if sample.trimmed { " trimmed" } else { "" },
             i + 1,
-            crate::judge::verdict::show(sample.scale, sample.method, sample.raw_score),
+            crate::judge::techniques::verdict::show(sample.scale, sample.method, sample.raw_score),
             sample.score,
             sample.source.as_str(),
         );
@@ -379,7 +379,7 @@ fn samples_table(out: &mut String, eval: &EvalRecord) {
             );
         }
         if !sample.panel.is_empty() {
-            let spread = crate::judge::ensemble::spread(&sample.panel);
+            let spread = crate::judge::techniques::ensemble::spread(&sample.panel);
             let _ = write!(out, "<div class=\"sub panel\">{} judges, spread {spread:.2}</div>", sample.panel.len());
         }
         let _ = write!(
@@ -485,8 +485,8 @@ const SCRIPT: &str = include_str!("assets/report.js");
 mod tests {
     use super::*;
     use crate::baseline::BaselineDelta;
-    use crate::judge::verdict::Scale;
-    use crate::judge::verdict::Usage;
+    use crate::judge::techniques::verdict::Scale;
+    use crate::judge::techniques::verdict::Usage;
     use crate::report::record::{SampleRecord, Stats, Status};
 
     fn sample(raw: f64, trimmed: bool, source: VerdictSource) -> SampleRecord {
@@ -721,7 +721,7 @@ mod tests {
     }
     #[test]
     fn techniques_show_escaped_in_the_samples_and_notes() {
-        use crate::judge::verdict::{Comparison, PanelVerdict, Preference};
+        use crate::judge::techniques::verdict::{Comparison, PanelVerdict, Preference};
         use crate::report::record::{CriterionRecord, DisagreementRecord, StepsRecord};
         // The orders disagree, so the comparison is a tie: 1 on the scale 0–2.
         let mut compared = sample(1.0, false, VerdictSource::Judged);

@@ -104,7 +104,7 @@ fn summary(eval: &EvalRecord) -> String {
 mod tests {
     use super::*;
     use crate::baseline::BaselineDelta;
-    use crate::judge::verdict::{Scale, ScoreMethod, Usage};
+    use crate::judge::techniques::verdict::{Scale, ScoreMethod, Usage};
     use crate::outcome::VerdictSource;
     use crate::report::record::SampleRecord;
 

@@ -76,7 +76,7 @@ fn code(text: &str) -> String {
 mod tests {
     use super::*;
     use crate::baseline::BaselineDelta;
-    use crate::judge::verdict::{Scale, ScoreMethod, Usage};
+    use crate::judge::techniques::verdict::{Scale, ScoreMethod, Usage};
     use crate::report::record::SampleRecord;
 
     fn eval(name: &str, status: Status, score: Option<f64>) -> EvalRecord {

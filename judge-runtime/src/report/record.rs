@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::agreement::Agreement;
 use crate::baseline::BaselineDelta;
-use crate::judge::verdict::{Scale, ScoreMethod, Usage};
+use crate::judge::techniques::verdict::{Scale, ScoreMethod, Usage};
 use crate::outcome::{EvalIdentity, EvalOutcome, FailureKind, OUTPUT_EXCERPT_CHARS, SampleResult, VerdictSource};
 use crate::snapshot::SnapshotState;
 
@@ -183,17 +183,17 @@ pub(crate) struct SampleRecord {
     pub level: Option<String>,
     /// Each criterion's score (on `scale`) and reasons, when the eval has criteria.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub criteria: Vec<crate::judge::verdict::CriterionVerdict>,
+    pub criteria: Vec<crate::judge::techniques::verdict::CriterionVerdict>,
     /// Both orders of the comparison, when the eval has a baseline.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub comparison: Option<crate::judge::verdict::Comparison>,
+    pub comparison: Option<crate::judge::techniques::verdict::Comparison>,
     /// The first [`OUTPUT_EXCERPT_CHARS`] characters of the baseline the output was compared with,
     /// when the eval has one (`baseline = ...`; the eval's `baseline` is the score baseline's delta).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compared_with: Option<String>,
     /// Each judge's score (0..=1) and reasons, when an ensemble judged the sample.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub panel: Vec<crate::judge::verdict::PanelVerdict>,
+    pub panel: Vec<crate::judge::techniques::verdict::PanelVerdict>,
     /// The output's first [`OUTPUT_EXCERPT_CHARS`] characters.
     pub output: String,
     /// The output's full length in characters.
