@@ -107,7 +107,7 @@ macro_rules! main {
 /// What the macros' expansions name. Not a public API: it changes without notice.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::harness::registry::{BaselineOutput, CompareWith, EvalCase, OutputFn, OutputFuture};
+    pub use crate::harness::registry::{CompareWith, EvalCase, OutputFn, OutputFuture};
     pub use crate::harness::run::{Project, run};
     /// Engine measurements for judge's own benches.
     #[cfg(feature = "local")]

@@ -77,7 +77,7 @@ pub(crate) struct SampleResult {
     /// The output's length in characters when it was too long and the judge saw only its start.
     pub truncated_from: Option<usize>,
     /// What the output was compared with, when the eval has a comparison text (`compare_with`).
-    pub baseline: Option<String>,
+    pub compared_with: Option<String>,
     pub verdict: Verdict,
     pub source: VerdictSource,
     /// How long getting the verdict took: cache lookup, judge call and retries.
@@ -193,7 +193,7 @@ pub(crate) enum EvalFailure {
     #[error("generating the evaluation steps (steps = \"auto\") with {judge} failed: {message}")]
     Steps { judge: String, message: String },
     #[error("sample {}: the baseline function failed, so the output was not compared:\n{message}", sample + 1)]
-    Baseline { sample: usize, message: String },
+    CompareWith { sample: usize, message: String },
     #[error("sample {}: {error}", sample + 1)]
     Judge { sample: usize, error: JudgeError },
     #[error("sample {}: {error}", sample + 1)]

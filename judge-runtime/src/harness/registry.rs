@@ -99,10 +99,6 @@ pub enum CompareWith {
     Function(OutputFn),
 }
 
-/// The old name of [`CompareWith`], for code that names it.
-#[doc(hidden)]
-pub type BaselineOutput = CompareWith;
-
 inventory::collect!(EvalCase);
 
 impl EvalCase {

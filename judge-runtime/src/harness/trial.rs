@@ -13,7 +13,7 @@ use futures::future::try_join_all;
 
 use crate::error::panic_message;
 use crate::harness::context::{Judged, RunContext};
-use crate::harness::registry::{BaselineOutput, EvalCase, OutputFn};
+use crate::harness::registry::{CompareWith, EvalCase, OutputFn};
 use crate::judge::Judge;
 use crate::judge::techniques::ensemble;
 use crate::judge::techniques::pairwise::{self, Order};
@@ -69,18 +69,18 @@ pub(crate) async fn run_eval(
     let samples = (0..settings.samples as usize).map(|sample| {
         let panel = &panel;
         async move {
-            let (output, baseline) =
-                futures::future::join(generate(case.output), baseline_output(case, panel.settings)).await;
+            let (output, compared_with) =
+                futures::future::join(generate(case.output), compare_with(case, panel.settings)).await;
             let output = output.map_err(|message| EvalFailure::Output { sample, message })?;
-            let baseline = baseline.map_err(|message| EvalFailure::Baseline { sample, message })?;
+            let compared_with = compared_with.map_err(|message| EvalFailure::CompareWith { sample, message })?;
             let max_chars = ctx.run.max_output_chars;
             let truncated_from = prompt::shown_part(&output, max_chars).1;
             let start = Instant::now();
-            let (verdict, source) = panel.verdict(ctx, &output, baseline.as_deref(), sample).await?;
+            let (verdict, source) = panel.verdict(ctx, &output, compared_with.as_deref(), sample).await?;
             Ok::<_, EvalFailure>(SampleResult {
                 output,
                 truncated_from,
-                baseline,
+                compared_with,
                 verdict,
                 source,
                 latency: start.elapsed(),
@@ -135,14 +135,14 @@ impl Panel<'_> {
         &self,
         ctx: &RunContext,
         output: &str,
-        baseline: Option<&str>,
+        compared_with: Option<&str>,
         sample: usize,
     ) -> Result<(Verdict, VerdictSource), EvalFailure> {
         let by_judge = self
             .judges
             .iter()
             .zip(self.tasks)
-            .map(|(judge, task)| self.one_judge(ctx, judge, task.clone(), output, baseline, sample));
+            .map(|(judge, task)| self.one_judge(ctx, judge, task.clone(), output, compared_with, sample));
         let mut verdicts = try_join_all(by_judge).await?;
         if verdicts.len() == 1 {
             return Ok(verdicts.pop().expect("one verdict"));
@@ -156,7 +156,7 @@ impl Panel<'_> {
         Ok((combined, source))
     }
 
-    /// One judge's verdict on a sample: graded, or compared with the baseline in both orders (at
+    /// One judge's verdict on a sample: graded, or compared with `compare_with` in both orders (at
     /// once; disagreeing orders make a tie).
     async fn one_judge(
         &self,
@@ -164,12 +164,12 @@ impl Panel<'_> {
         judge: &Judge,
         task: Task,
         output: &str,
-        baseline: Option<&str>,
+        compared_with: Option<&str>,
         sample: usize,
     ) -> Result<(Verdict, VerdictSource), EvalFailure> {
         let max_chars = ctx.run.max_output_chars;
         let judge_one = |request| judge_request(ctx, judge, self.settings, self.occurrences, request, sample);
-        match baseline {
+        match compared_with {
             None => {
                 let criteria = task.criteria.clone();
                 let mut judged = judge_one(prompt::render(task, output, Scale::default(), max_chars)).await?;
@@ -179,9 +179,9 @@ impl Panel<'_> {
                 }
                 Ok((judged.verdict, judged.source))
             }
-            Some(baseline) => {
-                let first = pairwise::render(task.clone(), output, baseline, Order::OutputFirst, max_chars);
-                let second = pairwise::render(task, output, baseline, Order::BaselineFirst, max_chars);
+            Some(other) => {
+                let first = pairwise::render(task.clone(), output, other, Order::OutputFirst, max_chars);
+                let second = pairwise::render(task, output, other, Order::BaselineFirst, max_chars);
                 let (first, second) = futures::future::try_join(judge_one(first), judge_one(second)).await?;
                 let source = VerdictSource::merged([first.source, second.source]);
                 Ok((pairwise::combine(first.verdict, second.verdict), source))
@@ -211,13 +211,14 @@ async fn judge_request(
     ctx.verdict(judge, settings, &key, &request, sample).await
 }
 
-/// The baseline a sample's output is compared with, if the eval has one: the attribute's text or
-/// function's output (called once per sample), else the text of the eval's judge.toml section.
-async fn baseline_output(case: &EvalCase, settings: &EvalSettings) -> Result<Option<String>, String> {
+/// The text a sample's output is compared with (`compare_with`), if the eval has one: the
+/// attribute's text or function's output (called once per sample), else the text of the eval's
+/// judge.toml section.
+async fn compare_with(case: &EvalCase, settings: &EvalSettings) -> Result<Option<String>, String> {
     match case.compare_with {
         None => Ok(settings.compare_with.clone()),
-        Some(BaselineOutput::Text(text)) => Ok(Some(text.to_owned())),
-        Some(BaselineOutput::Function(f)) => generate(f).await.map(Some),
+        Some(CompareWith::Text(text)) => Ok(Some(text.to_owned())),
+        Some(CompareWith::Function(f)) => generate(f).await.map(Some),
     }
 }
 

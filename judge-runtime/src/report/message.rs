@@ -116,7 +116,7 @@ pub(crate) fn failed(
         }
         let _ = writeln!(out, "  rationale: {}", indent_rest(&printable(&sample.verdict.rationale), 13));
         let _ = writeln!(out, "  output:    {}", indent_rest(&output_excerpt(&sample.output), 13));
-        if let Some(baseline) = &sample.baseline {
+        if let Some(baseline) = &sample.compared_with {
             let _ = writeln!(out, "  versus:    {}", indent_rest(&output_excerpt(baseline), 13));
         }
         if let Some(total) = sample.truncated_from {

@@ -218,7 +218,7 @@ impl SampleRecord {
             level: sample.verdict.level.clone(),
             criteria: sample.verdict.criteria.clone(),
             comparison: sample.verdict.comparison,
-            compared_with: sample.baseline.as_ref().map(|b| b.chars().take(OUTPUT_EXCERPT_CHARS).collect()),
+            compared_with: sample.compared_with.as_ref().map(|b| b.chars().take(OUTPUT_EXCERPT_CHARS).collect()),
             panel: sample.verdict.panel.clone(),
             output_chars: sample.output.chars().count(),
             output,
