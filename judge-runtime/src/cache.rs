@@ -11,7 +11,9 @@
 //! temporary file behind; runs that write the cache remove those once they are old enough that no
 //! live writer can own them.
 
+use std::collections::HashSet;
 use std::path::PathBuf;
+use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
 use serde::de::DeserializeOwned;
@@ -87,16 +89,18 @@ pub(crate) fn dir_tag(dir: &std::path::Path) -> String {
 }
 
 /// A directory of verdicts, used in one [`CacheMode`].
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct VerdictCache {
     dir: PathBuf,
     mode: CacheMode,
+    /// In refresh mode, the keys this run has stored: judged anew once, then read like any entry.
+    refreshed: Mutex<HashSet<String>>,
 }
 
 impl VerdictCache {
     /// Touches nothing on disk until the first store.
     pub fn new(dir: PathBuf, mode: CacheMode) -> Self {
-        Self { dir, mode }
+        Self { dir, mode, refreshed: Mutex::default() }
     }
 
     /// Where `key`'s verdict lives: fanned out over 256 subdirectories.
@@ -105,9 +109,14 @@ impl VerdictCache {
     }
 
     /// The cached verdict for `key`, if the mode reads the cache and a valid entry is there. In
-    /// replay mode a miss is an error.
+    /// replay mode a miss is an error; in refresh mode only what this run stored is read.
     pub fn lookup<T: DeserializeOwned>(&self, key: &CacheKey) -> Result<Option<T>, CacheError> {
-        if matches!(self.mode, CacheMode::Off | CacheMode::Refresh) {
+        let unread = match self.mode {
+            CacheMode::Off => true,
+            CacheMode::Refresh => !self.refreshed.lock().unwrap_or_else(|e| e.into_inner()).contains(&key.0),
+            CacheMode::On | CacheMode::Replay => false,
+        };
+        if unread {
             return Ok(None);
         }
         let found = std::fs::read(self.path(key))
@@ -167,7 +176,11 @@ impl VerdictCache {
         let entry = Entry { format: FORMAT, key: key.0.clone(), judge: judge.to_owned(), verdict };
         let bytes = serde_json::to_vec_pretty(&entry).expect("an entry always serializes");
         let path = self.path(key);
-        crate::atomic_file::write(&path, &bytes).map_err(|source| CacheError::Io { path, source })
+        crate::atomic_file::write(&path, &bytes).map_err(|source| CacheError::Io { path, source })?;
+        if self.mode == CacheMode::Refresh {
+            self.refreshed.lock().unwrap_or_else(|e| e.into_inner()).insert(key.0.clone());
+        }
+        Ok(())
     }
 }
 
@@ -283,6 +296,8 @@ mod tests {
         assert_eq!(refresh.lookup::<Verdict>(&k).unwrap(), None, "refresh ignores what is cached");
         refresh.store(&k, "j", &verdict(3)).unwrap();
         assert_eq!(on.lookup(&k).unwrap(), Some(verdict(3)), "and overwrites it");
+        assert_eq!(refresh.lookup(&k).unwrap(), Some(verdict(3)), "then reads what it wrote, judging it once a run");
+        assert_eq!(refresh.lookup::<Verdict>(&key("b", 0)).unwrap(), None);
     }
 
     #[test]

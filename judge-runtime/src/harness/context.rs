@@ -121,6 +121,12 @@ impl RunContext {
             }
             Call::Lead(leader) => leader,
         };
+        // A leader that finished between the lookup above and the join stored its verdict first.
+        if let Some(verdict) = self.cache.lookup::<Verdict>(key).map_err(cache_failure)? {
+            self.shared.fetch_add(1, Ordering::Relaxed);
+            leader.finish(verdict.clone());
+            return Ok(Judged { verdict, source: VerdictSource::Shared });
+        }
         let verdict = judge.verdict(request, &eval.generation, eval.timeout).await;
         judge.take_notices().iter().for_each(|text| crate::report::printer::notice(text));
         let verdict = verdict.map_err(|error| EvalFailure::Judge { sample, error })?;

@@ -71,6 +71,11 @@ fn every_reducer_from_the_attribute_decides_pass_and_fail() {
     assert!(!run.stdout.contains("(trimmed)"), "only the trimmed mean trims:\n{}", run.stdout);
     // Seven identical-by-content verdicts per score, shared across the six evals: 7 calls.
     assert_eq!(judge.requests(), 7);
+    // Refresh judges each of them again, once for the run, not once per eval.
+    let mut refresh = techniques(&judge, dir.path());
+    refresh.env("JUDGE_CACHE", "refresh");
+    assert_eq!(run_exact(refresh, &evals).code, Some(101));
+    assert_eq!(judge.requests(), 14);
 }
 
 #[test]
