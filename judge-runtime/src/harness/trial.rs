@@ -181,7 +181,7 @@ impl Panel<'_> {
             }
             Some(other) => {
                 let first = pairwise::render(task.clone(), output, other, Order::OutputFirst, max_chars);
-                let second = pairwise::render(task, output, other, Order::BaselineFirst, max_chars);
+                let second = pairwise::render(task, output, other, Order::ComparedFirst, max_chars);
                 let (first, second) = futures::future::try_join(judge_one(first), judge_one(second)).await?;
                 let source = VerdictSource::merged([first.source, second.source]);
                 Ok((pairwise::combine(first.verdict, second.verdict), source))

@@ -1,5 +1,5 @@
-//! Pairwise comparison against a baseline, with position swap (seed 001's
-//! `pairwise_judge_debiased`, FastChat's rule). Each sample's output is compared with the baseline
+//! Pairwise comparison with another output (`compare_with`), with position swap (seed 001's
+//! `pairwise_judge_debiased`, FastChat's rule). Each sample's output is compared with that output
 //! twice, once shown first and once second; when the two verdicts disagree, the judge preferred a
 //! position rather than an output, and the comparison counts as a tie.
 //!
@@ -28,14 +28,14 @@ Judge the content only: the order in which the outputs are shown, their length a
 decide. Think first, then decide: write your rationale (the differences that matter, citing the rubric) \
 before you name the better output.";
 
-/// Renders the request that compares `output` with `baseline` in `order`. Each is cut at
+/// Renders the request that compares `output` with `compared` (`compare_with`) in `order`. Each is cut at
 /// `max_output_chars` characters, and the judge is told so.
-pub(crate) fn render(task: Task, output: &str, baseline: &str, order: Order, max_output_chars: usize) -> JudgeRequest {
+pub(crate) fn render(task: Task, output: &str, compared: &str, order: Order, max_output_chars: usize) -> JudgeRequest {
     let (output_shown, truncated_from) = shown_part(output, max_output_chars);
-    let (baseline_shown, baseline_truncated) = shown_part(baseline, max_output_chars);
+    let (compared_shown, compared_truncated) = shown_part(compared, max_output_chars);
     let (a, b, a_cut, b_cut) = match order {
-        Order::OutputFirst => (output_shown, baseline_shown, truncated_from, baseline_truncated),
-        Order::BaselineFirst => (baseline_shown, output_shown, baseline_truncated, truncated_from),
+        Order::OutputFirst => (output_shown, compared_shown, truncated_from, compared_truncated),
+        Order::ComparedFirst => (compared_shown, output_shown, compared_truncated, truncated_from),
     };
     // Tags neither output contains (the first is in the text the second is drawn from, so they differ).
     let tag_a = fence_tag(&format!("{a}\u{0}{b}"));
@@ -118,7 +118,7 @@ pub(crate) fn parse(reply: &str, order: Order) -> Result<Verdict, String> {
         }
         let preference = match (winner, order) {
             ("tie", _) => Preference::Tie,
-            ("A", Order::OutputFirst) | ("B", Order::BaselineFirst) => Preference::Output,
+            ("A", Order::OutputFirst) | ("B", Order::ComparedFirst) => Preference::Output,
             _ => Preference::Baseline,
         };
         return Ok(Verdict {
@@ -146,23 +146,23 @@ pub(crate) fn reask(reason: &str) -> String {
 
 /// One comparison from its two orders' verdicts: their common preference, or a tie when they
 /// disagree. Both rationales are kept, each labelled with its order.
-pub(crate) fn combine(output_first: Verdict, baseline_first: Verdict) -> Verdict {
+pub(crate) fn combine(output_first: Verdict, compared_first: Verdict) -> Verdict {
     let comparison = Comparison {
         output_first: Preference::of_score(output_first.score),
-        baseline_first: Preference::of_score(baseline_first.score),
+        baseline_first: Preference::of_score(compared_first.score),
     };
     let mut rationale = format!(
         "Output shown first: {} ({}).\nOutput shown second: {} ({}).",
         output_first.rationale.trim_end_matches('.'),
         comparison.output_first.word(),
-        baseline_first.rationale.trim_end_matches('.'),
+        compared_first.rationale.trim_end_matches('.'),
         comparison.baseline_first.word(),
     );
     if !comparison.consistent() {
         rationale.push_str("\nThe two orders disagree: the judge preferred a position, so this is a tie.");
     }
     let mut usage = output_first.usage;
-    usage += baseline_first.usage;
+    usage += compared_first.usage;
     Verdict {
         score: comparison.result().score(),
         scale: SCALE,
@@ -188,8 +188,8 @@ mod tests {
     fn winners_are_read_from_the_outputs_side() {
         let a = r#"{"rationale": "A is right.", "winner": "A"}"#;
         assert_eq!(verdict(a, Order::OutputFirst).score, 2.0);
-        assert_eq!(verdict(a, Order::BaselineFirst).score, 0.0);
-        assert_eq!(verdict(r#"{"rationale": "Same.", "winner": "tie"}"#, Order::BaselineFirst).score, 1.0);
+        assert_eq!(verdict(a, Order::ComparedFirst).score, 0.0);
+        assert_eq!(verdict(r#"{"rationale": "Same.", "winner": "tie"}"#, Order::ComparedFirst).score, 1.0);
         assert!(parse(r#"{"rationale": "r", "winner": "C"}"#, Order::OutputFirst).unwrap_err().contains("\"C\""));
         assert!(parse(r#"{"winner": "A"}"#, Order::OutputFirst).unwrap_err().contains("rationale"));
     }
@@ -197,20 +197,20 @@ mod tests {
     #[test]
     fn disagreeing_orders_are_a_tie() {
         let first = verdict(r#"{"rationale": "A is better.", "winner": "A"}"#, Order::OutputFirst);
-        let second = verdict(r#"{"rationale": "A is better.", "winner": "A"}"#, Order::BaselineFirst);
+        let second = verdict(r#"{"rationale": "A is better.", "winner": "A"}"#, Order::ComparedFirst);
         let combined = combine(first.clone(), second);
         let comparison = combined.comparison.unwrap();
         assert_eq!((comparison.output_first, comparison.baseline_first), (Preference::Output, Preference::Baseline));
         assert_eq!((combined.score, combined.normalized()), (1.0, 0.5));
         assert!(combined.rationale.contains("the judge preferred a position"), "{}", combined.rationale);
-        let agree = verdict(r#"{"rationale": "B is better.", "winner": "B"}"#, Order::BaselineFirst);
+        let agree = verdict(r#"{"rationale": "B is better.", "winner": "B"}"#, Order::ComparedFirst);
         assert_eq!(combine(first, agree).normalized(), 1.0);
     }
 
     #[test]
     fn both_outputs_are_fenced_apart() {
         let task = Task::borrowed("Right.", Some("q"), None);
-        let req = render(task, "the output", "the baseline", Order::BaselineFirst, 1000);
+        let req = render(task, "the output", "the baseline", Order::ComparedFirst, 1000);
         let user = &req.messages[1].content;
         let (a, b) = (user.find("## Output A\n").unwrap(), user.find("## Output B\n").unwrap());
         assert!(user[a..b].contains("the baseline") && user[b..].contains("the output"), "{user}");

@@ -91,7 +91,7 @@ pub(crate) struct JudgeRequest {
     /// messages, so the cut is part of the cache key).
     #[serde(skip)]
     pub output: String,
-    /// For a comparison with a baseline: where the output is shown. The order is in the messages.
+    /// For a comparison (`compare_with`): where the output is shown. The order is in the messages.
     #[serde(skip)]
     pub comparison: Option<Order>,
 }
@@ -99,10 +99,10 @@ pub(crate) struct JudgeRequest {
 /// Where the output under evaluation is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Order {
-    /// The output is A, the baseline B.
+    /// The output is A, the text it is compared with B.
     OutputFirst,
-    /// The baseline is A, the output B.
-    BaselineFirst,
+    /// The text the output is compared with is A, the output B.
+    ComparedFirst,
 }
 
 const SYSTEM: &str = "You are a strict, impartial evaluator of the outputs of an AI system. \

@@ -20,7 +20,7 @@ pub enum ScoreMethod {
     ProbabilityWeighted,
     /// How much more likely the reference answer became to the judge model after the output.
     AnswerLikelihood,
-    /// Compared with the baseline in both orders: 2 a win, 1 a tie, 0 a loss.
+    /// Compared with another output (`compare_with`) in both orders: 2 a win, 1 a tie, 0 a loss.
     Compared,
     /// Combined from the scores of several judges (`judges`).
     Ensemble,
@@ -46,7 +46,7 @@ pub struct Verdict {
     /// weighted mean.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub criteria: Vec<CriterionVerdict>,
-    /// Both orders of a comparison with the baseline, when the eval has `baseline`: `score` is
+    /// Both orders of a comparison, when the eval has `compare_with`: `score` is
     /// then 2 (win), 1 (tie) or 0 (loss) on the scale 0–2.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comparison: Option<Comparison>,
@@ -89,7 +89,7 @@ pub struct CriterionVerdict {
 pub enum Preference {
     /// The output under evaluation.
     Output,
-    /// The baseline.
+    /// The output it is compared with (`compare_with`; the reports' word for it is `baseline`).
     Baseline,
     /// Neither.
     Tie,
@@ -130,7 +130,8 @@ impl Preference {
 pub struct Comparison {
     /// The verdict with the output shown first (as A).
     pub output_first: Preference,
-    /// The verdict with the baseline shown first.
+    /// The verdict with the compared output (`compare_with`) shown first; named `baseline_first` in
+    /// the reports, whose keys are stable.
     pub baseline_first: Preference,
 }
 
@@ -154,7 +155,7 @@ pub struct PanelVerdict {
     pub judge: String,
     /// Its score mapped to 0..=1.
     pub score: f64,
-    /// Both orders of its comparison, when the eval has a baseline.
+    /// Both orders of its comparison, when the eval has `compare_with`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comparison: Option<Comparison>,
     /// Its reasons.
