@@ -135,14 +135,6 @@ pub(crate) fn parse(args: TokenStream) -> (EvalArgs, Vec<syn::Error>) {
     {
         errors.push(syn::Error::new(span, format!("`reduce`: {reason} (`samples`)")));
     }
-    if let (Some(levels), Some(_)) = (&parsed.levels, &parsed.criteria) {
-        let span = levels.first().map_or_else(Span::call_site, LitStr::span);
-        errors.push(syn::Error::new(
-            span,
-            "`levels` and `criteria` cannot be combined: levels describe one score, criteria give several; \
-             describe each criterion's levels in its own rubric",
-        ));
-    }
     // Ensemble settings beside one judge would do nothing.
     if let Some(judge) = parsed.judge.as_ref().filter(|_| parsed.judges.is_none()) {
         let set = [("combine", parsed.combine.is_some()), ("max_spread", parsed.max_spread.is_some())];
@@ -157,22 +149,21 @@ pub(crate) fn parse(args: TokenStream) -> (EvalArgs, Vec<syn::Error>) {
     if let (Some(judge), Some(_)) = (&parsed.judge, &parsed.judges) {
         errors.push(syn::Error::new(judge.span(), "set `judge` (one judge) or `judges` (an ensemble), not both"));
     }
-    if let Some(compare_with) = &parsed.compare_with {
-        let other = [("levels", parsed.levels.is_some()), ("criteria", parsed.criteria.is_some())]
-            .into_iter()
-            .find(|(_, set)| *set);
-        if let Some((key, _)) = other {
-            let span = match compare_with {
-                CompareWith::Text(text) => text.span(),
-                CompareWith::Function(path) => syn::spanned::Spanned::span(path),
-            };
-            let written =
-                parsed.deprecated_baseline.as_ref().map_or_else(|| "compare_with".to_owned(), ToString::to_string);
-            errors.push(syn::Error::new(
-                span,
-                format!("`{written}` names the better of two outputs and cannot be combined with `{key}`"),
-            ));
-        }
+    let (levels, criteria) = (parsed.levels.as_ref(), parsed.criteria.is_some());
+    if let Some(conflict) = judge_rules::techniques::conflict(levels.is_some(), criteria, parsed.compare_with.is_some())
+    {
+        // Spanned at the value of the setting the error names (the levels stand for the criteria).
+        let (written, span) = match &parsed.compare_with {
+            Some(compare_with) if conflict.key == "compare_with" => (
+                parsed.deprecated_baseline.as_ref().map_or_else(|| "compare_with".to_owned(), ToString::to_string),
+                match compare_with {
+                    CompareWith::Text(text) => text.span(),
+                    CompareWith::Function(path) => syn::spanned::Spanned::span(path),
+                },
+            ),
+            _ => (conflict.key.to_owned(), levels.and_then(|l| l.first()).map_or_else(Span::call_site, LitStr::span)),
+        };
+        errors.push(syn::Error::new(span, format!("`{written}` {}", conflict.reason())));
     }
     // A rubric that was given but invalid, or arguments that stopped parsing early, already
     // have their error.

@@ -30,6 +30,7 @@ pub mod ranges;
 pub mod reduce;
 pub mod settings;
 pub mod steps;
+pub mod techniques;
 pub mod words;
 
 pub use reduce::Reduce;

@@ -53,14 +53,10 @@ impl AttributeSettings<'_> {
             move |reason: String| ConfigError::InvalidAttribute { eval: eval.to_owned(), key, reason }
         };
         let range = |range: Range, v: f64| range.check_value(v).map(|()| v).map_err(invalid(range.key));
-        let exclusive =
-            [("levels", self.levels.is_some()), ("criteria", self.criteria.is_some()), ("compare_with", self.compares)];
-        if let [(first, _), (second, _), ..] = exclusive.iter().filter(|(_, set)| *set).copied().collect::<Vec<_>>()[..]
+        if let Some(conflict) =
+            judge_rules::techniques::conflict(self.levels.is_some(), self.criteria.is_some(), self.compares)
         {
-            return Err(invalid(second)(format!(
-                "`{first}` and `{second}` cannot be combined: levels describe one score, criteria give several, and a \
-                 comparison names the better of two outputs"
-            )));
+            return Err(invalid(conflict.key)(conflict.reason()));
         }
         Ok(Layer {
             judge: self.judge.map(str::to_owned),

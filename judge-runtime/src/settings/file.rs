@@ -69,21 +69,9 @@ impl Layer {
             }
             layer.read(setting.key, Raw::Toml { value, base }).map_err(|reason| invalid(key, reason))?;
         }
-        if layer.levels.is_some() && layer.criteria.is_some() {
-            return Err(invalid(
-                "criteria",
-                "cannot be combined with `levels`: levels describe one score, criteria give several; keep one (an \
-                 eval's attribute can still set the other)"
-                    .to_owned(),
-            ));
-        }
-        if layer.compare_with.is_some() && (layer.levels.is_some() || layer.criteria.is_some()) {
-            return Err(invalid(
-                layer.written("compare_with"),
-                "cannot be combined with `levels` or `criteria`: a comparison names the better of two outputs, with \
-                 no scale of levels or criteria scores"
-                    .to_owned(),
-            ));
+        let set = (layer.levels.is_some(), layer.criteria.is_some(), layer.compare_with.is_some());
+        if let Some(conflict) = judge_rules::techniques::conflict(set.0, set.1, set.2) {
+            return Err(invalid(layer.written(conflict.key), conflict.reason()));
         }
         Ok(layer)
     }
