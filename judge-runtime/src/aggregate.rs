@@ -1,6 +1,8 @@
 //! Reducing the scores of an eval's samples to the eval's score: a trimmed mean by default, or
 //! another [`Reducer`], with mean, median, min, max and standard deviation alongside.
 
+use judge_rules::Reduce;
+
 /// Scores closer than this to the threshold count as reaching it, so that five verdicts of 7/10
 /// pass a threshold of 0.7 despite floating-point rounding.
 const EPSILON: f64 = 1e-9;
@@ -99,58 +101,28 @@ impl Summary {
     }
 }
 
-/// How an eval's sample scores reduce to its score, from `reduce` (attribute, `JUDGE_REDUCE`,
-/// judge.toml). The eval passes when the score reaches its threshold.
+/// How an eval's sample scores reduce to its score: the `reduce` rule (attribute, `JUDGE_REDUCE`,
+/// judge.toml) and the eval's `trim`, which the trimmed mean uses. The eval passes when the score
+/// reaches its threshold.
+///
+/// The rules: `trimmed_mean` (the default) drops the fraction `trim` at each end, robust to a
+/// judge's occasional outlier; `mean` averages every score; `median` is robust to outliers on
+/// either side, however many; `min` lets the worst sample decide; `at_least(k)` takes the `k`-th
+/// highest score, which reaches the threshold exactly when `k` samples do; `pass_all` takes the
+/// lowest, so every sample must reach the threshold.
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[non_exhaustive]
-pub enum Reducer {
-    /// The mean after dropping the fraction `trim` at each end (`"trimmed_mean"`, the default):
-    /// robust to a judge's occasional outlier.
-    TrimmedMean {
-        /// The fraction dropped at each end, in `0.0..0.5`.
-        trim: f64,
-    },
-    /// The mean of every score (`"mean"`).
-    Mean,
-    /// The median (`"median"`): robust to outliers on either side, however many.
-    Median,
-    /// The lowest score (`"min"`): the worst sample decides.
-    Min,
-    /// At least `k` samples must reach the threshold (`"at_least(k)"`): the score is the `k`-th
-    /// highest, which reaches the threshold exactly when `k` samples do.
-    AtLeast(u32),
-    /// Every sample must reach the threshold (`"pass_all"`): the score is the lowest.
-    PassAll,
+pub struct Reducer {
+    /// The rule.
+    pub rule: Reduce,
+    /// The fraction the trimmed mean drops at each end, in `0.0..0.5`; the other rules drop none.
+    pub trim: f64,
 }
 
 impl Reducer {
-    /// Reads a `reduce` value; `trim` is the eval's trim, used by the trimmed mean.
-    #[cfg(test)]
-    pub(crate) fn parse(s: &str, trim: f64) -> Result<Self, String> {
-        judge_rules::reduce::parse(s).map(|rule| Self::from_rule(rule, trim))
-    }
-
-    /// The reducer of judge-rules' `reduce` value; `trim` is the eval's trim, used by the trimmed
-    /// mean.
-    pub(crate) fn from_rule(rule: judge_rules::Reduce, trim: f64) -> Self {
-        use judge_rules::Reduce;
-        match rule {
-            Reduce::TrimmedMean => Self::TrimmedMean { trim },
-            Reduce::Mean => Self::Mean,
-            Reduce::Median => Self::Median,
-            Reduce::Min => Self::Min,
-            Reduce::AtLeast(k) => Self::AtLeast(k),
-            Reduce::PassAll => Self::PassAll,
-        }
-    }
-
-    /// Checks the reducer against the number of samples it will see.
-    pub(crate) fn check(self, samples: u32) -> Result<Self, String> {
-        let rule = match self {
-            Self::AtLeast(k) => judge_rules::Reduce::AtLeast(k),
-            _ => judge_rules::Reduce::Mean,
-        };
-        judge_rules::reduce::check_samples(rule, samples).map(|()| self)
+    /// The reducer of `rule`, with `trim` for the trimmed mean.
+    pub fn new(rule: Reduce, trim: f64) -> Self {
+        Self { rule, trim }
     }
 
     /// Summarises `scores` (each in `0.0..=1.0`, in sample order).
@@ -158,18 +130,15 @@ impl Reducer {
     /// # Panics
     /// If `scores` is empty, or `at_least(k)` has fewer than `k` scores.
     pub fn summarize(self, scores: &[f64]) -> Summary {
-        let trim = match self {
-            Self::TrimmedMean { trim } => trim,
-            _ => 0.0,
-        };
+        let trim = if self.rule == Reduce::TrimmedMean { self.trim } else { 0.0 };
         let mut summary = TrimmedMean::new(trim).summarize(scores);
         let mut descending = scores.to_vec();
         descending.sort_by(|a, b| b.total_cmp(a));
-        summary.score = match self {
-            Self::TrimmedMean { .. } | Self::Mean => summary.score,
-            Self::Median => summary.median,
-            Self::Min | Self::PassAll => summary.min,
-            Self::AtLeast(k) => {
+        summary.score = match self.rule {
+            Reduce::TrimmedMean | Reduce::Mean => summary.score,
+            Reduce::Median => summary.median,
+            Reduce::Min | Reduce::PassAll => summary.min,
+            Reduce::AtLeast(k) => {
                 assert!(k as usize <= scores.len(), "at_least({k}) over {} scores", scores.len());
                 descending[k as usize - 1]
             }
@@ -180,36 +149,27 @@ impl Reducer {
     /// Whether the reducer asks about single samples (`min`, `at_least(k)`, `pass_all`) rather than
     /// their central tendency (`trimmed_mean`, `mean`, `median`).
     pub(crate) fn judges_each_sample(self) -> bool {
-        matches!(self, Self::Min | Self::AtLeast(_) | Self::PassAll)
+        matches!(self.rule, Reduce::Min | Reduce::AtLeast(_) | Reduce::PassAll)
     }
 
     /// The `reduce` value that names this reducer, e.g. `at_least(3)`.
     pub fn name(self) -> String {
-        match self {
-            Self::TrimmedMean { .. } => "trimmed_mean".to_owned(),
-            Self::Mean => "mean".to_owned(),
-            Self::Median => "median".to_owned(),
-            Self::Min => "min".to_owned(),
-            Self::AtLeast(k) => format!("at_least({k})"),
-            Self::PassAll => "pass_all".to_owned(),
-        }
+        self.rule.to_string()
     }
 
     /// How the score was reduced from `k` samples, for messages: "median of 7 samples".
     pub fn describe(self, k: usize) -> String {
-        match self {
-            Self::TrimmedMean { trim } => {
-                let dropped = TrimmedMean::new(trim).dropped_each_side(k);
-                match dropped {
-                    0 => format!("mean of all {k} samples (trim {trim} drops none of {k})"),
-                    n => format!("trimmed mean of {} of {k} samples (trim {trim} drops {n} at each end)", k - 2 * n),
-                }
-            }
-            Self::Mean => format!("mean of all {k} samples"),
-            Self::Median => format!("median of {k} samples"),
-            Self::Min => format!("lowest of {k} samples"),
-            Self::AtLeast(n) => format!("{n}. highest of {k} samples: at least {n} must reach the threshold"),
-            Self::PassAll => format!("lowest of {k} samples: every one must reach the threshold"),
+        let trim = self.trim;
+        match self.rule {
+            Reduce::TrimmedMean => match TrimmedMean::new(trim).dropped_each_side(k) {
+                0 => format!("mean of all {k} samples (trim {trim} drops none of {k})"),
+                n => format!("trimmed mean of {} of {k} samples (trim {trim} drops {n} at each end)", k - 2 * n),
+            },
+            Reduce::Mean => format!("mean of all {k} samples"),
+            Reduce::Median => format!("median of {k} samples"),
+            Reduce::Min => format!("lowest of {k} samples"),
+            Reduce::AtLeast(n) => format!("{n}. highest of {k} samples: at least {n} must reach the threshold"),
+            Reduce::PassAll => format!("lowest of {k} samples: every one must reach the threshold"),
         }
     }
 }
@@ -221,28 +181,28 @@ mod tests {
     #[test]
     fn every_reducer_reduces_as_documented() {
         let scores = [0.9, 0.1, 0.6, 0.7, 1.0, 0.5, 0.8];
-        let score = |r: Reducer| r.summarize(&scores).score;
-        assert!(close(score(Reducer::TrimmedMean { trim: 0.15 }), 0.7));
-        assert!(close(score(Reducer::Mean), 4.6 / 7.0));
-        assert_eq!(score(Reducer::Median), 0.7);
-        assert_eq!(score(Reducer::Min), 0.1);
-        assert_eq!(score(Reducer::PassAll), 0.1);
-        assert_eq!(score(Reducer::AtLeast(3)), 0.8, "the third highest");
-        assert_eq!(score(Reducer::AtLeast(7)), 0.1);
-        assert!(Reducer::AtLeast(3).summarize(&scores).passes(0.8));
-        assert!(!Reducer::AtLeast(4).summarize(&scores).passes(0.8));
-        assert_eq!(Reducer::Median.summarize(&scores).trimmed, vec![false; 7], "only the trimmed mean trims");
+        let reducer = |rule: Reduce| Reducer::new(rule, 0.15);
+        let score = |rule: Reduce| reducer(rule).summarize(&scores).score;
+        assert!(close(score(Reduce::TrimmedMean), 0.7));
+        assert!(close(score(Reduce::Mean), 4.6 / 7.0));
+        assert_eq!(score(Reduce::Median), 0.7);
+        assert_eq!(score(Reduce::Min), 0.1);
+        assert_eq!(score(Reduce::PassAll), 0.1);
+        assert_eq!(score(Reduce::AtLeast(3)), 0.8, "the third highest");
+        assert_eq!(score(Reduce::AtLeast(7)), 0.1);
+        assert!(reducer(Reduce::AtLeast(3)).summarize(&scores).passes(0.8));
+        assert!(!reducer(Reduce::AtLeast(4)).summarize(&scores).passes(0.8));
+        assert_eq!(reducer(Reduce::Median).summarize(&scores).trimmed, vec![false; 7], "only the trimmed mean trims");
     }
 
     #[test]
-    fn reducers_parse_and_check_their_sample_count() {
-        assert_eq!(Reducer::parse("trimmed_mean", 0.2), Ok(Reducer::TrimmedMean { trim: 0.2 }));
-        assert_eq!(Reducer::parse("at_least(3)", 0.15), Ok(Reducer::AtLeast(3)));
-        assert!(Reducer::parse("at_least(0)", 0.15).unwrap_err().contains("≥ 1"));
-        assert!(Reducer::parse("max", 0.15).unwrap_err().contains("median, min, at_least(k), pass_all"));
-        assert!(Reducer::AtLeast(5).check(3).unwrap_err().contains("needs at least 5 samples"));
-        assert_eq!(Reducer::AtLeast(3).check(3), Ok(Reducer::AtLeast(3)));
-        assert_eq!(Reducer::Median.describe(7), "median of 7 samples");
+    fn reducers_are_named_and_described_by_their_rule() {
+        assert_eq!(Reducer::new(Reduce::AtLeast(3), 0.15).name(), "at_least(3)");
+        assert_eq!(Reducer::new(Reduce::Median, 0.15).describe(7), "median of 7 samples");
+        assert_eq!(
+            Reducer::new(Reduce::TrimmedMean, 0.15).describe(7),
+            "trimmed mean of 5 of 7 samples (trim 0.15 drops 1 at each end)"
+        );
     }
 
     fn close(a: f64, b: f64) -> bool {

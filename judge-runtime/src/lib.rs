@@ -83,6 +83,7 @@ pub use judge::techniques::verdict::{
     Comparison, CriterionVerdict, PanelVerdict, Preference, Scale, ScoreMethod, Usage, Verdict,
 };
 pub use judge_macros::llm_eval;
+pub use judge_rules::Reduce;
 pub use output::{Bytes, IntoEvalOutput};
 
 /// Defines `fn main()` for a test target with `harness = false`: runs every `#[llm_eval]` of the

@@ -262,7 +262,7 @@ impl EvalRecord {
                 min: summary.min,
                 max: summary.max,
                 std_dev: summary.std_dev,
-                trim: settings.trim,
+                trim: settings.reduce.trim,
                 reduce: settings.reduce.name(),
             }),
             message,

@@ -16,6 +16,7 @@ use crate::settings::steps::Steps;
 use crate::settings::{
     DEFAULT_COMPARISON_THRESHOLD, DEFAULT_SAMPLES, DEFAULT_THRESHOLD, DEFAULT_TIMEOUT_SECS, DEFAULT_TRIM, Settings,
 };
+use judge_rules::Reduce;
 use judge_rules::judge::JudgeSpec;
 use judge_rules::words::Combine;
 
@@ -32,13 +33,12 @@ pub(crate) struct EvalSettings {
     pub fail_on_disagreement: bool,
     pub threshold: f64,
     pub samples: u32,
-    pub trim: f64,
     pub generation: GenerationParams,
     /// The limit on one judge request.
     pub timeout: Duration,
     /// Whether the verdict is snapshotted with insta, and whether a change fails.
     pub snapshot: SnapshotMode,
-    /// How the samples' scores reduce to the eval's score.
+    /// How the samples' scores reduce to the eval's score: the rule and the eval's `trim`.
     pub reduce: Reducer,
     /// The rubric's levels, if any.
     pub levels: Option<Levels>,
@@ -151,14 +151,15 @@ impl Settings {
         });
         let samples = all.samples.unwrap_or_else(|| Sourced::default(DEFAULT_SAMPLES));
         let trim = all.trim.map_or(DEFAULT_TRIM, |s| s.value);
-        let reduce = match all.reduce {
-            Some(Sourced { value, source }) => Reducer::from_rule(value, trim)
-                .check(samples.value)
+        let rule = match all.reduce {
+            Some(Sourced { value, source }) => judge_rules::reduce::check_samples(value, samples.value)
+                .map(|()| value)
                 .map_err(|reason| source.error(eval, value, reason))?,
             // A comparison's score is the win rate: the mean of wins (1), ties (0.5) and losses.
-            None if compares => Reducer::Mean,
-            None => Reducer::TrimmedMean { trim },
+            None if compares => Reduce::Mean,
+            None => Reduce::TrimmedMean,
         };
+        let reduce = Reducer::new(rule, trim);
         let max_spread = all.max_spread.as_ref().map(|s| s.value);
         let fail_on_disagreement = all.on_disagreement.as_ref().is_some_and(|s| s.value);
         // Ensemble settings on an eval with one judge would do nothing: an attribute that sets them
@@ -198,7 +199,6 @@ impl Settings {
             fail_on_disagreement,
             threshold: threshold.value,
             samples: samples.value,
-            trim,
             generation: GenerationParams {
                 temperature: Some(all.temperature.map_or(DEFAULT_TEMPERATURE, |s| s.value)),
                 max_tokens: all.max_tokens.map(|s| s.value),

@@ -13,6 +13,7 @@ use crate::settings::modes::SnapshotMode;
 use crate::settings::params::GenerationParams;
 use crate::settings::workspace::workspace_root;
 use crate::settings::*;
+use judge_rules::Reduce;
 
 fn env(pairs: &[(&str, &str)]) -> Result<Layer, ConfigError> {
     let pairs: Vec<(String, String)> = pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
@@ -37,13 +38,13 @@ fn attribute_beats_env_beats_file_beats_default() {
     assert_eq!(s.judge().model, "attr");
     assert_eq!(s.threshold, 0.9);
     assert_eq!(s.samples, 3, "env wins over the file when the attribute is silent");
-    assert_eq!(s.trim, 0.2, "the file wins over the default when env and attribute are silent");
+    assert_eq!(s.reduce.trim, 0.2, "the file wins over the default when env and attribute are silent");
 
     let s = resolve(Layer::default(), f, AttributeSettings::default()).unwrap();
     assert_eq!((s.judge().model.as_str(), s.threshold, s.samples), ("file", 0.6, 5));
 
     let s = resolve(e, Layer::default(), AttributeSettings::default()).unwrap();
-    assert_eq!((s.judge().model.as_str(), s.trim), ("env", DEFAULT_TRIM));
+    assert_eq!((s.judge().model.as_str(), s.reduce.trim), ("env", DEFAULT_TRIM));
 }
 
 #[test]
@@ -152,7 +153,7 @@ fn techniques_resolve_without_surprises() {
     let s = settings.eval("evals::x", AttributeSettings { criteria: Some(&defs), ..Default::default() }).unwrap();
     assert!(s.criteria.is_some() && s.levels.is_none());
     let s = settings.eval("evals::x", AttributeSettings { compares: true, ..Default::default() }).unwrap();
-    assert!(s.levels.is_none() && s.reduce == Reducer::Mean && s.threshold == DEFAULT_COMPARISON_THRESHOLD);
+    assert!(s.levels.is_none() && s.reduce.rule == Reduce::Mean && s.threshold == DEFAULT_COMPARISON_THRESHOLD);
     assert!(settings.eval("evals::x", AttributeSettings::default()).unwrap().levels.is_some());
     // Both in judge.toml is an error when the file is read.
     let both = file("levels = [\"0-4: wrong\", \"5-10: right\"]\n[criteria]\na = \"r\"\nb = \"s\"\n");
@@ -217,10 +218,10 @@ fn an_eval_section_of_judge_toml_sets_that_eval_only() {
 fn reduce_resolves_in_order_and_is_checked_against_samples() {
     let f = file("judge = \"openai:m\"\nreduce = \"median\"\nsamples = 5\ntrim = 0.2").unwrap();
     let settings = Settings::from_layers(Layer::default(), f.clone(), Path::new("/ws"));
-    let reduce = |attr| settings.eval("evals::x", attr).map(|s| s.reduce);
-    assert_eq!(reduce(AttributeSettings::default()).unwrap(), Reducer::Median);
+    let reduce = |attr| settings.eval("evals::x", attr).map(|s| s.reduce.rule);
+    assert_eq!(reduce(AttributeSettings::default()).unwrap(), Reduce::Median);
     let attr = AttributeSettings { reduce: Some(judge_rules::Reduce::AtLeast(4)), ..Default::default() };
-    assert_eq!(reduce(attr).unwrap(), Reducer::AtLeast(4));
+    assert_eq!(reduce(attr).unwrap(), Reduce::AtLeast(4));
     let attr = AttributeSettings { reduce: Some(judge_rules::Reduce::AtLeast(6)), ..Default::default() };
     let msg = reduce(attr).unwrap_err().to_string();
     assert!(msg.contains("reduce") && msg.contains("needs at least 6 samples, and the eval has 5"), "{msg}");
@@ -229,7 +230,7 @@ fn reduce_resolves_in_order_and_is_checked_against_samples() {
     assert!(msg.to_string().contains("JUDGE_REDUCE") && msg.to_string().contains("evals::x"), "{msg}");
     let defaults = Settings::from_layers(Layer::default(), file("judge = \"openai:m\"").unwrap(), Path::new("/ws"));
     let s = defaults.eval("evals::x", AttributeSettings::default()).unwrap();
-    assert_eq!(s.reduce, Reducer::TrimmedMean { trim: DEFAULT_TRIM });
+    assert_eq!(s.reduce, Reducer::new(Reduce::TrimmedMean, DEFAULT_TRIM));
     assert!(file("reduce = \"max\"").unwrap_err().to_string().contains("`reduce`"));
 }
 
@@ -312,7 +313,7 @@ fn compare_with_and_its_old_name_baseline_set_a_sections_comparison() {
         let settings = Settings::from_layers(Layer::default(), f, Path::new("/ws"));
         let y = settings.eval("evals::y", AttributeSettings::default()).unwrap();
         assert_eq!(y.compare_with.as_deref(), Some("The old answer."), "{key}");
-        assert_eq!((y.reduce, y.threshold), (Reducer::Mean, DEFAULT_COMPARISON_THRESHOLD), "{key}");
+        assert_eq!((y.reduce.rule, y.threshold), (Reduce::Mean, DEFAULT_COMPARISON_THRESHOLD), "{key}");
         // Either name is an eval's setting, and an error names the key as written.
         let msg = file(&format!("{key} = \"x\"")).unwrap_err().to_string();
         assert!(msg.contains(&format!("key `{key}` belongs to one eval")), "{msg}");
