@@ -2,6 +2,7 @@
 //! Generated code names only `<crate>::__private` paths (`::judge_runtime` unless `crate = "..."`).
 
 use judge_rules::Reduce;
+use judge_rules::judge::{JudgeSpec, Provider};
 use judge_rules::words::{Combine, OnDisagreement};
 use proc_macro2::TokenStream;
 use quote::{ToTokens, quote, quote_spanned};
@@ -60,7 +61,14 @@ fn eval_case(args: &EvalArgs, function: &ItemFn, kind: ReturnKind, ignore: bool)
         Some(n) => quote!(#private::Some(#n)),
         None => quote!(#private::None),
     };
-    let (input, expected, judge) = (opt_str(&args.input), opt_str(&args.expected), opt_str(&args.judge));
+    let (input, expected) = (opt_str(&args.input), opt_str(&args.expected));
+    let judge = match &args.judge {
+        Some(judge) => {
+            let judge = judge_value(&private, judge);
+            quote!(#private::Some(#judge))
+        }
+        None => quote!(#private::None),
+    };
     let reduce = match args.reduce {
         Some((reduce, _)) => {
             let reduce = reduce_value(&private, reduce);
@@ -69,7 +77,10 @@ fn eval_case(args: &EvalArgs, function: &ItemFn, kind: ReturnKind, ignore: bool)
         None => quote!(#private::None),
     };
     let levels = match &args.levels {
-        Some(levels) => quote!(#private::Some(&[#(#levels),*])),
+        Some(levels) => {
+            let bands = levels.iter().map(|level| band_value(&private, level));
+            quote!(#private::Some(&[#(#bands),*]))
+        }
         None => quote!(#private::None),
     };
     let criteria = match &args.criteria {
@@ -104,7 +115,10 @@ fn eval_case(args: &EvalArgs, function: &ItemFn, kind: ReturnKind, ignore: bool)
         None => quote!(#private::None),
     };
     let judges = match &args.judges {
-        Some(judges) => quote!(#private::Some(&[#(#judges),*])),
+        Some(judges) => {
+            let judges = judges.iter().map(|judge| judge_value(&private, judge));
+            quote!(#private::Some(&[#(#judges),*]))
+        }
         None => quote!(#private::None),
     };
     let combine = match args.combine {
@@ -238,6 +252,30 @@ fn reduce_value(private: &TokenStream, reduce: Reduce) -> TokenStream {
     }
 }
 
+/// A judge the attribute named (checked when it was read) as the value that builds it:
+/// `__private::JudgeSpec { provider: __private::Provider::OpenAi, model: __private::Cow::Borrowed("m") }`.
+fn judge_value(private: &TokenStream, judge: &LitStr) -> TokenStream {
+    let spec = JudgeSpec::parse(&judge.value()).expect("the attribute's judges are checked when read");
+    let provider = match spec.provider {
+        Provider::OpenAi => quote!(OpenAi),
+        Provider::Anthropic => quote!(Anthropic),
+        Provider::Ollama => quote!(Ollama),
+        Provider::Vllm => quote!(Vllm),
+        Provider::OpenRouter => quote!(OpenRouter),
+        Provider::Local => quote!(Local),
+    };
+    let model = &*spec.model;
+    quote!(#private::JudgeSpec { provider: #private::Provider::#provider, model: #private::Cow::Borrowed(#model) })
+}
+
+/// A level the attribute wrote (checked when it was read) as the band that builds it:
+/// `__private::Band { min: 0u32, max: 4u32, description: __private::Cow::Borrowed("wrong") }`.
+fn band_value(private: &TokenStream, level: &LitStr) -> TokenStream {
+    let band = judge_rules::levels::band(&level.value()).expect("the attribute's levels are checked when read");
+    let (min, max, description) = (band.min, band.max, &*band.description);
+    quote!(#private::Band { min: #min, max: #max, description: #private::Cow::Borrowed(#description) })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -292,9 +330,32 @@ mod tests {
         ] {
             assert!(out.contains(&expected), "{expected} in {out}");
         }
-        let out = expand(quote!(rubric = "r", reduce = "pass_all"), item);
+        let judge = |model: &str| {
+            format!(
+                "{private} JudgeSpec {{ provider : {private} Provider :: OpenAi , model : {private} Cow :: Borrowed (\"{model}\") }}"
+            )
+        };
+        let judges = format!("judges : {private} Some (& [{} , {}])", judge("a"), judge("b"));
+        assert!(out.contains(&judges), "{judges} in {out}");
+        let out = expand(
+            quote!(
+                rubric = "r",
+                reduce = "pass_all",
+                judge = "ollama:qwen2.5:7b",
+                levels = ["0-4: wrong", "5-10: right"]
+            ),
+            item,
+        );
         assert!(out.contains(&format!("reduce : {private} Some ({private} Reduce :: PassAll)")), "{out}");
         assert!(out.contains(&format!("combine : {private} None")), "{out}");
+        assert!(
+            out.contains(&format!("Provider :: Ollama , model : {private} Cow :: Borrowed (\"qwen2.5:7b\")")),
+            "{out}"
+        );
+        let band = format!(
+            "{private} Band {{ min : 0u32 , max : 4u32 , description : {private} Cow :: Borrowed (\"wrong\") }}"
+        );
+        assert!(out.contains(&band), "{band} in {out}");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Judges as settings name them: `provider:model` (`openai:gpt-4.1-mini`, `ollama:qwen2.5:7b`), or
 //! `local` alone for the embedded judge's default model.
 
+use std::borrow::Cow;
 use std::fmt;
 
 /// The providers a judge can be.
@@ -54,8 +55,8 @@ pub struct JudgeSpec {
     /// Who serves the model.
     pub provider: Provider,
     /// The model's name at the provider; empty for `local` alone (the embedded judge's default
-    /// model), a GGUF file's path for `local:PATH`.
-    pub model: String,
+    /// model), a GGUF file's path for `local:PATH`. Borrowed when `#[llm_eval]` wrote it.
+    pub model: Cow<'static, str>,
 }
 
 impl JudgeSpec {
@@ -64,13 +65,13 @@ impl JudgeSpec {
     pub fn parse(spec: &str) -> Result<Self, String> {
         let (provider, model) = crate::words::judge(spec)?;
         let provider = Provider::named(provider).ok_or_else(|| format!("unknown provider {provider:?}"))?;
-        Ok(Self { provider, model: model.to_owned() })
+        Ok(Self { provider, model: Cow::Owned(model.to_owned()) })
     }
 }
 
 impl fmt::Display for JudgeSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (self.provider, self.model.as_str()) {
+        match (self.provider, &*self.model) {
             (Provider::Local, "") => f.write_str("local"),
             (provider, model) => write!(f, "{}:{model}", provider.name()),
         }
@@ -84,13 +85,13 @@ mod tests {
     #[test]
     fn parses_provider_and_model() {
         let spec = JudgeSpec::parse("ollama:qwen2.5:7b").unwrap();
-        assert_eq!((spec.provider, spec.model.as_str()), (Provider::Ollama, "qwen2.5:7b"));
+        assert_eq!((spec.provider, &*spec.model), (Provider::Ollama, "qwen2.5:7b"));
         assert_eq!(spec.to_string(), "ollama:qwen2.5:7b");
         assert!(JudgeSpec::parse("gpt-4").unwrap_err().contains("provider:model"));
         assert!(JudgeSpec::parse("acme:x").unwrap_err().contains("unknown provider \"acme\""));
         assert!(JudgeSpec::parse("openai:").unwrap_err().contains("empty"));
         let local = JudgeSpec::parse("local").unwrap();
-        assert_eq!((local.provider, local.model.as_str(), local.to_string().as_str()), (Provider::Local, "", "local"));
+        assert_eq!((local.provider, &*local.model, local.to_string().as_str()), (Provider::Local, "", "local"));
         let path = JudgeSpec::parse("local:/models/m.gguf").unwrap();
         assert_eq!((path.provider, path.to_string().as_str()), (Provider::Local, "local:/models/m.gguf"));
         assert!(Provider::ALL.iter().all(|p| Provider::named(p.name()) == Some(*p)));

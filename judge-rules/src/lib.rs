@@ -16,9 +16,9 @@
 //! assert!(judge_rules::words::judge("gpt-4").unwrap_err().contains("provider:model"));
 //! ```
 //!
-//! # Known limitations
-//!
-//! - The runtime still turns some of the values it reads into its own types (`combine`).
+//! The macro hands every value it read to the runtime typed, as these modules define them
+//! (`Reduce`, `Combine`, `OnDisagreement`, `JudgeSpec`, levels' `Band`s), built with `Cow::Borrowed`
+//! where a text is part of the value, so that the runtime never parses what the macro wrote.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

@@ -120,7 +120,10 @@ pub mod __private {
     pub use insta;
     pub use inventory;
     pub use judge_rules::Reduce;
+    pub use judge_rules::judge::{JudgeSpec, Provider};
+    pub use judge_rules::levels::Band;
     pub use judge_rules::words::{Combine, OnDisagreement};
+    pub use std::borrow::Cow;
     pub use std::boxed::Box;
     pub use std::option::Option::{None, Some};
 

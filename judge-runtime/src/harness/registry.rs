@@ -8,6 +8,8 @@ use crate::settings::AttributeSettings;
 use crate::settings::criteria::CriterionDef;
 use crate::settings::steps::StepsDef;
 use crate::snapshot::{SnapshotHook, SnapshotMode};
+use judge_rules::judge::JudgeSpec;
+use judge_rules::levels::Band;
 
 /// An eval as `#[llm_eval]` registers it. Built only by the macro's expansion.
 #[doc(hidden)]
@@ -30,7 +32,7 @@ pub struct EvalCase {
     /// The attribute's `trim`.
     pub trim: Option<f64>,
     /// The attribute's `judge`.
-    pub judge: Option<&'static str>,
+    pub judge: Option<JudgeSpec>,
     /// The attribute's `temperature`.
     pub temperature: Option<f64>,
     /// The attribute's `max_tokens`.
@@ -39,15 +41,15 @@ pub struct EvalCase {
     pub seed: Option<u64>,
     /// The attribute's `timeout`, in seconds.
     pub timeout: Option<f64>,
-    /// The attribute's `levels`: bands of the scale, `"A-B: description"`.
-    pub levels: Option<&'static [&'static str]>,
+    /// The attribute's `levels`: bands of the 0–10 scale, lowest first.
+    pub levels: Option<&'static [Band]>,
     /// The attribute's `criteria`: scored separately, each with its rationale.
     pub criteria: Option<&'static [CriterionDef]>,
     /// The attribute's `compare_with` (or its old name, `baseline`): what each sample's output is
     /// compared with, in both orders.
     pub compare_with: Option<CompareWith>,
-    /// The attribute's `judges`: an ensemble, `provider:model` each.
-    pub judges: Option<&'static [&'static str]>,
+    /// The attribute's `judges`: an ensemble.
+    pub judges: Option<&'static [JudgeSpec]>,
     /// The attribute's `combine`.
     pub combine: Option<judge_rules::words::Combine>,
     /// The attribute's `max_spread`.
@@ -107,9 +109,9 @@ impl EvalCase {
         format!("{}::{}", self.module_path, self.name)
     }
 
-    pub(crate) fn attribute_settings(&self) -> AttributeSettings<'static> {
+    pub(crate) fn attribute_settings(&self) -> AttributeSettings<'_> {
         AttributeSettings {
-            judge: self.judge,
+            judge: self.judge.as_ref(),
             threshold: self.threshold,
             samples: self.samples,
             trim: self.trim,

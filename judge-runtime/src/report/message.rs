@@ -111,7 +111,7 @@ pub(crate) fn failed(
         let notes = if notes.is_empty() { String::new() } else { format!(", {}", notes.join(", ")) };
         let _ = writeln!(out, "sample {} of {k}: {}{notes}", i + 1, sample.verdict.show());
         if let Some(label) = &sample.verdict.level {
-            let description = settings.levels.as_ref().and_then(|l| l.named(label)).map(|l| l.description.as_str());
+            let description = settings.levels.as_ref().and_then(|l| l.named(label)).map(|l| &*l.description);
             let _ = writeln!(out, "  level:     {}", printable(&format!("{label}: {}", description.unwrap_or("?"))));
         }
         let _ = writeln!(out, "  rationale: {}", indent_rest(&printable(&sample.verdict.rationale), 13));

@@ -1,17 +1,20 @@
 //! What an `#[llm_eval]` attribute set, read into a layer. The macro checked every value at compile
-//! time with judge-rules and hands over the words it read as typed values (`reduce`, `combine`,
-//! `on_disagreement`), not re-parsed here. The numbers (`at_least(k)`'s k among them), the judges'
-//! names and the techniques' texts are checked again, as the runtime can be driven by code the
-//! macro did not write.
+//! time with judge-rules and hands it over typed (`reduce`, `combine`, `on_disagreement`, judges
+//! as `JudgeSpec`, levels as bands), not re-parsed here. The numbers (`at_least(k)`'s k among them),
+//! the levels' cover of the scale, an ensemble's rule and the techniques' texts are checked again,
+//! as the runtime can be driven by code the macro did not write.
 
 use std::time::Duration;
 
 use judge_rules::Reduce;
+use judge_rules::judge::JudgeSpec;
+use judge_rules::levels::Band;
 use judge_rules::ranges::{self, Range};
 use judge_rules::words::{self, OnDisagreement};
 
 use crate::error::ConfigError;
 use crate::settings::criteria::{Criteria, CriterionDef};
+use crate::settings::judges::JudgeName;
 use crate::settings::layer::{Comparison, Layer};
 use crate::settings::levels::Levels;
 use crate::settings::modes::SnapshotMode;
@@ -22,7 +25,7 @@ use crate::settings::steps::{Steps, StepsDef};
 /// What an `#[llm_eval]` attribute set; `None` where the key was not given.
 #[derive(Debug, Default, Clone, Copy)]
 pub(crate) struct AttributeSettings<'a> {
-    pub judge: Option<&'a str>,
+    pub judge: Option<&'a JudgeSpec>,
     pub threshold: Option<f64>,
     pub samples: Option<u32>,
     pub trim: Option<f64>,
@@ -35,11 +38,11 @@ pub(crate) struct AttributeSettings<'a> {
     pub reduce: Option<Reduce>,
     /// `scoring`: true for `"weighted"`.
     pub scoring: Option<bool>,
-    pub levels: Option<&'a [&'a str]>,
+    pub levels: Option<&'a [Band]>,
     pub criteria: Option<&'a [CriterionDef]>,
     /// Whether the eval compares its outputs with its own `compare_with`.
     pub compares: bool,
-    pub judges: Option<&'a [&'a str]>,
+    pub judges: Option<&'a [JudgeSpec]>,
     pub combine: Option<words::Combine>,
     pub max_spread: Option<f64>,
     pub on_disagreement: Option<OnDisagreement>,
@@ -59,8 +62,8 @@ impl AttributeSettings<'_> {
             return Err(invalid(conflict.key)(conflict.reason()));
         }
         Ok(Layer {
-            judge: self.judge.map(str::to_owned),
-            judges: self.judges.map(|judges| judges.iter().map(|j| (*j).to_owned()).collect()),
+            judge: self.judge.map(|spec| JudgeName::Spec(spec.clone())),
+            judges: self.judges.map(|judges| judges.iter().cloned().map(JudgeName::Spec).collect()),
             threshold: self.threshold.map(|v| range(ranges::THRESHOLD, v)).transpose()?,
             samples: self.samples.map(|v| range(ranges::SAMPLES, v.into()).map(|_| v)).transpose()?,
             trim: self.trim.map(|v| range(ranges::TRIM, v)).transpose()?,
@@ -74,7 +77,10 @@ impl AttributeSettings<'_> {
                 .map(|v| judge_rules::reduce::check(v).map(|()| v).map_err(invalid("reduce")))
                 .transpose()?,
             scoring: self.scoring,
-            levels: self.levels.map(|v| Levels::parse(v, Scale::default()).map_err(invalid("levels"))).transpose()?,
+            levels: self
+                .levels
+                .map(|v| Levels::new(v.to_vec(), Scale::default()).map_err(invalid("levels")))
+                .transpose()?,
             criteria: self.criteria.map(|v| Criteria::from_defs(v).map_err(invalid("criteria"))).transpose()?,
             compare_with: self.compares.then_some(Comparison::Attribute),
             steps: self.steps.map(|v| Steps::from_def(v).map_err(invalid("steps"))).transpose()?,

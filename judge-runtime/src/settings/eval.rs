@@ -7,6 +7,7 @@ use crate::aggregate::Reducer;
 use crate::error::ConfigError;
 use crate::settings::attribute::AttributeSettings;
 use crate::settings::criteria::Criteria;
+use crate::settings::judges::JudgeName;
 use crate::settings::layer::{Comparison, Layer};
 use crate::settings::levels::Levels;
 use crate::settings::modes::SnapshotMode;
@@ -109,7 +110,7 @@ impl Settings {
             (Some(judges), _) => (judges.value, judges.source, true),
             (None, Some(judge)) => (vec![judge.value], judge.source, false),
             (None, None) => match self.fallback_judge {
-                Some(spec) => (vec![spec.to_owned()], Source::Default, false),
+                Some(spec) => (vec![JudgeName::Written(spec.to_owned())], Source::Default, false),
                 None => {
                     return Err(ConfigError::NoJudge {
                         workspace_root: self.workspace_root.clone(),
@@ -127,18 +128,20 @@ impl Settings {
             source_name: source_name.clone(),
             reason,
         };
+        let names: Vec<String> = specs.iter().map(ToString::to_string).collect();
         let panel = specs
             .iter()
-            .map(|spec| JudgeSpec::parse(spec).map_err(|reason| invalid_judge(spec, reason)))
+            .zip(&names)
+            .map(|(spec, name)| spec.spec().map_err(|reason| invalid_judge(name, reason)))
             .collect::<Result<Vec<JudgeSpec>, _>>()?;
         if ensemble {
             // judge-rules' rule of ensembles, as the attribute applies it; the size error keeps the
             // longer wording that counts the judges found.
-            let names: Vec<&str> = specs.iter().map(String::as_str).collect();
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
             judge_rules::words::ensemble(&names).map_err(|(at, _)| match at {
-                Some(i) => invalid_judge(&specs[i], "named twice in the ensemble".to_owned()),
+                Some(i) => invalid_judge(names[i], "named twice in the ensemble".to_owned()),
                 None => invalid_judge(
-                    &specs.join(", "),
+                    &names.join(", "),
                     judge_rules::words::ensemble_size(specs.len()).expect_err("too few judges"),
                 ),
             })?;

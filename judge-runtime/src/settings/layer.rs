@@ -13,6 +13,7 @@ use judge_rules::ranges;
 use judge_rules::words;
 
 use crate::settings::criteria::Criteria;
+use crate::settings::judges::JudgeName;
 use crate::settings::levels::Levels;
 use crate::settings::modes::CacheMode;
 use crate::settings::modes::ProgressMode;
@@ -72,9 +73,9 @@ macro_rules! layer {
 
 layer! {
     /// One judge, `provider:model`.
-    judge: String = text;
+    judge: JudgeName = |raw| text(raw).map(JudgeName::Written);
     /// An ensemble of judges, `provider:model` each.
-    judges: Vec<String> = judges;
+    judges: Vec<JudgeName> = judges;
     threshold: f64 = number(ranges::THRESHOLD);
     samples: u32 = whole(ranges::SAMPLES);
     trim: f64 = number(ranges::TRIM);
@@ -161,9 +162,9 @@ impl Layer {
 }
 
 /// `judges`: two at least.
-fn judges(raw: Raw<'_>) -> Result<Vec<String>, String> {
+fn judges(raw: Raw<'_>) -> Result<Vec<JudgeName>, String> {
     let judges = raw.strings().map_err(|_| "must be an array of \"provider:model\"".to_owned())?;
-    words::ensemble_size(judges.len()).map(|()| judges)
+    words::ensemble_size(judges.len()).map(|()| judges.into_iter().map(JudgeName::Written).collect())
 }
 
 /// `levels`: an array of bands (judge.toml only; the attribute's are read apart).

@@ -21,6 +21,16 @@ impl Levels {
         Ok(Self(bands))
     }
 
+    /// Bands built as values (`#[llm_eval]`'s), which must cover `scale` in order. An error names the
+    /// offending band.
+    pub fn new(bands: Vec<Band>, scale: Scale) -> Result<Self, String> {
+        judge_rules::levels::check(&bands, scale.min, scale.max).map_err(|e| match e.index {
+            Some(i) => format!("level {} ({:?}): {}", i + 1, bands[i].label(), e.reason),
+            None => e.reason,
+        })?;
+        Ok(Self(bands))
+    }
+
     /// The levels, lowest first.
     pub fn iter(&self) -> impl Iterator<Item = &Band> {
         self.0.iter()

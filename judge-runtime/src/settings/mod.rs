@@ -16,6 +16,7 @@ pub(crate) mod criteria;
 mod env;
 mod eval;
 mod file;
+mod judges;
 mod layer;
 pub(crate) mod levels;
 pub(crate) mod modes;

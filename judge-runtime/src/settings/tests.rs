@@ -14,6 +14,8 @@ use crate::settings::params::GenerationParams;
 use crate::settings::workspace::workspace_root;
 use crate::settings::*;
 use judge_rules::Reduce;
+use judge_rules::judge::JudgeSpec;
+use judge_rules::levels::Band;
 
 fn env(pairs: &[(&str, &str)]) -> Result<Layer, ConfigError> {
     let pairs: Vec<(String, String)> = pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
@@ -28,11 +30,17 @@ fn resolve(env_layer: Layer, file_layer: Layer, attr: AttributeSettings<'_>) -> 
     Settings::from_layers(env_layer, file_layer, Path::new("/ws")).eval("evals::x", attr)
 }
 
+/// A judge as `#[llm_eval]` hands it over.
+fn spec(text: &str) -> JudgeSpec {
+    JudgeSpec::parse(text).unwrap()
+}
+
 #[test]
 fn attribute_beats_env_beats_file_beats_default() {
     let e = env(&[("JUDGE_MODEL", "openai:env"), ("JUDGE_THRESHOLD", "0.5"), ("JUDGE_SAMPLES", "3")]).unwrap();
     let f = file("judge = \"openai:file\"\nthreshold = 0.6\nsamples = 5\ntrim = 0.2").unwrap();
-    let attr = AttributeSettings { judge: Some("openai:attr"), threshold: Some(0.9), ..Default::default() };
+    let judge = spec("openai:attr");
+    let attr = AttributeSettings { judge: Some(&judge), threshold: Some(0.9), ..Default::default() };
 
     let s = resolve(e.clone(), f.clone(), attr).unwrap();
     assert_eq!(s.judge().model, "attr");
@@ -41,10 +49,10 @@ fn attribute_beats_env_beats_file_beats_default() {
     assert_eq!(s.reduce.trim, 0.2, "the file wins over the default when env and attribute are silent");
 
     let s = resolve(Layer::default(), f, AttributeSettings::default()).unwrap();
-    assert_eq!((s.judge().model.as_str(), s.threshold, s.samples), ("file", 0.6, 5));
+    assert_eq!((s.judge().model.as_ref(), s.threshold, s.samples), ("file", 0.6, 5));
 
     let s = resolve(e, Layer::default(), AttributeSettings::default()).unwrap();
-    assert_eq!((s.judge().model.as_str(), s.reduce.trim), ("env", DEFAULT_TRIM));
+    assert_eq!((s.judge().model.as_ref(), s.reduce.trim), ("env", DEFAULT_TRIM));
 }
 
 #[test]
@@ -141,7 +149,8 @@ fn report_baseline_snapshot_and_progress_settings_resolve() {
 fn techniques_resolve_without_surprises() {
     // A single judge named in a path or an eval that mentions "judges" is still one judge.
     let settings = Settings::from_layers(Layer::default(), Layer::default(), Path::new("/home/me/llm-judges"));
-    let attr = AttributeSettings { judge: Some("openai:m"), ..Default::default() };
+    let judge = spec("openai:m");
+    let attr = AttributeSettings { judge: Some(&judge), ..Default::default() };
     assert_eq!(settings.eval("evals::judges_agree", attr).unwrap().panel.len(), 1);
     // The attribute's criteria win over judge.toml's levels (and the reverse), without error.
     let f = file("judge = \"openai:m\"\nlevels = [\"0-4: wrong\", \"5-10: right\"]").unwrap();
@@ -160,13 +169,13 @@ fn techniques_resolve_without_surprises() {
     assert!(both.unwrap_err().to_string().contains("cannot be combined with `levels`"));
     // Ensemble settings on one judge, and failing on disagreement without a spread, are errors.
     let attr = AttributeSettings {
-        judge: Some("openai:m"),
+        judge: Some(&judge),
         combine: Some(judge_rules::words::Combine::Median),
         ..Default::default()
     };
     let msg = settings.eval("evals::x", attr).unwrap_err().to_string();
     assert!(msg.contains("`combine` applies to an ensemble") && msg.contains("openai:m"), "{msg}");
-    let judges = ["openai:a", "openai:b"];
+    let judges = [spec("openai:a"), spec("openai:b")];
     let attr = AttributeSettings {
         judges: Some(&judges),
         on_disagreement: Some(judge_rules::words::OnDisagreement::Fail),
@@ -338,4 +347,23 @@ fn each_resolved_value_knows_its_source() {
     let defaults = Settings::from_layers(Layer::default(), file("judge = \"openai:m\"").unwrap(), Path::new("/ws"));
     let z = defaults.eval("evals::z", AttributeSettings::default()).unwrap();
     assert_eq!((z.sources.threshold.label(), z.sources.samples.label()), ("default".to_owned(), "default".to_owned()));
+}
+
+#[test]
+fn typed_levels_and_judges_from_code_are_checked_by_the_rules() {
+    let settings = Settings::from_layers(Layer::default(), Layer::default(), Path::new("/ws"));
+    let band = |min, max| Band { min, max, description: std::borrow::Cow::Borrowed("x") };
+    let judge = spec("openai:m");
+    let good = [band(0, 4), band(5, 10)];
+    let attr = AttributeSettings { judge: Some(&judge), levels: Some(&good), ..Default::default() };
+    assert_eq!(settings.eval("evals::x", attr).unwrap().levels.map(|l| l.iter().count()), Some(2));
+    let gap = [band(0, 4), band(6, 10)];
+    let msg = settings
+        .eval("evals::x", AttributeSettings { judge: Some(&judge), levels: Some(&gap), ..Default::default() })
+        .unwrap_err()
+        .to_string();
+    assert!(msg.contains("attribute `levels` of evals::x") && msg.contains("level 2 (\"6-10\")"), "{msg}");
+    let twice = [spec("openai:a"), spec("openai:a")];
+    let msg = settings.eval("evals::x", AttributeSettings { judges: Some(&twice), ..Default::default() }).unwrap_err();
+    assert!(msg.to_string().contains("named twice in the ensemble"), "{msg}");
 }
