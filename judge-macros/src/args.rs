@@ -1,7 +1,6 @@
 //! Parsing the attribute's `key = value` arguments. Every problem is collected, spanned at the
 //! offending token, so that one compile shows them all.
 
-use judge_rules::ranges;
 use proc_macro2::{Span, TokenStream};
 use syn::parse::Parser;
 use syn::{Expr, ExprLit, ExprUnary, Lit, LitStr, Token, UnOp};
@@ -290,13 +289,13 @@ fn set(args: &mut EvalArgs, setting: &str, key: &str, value: &Expr) -> syn::Resu
                 judge_rules::reduce::parse(&reduce.value()).map_err(|reason| rule_error(key, reduce.span(), reason))?;
             args.reduce = Some((rule, reduce.span()));
         }
-        "threshold" => args.threshold = Some(in_range(&ranges::THRESHOLD, value)?),
-        "trim" => args.trim = Some(in_range(&ranges::TRIM, value)?),
-        "samples" => args.samples = Some(in_range(&ranges::SAMPLES, value)? as u32),
-        "temperature" => args.temperature = Some(in_range(&ranges::TEMPERATURE, value)?),
-        "max_tokens" => args.max_tokens = Some(in_range(&ranges::MAX_TOKENS, value)? as u32),
+        "threshold" => args.threshold = Some(in_range(key, value)?),
+        "trim" => args.trim = Some(in_range(key, value)?),
+        "samples" => args.samples = Some(in_range(key, value)? as u32),
+        "temperature" => args.temperature = Some(in_range(key, value)?),
+        "max_tokens" => args.max_tokens = Some(in_range(key, value)? as u32),
         "seed" => args.seed = Some(whole(key, value)?),
-        "timeout" => args.timeout = Some(in_range(&ranges::TIMEOUT, value)?),
+        "timeout" => args.timeout = Some(in_range(key, value)?),
         "snapshot" => {
             args.snapshot = Some(match value {
                 Expr::Lit(ExprLit { lit: Lit::Bool(b), .. }) if b.value => Snapshot::On,
@@ -315,8 +314,9 @@ fn set(args: &mut EvalArgs, setting: &str, key: &str, value: &Expr) -> syn::Resu
     Ok(())
 }
 
-/// A number literal in `range`, judge-rules' range of its setting.
-fn in_range(range: &ranges::Range, value: &Expr) -> syn::Result<f64> {
+/// A number literal in the range judge-rules declares for the setting `key`.
+fn in_range(key: &str, value: &Expr) -> syn::Result<f64> {
+    let range = judge_rules::settings::get(key).range();
     let v = number(range.key, value)?;
     range.check(v).map_err(|reason| syn::Error::new_spanned(value, reason))?;
     Ok(v)

@@ -3,8 +3,9 @@
 //! environment and any attribute the macro did not write. Not a public API of judge: it changes
 //! with judge-macros and judge-runtime, at the same version.
 //!
-//! [`settings::SETTINGS`] declares every setting once (key, variable, where it may be set,
-//! default, doc line); [`ranges`] holds the numeric settings' ranges.
+//! `declarations.rs` declares every setting once (key, type, variable, where it may be set, default,
+//! doc line, range), through the `declare_settings!` table that judge-runtime reads too;
+//! [`settings::SETTINGS`] is this crate's view of it.
 //!
 //! Each rule reads a value and returns what it means, or why it is wrong in words that fit after
 //! the setting's name ("`reduce` …", "JUDGE_REDUCE …").
@@ -24,6 +25,7 @@
 #![warn(missing_docs)]
 
 pub mod criteria;
+mod declarations;
 pub mod judge;
 pub mod levels;
 pub mod ranges;

@@ -3,8 +3,9 @@
 //! keys, the runtime's variables, judge.toml's keys and sections, their error messages and the
 //! README's settings table all come from [`SETTINGS`].
 //!
-//! Adding a setting: declare it here, use it (the macro's `args.rs` for an attribute key, the
-//! runtime's `settings/layer.rs` for its typed value), and give it its row in the README's table.
+//! The declarations themselves are in `declarations.rs`, one entry per setting.
+
+use crate::ranges::Range;
 
 /// Whether a setting belongs to one eval or to the whole run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,7 +18,7 @@ pub enum Scope {
 }
 
 /// One setting.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Setting {
     /// The key: the attribute's and judge.toml's.
     pub key: &'static str,
@@ -35,23 +36,20 @@ pub struct Setting {
     pub section: bool,
     /// One eval's, or the run's.
     pub scope: Scope,
-    /// The default, in words.
+    /// The default, in words. Where the runtime resolves a setting to its default, it reads these
+    /// words as it reads a variable's value, so the default is written only here.
     pub default: &'static str,
     /// What it does, in one line.
     pub doc: &'static str,
+    /// The values a number takes.
+    pub range: Option<Range>,
 }
 
 impl Setting {
     /// A setting of one eval: attribute, environment, judge.toml and its sections.
-    const fn eval(
-        key: &'static str,
-        kind: &'static str,
-        env: Option<&'static str>,
-        default: &'static str,
-        doc: &'static str,
-    ) -> Self {
+    const fn eval(kind: &'static str, env: Option<&'static str>, default: &'static str, doc: &'static str) -> Self {
         Self {
-            key,
+            key: "",
             aliases: &[],
             kind,
             env,
@@ -61,23 +59,42 @@ impl Setting {
             scope: Scope::Eval,
             default,
             doc,
+            range: None,
         }
     }
 
     /// A setting of one eval that only the code holds: the attribute alone.
-    const fn code(key: &'static str, kind: &'static str, default: &'static str, doc: &'static str) -> Self {
-        Self { file: false, section: false, ..Self::eval(key, kind, None, default, doc) }
+    const fn code(kind: &'static str, default: &'static str, doc: &'static str) -> Self {
+        Self { file: false, section: false, ..Self::eval(kind, None, default, doc) }
     }
 
     /// A setting of the whole run: environment and judge.toml.
-    const fn run(
-        key: &'static str,
-        kind: &'static str,
-        env: &'static str,
-        default: &'static str,
-        doc: &'static str,
-    ) -> Self {
-        Self { attribute: false, section: false, scope: Scope::Run, ..Self::eval(key, kind, Some(env), default, doc) }
+    const fn run(kind: &'static str, env: &'static str, default: &'static str, doc: &'static str) -> Self {
+        Self { attribute: false, section: false, scope: Scope::Run, ..Self::eval(kind, Some(env), default, doc) }
+    }
+
+    /// The setting with the key it is declared under (its range names it too).
+    pub const fn named(self, key: &'static str) -> Self {
+        let range = match self.range {
+            Some(range) => Some(Range { key, ..range }),
+            None => None,
+        };
+        Self { key, range, ..self }
+    }
+
+    /// A number within `range`.
+    const fn within(self, range: Range) -> Self {
+        Self { range: Some(range), ..self }
+    }
+
+    /// Also accepted under the old keys `aliases`.
+    const fn aka(self, aliases: &'static [&'static str]) -> Self {
+        Self { aliases, ..self }
+    }
+
+    /// Not taken by the top of judge.toml.
+    const fn not_in_file(self) -> Self {
+        Self { file: false, ..self }
     }
 
     /// Whether its value is a number (whole or not).
@@ -89,6 +106,11 @@ impl Setting {
     pub fn is(&self, key: &str) -> bool {
         self.key == key || self.aliases.contains(&key)
     }
+
+    /// The values the number takes; panics for a setting that is not a number (a bug of judge).
+    pub fn range(&self) -> Range {
+        self.range.unwrap_or_else(|| panic!("`{}` is not a number", self.key))
+    }
 }
 
 const NUMBER: &str = "number";
@@ -97,82 +119,21 @@ const TEXT: &str = "string";
 const WORD: &str = "word";
 const PATH: &str = "path";
 
-/// Every setting, in the order the attribute's documentation lists its keys.
-pub const SETTINGS: &[Setting] = &[
-    Setting::code("rubric", TEXT, "none: required", "what a good output does; the judge grades against it"),
-    Setting::eval("threshold", NUMBER, Some("JUDGE_THRESHOLD"), "0.7", "pass mark of the reduced score"),
-    Setting::code("input", TEXT, "none", "the input the output answers, shown to the judge"),
-    Setting::code("expected", TEXT, "none", "a reference answer, for reference-guided grading"),
-    Setting::eval("samples", WHOLE, Some("JUDGE_SAMPLES"), "1", "outputs generated and judged per eval"),
-    Setting::eval("trim", NUMBER, Some("JUDGE_TRIM"), "0.15", "fraction of scores dropped at each end"),
-    Setting::eval("reduce", WORD, Some("JUDGE_REDUCE"), "trimmed_mean", "how the samples' scores reduce"),
-    Setting::eval("scoring", WORD, Some("JUDGE_SCORING"), "weighted", "weighted by token probabilities, or stated"),
-    Setting::eval("levels", "array of strings", None, "none", "rubric levels: bands of the scale"),
-    Setting::eval("criteria", "table", None, "none", "criteria scored separately in one call"),
-    Setting {
-        aliases: &["baseline"],
-        file: false,
-        ..Setting::eval("compare_with", "string or function", None, "none", "the output each sample is compared with")
-    },
-    Setting::eval("steps", "\"auto\" or array of strings", Some("JUDGE_STEPS"), "none", "G-Eval's evaluation steps"),
-    Setting::eval("judge", "provider:model", Some("JUDGE_MODEL"), "none", "the judge"),
-    Setting::eval("judges", "array of provider:model", Some("JUDGE_MODELS"), "one judge", "an ensemble of judges"),
-    Setting::eval("combine", WORD, Some("JUDGE_COMBINE"), "mean", "how an ensemble's scores combine"),
-    Setting::eval("max_spread", NUMBER, Some("JUDGE_MAX_SPREAD"), "none", "largest unflagged spread of an ensemble"),
-    Setting::eval("on_disagreement", WORD, Some("JUDGE_ON_DISAGREEMENT"), "flag", "what a flagged disagreement does"),
-    Setting::eval("temperature", NUMBER, Some("JUDGE_TEMPERATURE"), "0.0", "judge sampling temperature"),
-    Setting::eval("max_tokens", WHOLE, Some("JUDGE_MAX_TOKENS"), "provider's", "longest judge reply, tokens"),
-    Setting::eval("seed", WHOLE, Some("JUDGE_SEED"), "none", "sampling seed, where the provider takes one"),
-    Setting::eval("timeout", NUMBER, Some("JUDGE_TIMEOUT"), "120", "limit on one judge request, seconds"),
-    Setting::eval(
-        "snapshot",
-        "true, false or \"strict\"",
-        Some("JUDGE_SNAPSHOT"),
-        "false",
-        "snapshot the verdict with insta",
-    ),
-    Setting::code("name", TEXT, "the function's", "the eval's name"),
-    Setting::code("crate", "path", "judge_runtime", "the path of judge-runtime, when renamed"),
-    Setting::run("max_concurrency", WHOLE, "JUDGE_MAX_CONCURRENCY", "16", "judge requests in flight at once"),
-    Setting::run("cache", WORD, "JUDGE_CACHE", "on", "verdict cache mode"),
-    Setting::run("cache_dir", PATH, "JUDGE_CACHE_DIR", "target/judge-cache", "verdict cache directory"),
-    Setting::run("rationales", WORD, "JUDGE_RATIONALES", "lowest", "rationales in a failure"),
-    Setting::run("deadline", NUMBER, "JUDGE_DEADLINE", "900", "limit on one whole eval, seconds"),
-    Setting::run("max_attempts", WHOLE, "JUDGE_MAX_ATTEMPTS", "6", "attempts of a transiently failing request"),
-    Setting::run(
-        "requests_per_minute",
-        WHOLE,
-        "JUDGE_REQUESTS_PER_MINUTE",
-        "unlimited",
-        "requests per minute to one provider",
-    ),
-    Setting::run(
-        "tokens_per_minute",
-        WHOLE,
-        "JUDGE_TOKENS_PER_MINUTE",
-        "unlimited",
-        "tokens per minute to one provider",
-    ),
-    Setting::run("max_judge_calls", WHOLE, "JUDGE_MAX_JUDGE_CALLS", "unlimited", "the run's budget of judge calls"),
-    Setting::run("max_judge_tokens", WHOLE, "JUDGE_MAX_JUDGE_TOKENS", "unlimited", "the run's budget of judge tokens"),
-    Setting::run("max_output_chars", WHOLE, "JUDGE_MAX_OUTPUT_CHARS", "50000", "output length shown to the judge"),
-    Setting::run("report_dir", PATH, "JUDGE_REPORT_DIR", "none", "every report of a test binary"),
-    Setting::run("report_json", PATH, "JUDGE_REPORT_JSON", "none", "the JSON report's file"),
-    Setting::run("report_junit", PATH, "JUDGE_REPORT_JUNIT", "none", "the JUnit report's file"),
-    Setting::run("report_html", PATH, "JUDGE_REPORT_HTML", "none", "the HTML report's file"),
-    Setting::run("report_markdown", PATH, "JUDGE_REPORT_MARKDOWN", "none", "the Markdown report's file"),
-    Setting::run("score_baseline", PATH, "JUDGE_SCORE_BASELINE", "none", "scores to compare with"),
-    Setting::run("save_score_baseline", PATH, "JUDGE_SAVE_SCORE_BASELINE", "none", "file to save this run's scores to"),
-    Setting::run(
-        "max_score_drop",
-        NUMBER,
-        "JUDGE_MAX_SCORE_DROP",
-        "none",
-        "largest allowed fall below the score baseline",
-    ),
-    Setting::run("progress", WORD, "JUDGE_PROGRESS", "auto", "progress on long runs"),
-    Setting { file: false, ..Setting::run("config", PATH, "JUDGE_CONFIG", "judge.toml", "the judge.toml to read") },
-];
+/// Builds [`SETTINGS`] from the declarations: every entry, in order, named by its key.
+macro_rules! settings_list {
+    (
+        eval { $( $key:ident $(: $ty:ty = $read:expr $(, $defaulted:ident)?)? => $decl:expr; )* }
+        run { $( $run_key:ident $(: $run_ty:ty = $run_read:expr $(, $run_defaulted:ident)?)? => $run_decl:expr; )* }
+    ) => {
+        /// Every setting, in the order the attribute's documentation lists its keys, then the run's.
+        pub const SETTINGS: &[Setting] = &[
+            $( $decl.named(stringify!($key)), )*
+            $( $run_decl.named(stringify!($run_key)), )*
+        ];
+    };
+}
+
+crate::declare_settings!(settings_list);
 
 /// The setting that `key` names (by its key or an alias).
 pub fn find(key: &str) -> Option<&'static Setting> {

@@ -144,7 +144,7 @@ pub fn ensemble_size(count: usize) -> Result<(), String> {
 
 /// Checks `max_spread`: in 0..=1.
 pub fn max_spread(v: f64) -> Result<(), String> {
-    if !crate::ranges::MAX_SPREAD.contains(v) {
+    if !crate::settings::get("max_spread").range().contains(v) {
         return Err(format!("must be in 0.0..=1.0 (the largest gap between judges' scores not flagged), found {v}"));
     }
     Ok(())

@@ -51,14 +51,14 @@ impl RunContext {
     /// The context of a run with `settings`, whose run settings (`settings.run()`) are `run`.
     pub fn new(settings: Settings, run: RunSettings, baselines: Baselines) -> Self {
         let http = HttpClient::new(HttpConfig {
-            max_concurrency: run.max_concurrency,
-            retry: RetryPolicy { max_attempts: run.max_attempts, ..RetryPolicy::default() },
-            requests_per_minute: run.requests_per_minute,
-            tokens_per_minute: run.tokens_per_minute,
-            max_judge_calls: run.max_judge_calls,
-            max_judge_tokens: run.max_judge_tokens,
+            max_concurrency: run.values.max_concurrency,
+            retry: RetryPolicy { max_attempts: run.values.max_attempts, ..RetryPolicy::default() },
+            requests_per_minute: run.values.requests_per_minute,
+            tokens_per_minute: run.values.tokens_per_minute,
+            max_judge_calls: run.values.max_judge_calls,
+            max_judge_tokens: run.values.max_judge_tokens,
         });
-        let cache = VerdictCache::new(run.cache_dir.clone(), run.cache);
+        let cache = VerdictCache::new(run.cache_dir.clone(), run.values.cache);
         cache.sweep_abandoned(&run.lock_dir.join(format!("swept-{}", crate::cache::dir_tag(&run.cache_dir))));
         Self {
             cache,
@@ -127,7 +127,7 @@ impl RunContext {
             leader.finish(verdict.clone());
             return Ok(Judged { verdict, source: VerdictSource::Shared });
         }
-        let verdict = judge.verdict(request, &eval.generation, eval.timeout).await;
+        let verdict = judge.verdict(request, &eval.generation, eval.values.timeout).await;
         judge.take_notices().iter().for_each(|text| crate::report::printer::notice(text));
         let verdict = verdict.map_err(|error| EvalFailure::Judge { sample, error })?;
         self.judged.fetch_add(1, Ordering::Relaxed);
@@ -150,8 +150,9 @@ impl RunContext {
         if let Some(steps) = self.cache.lookup::<GeneratedSteps>(&key).map_err(|e| failed(e.to_string()))? {
             return Ok(steps);
         }
-        let asked =
-            judge.ask(&messages, &schema, &params, eval.timeout, |reply| steps::parse(&reply.text), steps::reask).await;
+        let asked = judge
+            .ask(&messages, &schema, &params, eval.values.timeout, |reply| steps::parse(&reply.text), steps::reask)
+            .await;
         judge.take_notices().iter().for_each(|text| crate::report::printer::notice(text));
         let (steps, usage) = asked.map_err(|e| failed(e.to_string()))?;
         let generated = GeneratedSteps { steps, usage };

@@ -90,7 +90,7 @@ fn run_with(project: Project, mut args: Arguments) -> ExitCode {
     // A trial thread mostly waits on the judge, so the default is enough threads to keep the
     // in-flight limit busy; the limit, not the thread count, bounds concurrency.
     if args.test_threads.is_none() {
-        args.test_threads = Some(test_threads(ctx.run.max_concurrency));
+        args.test_threads = Some(test_threads(ctx.run.values.max_concurrency));
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().thread_name("judge").build() {
         Ok(runtime) => Arc::new(runtime),
@@ -103,7 +103,7 @@ fn run_with(project: Project, mut args: Arguments) -> ExitCode {
     let to_run = cases.iter().map(|case| trial(case, |_| Ok(()))).filter(|t| will_run(&args, t)).count();
     let http = ctx.http().clone();
     let threads = args.test_threads.unwrap_or(1);
-    let progress = Arc::new(Progress::start(ctx.run.progress, to_run, threads, move || http.in_flight()));
+    let progress = Arc::new(Progress::start(ctx.run.values.progress, to_run, threads, move || http.in_flight()));
     let trials = cases
         .iter()
         .map(|&case| {
@@ -131,7 +131,7 @@ fn run_with(project: Project, mut args: Arguments) -> ExitCode {
     {
         errors.push(error);
     }
-    let (written, report_errors) = files::write(&ctx.run.reports, &ctx.run.lock_dir, &binary_name(), started, evals);
+    let (written, report_errors) = files::write(&ctx.run.reports(), &ctx.run.lock_dir, &binary_name(), started, evals);
     errors.extend(report_errors);
     printer::reports_written(&written);
     for error in &errors {
@@ -164,16 +164,16 @@ fn with_snapshots(
 /// The score baseline to compare with, if one is set; where to save this run's scores. A baseline
 /// that does not exist yet while this run saves one is the first run: nothing to compare.
 fn load_baselines(run: &RunSettings) -> Result<Baselines, ReportError> {
-    let compare = match run.score_baseline.as_deref() {
-        Some(path) if !path.exists() && run.save_score_baseline.is_some() => {
+    let compare = match run.values.score_baseline.as_deref() {
+        Some(path) if !path.exists() && run.values.save_score_baseline.is_some() => {
             printer::first_baseline(path);
             None
         }
         Some(path) => Some(ScoreBaseline::load(path)?),
-        None if run.max_score_drop.is_some() => return Err(ReportError::DropWithoutBaseline),
+        None if run.values.max_score_drop.is_some() => return Err(ReportError::DropWithoutBaseline),
         None => None,
     };
-    Ok(Baselines { compare, max_drop: run.max_score_drop, save: run.save_score_baseline.clone() })
+    Ok(Baselines { compare, max_drop: run.values.max_score_drop, save: run.values.save_score_baseline.clone() })
 }
 
 /// The test binary's name as cargo calls the target (`evals`), without the hash cargo appends

@@ -73,7 +73,7 @@ pub(crate) async fn run_eval(
                 futures::future::join(generate(case.output), compare_with(case, panel.settings)).await;
             let output = output.map_err(|message| EvalFailure::Output { sample, message })?;
             let compared_with = compared_with.map_err(|message| EvalFailure::CompareWith { sample, message })?;
-            let max_chars = ctx.run.max_output_chars;
+            let max_chars = ctx.run.values.max_output_chars;
             let truncated_from = prompt::shown_part(&output, max_chars).1;
             let start = Instant::now();
             let (verdict, source) = panel.verdict(ctx, &output, compared_with.as_deref(), sample).await?;
@@ -87,9 +87,9 @@ pub(crate) async fn run_eval(
             })
         }
     });
-    let samples = match tokio::time::timeout(ctx.run.deadline, try_join_all(samples)).await {
+    let samples = match tokio::time::timeout(ctx.run.values.deadline, try_join_all(samples)).await {
         Ok(samples) => samples?,
-        Err(_) => return Err(EvalFailure::Deadline { deadline: ctx.run.deadline }),
+        Err(_) => return Err(EvalFailure::Deadline { deadline: ctx.run.values.deadline }),
     };
     let scores: Vec<f64> = samples.iter().map(|s| s.verdict.normalized()).collect();
     let mut summary = settings.reduce.summarize(&scores);
@@ -151,7 +151,8 @@ impl Panel<'_> {
         let source = VerdictSource::merged(verdicts.iter().map(|(_, source)| *source));
         let verdicts = verdicts.into_iter().map(|(verdict, _)| verdict).collect();
         let criteria = settings.criteria.as_ref();
-        let mut combined = ensemble::combine(self.names, verdicts, settings.combine, settings.threshold, criteria);
+        let mut combined =
+            ensemble::combine(self.names, verdicts, settings.values.combine, settings.threshold, criteria);
         combined.level = settings.levels.as_ref().map(|l| l.level_of(combined.score).label());
         Ok((combined, source))
     }
@@ -167,7 +168,7 @@ impl Panel<'_> {
         compared_with: Option<&str>,
         sample: usize,
     ) -> Result<(Verdict, VerdictSource), EvalFailure> {
-        let max_chars = ctx.run.max_output_chars;
+        let max_chars = ctx.run.values.max_output_chars;
         let judge_one = |request| judge_request(ctx, judge, self.settings, self.occurrences, request, sample);
         match compared_with {
             None => {
@@ -245,7 +246,10 @@ pub(crate) fn judge_eval(
     let (max_drop, score) = (ctx.baselines.max_drop, outcome.summary.score);
     let baseline = ctx.baselines.compare.as_ref().and_then(|b| b.compare(&outcome.eval.name, score, max_drop));
     let failure = outcome.failure_kind(baseline.is_some_and(|b| b.regressed)).map(|kind| {
-        (kind, message::failed(&outcome, baseline, max_drop, ctx.run.rationales, ctx.run.max_output_chars))
+        (
+            kind,
+            message::failed(&outcome, baseline, max_drop, ctx.run.values.rationales, ctx.run.values.max_output_chars),
+        )
     });
     if failure.is_none()
         && let Some(text) = message::disagreement_flagged(&outcome)
@@ -254,7 +258,7 @@ pub(crate) fn judge_eval(
     }
     let passed = failure.is_none();
     let mut record = EvalRecord::scored(&outcome, failure, baseline, start.elapsed());
-    match outcome.settings.snapshot {
+    match outcome.settings.values.snapshot {
         SnapshotMode::Off => {}
         // Asserted after the run, one at a time: insta prints its diffs, which would otherwise
         // interleave with libtest's lines.

@@ -74,7 +74,12 @@ pub(crate) fn failed(
             let _ = writeln!(out, "  judge:     {}", settings.judge());
         }
         _ => {
-            let _ = writeln!(out, "  judges:    {} (combined by {})", settings.judge_label(), settings.combine.name());
+            let _ = writeln!(
+                out,
+                "  judges:    {} (combined by {})",
+                settings.judge_label(),
+                settings.values.combine.name()
+            );
         }
     }
     let _ = writeln!(out, "  set by:    {}", settings.sources.describe());

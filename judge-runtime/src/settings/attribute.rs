@@ -9,7 +9,6 @@ use std::time::Duration;
 use judge_rules::Reduce;
 use judge_rules::judge::JudgeSpec;
 use judge_rules::levels::Band;
-use judge_rules::ranges::{self, Range};
 use judge_rules::words::{self, OnDisagreement};
 
 use crate::error::ConfigError;
@@ -55,7 +54,9 @@ impl AttributeSettings<'_> {
         let invalid = |key: &'static str| {
             move |reason: String| ConfigError::InvalidAttribute { eval: eval.to_owned(), key, reason }
         };
-        let range = |range: Range, v: f64| range.check_value(v).map(|()| v).map_err(invalid(range.key));
+        let range = |key: &'static str, v: f64| {
+            judge_rules::settings::get(key).range().check_value(v).map(|()| v).map_err(invalid(key))
+        };
         if let Some(conflict) =
             judge_rules::techniques::conflict(self.levels.is_some(), self.criteria.is_some(), self.compares)
         {
@@ -64,13 +65,13 @@ impl AttributeSettings<'_> {
         Ok(Layer {
             judge: self.judge.map(|spec| JudgeName::Spec(spec.clone())),
             judges: self.judges.map(|judges| judges.iter().cloned().map(JudgeName::Spec).collect()),
-            threshold: self.threshold.map(|v| range(ranges::THRESHOLD, v)).transpose()?,
-            samples: self.samples.map(|v| range(ranges::SAMPLES, v.into()).map(|_| v)).transpose()?,
-            trim: self.trim.map(|v| range(ranges::TRIM, v)).transpose()?,
-            temperature: self.temperature.map(|v| range(ranges::TEMPERATURE, v)).transpose()?,
-            max_tokens: self.max_tokens.map(|v| range(ranges::MAX_TOKENS, v.into()).map(|_| v)).transpose()?,
+            threshold: self.threshold.map(|v| range("threshold", v)).transpose()?,
+            samples: self.samples.map(|v| range("samples", v.into()).map(|_| v)).transpose()?,
+            trim: self.trim.map(|v| range("trim", v)).transpose()?,
+            temperature: self.temperature.map(|v| range("temperature", v)).transpose()?,
+            max_tokens: self.max_tokens.map(|v| range("max_tokens", v.into()).map(|_| v)).transpose()?,
             seed: self.seed,
-            timeout: self.timeout.map(|v| range(ranges::TIMEOUT, v).map(Duration::from_secs_f64)).transpose()?,
+            timeout: self.timeout.map(|v| range("timeout", v).map(Duration::from_secs_f64)).transpose()?,
             snapshot: self.snapshot,
             reduce: self
                 .reduce
@@ -85,7 +86,7 @@ impl AttributeSettings<'_> {
             compare_with: self.compares.then_some(Comparison::Attribute),
             steps: self.steps.map(|v| Steps::from_def(v).map_err(invalid("steps"))).transpose()?,
             combine: self.combine,
-            max_spread: self.max_spread.map(|v| range(ranges::MAX_SPREAD, v)).transpose()?,
+            max_spread: self.max_spread.map(|v| range("max_spread", v)).transpose()?,
             on_disagreement: self.on_disagreement.map(OnDisagreement::fails),
             ..Layer::new(Origin::Attribute(eval.to_owned()))
         })

@@ -19,7 +19,7 @@ impl Layer {
             let Some(name) = setting.env else { continue };
             let Some(value) = var(name).filter(|v| !v.trim().is_empty()) else { continue };
             layer
-                .read(setting.key, Raw::Env { text: value.trim(), base: workspace_root })
+                .read(setting, Raw::Env { text: value.trim(), base: workspace_root })
                 .map_err(|reason| ConfigError::InvalidEnv { var: name, value: value.clone(), reason })?;
         }
         Ok(layer)

@@ -1,33 +1,28 @@
 //! The settings of one eval: its attribute, then the environment, its judge.toml section, the file's
 //! own settings, then defaults; each value with its source.
 
-use std::time::Duration;
-
 use crate::aggregate::Reducer;
 use crate::error::ConfigError;
 use crate::settings::attribute::AttributeSettings;
 use crate::settings::criteria::Criteria;
 use crate::settings::judges::JudgeName;
-use crate::settings::layer::{Comparison, Layer};
+use crate::settings::layer::{Comparison, EvalValues, Layer};
 use crate::settings::levels::Levels;
-use crate::settings::modes::SnapshotMode;
 use crate::settings::params::{DEFAULT_TEMPERATURE, GenerationParams};
 use crate::settings::source::{Source, Sourced};
 use crate::settings::steps::Steps;
-use crate::settings::{
-    DEFAULT_COMPARISON_THRESHOLD, DEFAULT_SAMPLES, DEFAULT_THRESHOLD, DEFAULT_TIMEOUT_SECS, DEFAULT_TRIM, Settings,
-};
+use crate::settings::{DEFAULT_COMPARISON_THRESHOLD, DEFAULT_SAMPLES, DEFAULT_THRESHOLD, DEFAULT_TRIM, Settings};
 use judge_rules::Reduce;
 use judge_rules::judge::JudgeSpec;
-use judge_rules::words::Combine;
 
 /// The settings of one eval, resolved.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct EvalSettings {
+    /// The settings that resolve on their own, by key (`combine`, `timeout`, `snapshot`, …): their
+    /// value, or their declared default. The fields below are resolved by rules that span settings.
+    pub values: EvalValues,
     /// Every judge: one, or the ensemble (`judges`).
     pub panel: Vec<JudgeSpec>,
-    /// How an ensemble's scores of a sample combine.
-    pub combine: Combine,
     /// The largest spread between an ensemble's scores of a sample that is not flagged.
     pub max_spread: Option<f64>,
     /// Whether a flagged disagreement fails the eval (`on_disagreement = "fail"`).
@@ -35,10 +30,6 @@ pub(crate) struct EvalSettings {
     pub threshold: f64,
     pub samples: u32,
     pub generation: GenerationParams,
-    /// The limit on one judge request.
-    pub timeout: Duration,
-    /// Whether the verdict is snapshotted with insta, and whether a change fails.
-    pub snapshot: SnapshotMode,
     /// How the samples' scores reduce to the eval's score: the rule and the eval's `trim`.
     pub reduce: Reducer,
     /// The rubric's levels, if any.
@@ -99,6 +90,7 @@ impl Settings {
             .flatten()
             .collect();
         let all = Layer::merge(&layers);
+        let values = all.eval_values();
         // Groups of settings decided by one layer: the first that names a judge or an ensemble
         // names it alone (and within it `judges` wins); the first that chooses levels, criteria or
         // a comparison sets the others of the layers below aside.
@@ -196,8 +188,8 @@ impl Settings {
             });
         }
         Ok(EvalSettings {
+            values,
             panel,
-            combine: all.combine.map(|s| s.value).unwrap_or_default(),
             max_spread,
             fail_on_disagreement,
             threshold: threshold.value,
@@ -208,8 +200,6 @@ impl Settings {
                 seed: all.seed.map(|s| s.value),
                 weighted: all.scoring.is_none_or(|s| s.value),
             },
-            timeout: all.timeout.map_or(Duration::from_secs_f64(DEFAULT_TIMEOUT_SECS), |s| s.value),
-            snapshot: all.snapshot.map_or(SnapshotMode::Off, |s| s.value),
             reduce,
             levels: technique.levels.map(|s| s.value),
             criteria: technique.criteria.map(|s| s.value),

@@ -67,7 +67,7 @@ impl Layer {
             if setting.key != key {
                 layer.written.insert(setting.key, key.clone());
             }
-            layer.read(setting.key, Raw::Toml { value, base }).map_err(|reason| invalid(key, reason))?;
+            layer.read(setting, Raw::Toml { value, base }).map_err(|reason| invalid(key, reason))?;
         }
         let set = (layer.levels.is_some(), layer.criteria.is_some(), layer.compare_with.is_some());
         if let Some(conflict) = judge_rules::techniques::conflict(set.0, set.1, set.2) {

@@ -1,15 +1,15 @@
 //! A layer of settings: what one source (the attribute, the environment, judge.toml or one of its
 //! `[evals."NAME"]` sections) sets, every setting optional and typed.
 //!
-//! The list below is the runtime's half of each setting's declaration: its type and how its value
-//! is read. judge-rules' `SETTINGS` holds the rest (variable, where it may be set, default, doc);
-//! the environment and judge.toml are read by walking that table through [`Layer::read`].
+//! The layer is built from judge-rules' declarations (its `declarations.rs`), where each setting
+//! names its type and its reader, which are this file's and `read.rs`'s; the environment and
+//! judge.toml are read by walking those declarations through [`Layer::read`].
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use judge_rules::ranges;
+use judge_rules::settings::Setting;
 use judge_rules::words;
 
 use crate::settings::criteria::Criteria;
@@ -25,9 +25,38 @@ use crate::settings::source::{Origin, Source, Sourced};
 use crate::settings::steps::Steps;
 use judge_rules::words::Combine;
 
-/// Declares the typed settings of a layer: `key: Type = reader;`, the key as judge-rules declares it.
+/// A resolved setting's type: its own where it declares a default it resolves to, else optional.
+macro_rules! resolved_type {
+    ($ty:ty, default) => { $ty };
+    ($ty:ty, optional) => { Option<$ty> };
+}
+
+/// A resolved setting's value: the merged one, else (`default`) the declared default read by the
+/// setting's reader.
+macro_rules! resolved_value {
+    ($merged:expr, $key:ident, $read:expr, default) => {
+        $merged.map_or_else(|| declared_default(stringify!($key), $read), |s| s.value)
+    };
+    ($merged:expr, $key:ident, $read:expr, optional) => {
+        $merged.map(|s| s.value)
+    };
+}
+
+/// A typed setting's key.
+macro_rules! key_of {
+    ($key:ident: $ty:ty) => {
+        stringify!($key)
+    };
+}
+
+/// Builds the typed layer from judge-rules' declarations (`declarations.rs`): a field for every
+/// setting with a `Type = reader`, its reader, the one merge, and the resolved values of the
+/// settings that declare how they resolve (`default` or `optional`).
 macro_rules! layer {
-    ($( $(#[doc = $doc:literal])* $key:ident : $ty:ty = $read:expr; )*) => {
+    (
+        eval { $( $key:ident $(: $ty:ty = $read:expr $(, $resolve:ident)?)? => $decl:expr; )* }
+        run { $( $run_key:ident $(: $run_ty:ty = $run_read:expr $(, $run_resolve:ident)?)? => $run_decl:expr; )* }
+    ) => {
         /// One source of settings: every setting optional.
         #[derive(Debug, Default, Clone)]
         pub(crate) struct Layer {
@@ -37,14 +66,30 @@ macro_rules! layer {
             pub written: BTreeMap<&'static str, String>,
             /// judge.toml's `[evals."module::name"]` sections: settings of one eval.
             pub evals: BTreeMap<String, Layer>,
-            $( $(#[doc = $doc])* pub $key: Option<$ty>, )*
+            $( $( pub $key: Option<$ty>, )? )*
+            $( $( pub $run_key: Option<$run_ty>, )? )*
         }
 
         /// Every setting, resolved from layers: the value of the first layer that sets it, with
         /// its source; `None` where no layer does (the caller knows the default).
         #[derive(Debug, Clone)]
         pub(crate) struct Merged {
-            $( pub $key: Option<Sourced<$ty>>, )*
+            $( $( pub $key: Option<Sourced<$ty>>, )? )*
+            $( $( pub $run_key: Option<Sourced<$run_ty>>, )? )*
+        }
+
+        /// The eval settings that resolve on their own, by key: the merged value, or the declared
+        /// default (`default`), or `None` (`optional`). The others are resolved by `eval.rs`, whose
+        /// rules span settings.
+        #[derive(Debug, Clone, PartialEq)]
+        pub(crate) struct EvalValues {
+            $( $( $( pub $key: resolved_type!($ty, $resolve), )? )? )*
+        }
+
+        /// The run settings that resolve on their own, by key, as [`EvalValues`] for an eval.
+        #[derive(Debug, Clone, PartialEq)]
+        pub(crate) struct RunValues {
+            $( $( $( pub $run_key: resolved_type!($run_ty, $run_resolve), )? )? )*
         }
 
         impl Layer {
@@ -52,71 +97,52 @@ macro_rules! layer {
             /// highest first (attribute > environment > section > file).
             pub fn merge(layers: &[&Layer]) -> Merged {
                 Merged {
-                    $( $key: layers.iter().find_map(|layer| layer.sourced(stringify!($key), layer.$key.as_ref())), )*
+                    $( $( $key: layers.iter().find_map(|l| l.sourced::<$ty>(stringify!($key), l.$key.as_ref())), )? )*
+                    $( $( $run_key: layers.iter().find_map(|l| l.sourced::<$run_ty>(stringify!($run_key), l.$run_key.as_ref())), )? )*
                 }
             }
 
             /// The settings a layer holds, by key.
-            pub const KEYS: &'static [&'static str] = &[$(stringify!($key)),*];
+            pub const KEYS: &'static [&'static str] =
+                &[$( $(key_of!($key: $ty),)? )* $( $(key_of!($run_key: $run_ty),)? )*];
 
-            /// Reads `raw` into the setting `key` (one of [`Self::KEYS`]).
-            pub fn read(&mut self, key: &str, raw: Raw<'_>) -> Result<(), String> {
-                match key {
-                    $( stringify!($key) => self.$key = Some(($read)(raw)?), )*
-                    _ => unreachable!("`{key}` is not a setting of a layer"),
+            /// Reads `raw` into `setting` (one of [`Self::KEYS`]).
+            pub fn read(&mut self, setting: &'static Setting, raw: Raw<'_>) -> Result<(), String> {
+                match setting.key {
+                    $( $( stringify!($key) => self.$key = Some(($read)(setting, raw)?), )? )*
+                    $( $( stringify!($run_key) => self.$run_key = Some(($run_read)(setting, raw)?), )? )*
+                    key => unreachable!("`{key}` is not a setting of a layer"),
                 }
                 Ok(())
+            }
+        }
+
+        impl Merged {
+            /// The eval settings that resolve on their own.
+            pub fn eval_values(&self) -> EvalValues {
+                EvalValues {
+                    $( $( $( $key: resolved_value!(self.$key.clone(), $key, $read, $resolve), )? )? )*
+                }
+            }
+
+            /// The run settings that resolve on their own.
+            pub fn run_values(&self) -> RunValues {
+                RunValues {
+                    $( $( $( $run_key: resolved_value!(self.$run_key.clone(), $run_key, $run_read, $run_resolve), )? )? )*
+                }
             }
         }
     };
 }
 
-layer! {
-    /// One judge, `provider:model`.
-    judge: JudgeName = |raw| text(raw).map(JudgeName::Written);
-    /// An ensemble of judges, `provider:model` each.
-    judges: Vec<JudgeName> = judges;
-    threshold: f64 = number(ranges::THRESHOLD);
-    samples: u32 = whole(ranges::SAMPLES);
-    trim: f64 = number(ranges::TRIM);
-    /// Turned into a reducer once the eval's trim is known.
-    reduce: judge_rules::Reduce = word(judge_rules::reduce::parse);
-    /// True for `"weighted"`.
-    scoring: bool = word(words::scoring);
-    levels: Levels = levels;
-    criteria: Criteria = criteria;
-    /// What the outputs are compared with (a text in judge.toml's sections).
-    compare_with: Comparison = |raw| non_empty(raw).map(Comparison::Text);
-    steps: Steps = steps;
-    combine: Combine = word(Combine::parse);
-    max_spread: f64 = number(ranges::MAX_SPREAD);
-    /// True for `"fail"`.
-    on_disagreement: bool = word(words::on_disagreement);
-    temperature: f64 = number(ranges::TEMPERATURE);
-    max_tokens: u32 = whole(ranges::MAX_TOKENS);
-    seed: u64 = whole(ranges::SEED);
-    timeout: Duration = seconds(ranges::TIMEOUT);
-    snapshot: SnapshotMode = snapshot;
-    max_concurrency: usize = whole(ranges::MAX_CONCURRENCY);
-    cache: CacheMode = word(CacheMode::parse);
-    cache_dir: PathBuf = dir;
-    rationales: Rationales = word(Rationales::parse);
-    deadline: Duration = seconds(ranges::DEADLINE);
-    max_attempts: u32 = whole(ranges::MAX_ATTEMPTS);
-    requests_per_minute: u32 = whole(ranges::REQUESTS_PER_MINUTE);
-    tokens_per_minute: u64 = whole(ranges::TOKENS_PER_MINUTE);
-    max_judge_calls: u64 = whole(ranges::MAX_JUDGE_CALLS);
-    max_judge_tokens: u64 = whole(ranges::MAX_JUDGE_TOKENS);
-    max_output_chars: usize = whole(ranges::MAX_OUTPUT_CHARS);
-    report_dir: PathBuf = file;
-    report_json: PathBuf = file;
-    report_junit: PathBuf = file;
-    report_html: PathBuf = file;
-    report_markdown: PathBuf = file;
-    score_baseline: PathBuf = file;
-    save_score_baseline: PathBuf = file;
-    max_score_drop: f64 = number(ranges::MAX_SCORE_DROP);
-    progress: ProgressMode = word(ProgressMode::parse);
+judge_rules::declare_settings!(layer);
+
+/// The declared default of the setting `key`, read by `read` as a variable's value would be: the
+/// default is written once, in words, in the declaration.
+fn declared_default<T>(key: &'static str, read: impl Fn(&'static Setting, Raw<'_>) -> Result<T, String>) -> T {
+    let setting = judge_rules::settings::get(key);
+    read(setting, Raw::Env { text: setting.default, base: Path::new("") })
+        .unwrap_or_else(|e| panic!("the declared default of `{key}`, {:?}, does not read: {e}", setting.default))
 }
 
 /// What an eval's outputs are compared with.
@@ -162,18 +188,18 @@ impl Layer {
 }
 
 /// `judges`: two at least.
-fn judges(raw: Raw<'_>) -> Result<Vec<JudgeName>, String> {
+fn judges(_: &Setting, raw: Raw<'_>) -> Result<Vec<JudgeName>, String> {
     let judges = raw.strings().map_err(|_| "must be an array of \"provider:model\"".to_owned())?;
     words::ensemble_size(judges.len()).map(|()| judges.into_iter().map(JudgeName::Written).collect())
 }
 
 /// `levels`: an array of bands (judge.toml only; the attribute's are read apart).
-fn levels(raw: Raw<'_>) -> Result<Levels, String> {
+fn levels(_: &Setting, raw: Raw<'_>) -> Result<Levels, String> {
     Levels::parse(&raw.strings()?, Scale::default())
 }
 
 /// `[criteria]`: a table of `name = "rubric"` or detailed criteria (judge.toml only).
-fn criteria(raw: Raw<'_>) -> Result<Criteria, String> {
+fn criteria(_: &Setting, raw: Raw<'_>) -> Result<Criteria, String> {
     match raw {
         Raw::Toml { value: toml::Value::Table(table), .. } => Criteria::from_toml(table),
         _ => Err("must be a table: [criteria] with name = \"rubric\" lines".to_owned()),
@@ -181,7 +207,7 @@ fn criteria(raw: Raw<'_>) -> Result<Criteria, String> {
 }
 
 /// `steps`: `"auto"`, or (judge.toml) an array of given steps; a variable can only ask for them.
-fn steps(raw: Raw<'_>) -> Result<Steps, String> {
+fn steps(_: &Setting, raw: Raw<'_>) -> Result<Steps, String> {
     match raw {
         Raw::Env { text: judge_rules::steps::AUTO, .. } => Ok(Steps::Auto),
         Raw::Env { .. } => Err("the only value is \"auto\" (steps generated by the judge); give steps as an array \
@@ -194,7 +220,7 @@ fn steps(raw: Raw<'_>) -> Result<Steps, String> {
 }
 
 /// `snapshot`: true, false or "strict" (a variable's `true`/`false` are words).
-fn snapshot(raw: Raw<'_>) -> Result<SnapshotMode, String> {
+fn snapshot(_: &Setting, raw: Raw<'_>) -> Result<SnapshotMode, String> {
     match raw {
         Raw::Env { text, .. } => SnapshotMode::parse(text),
         Raw::Toml { value: toml::Value::Boolean(true), .. } => Ok(SnapshotMode::On),
@@ -219,5 +245,18 @@ mod tests {
         for key in Layer::KEYS {
             assert!(judge_rules::settings::find(key).is_some(), "{key} is not declared in judge-rules");
         }
+    }
+
+    /// A setting that resolves to its declared default reads that default as a variable's value:
+    /// the words are the value.
+    #[test]
+    fn declared_defaults_are_values() {
+        let (eval, run) = (Layer::merge(&[]).eval_values(), Layer::merge(&[]).run_values());
+        assert_eq!(
+            (eval.timeout, eval.snapshot, eval.combine),
+            (Duration::from_secs(120), SnapshotMode::Off, Combine::Mean)
+        );
+        assert_eq!((run.max_concurrency, run.deadline, run.cache), (16, Duration::from_secs(900), CacheMode::On));
+        assert_eq!((run.max_judge_calls, run.report_json), (None, None));
     }
 }

@@ -2,11 +2,12 @@
 //! variables, then the eval's `[evals."NAME"]` section of `judge.toml`, then the file's own
 //! settings at the workspace root, then defaults.
 //!
-//! Each setting is declared once, in judge-rules' `settings::SETTINGS` (key, variable, where it
-//! may be set, default, doc line), and its type and reader once, in `layer.rs`. Each source is read
-//! into a typed [`Layer`] (`env.rs`, `file.rs` with serde, `attribute.rs`); one merge
-//! (`Layer::merge`) takes every setting from the first layer that sets it, with its [`Source`];
-//! `eval.rs` and `run.rs` add the defaults and the rules that span settings.
+//! Each setting is declared once, in judge-rules' `declarations.rs` (key, type, reader, variable,
+//! where it may be set, default, doc line, range); `layer.rs` builds the typed [`Layer`] from those
+//! declarations. Each source is read into a layer (`env.rs`, `file.rs` with serde, `attribute.rs`);
+//! one merge (`Layer::merge`) takes every setting from the first layer that sets it, with its
+//! [`Source`]. Settings that resolve on their own get their declared default there
+//! (`EvalValues`, `RunValues`); `eval.rs` and `run.rs` add the rules that span settings.
 //!
 //! Parsing is strict: an unknown `judge.toml` key or a value out of range is an error that names the
 //! variable or key, never a silent default.
@@ -56,8 +57,6 @@ pub const DEFAULT_TRIM: f64 = 0.15;
 pub const DEFAULT_MAX_CONCURRENCY: usize = 16;
 /// Default limit on one judge request (connecting, waiting, reading the reply), in seconds.
 pub const DEFAULT_TIMEOUT_SECS: f64 = 120.0;
-/// Default limit on one whole eval (every sample, every retry), in seconds.
-pub const DEFAULT_DEADLINE_SECS: f64 = 900.0;
 /// Default number of attempts of a judge request that fails transiently, the first included.
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 6;
 /// Default length, in characters, beyond which an output is truncated before it is judged.

@@ -1,10 +1,10 @@
 //! Reading one setting's value, from an environment variable's text or a judge.toml value, into its
-//! type: the readers the declaration list of `layer.rs` names, with judge-rules' ranges and words.
+//! type: the readers that judge-rules' declarations name, with the declared ranges and words.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use judge_rules::ranges::Range;
+use judge_rules::settings::Setting;
 
 /// A value as found, before it is read.
 #[derive(Debug, Clone, Copy)]
@@ -77,31 +77,28 @@ impl<'a> Raw<'a> {
     }
 }
 
-/// A number in `range`.
-pub(crate) fn number(range: Range) -> impl Fn(Raw<'_>) -> Result<f64, String> {
-    move |raw| {
-        let v = raw.f64()?;
-        range.check_value(v).map(|()| v)
-    }
+/// A number in the setting's range.
+pub(crate) fn number(setting: &Setting, raw: Raw<'_>) -> Result<f64, String> {
+    let v = raw.f64()?;
+    setting.range().check_value(v).map(|()| v)
 }
 
-/// A whole number in `range`, as `T`.
-pub(crate) fn whole<T: TryFrom<i64>>(range: Range) -> impl Fn(Raw<'_>) -> Result<T, String> {
-    move |raw| {
-        let v = raw.i64()?;
-        range.check_value(v as f64)?;
-        T::try_from(v).map_err(|_| format!("{v} is out of range: {}", range.must()))
-    }
+/// A whole number in the setting's range, as `T`.
+pub(crate) fn whole<T: TryFrom<i64>>(setting: &Setting, raw: Raw<'_>) -> Result<T, String> {
+    let range = setting.range();
+    let v = raw.i64()?;
+    range.check_value(v as f64)?;
+    T::try_from(v).map_err(|_| format!("{v} is out of range: {}", range.must()))
 }
 
-/// A number of seconds in `range`.
-pub(crate) fn seconds(range: Range) -> impl Fn(Raw<'_>) -> Result<Duration, String> {
-    move |raw| number(range)(raw).map(Duration::from_secs_f64)
+/// A number of seconds in the setting's range.
+pub(crate) fn seconds(setting: &Setting, raw: Raw<'_>) -> Result<Duration, String> {
+    number(setting, raw).map(Duration::from_secs_f64)
 }
 
 /// One of a few words, read by `parse`.
-pub(crate) fn word<T>(parse: impl Fn(&str) -> Result<T, String>) -> impl Fn(Raw<'_>) -> Result<T, String> {
-    move |raw| parse(raw.str()?)
+pub(crate) fn word<T>(parse: impl Fn(&str) -> Result<T, String>) -> impl Fn(&Setting, Raw<'_>) -> Result<T, String> {
+    move |_, raw| parse(raw.str()?)
 }
 
 /// Any string.
@@ -116,12 +113,12 @@ pub(crate) fn non_empty(raw: Raw<'_>) -> Result<String, String> {
 }
 
 /// A directory, from the reader's base.
-pub(crate) fn dir(raw: Raw<'_>) -> Result<PathBuf, String> {
+pub(crate) fn dir(_: &Setting, raw: Raw<'_>) -> Result<PathBuf, String> {
     Ok(raw.base().join(raw.str()?))
 }
 
 /// A file, from the reader's base; an empty name is an error rather than the base itself.
-pub(crate) fn file(raw: Raw<'_>) -> Result<PathBuf, String> {
+pub(crate) fn file(_: &Setting, raw: Raw<'_>) -> Result<PathBuf, String> {
     let path = raw.str()?;
     if path.trim().is_empty() {
         return Err("is empty; name a file or remove the key".to_owned());

@@ -60,13 +60,13 @@ fn run_settings_resolve_env_then_file_then_default() {
     let e = env(&[("JUDGE_CACHE", "replay"), ("JUDGE_CACHE_DIR", "verdicts")]).unwrap();
     let f = file("max_concurrency = 4\ncache = \"off\"\nrationales = \"all\"").unwrap();
     let run = Settings::from_layers(e, f, Path::new("/ws")).run();
-    assert_eq!(run.cache, CacheMode::Replay);
+    assert_eq!(run.values.cache, CacheMode::Replay);
     assert_eq!(run.cache_dir, Path::new("/ws/verdicts"));
-    assert_eq!(run.max_concurrency, 4);
-    assert_eq!(run.rationales, Rationales::All);
+    assert_eq!(run.values.max_concurrency, 4);
+    assert_eq!(run.values.rationales, Rationales::All);
     let run = Settings::from_layers(Layer::default(), Layer::default(), Path::new("/ws")).run();
-    assert_eq!(run.max_concurrency, DEFAULT_MAX_CONCURRENCY);
-    assert_eq!(run.cache, CacheMode::On);
+    assert_eq!(run.values.max_concurrency, DEFAULT_MAX_CONCURRENCY);
+    assert_eq!(run.values.cache, CacheMode::On);
     assert_eq!(run.cache_dir, Path::new("/ws/target/judge-cache"));
 }
 
@@ -86,19 +86,25 @@ fn generation_and_limit_settings_resolve_in_the_same_order() {
         s.generation,
         GenerationParams { temperature: Some(0.4), max_tokens: Some(50), seed: Some(42), weighted: true }
     );
-    assert_eq!(s.timeout, Duration::from_millis(7500));
+    assert_eq!(s.values.timeout, Duration::from_millis(7500));
     let run = settings.run();
-    assert_eq!((run.deadline, run.max_attempts), (Duration::from_secs(60), 9));
-    assert_eq!((run.requests_per_minute, run.tokens_per_minute), (Some(120), Some(90_000)));
-    assert_eq!((run.max_judge_calls, run.max_judge_tokens, run.max_output_chars), (Some(500), Some(1_000_000), 2000));
+    assert_eq!((run.values.deadline, run.values.max_attempts), (Duration::from_secs(60), 9));
+    assert_eq!((run.values.requests_per_minute, run.values.tokens_per_minute), (Some(120), Some(90_000)));
+    assert_eq!(
+        (run.values.max_judge_calls, run.values.max_judge_tokens, run.values.max_output_chars),
+        (Some(500), Some(1_000_000), 2000)
+    );
 
     let defaults = Settings::from_layers(Layer::default(), file("judge = \"openai:m\"").unwrap(), Path::new("/ws"));
     let s = defaults.eval("evals::x", AttributeSettings::default()).unwrap();
     assert_eq!(s.generation, GenerationParams::default());
-    assert_eq!(s.timeout, Duration::from_secs_f64(DEFAULT_TIMEOUT_SECS));
+    assert_eq!(s.values.timeout, Duration::from_secs_f64(DEFAULT_TIMEOUT_SECS));
     let run = defaults.run();
-    assert_eq!((run.max_attempts, run.max_output_chars), (DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_OUTPUT_CHARS));
-    assert_eq!((run.requests_per_minute, run.max_judge_calls), (None, None));
+    assert_eq!(
+        (run.values.max_attempts, run.values.max_output_chars),
+        (DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_OUTPUT_CHARS)
+    );
+    assert_eq!((run.values.requests_per_minute, run.values.max_judge_calls), (None, None));
 }
 
 #[test]
@@ -118,7 +124,7 @@ fn report_baseline_snapshot_and_progress_settings_resolve() {
     let settings = Settings::from_layers(e, f.clone(), Path::new("/ws"));
     let run = settings.run();
     assert_eq!(
-        run.reports.resolve("evals"),
+        run.reports().resolve("evals"),
         [
             Some(PathBuf::from("/ws/target/judge-report/evals.json")),
             Some(PathBuf::from("/ws/ci/junit.xml")),
@@ -127,17 +133,17 @@ fn report_baseline_snapshot_and_progress_settings_resolve() {
         ],
         "report_dir names each file after the binary; a file's own setting wins"
     );
-    assert_eq!(run.score_baseline, Some(PathBuf::from("/ws/evals/baseline.json")));
-    assert_eq!(run.save_score_baseline, Some(PathBuf::from("/ws/evals/new.json")));
-    assert_eq!((run.max_score_drop, run.progress), (Some(0.1), ProgressMode::Plain));
-    let eval = |attr| settings.eval("evals::x", attr).unwrap().snapshot;
+    assert_eq!(run.values.score_baseline, Some(PathBuf::from("/ws/evals/baseline.json")));
+    assert_eq!(run.values.save_score_baseline, Some(PathBuf::from("/ws/evals/new.json")));
+    assert_eq!((run.values.max_score_drop, run.values.progress), (Some(0.1), ProgressMode::Plain));
+    let eval = |attr| settings.eval("evals::x", attr).unwrap().values.snapshot;
     assert_eq!(eval(AttributeSettings::default()), SnapshotMode::Strict, "the environment beats the file");
     assert_eq!(eval(AttributeSettings { snapshot: Some(SnapshotMode::Off), ..Default::default() }), SnapshotMode::Off);
     let from_file = Settings::from_layers(Layer::default(), f, Path::new("/ws"));
-    assert_eq!(from_file.eval("evals::x", AttributeSettings::default()).unwrap().snapshot, SnapshotMode::On);
+    assert_eq!(from_file.eval("evals::x", AttributeSettings::default()).unwrap().values.snapshot, SnapshotMode::On);
     let none = Settings::from_layers(Layer::default(), Layer::default(), Path::new("/ws")).run();
-    assert_eq!(none.reports.resolve("evals"), [None, None, None, None], "no report unless asked for");
-    assert_eq!((none.progress, none.max_score_drop), (ProgressMode::Auto, None));
+    assert_eq!(none.reports().resolve("evals"), [None, None, None, None], "no report unless asked for");
+    assert_eq!((none.values.progress, none.values.max_score_drop), (ProgressMode::Auto, None));
 
     let msg = file("snapshot = \"always\"").unwrap_err().to_string();
     assert!(msg.contains("`snapshot`") && msg.contains("true, false or \"strict\""), "{msg}");

@@ -51,7 +51,7 @@ fn the_documented_variables_exist() {
     // among them) and the embedded judge's model location. Test code is left out: a name must be
     // read, not named.
     let mut source = String::new();
-    for file in ["judge-rules/src/settings.rs", "judge-runtime/src/judge/embedded/local_model.rs"] {
+    for file in ["judge-rules/src/declarations.rs", "judge-runtime/src/judge/embedded/local_model.rs"] {
         let text = std::fs::read_to_string(root.join(file)).unwrap();
         source.push_str(text.split("#[cfg(test)]\nmod tests").next().unwrap());
     }
