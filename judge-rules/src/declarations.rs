@@ -97,6 +97,9 @@ macro_rules! declare_settings {
                 max_attempts: u32 = whole, default
                     => Setting::run(WHOLE, "JUDGE_MAX_ATTEMPTS", "6", "attempts of a transiently failing request")
                         .within(Range::new(1.0, Some(100.0), "a whole number in 1..=100 (1 means no retry)").whole());
+                max_retry_wait: Duration = seconds, default
+                    => Setting::run(NUMBER, "JUDGE_MAX_RETRY_WAIT", "300", "longest Retry-After waited, seconds")
+                        .within(Range::new(0.0, Some(86_400.0), "in 0..=86400").meaning("is in seconds"));
                 requests_per_minute: u32 = whole, optional
                     => Setting::run(WHOLE, "JUDGE_REQUESTS_PER_MINUTE", "unlimited", "requests per minute to one provider")
                         .within(Range::new(1.0, Some(u32::MAX as f64), "a whole number ≥ 1").whole());

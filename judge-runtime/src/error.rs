@@ -145,6 +145,22 @@ pub enum JudgeError {
         /// The last attempt's failure.
         last: Box<JudgeError>,
     },
+    /// The provider asked to wait longer before a retry (`Retry-After`) than `max_retry_wait` allows.
+    #[error(
+        "{provider} asked to wait {} s before retrying (Retry-After), more than `max_retry_wait` allows ({} s): raise it (judge.toml `max_retry_wait` or JUDGE_MAX_RETRY_WAIT) or rerun later; the refused attempt: {last}",
+        seconds(*asked),
+        seconds(*cap)
+    )]
+    RetryAfterTooLong {
+        /// The provider.
+        provider: &'static str,
+        /// How long it asked to wait.
+        asked: std::time::Duration,
+        /// `max_retry_wait`.
+        cap: std::time::Duration,
+        /// The refused attempt's failure.
+        last: Box<JudgeError>,
+    },
     /// The run's budget of judge calls or tokens is spent: no new call is made.
     #[error(
         "the run's judge budget is spent ({spent}): `{limit}` stops new judge calls; raise it (judge.toml `{limit}` or {var}) or rerun with the verdicts cached so far"
@@ -186,6 +202,12 @@ fn hint(key_var: Option<&str>, base_var: &str, status: u16, message: &str) -> St
         400 | 422 => "; the server rejected the request".to_owned(),
         _ => String::new(),
     }
+}
+
+/// A duration in seconds, as messages write it: `45`, `0.5`.
+fn seconds(d: std::time::Duration) -> String {
+    let s = d.as_secs_f64();
+    if s.fract() == 0.0 { format!("{s:.0}") } else { format!("{s:.1}") }
 }
 
 fn retry_hint() -> &'static str {

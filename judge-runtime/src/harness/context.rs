@@ -52,7 +52,11 @@ impl RunContext {
     pub fn new(settings: Settings, run: RunSettings, baselines: Baselines) -> Self {
         let http = HttpClient::new(HttpConfig {
             max_concurrency: run.values.max_concurrency,
-            retry: RetryPolicy { max_attempts: run.values.max_attempts, ..RetryPolicy::default() },
+            retry: RetryPolicy {
+                max_attempts: run.values.max_attempts,
+                max_retry_wait: run.values.max_retry_wait,
+                ..RetryPolicy::default()
+            },
             requests_per_minute: run.values.requests_per_minute,
             tokens_per_minute: run.values.tokens_per_minute,
             max_judge_calls: run.values.max_judge_calls,

@@ -53,14 +53,15 @@ pub const DEFAULT_THRESHOLD: f64 = 0.7;
 pub const DEFAULT_SAMPLES: u32 = 1;
 /// Default fraction of scores dropped at each end before averaging.
 pub const DEFAULT_TRIM: f64 = 0.15;
-/// Default number of judge requests in flight at once, per process.
-pub const DEFAULT_MAX_CONCURRENCY: usize = 16;
 /// Default limit on one judge request (connecting, waiting, reading the reply), in seconds.
 pub const DEFAULT_TIMEOUT_SECS: f64 = 120.0;
-/// Default number of attempts of a judge request that fails transiently, the first included.
-pub const DEFAULT_MAX_ATTEMPTS: u32 = 6;
 /// Default length, in characters, beyond which an output is truncated before it is judged.
 pub const DEFAULT_MAX_OUTPUT_CHARS: usize = 50_000;
+
+/// The run settings as declared, before any source sets them: their declared defaults.
+pub(crate) fn run_defaults() -> layer::RunValues {
+    Layer::merge(&[]).run_values()
+}
 
 /// The embedded judge as the settings see it: the default judge when it is compiled in and its
 /// model installed; else the command that installs the model, which the error for a run with no

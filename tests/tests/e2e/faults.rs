@@ -96,6 +96,26 @@ fn retry_after_is_waited_out() {
 }
 
 #[test]
+fn a_retry_after_beyond_max_retry_wait_fails_saying_so() {
+    let judge =
+        faulty(Faults { rate_429: 1.0, retry_after: Some("3".into()), max_consecutive: 1, ..Faults::default() });
+    let cache = tempfile::tempdir().unwrap();
+    let start = Instant::now();
+    let mut command = suite(&judge, cache.path());
+    command.env("JUDGE_MAX_RETRY_WAIT", "1");
+    let run = run_exact(command, &["passes"]);
+    assert_eq!(run.code, Some(101), "{}", run.all());
+    assert_eq!(judge.requests(), 1, "not retried early");
+    assert!(start.elapsed() < Duration::from_secs(3), "not waited either: {:?}", start.elapsed());
+    assert!(
+        run.stdout.contains("asked to wait 3 s before retrying (Retry-After), more than `max_retry_wait` allows (1 s)")
+            && run.stdout.contains("JUDGE_MAX_RETRY_WAIT"),
+        "{}",
+        run.all()
+    );
+}
+
+#[test]
 fn a_stalled_request_times_out_and_is_retried() {
     let judge =
         faulty(Faults { rate_stall: 1.0, stall: Duration::from_secs(120), max_consecutive: 1, ..Faults::default() });

@@ -14,8 +14,7 @@ use crate::judge::transport::api_key::ApiKey;
 use crate::judge::transport::budget::Budget;
 use crate::judge::transport::call_stats::{CallStats, CallTotals, Usage};
 use crate::judge::transport::rate_limit::ProviderGate;
-use crate::judge::transport::retry::{Failure, backoff, is_transient, parse_retry_after};
-use crate::settings::DEFAULT_MAX_CONCURRENCY;
+use crate::judge::transport::retry::{Failure, backoff, delay, is_transient, parse_retry_after};
 
 pub(crate) use crate::judge::transport::retry::RetryPolicy;
 
@@ -33,7 +32,7 @@ pub(crate) struct HttpConfig {
 impl Default for HttpConfig {
     fn default() -> Self {
         Self {
-            max_concurrency: DEFAULT_MAX_CONCURRENCY,
+            max_concurrency: crate::settings::run_defaults().max_concurrency,
             retry: RetryPolicy::default(),
             requests_per_minute: None,
             tokens_per_minute: None,
@@ -160,13 +159,23 @@ impl HttpClient {
             if attempt >= retry.max_attempts {
                 return Err(JudgeError::RetriesExhausted { attempts: attempt, last: Box::new(error) });
             }
-            let delay = if throttled {
+            let delay = match delay(retry, retry_after, attempt) {
+                Err(asked) => {
+                    let cap = retry.max_retry_wait;
+                    return Err(JudgeError::RetryAfterTooLong {
+                        provider: post.provider,
+                        asked,
+                        cap,
+                        last: Box::new(error),
+                    });
+                }
                 // Every request to this provider waits out the pause, this one included.
-                self.stats.throttled();
-                gate.throttled(retry_after.map(|d| d.min(retry.max_delay)), |streak| backoff(retry, streak));
-                Duration::ZERO
-            } else {
-                retry_after.unwrap_or_else(|| backoff(retry, attempt)).min(retry.max_delay)
+                Ok(_) if throttled => {
+                    self.stats.throttled();
+                    gate.throttled(retry_after, |streak| backoff(retry, streak));
+                    Duration::ZERO
+                }
+                Ok(delay) => delay,
             };
             tokio::time::sleep(delay).await;
             attempt += 1;

@@ -6,7 +6,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
 use crate::error::JudgeError;
-use crate::settings::DEFAULT_MAX_ATTEMPTS;
 
 /// How failed requests are retried.
 #[derive(Debug, Clone, Copy)]
@@ -15,16 +14,22 @@ pub(crate) struct RetryPolicy {
     pub max_attempts: u32,
     /// The first backoff; doubled after each failure.
     pub base_delay: Duration,
-    /// No backoff, nor `Retry-After` wait, is longer than this.
+    /// No backoff is longer than this.
     pub max_delay: Duration,
+    /// The longest `Retry-After` waited out (`max_retry_wait`); a provider that asks for longer
+    /// fails the request, saying so.
+    pub max_retry_wait: Duration,
 }
 
+/// The declared defaults of `max_attempts` and `max_retry_wait`.
 impl Default for RetryPolicy {
     fn default() -> Self {
+        let declared = crate::settings::run_defaults();
         Self {
-            max_attempts: DEFAULT_MAX_ATTEMPTS,
+            max_attempts: declared.max_attempts,
             base_delay: Duration::from_millis(250),
             max_delay: Duration::from_secs(30),
+            max_retry_wait: declared.max_retry_wait,
         }
     }
 }
@@ -91,6 +96,16 @@ fn httpdate_to_system_time(value: &str) -> Option<SystemTime> {
     Some(SystemTime::UNIX_EPOCH + Duration::from_secs(days * 86_400 + h * 3600 + m * 60 + s))
 }
 
+/// How long to wait before attempt `attempt + 1`: what the provider asked (`Retry-After`), or a
+/// backoff without it. `Err` with what was asked when that is longer than `max_retry_wait`.
+pub(crate) fn delay(policy: RetryPolicy, retry_after: Option<Duration>, attempt: u32) -> Result<Duration, Duration> {
+    match retry_after {
+        Some(asked) if asked > policy.max_retry_wait => Err(asked),
+        Some(asked) => Ok(asked),
+        None => Ok(backoff(policy, attempt)),
+    }
+}
+
 /// Capped exponential backoff with full jitter in its upper half: `base·2^(n-1)·[0.5, 1.0)`.
 pub(crate) fn backoff(policy: RetryPolicy, attempt: u32) -> Duration {
     let exp = policy.base_delay.saturating_mul(1 << (attempt - 1).min(16)).min(policy.max_delay);
@@ -112,6 +127,16 @@ fn jitter() -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retry_after_is_waited_in_full_up_to_the_cap() {
+        let policy = RetryPolicy { max_retry_wait: Duration::from_secs(60), ..RetryPolicy::default() };
+        // Longer than the backoff's cap (30 s), within max_retry_wait: waited as asked.
+        assert_eq!(delay(policy, Some(Duration::from_secs(45)), 1), Ok(Duration::from_secs(45)));
+        assert_eq!(delay(policy, Some(Duration::from_secs(60)), 1), Ok(Duration::from_secs(60)));
+        assert_eq!(delay(policy, Some(Duration::from_secs(61)), 1), Err(Duration::from_secs(61)));
+        assert!(delay(policy, None, 30).unwrap() <= policy.max_delay);
+    }
 
     #[test]
     fn classifies_statuses() {
@@ -141,8 +166,12 @@ mod tests {
 
     #[test]
     fn backoff_grows_and_is_capped() {
-        let policy =
-            RetryPolicy { max_attempts: 6, base_delay: Duration::from_millis(100), max_delay: Duration::from_secs(1) };
+        let policy = RetryPolicy {
+            max_attempts: 6,
+            base_delay: Duration::from_millis(100),
+            max_delay: Duration::from_secs(1),
+            ..RetryPolicy::default()
+        };
         for _ in 0..100 {
             let first = backoff(policy, 1);
             assert!(first >= Duration::from_millis(50) && first < Duration::from_millis(100), "{first:?}");
