@@ -78,16 +78,6 @@ pub enum ConfigError {
         /// What is wrong and the command that fixes it.
         reason: String,
     },
-    /// A provider needs an API key that is not set.
-    #[error("{provider} needs an API key: set {var}, or point {base_url_var} at a server that needs none")]
-    MissingApiKey {
-        /// The provider.
-        provider: &'static str,
-        /// The key's variable.
-        var: &'static str,
-        /// The base URL's variable.
-        base_url_var: &'static str,
-    },
 }
 
 /// A judge could not deliver a verdict.
@@ -135,6 +125,17 @@ pub enum JudgeError {
     Local {
         /// What llama.cpp reported.
         reason: String,
+    },
+    /// A call needs an API key that is not set. Only a call needs it: verdicts replayed from the
+    /// cache need none.
+    #[error("{provider} needs an API key: set {var}, or point {base_url_var} at a server that needs none")]
+    MissingApiKey {
+        /// The provider.
+        provider: &'static str,
+        /// The key's variable.
+        var: &'static str,
+        /// The base URL's variable.
+        base_url_var: &'static str,
     },
     /// A transient failure (429, 5xx, timeout, reset, truncated body) persisted through every
     /// attempt.

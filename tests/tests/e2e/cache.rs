@@ -71,6 +71,71 @@ fn replay_needs_no_server_and_no_key_once_verdicts_are_cached() {
     assert_eq!(run.code, Some(0), "{}", run.all());
 }
 
+/// The pull-request job of docs/github-actions.yml, as it runs: `JUDGE_MODEL` (or `JUDGE_MODELS`)
+/// and `JUDGE_CACHE=replay`, no API key and no base URL. The verdicts were recorded by a judged run
+/// through another base URL with a key (the main job, a proxy): neither is part of the cache key.
+#[test]
+fn replay_needs_no_key_and_no_base_url_as_the_pull_request_job_runs_it() {
+    let judge = FakeJudge::start();
+    let (openai, anthropic) = (judge.base_url(), judge.anthropic_base_url());
+    let judged: [(&str, &str, Vec<(&str, &str)>); 4] = [
+        ("JUDGE_MODEL", "openai:gpt-4.1-mini", vec![("OPENAI_BASE_URL", &openai), ("OPENAI_API_KEY", "sk-main")]),
+        (
+            "JUDGE_MODEL",
+            "anthropic:claude-sonnet-4-5",
+            vec![("ANTHROPIC_BASE_URL", &anthropic), ("ANTHROPIC_API_KEY", "sk-ant-main")],
+        ),
+        (
+            "JUDGE_MODEL",
+            "openrouter:meta-llama/llama-3.3-70b-instruct",
+            vec![("OPENROUTER_BASE_URL", &openai), ("OPENROUTER_API_KEY", "sk-or-main")],
+        ),
+        (
+            "JUDGE_MODELS",
+            "openai:gpt-4.1-mini,anthropic:claude-sonnet-4-5",
+            vec![("OPENAI_BASE_URL", &openai), ("ANTHROPIC_BASE_URL", &anthropic), ("ANTHROPIC_API_KEY", "sk-ant")],
+        ),
+    ];
+    for (var, judges, access) in judged {
+        let cache = tempfile::tempdir().unwrap();
+        let run_with = |cache_mode: Option<&str>, access: &[(&str, &str)], evals: &[&str]| {
+            let mut command = judge_tests::harness(env!("CARGO_BIN_EXE_suite-basic"));
+            for name in ["OPENROUTER_BASE_URL", "OPENROUTER_API_KEY"] {
+                command.env_remove(name);
+            }
+            command.env(var, judges).env("JUDGE_CACHE_DIR", cache.path()).envs(access.iter().copied());
+            if let Some(mode) = cache_mode {
+                command.env("JUDGE_CACHE", mode);
+            }
+            run_exact(command, evals)
+        };
+        let main = run_with(None, &access, &["passes", "trimmed_seven"]);
+        assert_eq!(main.code, Some(0), "{judges}: {}", main.all());
+        let requests = judge.requests();
+
+        let pull_request = run_with(Some("replay"), &[], &["passes", "trimmed_seven"]);
+        assert_eq!(pull_request.code, Some(0), "{judges}: {}", pull_request.all());
+        assert_eq!(judge.requests(), requests, "{judges}: replay called the judge");
+        assert!(
+            !pull_request.all().contains("API key"),
+            "{judges}: a full replay says nothing of keys: {}",
+            pull_request.all()
+        );
+
+        // A verdict that was never recorded is a miss, said as one: not a missing key.
+        let miss = run_with(Some("replay"), &[], &["clock_hands"]);
+        assert_eq!(miss.code, Some(101), "{judges}: {}", miss.all());
+        assert!(miss.stdout.contains("JUDGE_CACHE=replay forbids judge calls"), "{judges}: {}", miss.all());
+        assert!(!miss.all().contains("needs an API key"), "{judges}: {}", miss.all());
+    }
+    // Without replay, the call that is really made needs the key, and says which.
+    let cache = tempfile::tempdir().unwrap();
+    let mut command = judge_tests::harness(env!("CARGO_BIN_EXE_suite-basic"));
+    command.env("JUDGE_MODEL", "anthropic:claude-sonnet-4-5").env("JUDGE_CACHE_DIR", cache.path());
+    let run = run_exact(command, &["passes"]);
+    assert!(run.stdout.contains("anthropic needs an API key: set ANTHROPIC_API_KEY"), "{}", run.all());
+}
+
 #[test]
 fn refresh_judges_again_and_off_never_writes() {
     let judge = FakeJudge::start();

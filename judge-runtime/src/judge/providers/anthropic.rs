@@ -37,6 +37,8 @@ const TOOL: &str = "record_verdict";
 pub(crate) struct Anthropic {
     endpoint: String,
     api_key: Option<ApiKey>,
+    /// A call fails for want of a key (see `preset::Access::missing_key`).
+    missing_key: bool,
     http: HttpClient,
 }
 
@@ -45,9 +47,13 @@ impl Anthropic {
     /// key; a server at another base URL may not.
     pub fn from_env(http: HttpClient, var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         // A base URL that includes `/v1` would double it.
-        let (base_url, api_key) =
-            ANTHROPIC.read(var, |url| url.strip_suffix("/v1").map(str::to_owned).unwrap_or(url))?;
-        Ok(Self { endpoint: format!("{base_url}/v1/messages"), api_key, http })
+        let access = ANTHROPIC.read(var, |url| url.strip_suffix("/v1").map(str::to_owned).unwrap_or(url))?;
+        Ok(Self {
+            endpoint: format!("{}/v1/messages", access.base_url),
+            api_key: access.api_key,
+            missing_key: access.missing_key,
+            http,
+        })
     }
 
     /// The parameters a request is sent with: the reply limit is always set (the API requires
@@ -74,6 +80,9 @@ impl JudgeClient for Anthropic {
         schema: &Value,
         timeout: Duration,
     ) -> Result<Completion, JudgeError> {
+        if self.missing_key {
+            return Err(ANTHROPIC.missing_key());
+        }
         let params = Self::effective(params);
         let body = request_body(model, &params, messages, schema);
         let mut headers = vec![("anthropic-version", API_VERSION)];
@@ -200,7 +209,9 @@ mod tests {
     #[test]
     fn needs_a_key_for_the_public_api_only() {
         let http = || HttpClient::new(Default::default());
-        let err = Anthropic::from_env(http(), |_| None).unwrap_err().to_string();
+        // Without a key the client is made (a replay needs none); a call fails, naming the variable.
+        assert!(Anthropic::from_env(http(), |_| None).unwrap().missing_key);
+        let err = ANTHROPIC.missing_key().to_string();
         assert!(err.contains("ANTHROPIC_API_KEY"), "{err}");
         let local = Anthropic::from_env(http(), |name| {
             (name == "ANTHROPIC_BASE_URL").then(|| "http://127.0.0.1:9/".to_owned())

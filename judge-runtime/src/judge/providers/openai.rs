@@ -106,6 +106,8 @@ pub(crate) struct OpenAi {
     preset: Preset,
     endpoint: String,
     api_key: Option<ApiKey>,
+    /// A call fails for want of a key (see `preset::Access::missing_key`).
+    missing_key: bool,
     http: HttpClient,
     compat: Compat,
     /// What the server was found to reject, for the person running the evals: taken by the
@@ -120,11 +122,12 @@ impl OpenAi {
         http: HttpClient,
         var: impl Fn(&str) -> Option<String>,
     ) -> Result<Self, ConfigError> {
-        let (base_url, api_key) = preset.read(var, |url| adjust_base_url(preset, url))?;
+        let access = preset.read(var, |url| adjust_base_url(preset, url))?;
         Ok(Self {
             preset,
-            endpoint: format!("{base_url}/chat/completions"),
-            api_key,
+            endpoint: format!("{}/chat/completions", access.base_url),
+            api_key: access.api_key,
+            missing_key: access.missing_key,
             http,
             compat: Compat::default(),
             notices: Mutex::default(),
@@ -194,6 +197,9 @@ impl JudgeClient for OpenAi {
         schema: &Value,
         timeout: Duration,
     ) -> Result<Completion, JudgeError> {
+        if self.missing_key {
+            return Err(self.preset.missing_key());
+        }
         let authorization = self.api_key.as_ref().map(|key| format!("Bearer {}", key.expose()));
         let headers: Vec<(&str, &str)> =
             authorization.as_deref().map(|value| ("authorization", value)).into_iter().collect();
@@ -434,6 +440,15 @@ mod tests {
         body(c)["response_format"]["type"].clone()
     }
 
+    #[tokio::test]
+    async fn a_call_without_a_needed_key_fails_before_sending() {
+        let client = OpenAi::from_env(OPENAI, HttpClient::new(Default::default()), |_| None).unwrap();
+        let params = GenerationParams::default();
+        let err = client.complete("m", &params, &[], &json!({}), Duration::from_secs(1)).await.unwrap_err();
+        assert!(matches!(err, JudgeError::MissingApiKey { var: "OPENAI_API_KEY", .. }), "{err}");
+        assert_eq!(client.http.totals().calls, 0, "nothing was sent");
+    }
+
     #[test]
     fn presets_differ_in_base_url_and_key() {
         let env = |pairs: &'static [(&'static str, &'static str)]| {
@@ -447,11 +462,13 @@ mod tests {
         let vllm = OpenAi::from_env(VLLM, http(), env(&[("VLLM_API_KEY", "k")])).unwrap();
         assert_eq!(vllm.endpoint, "http://127.0.0.1:8000/v1/chat/completions");
         assert!(vllm.api_key.is_some());
-        let err = OpenAi::from_env(OPENROUTER, http(), env(&[])).unwrap_err().to_string();
-        assert!(err.contains("OPENROUTER_API_KEY"), "{err}");
+        assert!(OpenAi::from_env(OPENROUTER, http(), env(&[])).unwrap().missing_key);
+        assert!(OPENROUTER.missing_key().to_string().contains("OPENROUTER_API_KEY"));
         let router = OpenAi::from_env(OPENROUTER, http(), env(&[("OPENROUTER_API_KEY", "k")])).unwrap();
         assert!(router.endpoint.starts_with("https://"), "hosted presets default to HTTPS");
-        let err = OpenAi::from_env(OPENAI, http(), env(&[])).unwrap_err().to_string();
+        let keyless = OpenAi::from_env(OPENAI, http(), env(&[])).unwrap();
+        assert!(keyless.missing_key, "a key is needed only for a call");
+        let err = OPENAI.missing_key().to_string();
         assert!(err.contains("OPENAI_API_KEY") && err.contains("OPENAI_BASE_URL"), "{err}");
         let local = OpenAi::from_env(OPENAI, http(), env(&[("OPENAI_BASE_URL", "http://127.0.0.1:9/v1/")])).unwrap();
         assert_eq!(local.endpoint, "http://127.0.0.1:9/v1/chat/completions");

@@ -1,7 +1,7 @@
 //! Where a hosted provider lives and how it takes a key: the variables every provider reads the
 //! same way, so a base URL or a missing key is handled alike for all of them.
 
-use crate::error::ConfigError;
+use crate::error::{ConfigError, JudgeError};
 use crate::judge::transport::api_key::ApiKey;
 
 /// A provider's base URL and key variables, with their defaults.
@@ -20,16 +20,29 @@ pub(crate) struct Preset {
     pub key_required: bool,
 }
 
+/// Where a client calls and with what key.
+#[derive(Debug)]
+pub(crate) struct Access {
+    /// The base URL, without a trailing slash.
+    pub base_url: String,
+    /// The key, if one is set.
+    pub api_key: Option<ApiKey>,
+    /// Whether the provider needs a key here (its public API) and none is set: a call then fails,
+    /// saying which variable to set. Nothing fails before a call is made, so a replay of cached
+    /// verdicts needs no key.
+    pub missing_key: bool,
+}
+
 impl Preset {
     /// Reads the base URL and the key through `var`. A set base URL loses its trailing slashes,
     /// is shaped by `adjust` (a provider's own conventions) and must then start with `http://` or
-    /// `https://`. A provider that needs a key fails without one at its default base URL; another
+    /// `https://`. A provider that needs a key lacks one only at its default base URL; another
     /// base URL may be a server that needs none.
     pub fn read(
         &self,
         var: impl Fn(&str) -> Option<String>,
         adjust: impl FnOnce(String) -> String,
-    ) -> Result<(String, Option<ApiKey>), ConfigError> {
+    ) -> Result<Access, ConfigError> {
         let set = |name: &str| var(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
         let base_url = match set(self.base_url_var) {
             Some(value) => {
@@ -46,16 +59,17 @@ impl Preset {
             None => self.default_base_url.to_owned(),
         };
         let api_key = self.key_var.and_then(|name| set(name).map(ApiKey::new));
-        if let Some(key_var) = self.key_var.filter(|_| api_key.is_none() && self.key_required)
-            && base_url == self.default_base_url
-        {
-            return Err(ConfigError::MissingApiKey {
-                provider: self.name,
-                var: key_var,
-                base_url_var: self.base_url_var,
-            });
+        let missing_key = api_key.is_none() && self.key_required && base_url == self.default_base_url;
+        Ok(Access { base_url, api_key, missing_key })
+    }
+
+    /// The error of a call that needs a key no variable sets.
+    pub fn missing_key(&self) -> JudgeError {
+        JudgeError::MissingApiKey {
+            provider: self.name,
+            var: self.key_var.unwrap_or(self.base_url_var),
+            base_url_var: self.base_url_var,
         }
-        Ok((base_url, api_key))
     }
 }
 
@@ -77,23 +91,24 @@ mod tests {
 
     #[test]
     fn a_hosted_default_needs_a_key_and_another_base_url_may_not() {
-        let err = HOSTED.read(env(&[]), |url| url).unwrap_err().to_string();
+        assert!(HOSTED.read(env(&[]), |url| url).unwrap().missing_key, "needed only when a call is made");
+        let err = HOSTED.missing_key().to_string();
         assert!(err.contains("HOSTED_API_KEY") && err.contains("HOSTED_BASE_URL"), "{err}");
-        let blank = HOSTED.read(env(&[("HOSTED_API_KEY", "  ")]), |url| url).unwrap_err().to_string();
-        assert!(blank.contains("HOSTED_API_KEY"), "a blank key is no key: {blank}");
-        let (url, key) = HOSTED.read(env(&[("HOSTED_BASE_URL", "http://127.0.0.1:9/v1//")]), |url| url).unwrap();
-        assert_eq!(url, "http://127.0.0.1:9/v1");
-        assert!(key.is_none());
-        let (url, key) = HOSTED.read(env(&[("HOSTED_API_KEY", "k")]), |url| url).unwrap();
-        assert_eq!(url, "https://api.example.test/v1");
-        assert!(key.is_some());
+        let blank = HOSTED.read(env(&[("HOSTED_API_KEY", "  ")]), |url| url).unwrap();
+        assert!(blank.missing_key && blank.api_key.is_none(), "a blank key is no key");
+        let other = HOSTED.read(env(&[("HOSTED_BASE_URL", "http://127.0.0.1:9/v1//")]), |url| url).unwrap();
+        assert_eq!(other.base_url, "http://127.0.0.1:9/v1");
+        assert!(other.api_key.is_none() && !other.missing_key);
+        let keyed = HOSTED.read(env(&[("HOSTED_API_KEY", "k")]), |url| url).unwrap();
+        assert_eq!(keyed.base_url, "https://api.example.test/v1");
+        assert!(keyed.api_key.is_some() && !keyed.missing_key);
     }
 
     #[test]
     fn a_base_url_without_a_scheme_is_refused_after_adjusting() {
         let err = HOSTED.read(env(&[("HOSTED_BASE_URL", "ftp://x")]), |url| url).unwrap_err().to_string();
         assert!(err.contains("HOSTED_BASE_URL") && err.contains("ftp://x") && err.contains("http"), "{err}");
-        let (url, _) = HOSTED.read(env(&[("HOSTED_BASE_URL", "host:1")]), |url| format!("http://{url}")).unwrap();
-        assert_eq!(url, "http://host:1");
+        let access = HOSTED.read(env(&[("HOSTED_BASE_URL", "host:1")]), |url| format!("http://{url}")).unwrap();
+        assert_eq!(access.base_url, "http://host:1");
     }
 }
