@@ -1,6 +1,7 @@
 //! Parsing the attribute's `key = value` arguments. Every problem is collected, spanned at the
 //! offending token, so that one compile shows them all.
 
+use judge_rules::settings::Setting;
 use proc_macro2::{Span, TokenStream};
 use syn::parse::Parser;
 use syn::{Expr, ExprLit, ExprUnary, Lit, LitStr, Token, UnOp};
@@ -48,6 +49,19 @@ pub(crate) struct EvalArgs {
     pub snapshot: Option<Snapshot>,
     pub name: Option<LitStr>,
     pub krate: Option<syn::Path>,
+    /// The settings read by their kind alone (a number in its range, one of its words, a text),
+    /// by key: every attribute key that needs no reading of its own.
+    pub by_kind: Vec<(&'static str, KindValue)>,
+}
+
+/// A value read by its setting's kind.
+pub(crate) enum KindValue {
+    /// A number, in the setting's range.
+    Number(f64),
+    /// A whole number, in the setting's range.
+    Whole(u64),
+    /// A text: one of the setting's words, or any non-empty text.
+    Text(LitStr),
 }
 
 /// The `compare_with` key: what the outputs are compared with.
@@ -116,7 +130,7 @@ pub(crate) fn parse(args: TokenStream) -> (EvalArgs, Vec<syn::Error>) {
             errors.push(syn::Error::new_spanned(&meta.path, format!("`{key}` needs a value, e.g. {key} = {example}")));
             return Ok(());
         };
-        if let Err(error) = set(&mut parsed, setting.key, &key, &value) {
+        if let Err(error) = set(&mut parsed, setting, &key, &value) {
             errors.push(error);
         }
         Ok(())
@@ -175,9 +189,9 @@ pub(crate) fn parse(args: TokenStream) -> (EvalArgs, Vec<syn::Error>) {
     (parsed, errors)
 }
 
-/// Reads the value of the setting `setting`, written `key` (its name or an old one).
-fn set(args: &mut EvalArgs, setting: &str, key: &str, value: &Expr) -> syn::Result<()> {
-    match setting {
+/// Reads the value of `setting`, written `key` (its name or an old one).
+fn set(args: &mut EvalArgs, setting: &'static Setting, key: &str, value: &Expr) -> syn::Result<()> {
+    match setting.key {
         "rubric" => args.rubric = Some(non_empty(string(key, value)?, key)?),
         "input" => args.input = Some(string(key, value)?),
         "expected" => args.expected = Some(non_empty(string(key, value)?, key)?),
@@ -309,9 +323,26 @@ fn set(args: &mut EvalArgs, setting: &str, key: &str, value: &Expr) -> syn::Resu
                 }
             });
         }
-        _ => unreachable!("keys are checked against judge-rules' settings before, and `criteria` is read apart"),
+        // `criteria` is read apart; every other key is read by its kind.
+        _ => args.by_kind.push((setting.key, by_kind(setting, key, value)?)),
     }
     Ok(())
+}
+
+/// Reads the value of a setting that needs no reading of its own, by its declared kind: a number in
+/// its range, one of its words, or a text.
+fn by_kind(setting: &Setting, key: &str, value: &Expr) -> syn::Result<KindValue> {
+    if let Some(range) = setting.range {
+        let v = number(key, value)?;
+        range.check(v).map_err(|reason| syn::Error::new_spanned(value, reason))?;
+        return Ok(if range.whole { KindValue::Whole(v as u64) } else { KindValue::Number(v) });
+    }
+    let text = non_empty(string(key, value)?, key)?;
+    if let Some(words) = setting.words.filter(|words| !words.contains(&text.value().as_str())) {
+        let reason = format!("{:?} is not one of: {}", text.value(), words.join(", "));
+        return Err(rule_error(key, text.span(), reason));
+    }
+    Ok(KindValue::Text(text))
 }
 
 /// A number literal in the range judge-rules declares for the setting `key`.
@@ -388,6 +419,16 @@ mod tests {
 
     fn errors(args: TokenStream) -> Vec<String> {
         parse(args).1.iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn a_setting_without_a_reading_of_its_own_is_read_by_its_kind() {
+        let (args, errs) = parse(quote! { rubric = "r", on_tie = "fail" });
+        assert!(errs.is_empty());
+        assert!(matches!(args.by_kind.as_slice(), [("on_tie", KindValue::Text(word))] if word.value() == "fail"));
+        let wrong = errors(quote! { rubric = "r", on_tie = "maybe" });
+        assert_eq!(wrong, ["`on_tie`: \"maybe\" is not one of: pass, fail"]);
+        assert!(errors(quote! { rubric = "r", on_tie = 1 })[0].contains("must be a string literal"));
     }
 
     #[test]

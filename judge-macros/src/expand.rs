@@ -189,6 +189,14 @@ fn eval_case(args: &EvalArgs, function: &ItemFn, kind: ReturnKind, ignore: bool)
     } else {
         quote!(#private::OutputFn::Sync(|| #convert))
     };
+    let by_kind = args.by_kind.iter().map(|(key, value)| {
+        let value = match value {
+            args::KindValue::Number(v) => quote!(#private::AttributeValue::Number(#v)),
+            args::KindValue::Whole(v) => quote!(#private::AttributeValue::Whole(#v)),
+            args::KindValue::Text(text) => quote!(#private::AttributeValue::Text(#text)),
+        };
+        quote!((#key, #value))
+    });
     let line = quote_spanned!(ident.span()=> ::core::line!());
     // `baseline`, the old name of `compare_with`: a deprecated constant named by the key's own
     // token, so that stable rustc warns at the key.
@@ -224,6 +232,7 @@ fn eval_case(args: &EvalArgs, function: &ItemFn, kind: ReturnKind, ignore: bool)
                     on_disagreement: #on_disagreement,
                     scoring: #scoring,
                     snapshot: #snapshot,
+                    by_kind: &[#(#by_kind),*],
                     // Expanded here, in the eval's crate: insta writes the snapshot beside this file.
                     snapshot_hook: |snapshot: &#private::Snapshot| {
                         snapshot.settings().bind(|| {

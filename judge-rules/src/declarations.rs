@@ -51,6 +51,9 @@ macro_rules! declare_settings {
                     => Setting::eval("string or function", None, "none", "the output each sample is compared with")
                         .aka(&["baseline"])
                         .not_in_file();
+                on_tie: OnTie = word(OnTie::parse), default
+                    => Setting::eval(WORD, Some("JUDGE_ON_TIE"), "pass", "what an eval whose comparisons all tie does")
+                        .words(OnTie::WORDS);
                 steps: Steps = steps
                     => Setting::eval("\"auto\" or array of strings", Some("JUDGE_STEPS"), "none", "G-Eval's evaluation steps");
                 judge: JudgeName = |_, raw| text(raw).map(JudgeName::Written)

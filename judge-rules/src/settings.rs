@@ -6,6 +6,7 @@
 //! The declarations themselves are in `declarations.rs`, one entry per setting.
 
 use crate::ranges::Range;
+use crate::words::OnTie;
 
 /// Whether a setting belongs to one eval or to the whole run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,6 +44,9 @@ pub struct Setting {
     pub doc: &'static str,
     /// The values a number takes.
     pub range: Option<Range>,
+    /// The words a word setting takes, where it takes a fixed few (read by their kind, the
+    /// attribute's value is checked against them).
+    pub words: Option<&'static [&'static str]>,
 }
 
 impl Setting {
@@ -60,6 +64,7 @@ impl Setting {
             default,
             doc,
             range: None,
+            words: None,
         }
     }
 
@@ -85,6 +90,11 @@ impl Setting {
     /// A number within `range`.
     const fn within(self, range: Range) -> Self {
         Self { range: Some(range), ..self }
+    }
+
+    /// One of `words`.
+    const fn words(self, words: &'static [&'static str]) -> Self {
+        Self { words: Some(words), ..self }
     }
 
     /// Also accepted under the old keys `aliases`.

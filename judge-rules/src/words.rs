@@ -103,6 +103,32 @@ impl OnDisagreement {
     }
 }
 
+/// What an eval whose every comparison is a tie (`compare_with`) does: each order preferred the
+/// output in its own position, so the judge could not tell the two outputs apart.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum OnTie {
+    /// `pass`: the eval passes or fails on its score as usual, with a note that says so (the
+    /// default).
+    #[default]
+    Pass,
+    /// `fail`: the eval fails.
+    Fail,
+}
+
+impl OnTie {
+    /// The words `on_tie` takes.
+    pub const WORDS: &[&str] = &["pass", "fail"];
+
+    /// Reads `on_tie`.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        match s {
+            "pass" => Ok(Self::Pass),
+            "fail" => Ok(Self::Fail),
+            _ => Err(format!("{s:?} is not \"pass\" (note it; the default) or \"fail\" (fail the eval)")),
+        }
+    }
+}
+
 /// Reads `on_disagreement`: true for `fail`, false for `flag`.
 pub fn on_disagreement(s: &str) -> Result<bool, String> {
     OnDisagreement::parse(s).map(OnDisagreement::fails)

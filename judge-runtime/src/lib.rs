@@ -114,6 +114,7 @@ pub mod __private {
     #[cfg(feature = "local")]
     pub use crate::judge::embedded::llama::{EngineFigures, measure as measure_local_engine};
     pub use crate::output::{Produced, ResultOutput, ValueOutput, from_result, from_value};
+    pub use crate::settings::AttributeValue;
     pub use crate::settings::criteria::CriterionDef;
     pub use crate::settings::steps::StepsDef;
     pub use crate::snapshot::{Snapshot, SnapshotHook, SnapshotMode};

@@ -11,9 +11,10 @@ use crate::aggregate::Summary;
 use crate::error::{CacheError, ConfigError, JudgeError};
 use crate::judge::techniques::criteria::CriterionSummary;
 use crate::judge::techniques::steps::GeneratedSteps;
-use crate::judge::techniques::verdict::Verdict;
+use crate::judge::techniques::verdict::{Comparison, Preference, Verdict};
 use crate::judge::transport::call_stats::CallTotals;
 use crate::settings::EvalSettings;
+use judge_rules::words::OnTie;
 
 /// How much of each output the reports and the snapshots keep.
 pub(crate) const OUTPUT_EXCERPT_CHARS: usize = 2000;
@@ -95,6 +96,8 @@ pub(crate) struct EvalOutcome {
     pub criteria: Vec<CriterionSummary>,
     /// Where an ensemble's judges were furthest apart, when the eval has several judges.
     pub disagreement: Option<Disagreement>,
+    /// When the eval compares outputs (`compare_with`) and every comparison is a tie.
+    pub all_ties: Option<AllTies>,
     /// The evaluation steps each judge generated, when the eval has `steps = "auto"`.
     pub steps: Vec<(String, GeneratedSteps)>,
 }
@@ -110,6 +113,34 @@ pub(crate) struct Disagreement {
     pub flagged: bool,
 }
 
+/// An eval whose every comparison (`compare_with`) is a tie: the judge could not tell the two
+/// outputs apart, so its score, a win rate of 0.5, says nothing about which is better.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct AllTies {
+    /// The comparisons: one per sample and judge.
+    pub comparisons: usize,
+    /// Those whose two orders disagreed: each preferred the output shown in its own position.
+    pub split: usize,
+}
+
+impl AllTies {
+    /// The comparisons of `verdicts` (each judge's, for an ensemble), when every one is a tie.
+    pub fn of<'a>(verdicts: impl IntoIterator<Item = &'a Verdict>) -> Option<Self> {
+        let comparisons: Vec<Comparison> = verdicts
+            .into_iter()
+            .flat_map(|v| match v.panel.is_empty() {
+                true => v.comparison.into_iter().collect::<Vec<_>>(),
+                false => v.panel.iter().filter_map(|p| p.comparison).collect(),
+            })
+            .collect();
+        let all_tie = !comparisons.is_empty() && comparisons.iter().all(|c| c.result() == Preference::Tie);
+        all_tie.then(|| Self {
+            comparisons: comparisons.len(),
+            split: comparisons.iter().filter(|c| !c.consistent()).count(),
+        })
+    }
+}
+
 /// Why a scored eval failed, first reason first. JUnit names its `<failure type>` after it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -120,6 +151,8 @@ pub(crate) enum FailureKind {
     CriterionBelowThreshold,
     /// The judges disagree more than `max_spread` allows, with `on_disagreement = "fail"`.
     JudgesDisagree,
+    /// Every comparison is a tie, with `on_tie = "fail"`.
+    AllTies,
     /// The score fell below the score baseline's by more than `max_score_drop`.
     Regression,
     /// The verdict's snapshot changed, with `snapshot = "strict"`.
@@ -133,6 +166,7 @@ impl FailureKind {
             Self::BelowThreshold => "below_threshold",
             Self::CriterionBelowThreshold => "criterion_below_threshold",
             Self::JudgesDisagree => "judges_disagree",
+            Self::AllTies => "all_ties",
             Self::Regression => "regression",
             Self::SnapshotChanged => "snapshot_changed",
         }
@@ -160,6 +194,8 @@ impl EvalOutcome {
             Some(FailureKind::CriterionBelowThreshold)
         } else if self.disagreement_fails() {
             Some(FailureKind::JudgesDisagree)
+        } else if self.all_ties.is_some() && self.settings.values.on_tie == OnTie::Fail {
+            Some(FailureKind::AllTies)
         } else if regressed {
             Some(FailureKind::Regression)
         } else {
@@ -239,11 +275,30 @@ mod tests {
     }
 
     #[test]
+    fn all_ties_are_the_comparisons_of_a_judge_that_cannot_tell_outputs_apart() {
+        let compared = |output_first, baseline_first| {
+            serde_json::from_value::<Verdict>(serde_json::json!({
+                "score": 1.0, "scale": {"min": 0, "max": 2}, "method": "compared", "rationale": "r",
+                "comparison": {"output_first": output_first, "baseline_first": baseline_first},
+                "usage": {"prompt_tokens": 0, "completion_tokens": 0}
+            }))
+            .unwrap()
+        };
+        let split = compared("output", "baseline");
+        let both_tie = compared("tie", "tie");
+        let win = compared("output", "output");
+        assert_eq!(AllTies::of([&split, &both_tie, &split]), Some(AllTies { comparisons: 3, split: 2 }));
+        assert_eq!(AllTies::of([&split, &win]), None, "one comparison was decided");
+        assert_eq!(AllTies::of([]), None, "no comparison at all");
+    }
+
+    #[test]
     fn failure_kinds_are_named_as_the_reports_name_them() {
         let kinds = [
             FailureKind::BelowThreshold,
             FailureKind::CriterionBelowThreshold,
             FailureKind::JudgesDisagree,
+            FailureKind::AllTies,
             FailureKind::Regression,
             FailureKind::SnapshotChanged,
         ];

@@ -4,9 +4,9 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use crate::settings::AttributeSettings;
 use crate::settings::criteria::CriterionDef;
 use crate::settings::steps::StepsDef;
+use crate::settings::{AttributeSettings, AttributeValue};
 use crate::snapshot::{SnapshotHook, SnapshotMode};
 use judge_rules::judge::JudgeSpec;
 use judge_rules::levels::Band;
@@ -60,6 +60,9 @@ pub struct EvalCase {
     pub steps: Option<StepsDef>,
     /// The attribute's `scoring`: true for `"weighted"`.
     pub scoring: Option<bool>,
+    /// The attribute's settings read by their kind alone (a number in its range, one of its
+    /// words, a text), by key.
+    pub by_kind: &'static [(&'static str, AttributeValue)],
     /// The attribute's `reduce`.
     pub reduce: Option<judge_rules::Reduce>,
     /// The attribute's `snapshot`.
@@ -130,6 +133,7 @@ impl EvalCase {
             max_spread: self.max_spread,
             on_disagreement: self.on_disagreement,
             steps: self.steps,
+            by_kind: self.by_kind,
         }
     }
 }

@@ -19,7 +19,9 @@ use crate::judge::techniques::ensemble;
 use crate::judge::techniques::pairwise::{self, Order};
 use crate::judge::techniques::prompt::{self, JudgeRequest, Task};
 use crate::judge::techniques::verdict::{Scale, Verdict};
-use crate::outcome::{Disagreement, EvalFailure, EvalIdentity, EvalOutcome, FailureKind, SampleResult, VerdictSource};
+use crate::outcome::{
+    AllTies, Disagreement, EvalFailure, EvalIdentity, EvalOutcome, FailureKind, SampleResult, VerdictSource,
+};
 use crate::report::message;
 use crate::report::printer;
 use crate::report::record::{EvalRecord, Status};
@@ -117,7 +119,8 @@ pub(crate) async fn run_eval(
             spread,
             flagged: settings.max_spread.is_some_and(|max| spread > max + 1e-9),
         });
-    Ok(EvalOutcome { eval: identity(case), settings, samples, summary, criteria, disagreement, steps })
+    let all_ties = AllTies::of(samples.iter().map(|s| &s.verdict));
+    Ok(EvalOutcome { eval: identity(case), settings, samples, summary, criteria, disagreement, all_ties, steps })
 }
 
 /// The judges of one eval, each with its task (its own generated steps), and what they share.
@@ -251,10 +254,10 @@ pub(crate) fn judge_eval(
             message::failed(&outcome, baseline, max_drop, ctx.run.values.rationales, ctx.run.values.max_output_chars),
         )
     });
-    if failure.is_none()
-        && let Some(text) = message::disagreement_flagged(&outcome)
-    {
-        printer::notice(&format!("{}: {text}", outcome.eval.name));
+    if failure.is_none() {
+        for text in [message::disagreement_flagged(&outcome), message::ties_noted(&outcome)].into_iter().flatten() {
+            printer::notice(&format!("{}: {text}", outcome.eval.name));
+        }
     }
     let passed = failure.is_none();
     let mut record = EvalRecord::scored(&outcome, failure, baseline, start.elapsed());

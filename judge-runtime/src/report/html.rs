@@ -326,6 +326,16 @@ fn technique_notes(out: &mut String, eval: &EvalRecord) {
             d.max_spread.map_or(String::new(), |m| format!(" (max_spread {m:.2})")),
         );
     }
+    if let Some(t) = &eval.all_ties {
+        let _ = write!(
+            out,
+            "<div class=\"note ties flagged\">every comparison is a tie ({} of {} split by order): the judge could \
+             not tell the outputs apart{}</div>",
+            t.split,
+            t.comparisons,
+            if t.fails { " (on_tie = \"fail\")" } else { "" },
+        );
+    }
     for generated in &eval.steps {
         let _ = write!(out, "<div class=\"note steps\">evaluation steps written by {}:<ol>", Escaped(&generated.judge));
         for step in &generated.steps {
@@ -537,6 +547,7 @@ mod tests {
             snapshot: None,
             criteria: Vec::new(),
             disagreement: None,
+            all_ties: None,
             steps: Vec::new(),
             samples,
         }

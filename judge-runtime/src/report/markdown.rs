@@ -47,6 +47,18 @@ pub(crate) fn render(binary: &str, evals: &[EvalRecord]) -> String {
             code(&eval.name)
         );
     }
+    for eval in evals.iter().filter(|e| e.status == Status::Passed) {
+        if let Some(t) = &eval.all_ties {
+            let _ = writeln!(
+                out,
+                "\n> `{}` passed, but every comparison is a tie ({} of {} split by order): the judge could not \
+                 tell the outputs apart; `on_tie = \"fail\"` fails such an eval.",
+                code(&eval.name),
+                t.split,
+                t.comparisons
+            );
+        }
+    }
     for eval in evals.iter().filter(|e| e.status != Status::Passed) {
         let first = eval.message.as_deref().and_then(|m| m.lines().next()).unwrap_or_default();
         let _ = writeln!(out, "\n<details><summary><code>{}</code>: {}</summary>\n", html(&eval.name), html(first));
@@ -117,6 +129,7 @@ mod tests {
             snapshot: None,
             criteria: Vec::new(),
             disagreement: None,
+            all_ties: None,
             steps: Vec::new(),
             samples: match score {
                 Some(s) => vec![sample(s, VerdictSource::Cached), sample(s, VerdictSource::Judged)],

@@ -4,8 +4,9 @@
 use std::fmt::Write as _;
 
 use crate::baseline::BaselineDelta;
-use crate::outcome::{Disagreement, EvalFailure, EvalOutcome, SampleResult, VerdictSource};
+use crate::outcome::{AllTies, Disagreement, EvalFailure, EvalOutcome, SampleResult, VerdictSource};
 use crate::settings::Rationales;
+use judge_rules::words::OnTie;
 
 /// How much of an output a failure message shows.
 const OUTPUT_EXCERPT_CHARS: usize = 600;
@@ -26,7 +27,7 @@ pub(crate) fn failed(
     rationales: Rationales,
     max_output_chars: usize,
 ) -> String {
-    let EvalOutcome { eval, settings, samples, summary, criteria, disagreement, .. } = outcome;
+    let EvalOutcome { eval, settings, samples, summary, criteria, disagreement, all_ties, .. } = outcome;
     let k = samples.len();
     let mut out = String::new();
     let score = summary.score;
@@ -56,6 +57,9 @@ pub(crate) fn failed(
     }
     if let Some(d) = disagreement.filter(|d| d.flagged) {
         let _ = writeln!(out, "  {}", disagreement_text(d, settings));
+    }
+    if let Some(ties) = all_ties {
+        let _ = writeln!(out, "  {}", ties_text(*ties, settings));
     }
     if k > 1 {
         let reduced = settings.reduce.describe(k);
@@ -168,6 +172,24 @@ fn disagreement_text(d: Disagreement, settings: &crate::settings::EvalSettings) 
 /// (`on_disagreement = "flag"`, the default), if they did.
 pub(crate) fn disagreement_flagged(outcome: &EvalOutcome) -> Option<String> {
     outcome.disagreement.filter(|d| d.flagged).map(|d| disagreement_text(d, &outcome.settings))
+}
+
+/// Every comparison of an eval a tie, in words.
+fn ties_text(ties: AllTies, settings: &crate::settings::EvalSettings) -> String {
+    let fails = settings.values.on_tie == OnTie::Fail;
+    format!(
+        "every comparison is a tie ({} of {} split by order: each order preferred the output shown in its own \
+         position): the judge could not tell the outputs apart{}",
+        ties.split,
+        ties.comparisons,
+        if fails { " (on_tie = \"fail\")" } else { "; on_tie = \"fail\" fails such an eval" }
+    )
+}
+
+/// The note on an eval that passed although every comparison was a tie (`on_tie = "pass"`, the
+/// default), if it was.
+pub(crate) fn ties_noted(outcome: &EvalOutcome) -> Option<String> {
+    outcome.all_ties.map(|ties| ties_text(ties, &outcome.settings))
 }
 
 /// The message of an eval whose snapshot changed under `snapshot = "strict"`.

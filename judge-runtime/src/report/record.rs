@@ -106,6 +106,9 @@ pub(crate) struct EvalRecord {
     /// Where an ensemble's judges were furthest apart, when the eval has several judges.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disagreement: Option<DisagreementRecord>,
+    /// When every comparison (`compare_with`) is a tie: the judge could not tell the outputs apart.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub all_ties: Option<TiesRecord>,
     /// The evaluation steps each judge generated, when the eval has `steps = "auto"`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub steps: Vec<StepsRecord>,
@@ -120,6 +123,17 @@ pub(crate) struct StepsRecord {
     pub judge: String,
     /// The steps, in order.
     pub steps: Vec<String>,
+}
+
+/// An eval whose every comparison is a tie.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct TiesRecord {
+    /// The comparisons: one per sample and judge.
+    pub comparisons: usize,
+    /// Those whose two orders disagreed, each preferring the output in its own position.
+    pub split: usize,
+    /// Whether it fails the eval (`on_tie = "fail"`).
+    pub fails: bool,
 }
 
 /// The sample on which an ensemble's judges were furthest apart.
@@ -237,7 +251,7 @@ impl EvalRecord {
         baseline: Option<BaselineDelta>,
         duration: Duration,
     ) -> Self {
-        let EvalOutcome { eval, settings, samples, summary, criteria, disagreement, steps } = outcome;
+        let EvalOutcome { eval, settings, samples, summary, criteria, disagreement, all_ties, steps } = outcome;
         let mut usage = Usage::default();
         for sample in samples {
             usage += sample.verdict.usage;
@@ -281,6 +295,11 @@ impl EvalRecord {
                 max_spread: settings.max_spread,
                 flagged: d.flagged,
                 fails: settings.fail_on_disagreement,
+            }),
+            all_ties: all_ties.map(|t| TiesRecord {
+                comparisons: t.comparisons,
+                split: t.split,
+                fails: settings.values.on_tie == judge_rules::words::OnTie::Fail,
             }),
             criteria: criteria
                 .iter()
@@ -331,6 +350,7 @@ impl EvalRecord {
             snapshot: None,
             criteria: Vec::new(),
             disagreement: None,
+            all_ties: None,
             steps: Vec::new(),
             samples: Vec::new(),
         }

@@ -17,9 +17,23 @@ use crate::settings::judges::JudgeName;
 use crate::settings::layer::{Comparison, Layer};
 use crate::settings::levels::Levels;
 use crate::settings::modes::SnapshotMode;
+use crate::settings::read::Raw;
 use crate::settings::scale::Scale;
 use crate::settings::source::Origin;
 use crate::settings::steps::{Steps, StepsDef};
+
+/// A value of the attribute read by its setting's kind (a number in its range, one of its words, a
+/// text), as the macro hands it over.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[doc(hidden)]
+pub enum AttributeValue {
+    /// A number.
+    Number(f64),
+    /// A whole number.
+    Whole(u64),
+    /// A text: one of the setting's words, or any text.
+    Text(&'static str),
+}
 
 /// What an `#[llm_eval]` attribute set; `None` where the key was not given.
 #[derive(Debug, Default, Clone, Copy)]
@@ -46,6 +60,8 @@ pub(crate) struct AttributeSettings<'a> {
     pub max_spread: Option<f64>,
     pub on_disagreement: Option<OnDisagreement>,
     pub steps: Option<StepsDef>,
+    /// The settings read by their kind alone, by key.
+    pub by_kind: &'a [(&'a str, AttributeValue)],
 }
 
 impl AttributeSettings<'_> {
@@ -62,7 +78,7 @@ impl AttributeSettings<'_> {
         {
             return Err(invalid(conflict.key)(conflict.reason()));
         }
-        Ok(Layer {
+        let mut layer = Layer {
             judge: self.judge.map(|spec| JudgeName::Spec(spec.clone())),
             judges: self.judges.map(|judges| judges.iter().cloned().map(JudgeName::Spec).collect()),
             threshold: self.threshold.map(|v| range("threshold", v)).transpose()?,
@@ -89,6 +105,16 @@ impl AttributeSettings<'_> {
             max_spread: self.max_spread.map(|v| range("max_spread", v)).transpose()?,
             on_disagreement: self.on_disagreement.map(OnDisagreement::fails),
             ..Layer::new(Origin::Attribute(eval.to_owned()))
-        })
+        };
+        // Read as the environment's and judge.toml's values are, by the setting's own reader.
+        for &(key, value) in self.by_kind {
+            let setting = judge_rules::settings::find(key).filter(|s| s.attribute && Layer::KEYS.contains(&s.key));
+            let Some(setting) = setting else {
+                let reason = format!("`{key}` is not a setting the attribute takes by its kind");
+                return Err(ConfigError::InvalidAttribute { eval: eval.to_owned(), key: "by_kind", reason });
+            };
+            layer.read(setting, Raw::Attribute(value)).map_err(invalid(setting.key))?;
+        }
+        Ok(layer)
     }
 }

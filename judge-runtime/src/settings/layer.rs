@@ -12,6 +12,7 @@ use std::time::Duration;
 use judge_rules::settings::Setting;
 use judge_rules::words;
 
+use crate::settings::AttributeValue;
 use crate::settings::criteria::Criteria;
 use crate::settings::judges::JudgeName;
 use crate::settings::levels::Levels;
@@ -23,7 +24,7 @@ use crate::settings::read::{Raw, dir, file, non_empty, number, seconds, text, wh
 use crate::settings::scale::Scale;
 use crate::settings::source::{Origin, Source, Sourced};
 use crate::settings::steps::Steps;
-use judge_rules::words::Combine;
+use judge_rules::words::{Combine, OnTie};
 
 /// A resolved setting's type: its own where it declares a default it resolves to, else optional.
 macro_rules! resolved_type {
@@ -215,18 +216,18 @@ fn steps(_: &Setting, raw: Raw<'_>) -> Result<Steps, String> {
             .to_owned()),
         Raw::Toml { value: toml::Value::String(s), .. } if s == judge_rules::steps::AUTO => Ok(Steps::Auto),
         Raw::Toml { value: toml::Value::Array(_), .. } => Steps::given(&raw.strings()?),
-        Raw::Toml { .. } => Err("must be \"auto\" or an array of strings".to_owned()),
+        Raw::Toml { .. } | Raw::Attribute(_) => Err("must be \"auto\" or an array of strings".to_owned()),
     }
 }
 
 /// `snapshot`: true, false or "strict" (a variable's `true`/`false` are words).
 fn snapshot(_: &Setting, raw: Raw<'_>) -> Result<SnapshotMode, String> {
     match raw {
-        Raw::Env { text, .. } => SnapshotMode::parse(text),
+        Raw::Env { text, .. } | Raw::Attribute(AttributeValue::Text(text)) => SnapshotMode::parse(text),
         Raw::Toml { value: toml::Value::Boolean(true), .. } => Ok(SnapshotMode::On),
         Raw::Toml { value: toml::Value::Boolean(false), .. } => Ok(SnapshotMode::Off),
         Raw::Toml { value: toml::Value::String(s), .. } if s == "strict" => Ok(SnapshotMode::Strict),
-        Raw::Toml { .. } => Err("must be true, false or \"strict\"".to_owned()),
+        Raw::Toml { .. } | Raw::Attribute(_) => Err("must be true, false or \"strict\"".to_owned()),
     }
 }
 

@@ -35,6 +35,7 @@ use std::path::{Path, PathBuf};
 use crate::error::ConfigError;
 
 pub(crate) use attribute::AttributeSettings;
+pub use attribute::AttributeValue;
 pub(crate) use eval::EvalSettings;
 
 use file::CONFIG_FILE;

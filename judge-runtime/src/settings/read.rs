@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use judge_rules::settings::Setting;
 
+use crate::settings::AttributeValue;
+
 /// A value as found, before it is read.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Raw<'a> {
@@ -24,13 +26,16 @@ pub(crate) enum Raw<'a> {
         /// The file's directory.
         base: &'a Path,
     },
+    /// A value of the attribute, read by its kind.
+    Attribute(AttributeValue),
 }
 
 impl<'a> Raw<'a> {
     /// The value as a string.
     pub fn str(self) -> Result<&'a str, String> {
         match self {
-            Self::Env { text, .. } => Ok(text),
+            Self::Env { text, .. } | Self::Attribute(AttributeValue::Text(text)) => Ok(text),
+            Self::Attribute(_) => Err("must be a string".to_owned()),
             Self::Toml { value, .. } => {
                 value.as_str().ok_or_else(|| format!("must be a string, found {}", value.type_str()))
             }
@@ -49,6 +54,7 @@ impl<'a> Raw<'a> {
                 .iter()
                 .map(|v| v.as_str().map(str::to_owned).ok_or_else(|| "must be an array of strings".to_owned()))
                 .collect(),
+            Self::Attribute(_) => Err("must be an array of strings".to_owned()),
         }
     }
 
@@ -58,6 +64,9 @@ impl<'a> Raw<'a> {
             Self::Toml { value: toml::Value::Float(f), .. } => Ok(*f),
             Self::Toml { value: toml::Value::Integer(i), .. } => Ok(*i as f64),
             Self::Toml { value, .. } => Err(format!("must be a number, found {}", value.type_str())),
+            Self::Attribute(AttributeValue::Number(v)) => Ok(v),
+            Self::Attribute(AttributeValue::Whole(v)) => Ok(v as f64),
+            Self::Attribute(AttributeValue::Text(_)) => Err("must be a number".to_owned()),
         }
     }
 
@@ -67,12 +76,15 @@ impl<'a> Raw<'a> {
             Self::Toml { value, .. } => {
                 value.as_integer().ok_or_else(|| format!("must be a whole number, found {}", value.type_str()))
             }
+            Self::Attribute(AttributeValue::Whole(v)) => i64::try_from(v).map_err(|_| format!("{v} is too large")),
+            Self::Attribute(_) => Err("must be a whole number".to_owned()),
         }
     }
 
     fn base(self) -> &'a Path {
         match self {
             Self::Env { base, .. } | Self::Toml { base, .. } => base,
+            Self::Attribute(_) => Path::new(""),
         }
     }
 }

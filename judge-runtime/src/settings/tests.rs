@@ -370,3 +370,22 @@ fn typed_levels_and_judges_from_code_are_checked_by_the_rules() {
     let msg = settings.eval("evals::x", AttributeSettings { judges: Some(&twice), ..Default::default() }).unwrap_err();
     assert!(msg.to_string().contains("named twice in the ensemble"), "{msg}");
 }
+
+#[test]
+fn attribute_values_read_by_their_kind_go_through_the_settings_readers() {
+    let settings = Settings::from_layers(Layer::default(), Layer::default(), Path::new("/ws"));
+    let judge = spec("openai:m");
+    let eval = |by_kind: &[(&str, AttributeValue)]| {
+        settings.eval("evals::x", AttributeSettings { judge: Some(&judge), by_kind, ..Default::default() })
+    };
+    let fail = eval(&[("on_tie", AttributeValue::Text("fail"))]).unwrap();
+    assert_eq!(fail.values.on_tie, judge_rules::words::OnTie::Fail);
+    assert_eq!(eval(&[]).unwrap().values.on_tie, judge_rules::words::OnTie::Pass, "the declared default");
+    // Code the macro did not write is checked as the environment's values are.
+    let msg = eval(&[("on_tie", AttributeValue::Text("never"))]).unwrap_err().to_string();
+    assert!(msg.contains("attribute `on_tie` of evals::x") && msg.contains("\"never\""), "{msg}");
+    let msg = eval(&[("on_tie", AttributeValue::Number(1.0))]).unwrap_err().to_string();
+    assert!(msg.contains("must be a string"), "{msg}");
+    let msg = eval(&[("rubric", AttributeValue::Text("r"))]).unwrap_err().to_string();
+    assert!(msg.contains("`rubric` is not a setting the attribute takes by its kind"), "{msg}");
+}

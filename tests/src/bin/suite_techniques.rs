@@ -146,6 +146,21 @@ fn ties_baseline() -> String {
     "22 times.".to_owned()
 }
 
+/// The same tie, where every comparison being a tie fails the eval: the judge could not tell the
+/// outputs apart (`on_tie = "fail"`, read by its kind).
+#[llm_eval(
+    rubric = "Says how many times a day the hands overlap.",
+    input = "How many times a day do the hands overlap?",
+    expected = "22 times",
+    samples = 2,
+    threshold = 0.5,
+    on_tie = "fail",
+    compare_with = "22 times, as the hands meet every 12/11 hours."
+)]
+fn ties_fail() -> String {
+    "22 times.".to_owned()
+}
+
 /// The baseline, from another function (a `Result`, as an app's call would be).
 fn current_answer() -> Result<String, std::io::Error> {
     Ok("The hands overlap 22 times a day.".to_owned())

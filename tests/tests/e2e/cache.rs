@@ -78,7 +78,9 @@ fn replay_needs_no_server_and_no_key_once_verdicts_are_cached() {
 fn replay_needs_no_key_and_no_base_url_as_the_pull_request_job_runs_it() {
     let judge = FakeJudge::start();
     let (openai, anthropic) = (judge.base_url(), judge.anthropic_base_url());
-    let judged: [(&str, &str, Vec<(&str, &str)>); 4] = [
+    // (variable, judges, the variables of the judged run: a base URL and a key)
+    type Judged<'a> = (&'a str, &'a str, Vec<(&'a str, &'a str)>);
+    let judged: [Judged; 4] = [
         ("JUDGE_MODEL", "openai:gpt-4.1-mini", vec![("OPENAI_BASE_URL", &openai), ("OPENAI_API_KEY", "sk-main")]),
         (
             "JUDGE_MODEL",

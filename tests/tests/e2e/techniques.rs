@@ -334,6 +334,43 @@ fn a_judge_biased_to_position_gets_a_tie_not_a_win() {
 }
 
 #[test]
+fn comparisons_that_all_tie_are_said_and_fail_with_on_tie_fail() {
+    let judge = FakeJudge::start_with(judge_tests::FakeJudgeConfig { position_bias: true, ..Default::default() });
+    let dir = tempfile::tempdir().unwrap();
+    let run = run_exact(techniques(&judge, dir.path()), &["ties_baseline", "ties_fail"]);
+    assert_eq!(run.code, Some(101), "{}", run.all());
+    assert!(run.has_outcome("suite_techniques::ties_baseline", "ok"), "{}", run.all());
+    assert!(run.has_outcome("suite_techniques::ties_fail", "FAILED"), "{}", run.all());
+    // Passed, but not in silence.
+    let note = "ties_baseline: every comparison is a tie (1 of 1 split by order: each order preferred the output \
+                shown in its own position): the judge could not tell the outputs apart; on_tie = \"fail\" fails such an eval";
+    assert!(run.all().contains(note), "{}", run.all());
+    let record = report(dir.path());
+    let passed = eval_named(&record, "ties_baseline");
+    assert_eq!(passed["all_ties"], serde_json::json!({"comparisons": 1, "split": 1, "fails": false}));
+    let failed = eval_named(&record, "ties_fail");
+    assert_eq!((failed["failure"].as_str(), failed["score"].as_f64()), (Some("all_ties"), Some(0.5)));
+    assert_eq!(failed["all_ties"], serde_json::json!({"comparisons": 2, "split": 2, "fails": true}));
+    let message = failed["message"].as_str().unwrap();
+    assert!(message.starts_with("scored 0.50, above the threshold 0.50, but:"), "{message}");
+    assert!(
+        message.contains("every comparison is a tie (2 of 2 split by order") && message.contains("(on_tie = \"fail\")")
+    );
+
+    // From the environment, for an eval whose attribute is silent; a bad word names the variable.
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = techniques(&judge, dir.path());
+    command.env("JUDGE_ON_TIE", "fail");
+    let run = run_exact(command, &["ties_baseline"]);
+    assert_eq!(run.code, Some(101), "{}", run.all());
+    assert_eq!(eval_named(&report(dir.path()), "ties_baseline")["failure"], "all_ties");
+    let mut command = techniques(&judge, dir.path());
+    command.env("JUDGE_ON_TIE", "never");
+    let run = run_exact(command, &["ties_baseline"]);
+    assert!(run.all().contains("JUDGE_ON_TIE=\"never\" is invalid"), "{}", run.all());
+}
+
+#[test]
 fn an_ensemble_of_judges_combines_flags_and_measures_agreement() {
     let judge = FakeJudge::start();
     let dir = tempfile::tempdir().unwrap();
