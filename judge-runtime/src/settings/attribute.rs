@@ -17,23 +17,10 @@ use crate::settings::judges::JudgeName;
 use crate::settings::layer::{Comparison, Layer};
 use crate::settings::levels::Levels;
 use crate::settings::modes::SnapshotMode;
-use crate::settings::read::Raw;
+use crate::settings::read::{AttributeValue, Raw};
 use crate::settings::scale::Scale;
 use crate::settings::source::Origin;
 use crate::settings::steps::{Steps, StepsDef};
-
-/// A value of the attribute read by its setting's kind (a number in its range, one of its words, a
-/// text), as the macro hands it over.
-#[derive(Debug, Clone, Copy, PartialEq)]
-#[doc(hidden)]
-pub enum AttributeValue {
-    /// A number.
-    Number(f64),
-    /// A whole number.
-    Whole(u64),
-    /// A text: one of the setting's words, or any text.
-    Text(&'static str),
-}
 
 /// What an `#[llm_eval]` attribute set; `None` where the key was not given.
 #[derive(Debug, Default, Clone, Copy)]

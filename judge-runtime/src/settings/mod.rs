@@ -35,8 +35,8 @@ use std::path::{Path, PathBuf};
 use crate::error::ConfigError;
 
 pub(crate) use attribute::AttributeSettings;
-pub use attribute::AttributeValue;
 pub(crate) use eval::EvalSettings;
+pub use read::AttributeValue;
 
 use file::CONFIG_FILE;
 use layer::Layer;

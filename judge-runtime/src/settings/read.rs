@@ -6,7 +6,18 @@ use std::time::Duration;
 
 use judge_rules::settings::Setting;
 
-use crate::settings::AttributeValue;
+/// A value of the attribute read by its setting's kind (a number in its range, one of its words, a
+/// text), as the macro hands it over.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[doc(hidden)]
+pub enum AttributeValue {
+    /// A number.
+    Number(f64),
+    /// A whole number.
+    Whole(u64),
+    /// A text: one of the setting's words, or any text.
+    Text(&'static str),
+}
 
 /// A value as found, before it is read.
 #[derive(Debug, Clone, Copy)]
