@@ -1,5 +1,6 @@
-//! Reading one setting's value, from an environment variable's text or a judge.toml value, into its
-//! type: the readers that judge-rules' declarations name, with the declared ranges and words.
+//! Reading one setting's value — an environment variable's text, a judge.toml value, or an attribute's
+//! value read by its kind — into its type: the readers that judge-rules' declarations name, with the
+//! declared ranges and words.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
