@@ -68,6 +68,14 @@ impl CacheKey {
         Self(Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect())
     }
 
+    /// The key of what a server of `provider:model` was found to refuse ([`RefusalRecord`]s), kept
+    /// beside its verdicts.
+    ///
+    /// [`RefusalRecord`]: crate::judge::providers::refusals::RefusalRecord
+    pub fn refusals(provider: &str, model: &str) -> Self {
+        Self::new(provider, model, &serde_json::Value::Null, &"what the server refused", 0)
+    }
+
     /// The key as hex.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -128,6 +136,12 @@ impl VerdictCache {
             (None, CacheMode::Replay) => Err(CacheError::ReplayMiss { key: key.0.clone(), dir: self.dir.clone() }),
             (found, _) => Ok(found),
         }
+    }
+
+    /// What is cached under `key`, if the mode reads the cache; a miss, or an entry that cannot be
+    /// read, is `None` in every mode (for what a run may do without, such as a server's refusals).
+    pub fn peek<T: DeserializeOwned>(&self, key: &CacheKey) -> Option<T> {
+        self.lookup(key).ok().flatten()
     }
 
     /// Removes temporary files that killed processes left behind (older than

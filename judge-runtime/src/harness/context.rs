@@ -92,6 +92,9 @@ impl RunContext {
             return Ok(Arc::clone(judge));
         }
         let judge = Arc::new(Judge::new(spec.clone(), self.http.clone())?);
+        if let Some(record) = self.cache.peek(&CacheKey::refusals(spec.provider.name(), &spec.model)) {
+            judge.apply_refusals(&record);
+        }
         judges.insert(spec.clone(), Arc::clone(&judge));
         Ok(judge)
     }
@@ -103,15 +106,15 @@ impl RunContext {
         CacheKey::new(spec.provider.name(), &spec.model, &judge.key_params(&eval.generation), request, occurrence)
     }
 
-    /// The verdict for `request`: from the cache, shared by an identical call in flight, or from
-    /// the judge and then stored.
+    /// The verdict for `request` (the `occurrence`-th identical one of its eval, under `key`): from
+    /// the cache, shared by an identical call in flight, or from the judge and then stored.
     pub async fn verdict(
         &self,
         judge: &Judge,
         eval: &EvalSettings,
         key: &CacheKey,
         request: &JudgeRequest,
-        sample: usize,
+        (sample, occurrence): (usize, u32),
     ) -> Result<Judged, EvalFailure> {
         let cache_failure = |error| EvalFailure::Cache { sample, error };
         if let Some(verdict) = self.cache.lookup(key).map_err(cache_failure)? {
@@ -133,10 +136,14 @@ impl RunContext {
         }
         let verdict = judge.verdict(request, &eval.generation, eval.values.timeout).await;
         judge.take_notices().iter().for_each(|text| crate::report::printer::notice(text));
+        self.keep_refusals(judge).map_err(cache_failure)?;
         let verdict = verdict.map_err(|error| EvalFailure::Judge { sample, error })?;
         self.judged.fetch_add(1, Ordering::Relaxed);
+        // Under the key of the request as it was sent: the server may have refused a part of it
+        // meanwhile, and the request was sent again without it.
+        let sent = self.cache_key(judge, eval, request, occurrence);
         // Stored before the waiting callers are let go, so that nothing asks for it twice.
-        self.cache.store(key, &judge.spec().to_string(), &verdict).map_err(cache_failure)?;
+        self.cache.store(&sent, &judge.spec().to_string(), &verdict).map_err(cache_failure)?;
         leader.finish(verdict.clone());
         Ok(Judged { verdict, source: VerdictSource::Judged })
     }
@@ -158,10 +165,26 @@ impl RunContext {
             .ask(&messages, &schema, &params, eval.values.timeout, |reply| steps::parse(&reply.text), steps::reask)
             .await;
         judge.take_notices().iter().for_each(|text| crate::report::printer::notice(text));
+        self.keep_refusals(judge).map_err(|e| failed(e.to_string()))?;
         let (steps, usage) = asked.map_err(|e| failed(e.to_string()))?;
         let generated = GeneratedSteps { steps, usage };
-        self.cache.store(&key, &spec.to_string(), &generated).map_err(|e| failed(e.to_string()))?;
+        let sent =
+            CacheKey::new(spec.provider.name(), &spec.model, &judge.key_params(&params), &(&messages, &schema), 0);
+        self.cache.store(&sent, &spec.to_string(), &generated).map_err(|e| failed(e.to_string()))?;
         Ok(generated)
+    }
+
+    /// Keeps in the cache what `judge`'s server was found to refuse, if it learned something: a
+    /// later process then sends, and keys, its requests as this one does.
+    fn keep_refusals(&self, judge: &Judge) -> Result<(), crate::error::CacheError> {
+        match judge.take_refusals() {
+            Some(record) => {
+                let spec = judge.spec();
+                let key = CacheKey::refusals(spec.provider.name(), &spec.model);
+                self.cache.store(&key, &spec.to_string(), &record)
+            }
+            None => Ok(()),
+        }
     }
 
     /// The run's tallies so far.

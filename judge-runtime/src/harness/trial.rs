@@ -212,7 +212,7 @@ async fn judge_request(
         *count - 1
     };
     let key = if occurrence == 0 { first } else { ctx.cache_key(judge, settings, &request, occurrence) };
-    ctx.verdict(judge, settings, &key, &request, sample).await
+    ctx.verdict(judge, settings, &key, &request, (sample, occurrence)).await
 }
 
 /// The text a sample's output is compared with (`compare_with`), if the eval has one: the

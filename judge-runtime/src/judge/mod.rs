@@ -21,6 +21,7 @@ use providers::anthropic::{self, Anthropic};
 use providers::client::{self, JudgeClient};
 use providers::openai::{self, OpenAi};
 use providers::preset::Preset;
+use providers::refusals::RefusalRecord;
 use techniques::prompt::{JudgeRequest, Message};
 use techniques::reply::Completion;
 use techniques::verdict::{Usage, Verdict};
@@ -136,6 +137,17 @@ impl Judge {
     ) -> Result<(T, Usage), JudgeError> {
         let model = &self.spec.model;
         with_client!(&self.backend, client => client::ask(client, model, messages, schema, params, timeout, read, reask).await)
+    }
+
+    /// What the server was found to refuse since this was last asked, for the cache to keep.
+    pub fn take_refusals(&self) -> Option<RefusalRecord> {
+        with_client!(&self.backend, client => client.take_refusals())
+    }
+
+    /// Takes what an earlier process found the server refuses (the cache's record), so that the
+    /// requests, and the keys that describe them, are what that process sent.
+    pub fn apply_refusals(&self, record: &RefusalRecord) {
+        with_client!(&self.backend, client => client.apply_refusals(record))
     }
 
     /// What the provider learned since the last call that the person running the evals should

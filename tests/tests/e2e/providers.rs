@@ -156,3 +156,45 @@ fn generation_parameters_reach_the_request_and_the_cache_key() {
     assert_eq!(with(0.2, 60), 2, "the timeout does not decide a verdict: cached");
     assert_eq!(with(0.3, 60), 3, "the temperature does: judged again");
 }
+
+/// After a server refuses a part of the request, the verdict is cached under the key of the request
+/// as sent, and the refusals are kept in the cache beside it: a replay (no server) computes the
+/// same key; without the kept refusals the key is the full request's, which was never answered.
+#[test]
+fn the_cache_key_holds_what_was_sent_and_the_refusals_are_kept_with_the_verdicts() {
+    let cache = tempfile::tempdir().unwrap();
+    {
+        let judge = FakeJudge::start_with(FakeJudgeConfig {
+            rejects: Rejects { temperature: true, logprobs: true, ..Rejects::default() },
+            ..Default::default()
+        });
+        let mut command = suite(&judge, cache.path());
+        command.env("JUDGE_MAX_CONCURRENCY", "1");
+        let run = run_exact(command, &["passes", "weighted"]);
+        assert_eq!(run.code, Some(0), "{}", run.all());
+        assert_eq!(judge.rejected(), 2, "temperature, then logprobs: {}", run.all());
+        let last = judge.bodies().pop().unwrap();
+        assert!(last.get("temperature").is_none() && last.get("logprobs").is_none(), "{last}");
+    }
+    let entries = crate::common::files(cache.path());
+    let kept: Vec<_> =
+        entries.iter().filter(|f| std::fs::read_to_string(f).unwrap().contains("\"refused\"")).cloned().collect();
+    assert_eq!(kept.len(), 1, "one record of what openai:fake-judge refused: {entries:?}");
+    let record = std::fs::read_to_string(&kept[0]).unwrap();
+    assert!(record.contains("\"temperature\"") && record.contains("\"logprobs\""), "{record}");
+
+    let replay = || {
+        let mut command = judge_tests::harness(env!("CARGO_BIN_EXE_suite-basic"));
+        command
+            .env("JUDGE_MODEL", "openai:fake-judge")
+            .env("JUDGE_CACHE", "replay")
+            .env("JUDGE_CACHE_DIR", cache.path());
+        run_exact(command, &["passes", "weighted"])
+    };
+    let run = replay();
+    assert_eq!(run.code, Some(0), "the kept refusals give the keys of the requests as sent: {}", run.all());
+    std::fs::remove_file(&kept[0]).unwrap();
+    let run = replay();
+    assert_eq!(run.code, Some(101), "{}", run.all());
+    assert!(run.stdout.contains("JUDGE_CACHE=replay forbids judge calls"), "{}", run.all());
+}

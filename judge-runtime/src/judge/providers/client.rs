@@ -9,6 +9,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::error::JudgeError;
+use crate::judge::providers::refusals::RefusalRecord;
 use crate::judge::techniques::prompt::{JudgeRequest, Message, Role};
 use crate::judge::techniques::reply::{self, Completion};
 use crate::judge::techniques::verdict::{Usage, Verdict};
@@ -52,6 +53,15 @@ pub(crate) trait JudgeClient: Sync + Sized {
     fn key_params(&self, params: &GenerationParams) -> Value {
         params.to_json()
     }
+
+    /// What the server refused that was learned since this was last asked (a record the cache
+    /// keeps), if anything: only OpenAI-compatible servers refuse parts of a request.
+    fn take_refusals(&self) -> Option<RefusalRecord> {
+        None
+    }
+
+    /// Takes what an earlier process learned the server refuses.
+    fn apply_refusals(&self, _record: &RefusalRecord) {}
 
     /// What the provider learned that the person running the evals should know (a part of the
     /// request a server rejected, say), each said once; taken, so a second call returns the rest.

@@ -7,3 +7,4 @@ pub(crate) mod client;
 pub(crate) mod local;
 pub(crate) mod openai;
 pub(crate) mod preset;
+pub(crate) mod refusals;

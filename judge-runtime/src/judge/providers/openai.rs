@@ -3,14 +3,11 @@
 //! in base URL and key handling.
 //!
 //! Servers differ in what they accept, and say so with a 400 naming the parameter. Such a
-//! rejection turns that part off for the rest of the run, and the request is sent again:
-//! structured output steps down from `json_schema` to `json_object` to plain text (the verdict
-//! parser tolerates prose), and the score's `minimum`/`maximum`, `temperature`, `max_tokens`
-//! (replaced by `max_completion_tokens`, as reasoning models want), `logprobs` and `seed` are
-//! dropped. The score's range stays in the prompt and in our own check of the reply.
+//! rejection turns that part off for good and the request is sent again (`refusals.rs`; the verdict
+//! parser tolerates prose, and the score's range stays in the prompt and in our own check of the
+//! reply).
 
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -18,6 +15,10 @@ use serde_json::{Value, json};
 use crate::error::{ConfigError, JudgeError};
 use crate::judge::providers::client::JudgeClient;
 use crate::judge::providers::preset::Preset;
+use crate::judge::providers::refusals::{
+    FORMAT_JSON_OBJECT, FORMAT_JSON_SCHEMA, LENGTH_MAX_COMPLETION_TOKENS, LENGTH_MAX_TOKENS, RefusalRecord, Refusals,
+    Shape,
+};
 use crate::judge::techniques::geval::TokenLogprobs;
 use crate::judge::techniques::prompt::Message;
 use crate::judge::techniques::reply::Completion;
@@ -67,39 +68,6 @@ pub(crate) const OPENROUTER: Preset = Preset {
     key_required: true,
 };
 
-/// Which `response_format` is asked for; each step down is taken once a server rejects the one
-/// before.
-const FORMAT_JSON_SCHEMA: u8 = 0;
-const FORMAT_JSON_OBJECT: u8 = 1;
-const FORMAT_TEXT: u8 = 2;
-
-/// Which field carries the reply length.
-const LENGTH_MAX_TOKENS: u8 = 0;
-const LENGTH_MAX_COMPLETION_TOKENS: u8 = 1;
-const LENGTH_NONE: u8 = 2;
-
-/// What the server turned out not to accept, learned from its rejections during this run.
-#[derive(Debug, Default)]
-struct Compat {
-    format: AtomicU8,
-    length_field: AtomicU8,
-    bounds_rejected: AtomicBool,
-    temperature_rejected: AtomicBool,
-    logprobs_rejected: AtomicBool,
-    seed_rejected: AtomicBool,
-}
-
-/// What one request was sent with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Shape {
-    format: u8,
-    length_field: u8,
-    bounds: bool,
-    temperature: bool,
-    logprobs: bool,
-    seed: bool,
-}
-
 /// A client of one OpenAI-compatible server.
 #[derive(Debug)]
 pub(crate) struct OpenAi {
@@ -109,7 +77,7 @@ pub(crate) struct OpenAi {
     /// A call fails for want of a key (see `preset::Access::missing_key`).
     missing_key: bool,
     http: HttpClient,
-    compat: Compat,
+    refusals: Refusals,
     /// What the server was found to reject, for the person running the evals: taken by the
     /// harness, which prints it.
     notices: Mutex<Vec<String>>,
@@ -129,57 +97,17 @@ impl OpenAi {
             api_key: access.api_key,
             missing_key: access.missing_key,
             http,
-            compat: Compat::default(),
+            refusals: Refusals::default(),
             notices: Mutex::default(),
         })
-    }
-
-    /// What the next request is sent with, given what the server rejected so far.
-    fn shape(&self, params: &GenerationParams) -> Shape {
-        let c = &self.compat;
-        Shape {
-            format: c.format.load(Ordering::Relaxed),
-            length_field: if params.max_tokens.is_some() {
-                c.length_field.load(Ordering::Relaxed)
-            } else {
-                LENGTH_NONE
-            },
-            bounds: !c.bounds_rejected.load(Ordering::Relaxed),
-            temperature: params.temperature.is_some() && !c.temperature_rejected.load(Ordering::Relaxed),
-            logprobs: params.weighted && !c.logprobs_rejected.load(Ordering::Relaxed),
-            seed: params.seed.is_some() && !c.seed_rejected.load(Ordering::Relaxed),
-        }
     }
 
     /// Reads a rejection of a request sent as `sent`: if it names a part the request had and
     /// the server can do without, that part is turned off for the run and `true` is returned.
     fn fall_back(&self, sent: Shape, message: &str) -> bool {
-        let m = message.to_ascii_lowercase();
-        let c = &self.compat;
-        let (what, done) = if sent.length_field == LENGTH_MAX_COMPLETION_TOKENS && m.contains("max_completion_tokens") {
-            ("`max_completion_tokens`", c.length_field.swap(LENGTH_NONE, Ordering::Relaxed) != LENGTH_NONE)
-        } else if sent.length_field == LENGTH_MAX_TOKENS && m.contains("max_tokens") {
-            (
-                "`max_tokens` (sending `max_completion_tokens` instead)",
-                c.length_field.swap(LENGTH_MAX_COMPLETION_TOKENS, Ordering::Relaxed) == LENGTH_MAX_TOKENS,
-            )
-        } else if sent.format == FORMAT_JSON_SCHEMA && sent.bounds && (m.contains("minimum") || m.contains("maximum")) {
-            ("`minimum`/`maximum` in the schema", !c.bounds_rejected.swap(true, Ordering::Relaxed))
-        } else if sent.format == FORMAT_JSON_SCHEMA && (m.contains("json_schema") || m.contains("response_format")) {
-            ("`json_schema` structured output (using JSON mode)", step_format(&c.format, FORMAT_JSON_SCHEMA))
-        } else if sent.format == FORMAT_JSON_OBJECT && (m.contains("json_object") || m.contains("response_format")) {
-            ("JSON mode (asking for JSON in plain text)", step_format(&c.format, FORMAT_JSON_OBJECT))
-        } else if sent.temperature && m.contains("temperature") {
-            ("`temperature`", !c.temperature_rejected.swap(true, Ordering::Relaxed))
-        } else if sent.logprobs && m.contains("logprobs") {
-            ("`logprobs`", !c.logprobs_rejected.swap(true, Ordering::Relaxed))
-        } else if sent.seed && m.contains("seed") {
-            ("`seed`", !c.seed_rejected.swap(true, Ordering::Relaxed))
-        } else {
-            return false;
-        };
+        let Some((what, newly)) = self.refusals.learn(sent, message) else { return false };
         // Another request may have learned the same a moment before: say it once.
-        if done {
+        if newly {
             let notice = format!("{} rejected {what}; not sending it again this run", self.preset.name);
             self.notices.lock().unwrap_or_else(|e| e.into_inner()).push(notice);
         }
@@ -205,9 +133,9 @@ impl JudgeClient for OpenAi {
             authorization.as_deref().map(|value| ("authorization", value)).into_iter().collect();
         // The shape of the body last built, to read a refusal of it. Each refusal turns one part
         // off for good, so the refusals end.
-        let sent = Mutex::new(self.shape(params));
+        let sent = Mutex::new(self.refusals.shape(params));
         let body = || {
-            let shape = self.shape(params);
+            let shape = self.refusals.shape(params);
             *sent.lock().unwrap_or_else(|e| e.into_inner()) = shape;
             request_body(model, params, messages, schema, shape)
         };
@@ -236,11 +164,18 @@ impl JudgeClient for OpenAi {
     fn take_notices(&self) -> Vec<String> {
         std::mem::take(&mut *self.notices.lock().unwrap_or_else(|e| e.into_inner()))
     }
-}
 
-/// Moves the format one step down from `from`; whether this call moved it.
-fn step_format(format: &AtomicU8, from: u8) -> bool {
-    from < FORMAT_TEXT && format.compare_exchange(from, from + 1, Ordering::Relaxed, Ordering::Relaxed).is_ok()
+    fn key_params(&self, params: &GenerationParams) -> Value {
+        self.refusals.key_params(params)
+    }
+
+    fn take_refusals(&self) -> Option<RefusalRecord> {
+        self.refusals.take_record()
+    }
+
+    fn apply_refusals(&self, record: &RefusalRecord) {
+        self.refusals.apply(record);
+    }
 }
 
 /// For Ollama, `OLLAMA_HOST` may be a bare `host:port` (as the ollama CLI reads it), and does not
@@ -374,7 +309,7 @@ mod tests {
 
     fn body(client: &OpenAi) -> Value {
         let schema = crate::judge::techniques::verdict::schema(crate::judge::techniques::verdict::Scale::default());
-        request_body("m", &all_params(), &[], &schema, client.shape(&all_params()))
+        request_body("m", &all_params(), &[], &schema, client.refusals.shape(&all_params()))
     }
 
     #[test]
@@ -388,28 +323,31 @@ mod tests {
             (&json!(0.0), &json!(300), &json!(7), &json!(true), &json!(10))
         );
         let unset = GenerationParams { temperature: None, max_tokens: None, seed: None, weighted: false };
-        let body = request_body("m", &unset, &[], &json!({}), client(OLLAMA).shape(&unset));
+        let body = request_body("m", &unset, &[], &json!({}), client(OLLAMA).refusals.shape(&unset));
         assert!(body.get("temperature").is_none() && body.get("max_tokens").is_none() && body.get("seed").is_none());
     }
 
     #[test]
     fn each_rejection_turns_off_what_it_names_for_good() {
         let c = client(OLLAMA);
-        let sent = c.shape(&all_params());
+        let sent = c.refusals.shape(&all_params());
         // OpenAI's own messages for reasoning models and strict schemas.
         assert!(c.fall_back(sent, "Unsupported parameter: 'temperature' is not supported with this model."));
-        assert!(!c.fall_back(c.shape(&all_params()), "Unsupported parameter: 'temperature' is not supported."));
+        assert!(
+            !c.fall_back(c.refusals.shape(&all_params()), "Unsupported parameter: 'temperature' is not supported.")
+        );
         assert!(c.fall_back(
-            c.shape(&all_params()),
+            c.refusals.shape(&all_params()),
             "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead."
         ));
         assert!(c.fall_back(
-            c.shape(&all_params()),
+            c.refusals.shape(&all_params()),
             "Invalid schema for response_format 'verdict': In context=('properties', 'score'), 'minimum' is not permitted."
         ));
-        assert!(
-            c.fall_back(c.shape(&all_params()), "Unsupported parameter: 'logprobs' is not supported with this model.")
-        );
+        assert!(c.fall_back(
+            c.refusals.shape(&all_params()),
+            "Unsupported parameter: 'logprobs' is not supported with this model."
+        ));
         let sent = body(&c);
         assert!(
             sent.get("temperature").is_none() && sent.get("max_tokens").is_none() && sent.get("logprobs").is_none()
@@ -419,19 +357,26 @@ mod tests {
         assert!(sent["response_format"]["json_schema"]["schema"]["properties"]["score"].get("minimum").is_none());
         assert_eq!(sent["seed"], 7);
 
-        assert!(c.fall_back(c.shape(&all_params()), "'response_format' of type 'json_schema' is not supported"));
+        assert!(
+            c.fall_back(c.refusals.shape(&all_params()), "'response_format' of type 'json_schema' is not supported")
+        );
         assert_eq!(body_format(&c), json!("json_object"));
-        assert!(c.fall_back(c.shape(&all_params()), "'response_format' of type 'json_object' is not supported"));
+        assert!(
+            c.fall_back(c.refusals.shape(&all_params()), "'response_format' of type 'json_object' is not supported")
+        );
         assert!(body(&c).get("response_format").is_none(), "plain text at last");
-        assert!(!c.fall_back(c.shape(&all_params()), "'response_format' is not supported"), "nothing left to drop");
-        assert!(!c.fall_back(c.shape(&all_params()), "model not found"));
+        assert!(
+            !c.fall_back(c.refusals.shape(&all_params()), "'response_format' is not supported"),
+            "nothing left to drop"
+        );
+        assert!(!c.fall_back(c.refusals.shape(&all_params()), "model not found"));
     }
 
     #[test]
     fn a_rejection_is_a_notice_for_the_caller_said_once() {
         let c = client(OLLAMA);
-        assert!(c.fall_back(c.shape(&all_params()), "Unsupported parameter: 'seed' is not supported."));
-        assert!(!c.fall_back(c.shape(&all_params()), "Unsupported parameter: 'seed' is not supported."));
+        assert!(c.fall_back(c.refusals.shape(&all_params()), "Unsupported parameter: 'seed' is not supported."));
+        assert!(!c.fall_back(c.refusals.shape(&all_params()), "Unsupported parameter: 'seed' is not supported."));
         assert_eq!(c.take_notices(), ["ollama rejected `seed`; not sending it again this run"]);
         assert!(c.take_notices().is_empty(), "taken");
     }
