@@ -174,6 +174,15 @@ pub enum JudgeError {
         /// What was spent.
         spent: String,
     },
+    /// The ledger that the processes of a nextest run share (budget, pacing, claims) could not be
+    /// read or written.
+    #[error("the run's ledger at {} could not be updated: {reason}; check that the target directory is writable", path.display())]
+    Ledger {
+        /// The ledger file.
+        path: std::path::PathBuf,
+        /// What failed.
+        reason: String,
+    },
     /// The judge's reply could not be read as a verdict, even after being asked again.
     #[error("the judge's reply is not a valid verdict after {attempts} attempts ({reason}); last reply: {raw_excerpt}")]
     UnparseableVerdict {
@@ -184,6 +193,28 @@ pub enum JudgeError {
         /// The start of the last raw reply.
         raw_excerpt: String,
     },
+}
+
+impl JudgeError {
+    /// `max_judge_calls` stopped a call: `calls` of `max` made.
+    pub(crate) fn calls_spent(calls: u64, max: u64) -> JudgeError {
+        JudgeError::BudgetExhausted {
+            limit: "max_judge_calls",
+            var: "JUDGE_MAX_JUDGE_CALLS",
+            spent: format!("{calls} of {max} judge calls made"),
+        }
+    }
+
+    /// `max_judge_tokens` stopped a call of up to `estimated` tokens.
+    pub(crate) fn tokens_spent(tokens: u64, reserved: u64, max: u64, estimated: u64) -> JudgeError {
+        JudgeError::BudgetExhausted {
+            limit: "max_judge_tokens",
+            var: "JUDGE_MAX_JUDGE_TOKENS",
+            spent: format!(
+                "{tokens} of {max} tokens used and {reserved} reserved by calls in flight; the next call may use up to {estimated}"
+            ),
+        }
+    }
 }
 
 /// What to do about an HTTP error of a provider whose key and base URL are in `key_var` and

@@ -14,6 +14,7 @@ use crate::judge::techniques::prompt::{JudgeRequest, Task};
 use crate::judge::techniques::steps::{self, GeneratedSteps};
 use crate::judge::techniques::verdict::Verdict;
 use crate::judge::transport::http::{HttpClient, HttpConfig, RetryPolicy};
+use crate::judge::transport::ledger::Ledger;
 use crate::judge::{Judge, JudgeSpec};
 use crate::outcome::{EvalFailure, RunTotals, VerdictSource};
 use crate::report::record::Recorder;
@@ -30,6 +31,8 @@ pub(crate) struct RunContext {
     http: HttpClient,
     judges: Mutex<HashMap<JudgeSpec, Arc<Judge>>>,
     in_flight: SharedCalls<CacheKey, Verdict>,
+    /// Under nextest, the ledger the run's processes share: budget, pacing, claims on verdicts.
+    ledger: Option<Arc<Ledger>>,
     cache_hits: AtomicU64,
     shared: AtomicU64,
     judged: AtomicU64,
@@ -41,6 +44,31 @@ pub(crate) struct RunContext {
     pub snapshots: DeferredSnapshots,
 }
 
+/// How often a process waiting for another's verdict looks again.
+const CLAIM_POLL: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// This process's claim on a verdict in the run's ledger, given up when dropped: once the verdict
+/// is stored, or when judging it failed or was cancelled.
+struct Claim<'a> {
+    ledger: &'a Ledger,
+    key: &'a str,
+}
+
+impl Drop for Claim<'_> {
+    fn drop(&mut self) {
+        // Not released, the claim ends with this process: the ledger drops the claims of the dead.
+        drop(self.ledger.release(self.key));
+    }
+}
+
+/// The outcome of claiming a verdict.
+enum Claimed<'a> {
+    /// This process judges it (no claim is needed without a ledger).
+    Ours(Option<Claim<'a>>),
+    /// Another process judged and stored it meanwhile.
+    Stored(Verdict),
+}
+
 /// A verdict and where it came from.
 pub(crate) struct Judged {
     pub verdict: Verdict,
@@ -50,6 +78,7 @@ pub(crate) struct Judged {
 impl RunContext {
     /// The context of a run with `settings`, whose run settings (`settings.run()`) are `run`.
     pub fn new(settings: Settings, run: RunSettings, baselines: Baselines) -> Self {
+        let ledger = Ledger::of_nextest_run(&run.lock_dir).map(Arc::new);
         let http = HttpClient::new(HttpConfig {
             max_concurrency: run.values.max_concurrency,
             retry: RetryPolicy {
@@ -61,7 +90,8 @@ impl RunContext {
             tokens_per_minute: run.values.tokens_per_minute,
             max_judge_calls: run.values.max_judge_calls,
             max_judge_tokens: run.values.max_judge_tokens,
-        });
+        })
+        .shared(ledger.clone());
         let cache = VerdictCache::new(run.cache_dir.clone(), run.values.cache);
         cache.sweep_abandoned(&run.lock_dir.join(format!("swept-{}", crate::cache::dir_tag(&run.cache_dir))));
         Self {
@@ -69,6 +99,7 @@ impl RunContext {
             http,
             judges: Mutex::new(HashMap::new()),
             in_flight: SharedCalls::default(),
+            ledger,
             cache_hits: AtomicU64::new(0),
             shared: AtomicU64::new(0),
             judged: AtomicU64::new(0),
@@ -134,6 +165,15 @@ impl RunContext {
             leader.finish(verdict.clone());
             return Ok(Judged { verdict, source: VerdictSource::Shared });
         }
+        // Another process of the run may be judging it: wait for its entry rather than pay twice.
+        let _claim = match self.claim(key, sample).await? {
+            Claimed::Ours(claim) => claim,
+            Claimed::Stored(verdict) => {
+                self.shared.fetch_add(1, Ordering::Relaxed);
+                leader.finish(verdict.clone());
+                return Ok(Judged { verdict, source: VerdictSource::Shared });
+            }
+        };
         let verdict = judge.verdict(request, &eval.generation, eval.values.timeout).await;
         judge.take_notices().iter().for_each(|text| crate::report::printer::notice(text));
         self.keep_refusals(judge).map_err(cache_failure)?;
@@ -172,6 +212,24 @@ impl RunContext {
             CacheKey::new(spec.provider.name(), &spec.model, &judge.key_params(&params), &(&messages, &schema), 0);
         self.cache.store(&sent, &spec.to_string(), &generated).map_err(|e| failed(e.to_string()))?;
         Ok(generated)
+    }
+
+    /// Claims the verdict `key` in the run's ledger, where one is kept (nextest): while another
+    /// process holds the claim, waits, and takes its verdict from the cache once it is stored.
+    async fn claim<'a>(&'a self, key: &'a CacheKey, sample: usize) -> Result<Claimed<'a>, EvalFailure> {
+        let Some(ledger) = &self.ledger else { return Ok(Claimed::Ours(None)) };
+        let judge_failure = |error| EvalFailure::Judge { sample, error };
+        loop {
+            if ledger.claim(key.as_str()).map_err(judge_failure)? {
+                let claim = Claim { ledger, key: key.as_str() };
+                // The other process may have stored it and let go in between.
+                return match self.cache.lookup::<Verdict>(key).map_err(|error| EvalFailure::Cache { sample, error })? {
+                    Some(verdict) => Ok(Claimed::Stored(verdict)),
+                    None => Ok(Claimed::Ours(Some(claim))),
+                };
+            }
+            tokio::time::sleep(CLAIM_POLL).await;
+        }
     }
 
     /// Keeps in the cache what `judge`'s server was found to refuse, if it learned something: a

@@ -190,6 +190,11 @@ impl FakeJudge {
         format!("http://{}", self.addr)
     }
 
+    /// The gaps between consecutive requests, in the order they arrived.
+    pub fn gaps(&self) -> Vec<std::time::Duration> {
+        self.shared.stats.arrivals().windows(2).map(|w| w[1] - w[0]).collect()
+    }
+
     /// Chat completion and message requests received, refused ones included.
     pub fn requests(&self) -> u64 {
         self.shared.stats.requests()

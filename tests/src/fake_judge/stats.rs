@@ -21,15 +21,23 @@ pub(crate) struct Stats {
     bodies: Mutex<Vec<Value>>,
     faults: Mutex<BTreeMap<&'static str, u64>>,
     statuses: Mutex<BTreeMap<u16, u64>>,
+    /// When each request arrived.
+    arrivals: Mutex<Vec<std::time::Instant>>,
 }
 
 impl Stats {
     /// Counts a request and marks it in flight until the guard drops.
     pub fn arrive(&self) -> InFlight<'_> {
         self.requests.fetch_add(1, Ordering::SeqCst);
+        self.arrivals.lock().unwrap().push(std::time::Instant::now());
         let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
         self.max_in_flight.fetch_max(now, Ordering::SeqCst);
         InFlight(self)
+    }
+
+    /// When each request arrived, in order.
+    pub fn arrivals(&self) -> Vec<std::time::Instant> {
+        self.arrivals.lock().unwrap().clone()
     }
 
     pub fn record_authorization(&self, value: &str) {

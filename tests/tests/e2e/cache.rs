@@ -222,3 +222,30 @@ fn the_default_cache_is_the_workspace_target_directory() {
         .count();
     assert!(fresh >= 1, "no fresh verdict in {}", default_dir.display());
 }
+
+/// Two processes of one nextest run (one `NEXTEST_RUN_ID`, as nextest sets it) that ask for the
+/// same verdict at once pay for it once: the second waits for the first's cache entry.
+#[test]
+fn two_processes_of_a_run_pay_once_for_the_same_verdict() {
+    let judge = judge_tests::FakeJudge::start_with(judge_tests::FakeJudgeConfig {
+        latency: std::time::Duration::from_millis(800),
+        ..Default::default()
+    });
+    let cache = tempfile::tempdir().unwrap();
+    let run_id = format!("pay-once-{}", cache.path().file_name().unwrap().to_string_lossy());
+    let spawn = || {
+        let mut command = suite(&judge, cache.path());
+        command
+            .env("NEXTEST_RUN_ID", &run_id)
+            .args(exact_args(&["passes"]))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        command.spawn().expect("the harness starts")
+    };
+    let (first, second) = (spawn(), spawn());
+    for child in [first, second] {
+        let output = child.wait_with_output().unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stdout));
+    }
+    assert_eq!(judge.requests(), 1, "the second process waited for the first's verdict");
+}

@@ -14,6 +14,17 @@ fn nextest_installed() -> bool {
 
 /// `cargo nextest run` of the example suite, judged by `judge`, with `args` added.
 fn nextest(judge: &FakeJudge, cache: &Path, reports: &Path, args: &[&str]) -> judge_tests::HarnessRun {
+    nextest_with(judge, cache, reports, args, &[])
+}
+
+/// [`nextest`], with the variables `vars` set.
+fn nextest_with(
+    judge: &FakeJudge,
+    cache: &Path,
+    reports: &Path,
+    args: &[&str],
+    vars: &[(&str, &str)],
+) -> judge_tests::HarnessRun {
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
     let mut command = judge_tests::nested_cargo();
     judge_tests::clear_judge_env(&mut command);
@@ -26,7 +37,8 @@ fn nextest(judge: &FakeJudge, cache: &Path, reports: &Path, args: &[&str]) -> ju
         .env("JUDGE_MODEL", "openai:fake-judge")
         .env("OPENAI_BASE_URL", judge.base_url())
         .env("JUDGE_CACHE_DIR", cache)
-        .env("JUDGE_REPORT_DIR", reports);
+        .env("JUDGE_REPORT_DIR", reports)
+        .envs(vars.iter().copied());
     judge_tests::HarnessRun::of(&mut command)
 }
 
@@ -77,4 +89,37 @@ fn the_example_suite_runs_under_nextest() {
     assert!(run.stderr.contains("3 tests run: 3 passed"), "{}", run.all());
     assert_eq!(judge.requests(), 5, "nothing judged twice");
     assert_eq!(reported(reports.path()), all, "three processes, one report");
+}
+
+/// Under nextest each eval is a process of its own: the processes of one run keep one budget and
+/// one pacing between them, as a plain `cargo test` run does in its one process.
+#[test]
+fn budgets_and_pacing_hold_for_the_whole_nextest_run() {
+    if !nextest_installed() {
+        assert!(!in_ci(), "cargo-nextest is not installed, and CI must run this test: install it");
+        eprintln!("SKIPPED budgets_and_pacing_hold_for_the_whole_nextest_run: cargo-nextest is not installed");
+        return;
+    }
+    // 3 + 1 + 1 samples to judge and 4 calls allowed: the run makes 4, and the eval that needed a
+    // fifth fails, saying which setting stopped it.
+    let judge = FakeJudge::start();
+    let (cache, reports) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let run = nextest_with(&judge, cache.path(), reports.path(), &[], &[("JUDGE_MAX_JUDGE_CALLS", "4")]);
+    assert_eq!(judge.requests(), 4, "{}", run.all());
+    assert_ne!(run.code, Some(0), "{}", run.all());
+    assert!(
+        run.all().contains("`max_judge_calls` stops new judge calls") && run.all().contains("JUDGE_MAX_JUDGE_CALLS"),
+        "{}",
+        run.all()
+    );
+
+    // 120 requests a minute, run-wide: the five requests come at least 500 ms apart, whichever
+    // process sends them (each process alone would send its own at once).
+    let judge = FakeJudge::start();
+    let (cache, reports) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let run = nextest_with(&judge, cache.path(), reports.path(), &[], &[("JUDGE_REQUESTS_PER_MINUTE", "120")]);
+    assert_eq!(run.code, Some(0), "{}", run.all());
+    assert_eq!(judge.requests(), 5);
+    let gaps = judge.gaps();
+    assert!(gaps.iter().all(|gap| *gap >= std::time::Duration::from_millis(450)), "{gaps:?}");
 }

@@ -2,10 +2,13 @@
 //! admitted only if it cannot overspend: its tokens are estimated and reserved before it is sent,
 //! and the reservation is replaced by what the provider reports afterwards. Once spent, no new
 //! call is made and the evals that needed one fail with [`JudgeError::BudgetExhausted`].
+//!
+//! Under nextest the run's processes keep one budget, in their shared [`Ledger`].
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use crate::error::JudgeError;
+use crate::judge::transport::ledger::{Ledger, Limits};
 
 /// Limits and spending of one run.
 #[derive(Debug, Default)]
@@ -13,6 +16,8 @@ pub(crate) struct Budget {
     max_calls: Option<u64>,
     max_tokens: Option<u64>,
     spent: Mutex<Spent>,
+    /// The budget of a run that spans processes; this process's own tally is then unused.
+    ledger: Option<Arc<Ledger>>,
 }
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -31,51 +36,63 @@ struct Spent {
 pub(crate) struct Reservation<'a> {
     budget: &'a Budget,
     tokens: u64,
+    /// Its number in the run's ledger, when the run keeps one.
+    shared: Option<u64>,
+    /// Tokens used, once settled.
+    used: u64,
 }
 
 impl Reservation<'_> {
     /// Ends the call: its reservation is replaced by the tokens it used (as reported; 0 for a
     /// call that failed before the provider said).
-    pub fn settle(self, used_tokens: u64) {
-        self.budget.spent.lock().unwrap_or_else(|e| e.into_inner()).tokens += used_tokens;
-        // Drop releases the reservation.
+    pub fn settle(mut self, used_tokens: u64) {
+        self.used = used_tokens;
+        // Drop records it and releases the reservation.
     }
 }
 
 impl Drop for Reservation<'_> {
     fn drop(&mut self) {
-        self.budget.spent.lock().unwrap_or_else(|e| e.into_inner()).reserved -= self.tokens;
+        match (&self.budget.ledger, self.shared) {
+            // A ledger that cannot be written now keeps the reservation until this process ends,
+            // when the ledger drops it: it errs on the side of spending less.
+            (Some(ledger), Some(id)) => drop(ledger.settle(id, self.used)),
+            _ => {
+                let mut spent = self.budget.spent.lock().unwrap_or_else(|e| e.into_inner());
+                spent.reserved -= self.tokens;
+                spent.tokens += self.used;
+            }
+        }
     }
 }
 
 impl Budget {
     pub fn new(max_calls: Option<u64>, max_tokens: Option<u64>) -> Self {
-        Self { max_calls, max_tokens, spent: Mutex::default() }
+        Self { max_calls, max_tokens, spent: Mutex::default(), ledger: None }
+    }
+
+    /// The budget of the run `ledger` keeps, shared with its other processes.
+    pub fn shared(self, ledger: Option<Arc<Ledger>>) -> Self {
+        Self { ledger, ..self }
     }
 
     /// Claims one call of up to `estimated_tokens` tokens, or says which limit it would pass.
     pub fn reserve(&self, estimated_tokens: u64) -> Result<Reservation<'_>, JudgeError> {
+        let reservation = |shared| Reservation { budget: self, tokens: estimated_tokens, shared, used: 0 };
+        if let Some(ledger) = &self.ledger {
+            let limits = Limits { max_calls: self.max_calls, max_tokens: self.max_tokens };
+            return ledger.reserve(limits, estimated_tokens).map(|id| reservation(Some(id)));
+        }
         let mut spent = self.spent.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(max) = self.max_calls.filter(|max| spent.calls >= *max) {
-            return Err(JudgeError::BudgetExhausted {
-                limit: "max_judge_calls",
-                var: "JUDGE_MAX_JUDGE_CALLS",
-                spent: format!("{} of {max} judge calls made", spent.calls),
-            });
+            return Err(JudgeError::calls_spent(spent.calls, max));
         }
         if let Some(max) = self.max_tokens.filter(|max| spent.tokens + spent.reserved + estimated_tokens > *max) {
-            return Err(JudgeError::BudgetExhausted {
-                limit: "max_judge_tokens",
-                var: "JUDGE_MAX_JUDGE_TOKENS",
-                spent: format!(
-                    "{} of {max} tokens used and {} reserved by calls in flight; the next call may use up to {estimated_tokens}",
-                    spent.tokens, spent.reserved
-                ),
-            });
+            return Err(JudgeError::tokens_spent(spent.tokens, spent.reserved, max, estimated_tokens));
         }
         spent.calls += 1;
         spent.reserved += estimated_tokens;
-        Ok(Reservation { budget: self, tokens: estimated_tokens })
+        Ok(reservation(None))
     }
 }
 

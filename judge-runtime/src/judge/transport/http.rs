@@ -13,6 +13,7 @@ use crate::error::JudgeError;
 use crate::judge::transport::api_key::ApiKey;
 use crate::judge::transport::budget::Budget;
 use crate::judge::transport::call_stats::{CallStats, CallTotals, Usage};
+use crate::judge::transport::ledger::Ledger;
 use crate::judge::transport::rate_limit::ProviderGate;
 use crate::judge::transport::retry::{Failure, backoff, delay, is_transient, parse_retry_after};
 
@@ -53,6 +54,8 @@ pub(crate) struct HttpClient {
     gates: Arc<Mutex<HashMap<String, Arc<ProviderGate>>>>,
     budget: Arc<Budget>,
     stats: Arc<CallStats>,
+    /// The ledger of a run that spans processes.
+    ledger: Option<Arc<Ledger>>,
 }
 
 /// One POST of a JSON body to a provider.
@@ -102,7 +105,17 @@ impl HttpClient {
             gates: Arc::default(),
             budget: Arc::new(Budget::new(config.max_judge_calls, config.max_judge_tokens)),
             stats: Arc::default(),
+            ledger: None,
         }
+    }
+
+    /// The client of a run that spans processes (nextest's), whose budget, pacing and 429 pauses
+    /// `ledger` keeps for all of them.
+    pub fn shared(mut self, ledger: Option<Arc<Ledger>>) -> Self {
+        let budget = Budget::new(self.config.max_judge_calls, self.config.max_judge_tokens);
+        self.budget = Arc::new(budget.shared(ledger.clone()));
+        self.ledger = ledger;
+        self
     }
 
     /// What the run's calls have cost so far.
@@ -118,7 +131,8 @@ impl HttpClient {
     fn gate(&self, url: &str) -> Arc<ProviderGate> {
         let mut gates = self.gates.lock().unwrap_or_else(|e| e.into_inner());
         let gate = gates.entry(url.to_owned()).or_insert_with(|| {
-            Arc::new(ProviderGate::new(self.config.requests_per_minute, self.config.tokens_per_minute))
+            let gate = ProviderGate::new(self.config.requests_per_minute, self.config.tokens_per_minute);
+            Arc::new(gate.shared(self.ledger.clone(), url))
         });
         Arc::clone(gate)
     }
@@ -134,7 +148,7 @@ impl HttpClient {
                 let bytes = serde_json::to_vec(&(post.body)()).expect("a JSON value always serializes");
                 // About four bytes of English text per token.
                 let estimated_tokens = bytes.len() as u64 / 4 + post.max_reply_tokens;
-                gate.admit(estimated_tokens).await;
+                gate.admit(estimated_tokens).await?;
                 let reservation = self.budget.reserve(estimated_tokens)?;
                 self.stats.sent(attempt > 1);
                 let result = self.send_once(&post, bytes).await;

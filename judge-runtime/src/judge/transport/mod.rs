@@ -5,5 +5,6 @@ pub(crate) mod api_key;
 pub(crate) mod budget;
 pub(crate) mod call_stats;
 pub(crate) mod http;
+pub(crate) mod ledger;
 pub(crate) mod rate_limit;
 pub(crate) mod retry;

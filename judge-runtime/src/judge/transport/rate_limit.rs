@@ -3,10 +3,13 @@
 //! answers 429, so that a storm of 429s backs the whole provider off rather than each request on
 //! its own.
 
-use std::sync::Mutex;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
 
 use tokio::time::Instant;
+
+use crate::error::JudgeError;
+use crate::judge::transport::ledger::Ledger;
 
 /// Spaces events out so that at most `per_minute` units pass per minute: each unit reserves
 /// `60 s / per_minute` of a shared schedule (a leaky bucket without burst). Waiting requests are
@@ -37,6 +40,10 @@ pub(crate) struct ProviderGate {
     requests: Option<Pacer>,
     tokens: Option<Pacer>,
     throttle: Mutex<Throttle>,
+    /// Under nextest: the run's ledger and this endpoint's name in it, whose schedule and pause
+    /// every process of the run keeps.
+    shared: Option<(Arc<Ledger>, String)>,
+    limits: (Option<u32>, Option<u64>),
 }
 
 #[derive(Debug, Default)]
@@ -53,12 +60,29 @@ impl ProviderGate {
             requests: requests_per_minute.map(|n| Pacer::per_minute(n.into())),
             tokens: tokens_per_minute.map(Pacer::per_minute),
             throttle: Mutex::default(),
+            shared: None,
+            limits: (requests_per_minute, tokens_per_minute),
         }
+    }
+
+    /// The gate of `endpoint` in the run that `ledger` keeps: its pacing and pause are run-wide.
+    pub fn shared(self, ledger: Option<Arc<Ledger>>, endpoint: &str) -> Self {
+        Self { shared: ledger.map(|ledger| (ledger, endpoint.to_owned())), ..self }
     }
 
     /// Waits for this request's turn: until the provider's pause is over and the pacers allow a
     /// request of `estimated_tokens` tokens.
-    pub async fn admit(&self, estimated_tokens: u64) {
+    pub async fn admit(&self, estimated_tokens: u64) -> Result<(), JudgeError> {
+        if let Some((ledger, endpoint)) = &self.shared {
+            let (per_minute, tokens_per_minute) = self.limits;
+            let start = ledger.schedule(endpoint, per_minute, tokens_per_minute, estimated_tokens)?;
+            sleep_until(start).await;
+            // A pause may begin, or be extended, by any process while this request waits for it.
+            while let Some(until) = ledger.paused_until(endpoint)? {
+                sleep_until(until).await;
+            }
+            return Ok(());
+        }
         let now = Instant::now();
         let mut start = now;
         if let Some(pacer) = &self.requests {
@@ -72,6 +96,7 @@ impl ProviderGate {
         while let Some(until) = self.paused_until() {
             tokio::time::sleep_until(until).await;
         }
+        Ok(())
     }
 
     fn paused_until(&self) -> Option<Instant> {
@@ -87,12 +112,23 @@ impl ProviderGate {
         let pause = retry_after.unwrap_or_else(|| backoff(throttle.streak));
         let until = Instant::now() + pause;
         throttle.paused_until = Some(throttle.paused_until.map_or(until, |current| current.max(until)));
+        if let Some((ledger, endpoint)) = &self.shared {
+            // Not kept, the pause still holds in this process; the others learn of it by their 429s.
+            drop(ledger.pause(endpoint, SystemTime::now() + pause));
+        }
         pause
     }
 
     /// A request succeeded: the 429 streak is over.
     pub fn succeeded(&self) {
         self.throttle.lock().unwrap_or_else(|e| e.into_inner()).streak = 0;
+    }
+}
+
+/// Sleeps until `time` on the system clock (which the processes of a run share).
+async fn sleep_until(time: SystemTime) {
+    if let Ok(wait) = time.duration_since(SystemTime::now()) {
+        tokio::time::sleep(wait).await;
     }
 }
 
@@ -126,7 +162,7 @@ mod tests {
     async fn a_429_pauses_every_request_to_the_provider() {
         let gate = ProviderGate::new(None, None);
         let start = Instant::now();
-        gate.admit(0).await;
+        gate.admit(0).await.unwrap();
         assert_eq!(Instant::now(), start, "no pause before a 429");
         let pause = gate.throttled(None, |streak| Duration::from_secs(u64::from(streak)));
         assert_eq!(pause, Duration::from_secs(1));
