@@ -181,7 +181,7 @@ mod tests {
         let gate = ProviderGate::new(Some(600), None);
         let start = Instant::now();
         for _ in 0..5 {
-            gate.admit(0).await;
+            gate.admit(0).await.unwrap();
         }
         assert_eq!(Instant::now() - start, Duration::from_millis(400));
     }
