@@ -115,6 +115,11 @@ macro_rules! declare_settings {
                 max_judge_tokens: u64 = whole, optional
                     => Setting::run(WHOLE, "JUDGE_MAX_JUDGE_TOKENS", "unlimited", "the run's budget of judge tokens")
                         .within(Range::new(1.0, None, "a whole number ≥ 1").whole());
+                max_judge_cost: f64 = number, optional
+                    => Setting::run(NUMBER, "JUDGE_MAX_JUDGE_COST", "unlimited", "the run's budget of judge cost, by `prices`")
+                        .within(Range::new(0.0, None, "a number > 0").open_low());
+                prices: Prices = prices, optional
+                    => Setting::file_only("table", "none", "each judge's price per million prompt and completion tokens");
                 max_output_chars: usize = whole, default
                     => Setting::run(WHOLE, "JUDGE_MAX_OUTPUT_CHARS", "50000", "output length shown to the judge")
                         .within(Range::new(100.0, Some(100_000_000.0), "a whole number in 100..=100000000").whole());

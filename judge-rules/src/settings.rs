@@ -78,6 +78,11 @@ impl Setting {
         Self { attribute: false, section: false, scope: Scope::Run, ..Self::eval(kind, Some(env), default, doc) }
     }
 
+    /// A setting of the whole run that only judge.toml sets: a table, not a variable.
+    const fn file_only(kind: &'static str, default: &'static str, doc: &'static str) -> Self {
+        Self { attribute: false, section: false, scope: Scope::Run, ..Self::eval(kind, None, default, doc) }
+    }
+
     /// The setting with the key it is declared under (its range names it too).
     pub const fn named(self, key: &'static str) -> Self {
         let range = match self.range {

@@ -72,6 +72,16 @@ pub enum ConfigError {
         /// The shell command that installs the embedded judge's model.
         install_command: String,
     },
+    /// `max_judge_cost` caps the run, but judge.toml gives no price for a judge it uses.
+    #[error(
+        "`max_judge_cost` ({max_judge_cost}) caps the run's cost, but judge.toml gives no price for {judge}: add [prices.\"{judge}\"] with prompt = PRICE, completion = PRICE (per million tokens), or unset max_judge_cost"
+    )]
+    Unpriced {
+        /// The judge, `provider:model`.
+        judge: String,
+        /// The cap.
+        max_judge_cost: f64,
+    },
     /// The embedded judge cannot be used: not compiled in, or its model file is missing or damaged.
     #[error("{reason}")]
     LocalModel {
@@ -202,6 +212,17 @@ impl JudgeError {
             limit: "max_judge_calls",
             var: "JUDGE_MAX_JUDGE_CALLS",
             spent: format!("{calls} of {max} judge calls made"),
+        }
+    }
+
+    /// `max_judge_cost` stopped a call that may cost up to `estimated`.
+    pub(crate) fn cost_spent(cost: f64, reserved: f64, max: f64, estimated: f64) -> JudgeError {
+        JudgeError::BudgetExhausted {
+            limit: "max_judge_cost",
+            var: "JUDGE_MAX_JUDGE_COST",
+            spent: format!(
+                "{cost:.4} of {max} spent and {reserved:.4} reserved by calls in flight, by judge.toml's prices; the next call may cost up to {estimated:.4}"
+            ),
         }
     }
 

@@ -34,7 +34,7 @@ impl Grader {
             source_name: "Grader::new".to_owned(),
             reason,
         })?;
-        Ok(Self { judge: Judge::new(spec, HttpClient::new(Default::default()))? })
+        Ok(Self { judge: Judge::new(spec, HttpClient::new(Default::default()), None)? })
     }
 
     /// Grades `output` against `rubric`, given the `input` it answers and a reference answer.

@@ -98,6 +98,9 @@ pub(crate) struct EvalOutcome {
     pub disagreement: Option<Disagreement>,
     /// When the eval compares outputs (`compare_with`) and every comparison is a tie.
     pub all_ties: Option<AllTies>,
+    /// What the calls this run made for the eval cost, by judge.toml's `prices`, when every judge
+    /// of the eval is priced (verdicts from the cache cost nothing).
+    pub cost: Option<f64>,
     /// The evaluation steps each judge generated, when the eval has `steps = "auto"`.
     pub steps: Vec<(String, GeneratedSteps)>,
 }

@@ -19,6 +19,7 @@ use crate::judge::{Judge, JudgeSpec};
 use crate::outcome::{EvalFailure, RunTotals, VerdictSource};
 use crate::report::record::Recorder;
 use crate::settings::params::GenerationParams;
+use crate::settings::prices::Price;
 use crate::settings::{EvalSettings, RunSettings, Settings};
 use crate::snapshot::DeferredSnapshots;
 
@@ -90,6 +91,7 @@ impl RunContext {
             tokens_per_minute: run.values.tokens_per_minute,
             max_judge_calls: run.values.max_judge_calls,
             max_judge_tokens: run.values.max_judge_tokens,
+            max_judge_cost: run.values.max_judge_cost,
         })
         .shared(ledger.clone());
         let cache = VerdictCache::new(run.cache_dir.clone(), run.values.cache);
@@ -122,12 +124,21 @@ impl RunContext {
         if let Some(judge) = judges.get(spec) {
             return Ok(Arc::clone(judge));
         }
-        let judge = Arc::new(Judge::new(spec.clone(), self.http.clone())?);
+        let price = self.price(spec);
+        if let (Some(max), None) = (self.run.values.max_judge_cost, price) {
+            return Err(ConfigError::Unpriced { judge: spec.to_string(), max_judge_cost: max });
+        }
+        let judge = Arc::new(Judge::new(spec.clone(), self.http.clone(), price)?);
         if let Some(record) = self.cache.peek(&CacheKey::refusals(spec.provider.name(), &spec.model)) {
             judge.apply_refusals(&record);
         }
         judges.insert(spec.clone(), Arc::clone(&judge));
         Ok(judge)
+    }
+
+    /// The price of `spec`'s tokens, when judge.toml gives one.
+    pub fn price(&self, spec: &JudgeSpec) -> Option<Price> {
+        self.run.values.prices.as_ref().and_then(|prices| prices.of(spec))
     }
 
     /// The key of `request` for `judge` with the eval's parameters, at the given occurrence

@@ -66,8 +66,17 @@ pub(crate) async fn run_eval(
     // Identical requests within the eval get occurrence numbers 0, 1, 2, … in the order they are
     // ready; since they are identical, that order cannot change which verdicts they map to.
     let occurrences: Mutex<HashMap<String, u32>> = Mutex::new(HashMap::new());
+    // What the verdicts judged for this eval cost, by judge.toml's prices.
+    let spent = Mutex::new(0.0);
 
-    let panel = Panel { judges: &judges, names: &names, tasks: &tasks, settings: &settings, occurrences: &occurrences };
+    let panel = Panel {
+        judges: &judges,
+        names: &names,
+        tasks: &tasks,
+        settings: &settings,
+        occurrences: &occurrences,
+        spent: &spent,
+    };
     let samples = (0..settings.samples as usize).map(|sample| {
         let panel = &panel;
         async move {
@@ -120,7 +129,10 @@ pub(crate) async fn run_eval(
             flagged: settings.max_spread.is_some_and(|max| spread > max + 1e-9),
         });
     let all_ties = AllTies::of(samples.iter().map(|s| &s.verdict));
-    Ok(EvalOutcome { eval: identity(case), settings, samples, summary, criteria, disagreement, all_ties, steps })
+    // Known when every judge of the eval is priced.
+    let priced = settings.panel.iter().all(|spec| ctx.price(spec).is_some());
+    let cost = priced.then(|| *spent.lock().unwrap_or_else(|e| e.into_inner()));
+    Ok(EvalOutcome { eval: identity(case), settings, samples, summary, criteria, disagreement, all_ties, cost, steps })
 }
 
 /// The judges of one eval, each with its task (its own generated steps), and what they share.
@@ -130,6 +142,7 @@ struct Panel<'a> {
     tasks: &'a [Task],
     settings: &'a EvalSettings,
     occurrences: &'a Mutex<HashMap<String, u32>>,
+    spent: &'a Mutex<f64>,
 }
 
 impl Panel<'_> {
@@ -172,7 +185,15 @@ impl Panel<'_> {
         sample: usize,
     ) -> Result<(Verdict, VerdictSource), EvalFailure> {
         let max_chars = ctx.run.values.max_output_chars;
-        let judge_one = |request| judge_request(ctx, judge, self.settings, self.occurrences, request, sample);
+        let judge_one = |request| async move {
+            let judged = judge_request(ctx, judge, self.settings, self.occurrences, request, sample).await?;
+            if let (VerdictSource::Judged, Some(price)) = (judged.source, ctx.price(judge.spec())) {
+                let usage = judged.verdict.usage;
+                *self.spent.lock().unwrap_or_else(|e| e.into_inner()) +=
+                    price.cost(usage.prompt_tokens, usage.completion_tokens);
+            }
+            Ok::<_, EvalFailure>(judged)
+        };
         match compared_with {
             None => {
                 let criteria = task.criteria.clone();

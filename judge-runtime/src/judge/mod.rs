@@ -17,6 +17,7 @@ use serde_json::Value;
 
 use crate::error::{ConfigError, JudgeError};
 use crate::settings::params::GenerationParams;
+use crate::settings::prices::Price;
 use providers::anthropic::{self, Anthropic};
 use providers::client::{self, JudgeClient};
 use providers::openai::{self, OpenAi};
@@ -80,11 +81,11 @@ macro_rules! with_client {
 
 impl Judge {
     /// Connects nothing yet: reads the provider's environment (or finds the embedded judge's
-    /// model) and checks it.
-    pub fn new(spec: JudgeSpec, http: HttpClient) -> Result<Self, ConfigError> {
+    /// model) and checks it. A hosted judge's calls cost `price`, where judge.toml gives one.
+    pub fn new(spec: JudgeSpec, http: HttpClient, price: Option<Price>) -> Result<Self, ConfigError> {
         let var = |name: &str| std::env::var(name).ok();
         let backend = match spec.provider {
-            Provider::Anthropic => Backend::Anthropic(Anthropic::from_env(http, var)?),
+            Provider::Anthropic => Backend::Anthropic(Anthropic::from_env(http, var)?.priced(price)),
             #[cfg(feature = "local")]
             Provider::Local => Backend::Local(providers::local::Local::new(&spec.model)?),
             #[cfg(not(feature = "local"))]
@@ -95,7 +96,10 @@ impl Judge {
                         .to_owned(),
                 });
             }
-            other => Backend::OpenAi(OpenAi::from_env(preset(other).expect("OpenAI-compatible"), http, var)?),
+            other => {
+                let preset = preset(other).expect("OpenAI-compatible");
+                Backend::OpenAi(OpenAi::from_env(preset, http, var)?.priced(price))
+            }
         };
         Ok(Self { spec, backend })
     }

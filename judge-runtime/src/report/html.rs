@@ -85,7 +85,7 @@ fn header(out: &mut String, record: &RunRecord) {
          <span class=\"badge passed\">{passed} passed</span> \
          <span class=\"badge failed\">{failed} failed</span> \
          <span class=\"badge error\">{errors} {}</span>\
-         <span class=\"sep\">{} tokens ({} prompt + {} completion), {} of them judged in this run</span>\
+         <span class=\"sep\">{} tokens ({} prompt + {} completion), {} of them judged in this run{}</span>\
          <span class=\"sep\">{verdicts} verdicts: {judged} judged, {} cache hits ({cached} cached, {shared} shared)</span>\
          </p>\n<p class=\"run\">started {} · run <code>{}</code></p>\n</header>\n",
         Escaped(&record.binary),
@@ -94,6 +94,7 @@ fn header(out: &mut String, record: &RunRecord) {
         thousands(usage.prompt_tokens),
         thousands(usage.completion_tokens),
         thousands(spent),
+        record.cost.map_or(String::new(), |cost| format!(", costing {cost:.4}")),
         cached + shared,
         utc_time(record.started_unix),
         Escaped(&record.run_id),
@@ -548,6 +549,7 @@ mod tests {
             criteria: Vec::new(),
             disagreement: None,
             all_ties: None,
+            cost: None,
             steps: Vec::new(),
             samples,
         }
@@ -562,6 +564,7 @@ mod tests {
             started_unix_ms: 0,
             duration_ms: 0,
             agreement: None,
+            cost: None,
             evals,
         }
     }

@@ -19,6 +19,10 @@ pub(crate) fn render(binary: &str, evals: &[EvalRecord]) -> String {
     if errors > 0 {
         verdict.push(format!("{errors} not scored"));
     }
+    let costs: Vec<f64> = evals.iter().filter_map(|e| e.cost).collect();
+    if !costs.is_empty() {
+        verdict.push(format!("cost {:.4}", costs.iter().sum::<f64>()));
+    }
     let _ = writeln!(out, "### judge: `{}` — {}\n", code(binary), verdict.join(", "));
     out.push_str("| | eval | score | threshold | vs baseline | samples | judge |\n");
     out.push_str("|---|---|---|---|---|---|---|\n");
@@ -130,6 +134,7 @@ mod tests {
             criteria: Vec::new(),
             disagreement: None,
             all_ties: None,
+            cost: None,
             steps: Vec::new(),
             samples: match score {
                 Some(s) => vec![sample(s, VerdictSource::Cached), sample(s, VerdictSource::Judged)],

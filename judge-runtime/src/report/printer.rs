@@ -285,8 +285,9 @@ fn run_totals_text(totals: &RunTotals, quiet: bool) -> String {
     if quiet {
         return verdicts;
     }
+    let cost = calls.cost().map_or(String::new(), |cost| format!("; cost {cost:.4}"));
     format!(
-        "{verdicts}; {} calls, {} retries, {} rate-limited; {} prompt + {} completion tokens",
+        "{verdicts}; {} calls, {} retries, {} rate-limited; {} prompt + {} completion tokens{cost}",
         calls.calls, calls.retries, calls.throttled, calls.usage.prompt_tokens, calls.usage.completion_tokens
     )
 }

@@ -38,6 +38,9 @@ pub(crate) struct RunRecord {
     /// How well the judges of ensembles agreed over the run's samples, when any eval had several.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agreement: Option<Agreement>,
+    /// What the run's calls cost, by judge.toml's `prices`: the sum of its priced evals' costs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<f64>,
     pub evals: Vec<EvalRecord>,
 }
 
@@ -106,6 +109,9 @@ pub(crate) struct EvalRecord {
     /// Where an ensemble's judges were furthest apart, when the eval has several judges.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disagreement: Option<DisagreementRecord>,
+    /// What this run's calls for the eval cost, by judge.toml's `prices`, when its judges are priced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<f64>,
     /// When every comparison (`compare_with`) is a tie: the judge could not tell the outputs apart.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub all_ties: Option<TiesRecord>,
@@ -251,7 +257,7 @@ impl EvalRecord {
         baseline: Option<BaselineDelta>,
         duration: Duration,
     ) -> Self {
-        let EvalOutcome { eval, settings, samples, summary, criteria, disagreement, all_ties, steps } = outcome;
+        let EvalOutcome { eval, settings, samples, summary, criteria, disagreement, all_ties, cost, steps } = outcome;
         let mut usage = Usage::default();
         for sample in samples {
             usage += sample.verdict.usage;
@@ -296,6 +302,7 @@ impl EvalRecord {
                 flagged: d.flagged,
                 fails: settings.fail_on_disagreement,
             }),
+            cost: *cost,
             all_ties: all_ties.map(|t| TiesRecord {
                 comparisons: t.comparisons,
                 split: t.split,
@@ -350,6 +357,7 @@ impl EvalRecord {
             snapshot: None,
             criteria: Vec::new(),
             disagreement: None,
+            cost: None,
             all_ties: None,
             steps: Vec::new(),
             samples: Vec::new(),
@@ -385,6 +393,7 @@ impl RunRecord {
             started_unix_ms: millis(started),
             duration_ms: millis(now.saturating_sub(started)),
             agreement: None,
+            cost: None,
             evals: Vec::new(),
         }
     }
@@ -409,12 +418,19 @@ impl RunRecord {
             }
         }
         self.agreement = agreement(&self.evals);
+        self.cost = self.total_cost();
     }
 
     /// Counts of passed, failed and errored evals.
     pub fn counts(&self) -> (usize, usize, usize) {
         let count = |status| self.evals.iter().filter(|e| e.status == status).count();
         (count(Status::Passed), count(Status::Failed), count(Status::Error))
+    }
+
+    /// What the run's calls cost, by judge.toml's `prices`, when any eval's judges are priced.
+    pub fn total_cost(&self) -> Option<f64> {
+        let costs: Vec<f64> = self.evals.iter().filter_map(|e| e.cost).collect();
+        (!costs.is_empty()).then(|| costs.iter().sum())
     }
 
     /// Tokens over every eval.

@@ -18,6 +18,7 @@ use crate::settings::levels::Levels;
 use crate::settings::modes::CacheMode;
 use crate::settings::modes::ProgressMode;
 use crate::settings::modes::SnapshotMode;
+use crate::settings::prices::Prices;
 use crate::settings::rationales::Rationales;
 use crate::settings::read::{AttributeValue, Raw, dir, file, non_empty, number, seconds, text, whole, word};
 use crate::settings::scale::Scale;
@@ -216,6 +217,14 @@ fn steps(_: &Setting, raw: Raw<'_>) -> Result<Steps, String> {
         Raw::Toml { value: toml::Value::String(s), .. } if s == judge_rules::steps::AUTO => Ok(Steps::Auto),
         Raw::Toml { value: toml::Value::Array(_), .. } => Steps::given(&raw.strings()?),
         Raw::Toml { .. } | Raw::Attribute(_) => Err("must be \"auto\" or an array of strings".to_owned()),
+    }
+}
+
+/// `[prices]`: a table of judges' prices (judge.toml only).
+fn prices(_: &Setting, raw: Raw<'_>) -> Result<Prices, String> {
+    match raw {
+        Raw::Toml { value: toml::Value::Table(table), .. } => Prices::from_toml(table),
+        _ => Err("must be a table: [prices.\"provider:model\"] with prompt = PRICE, completion = PRICE".to_owned()),
     }
 }
 

@@ -22,6 +22,7 @@ mod layer;
 pub(crate) mod levels;
 pub(crate) mod modes;
 pub(crate) mod params;
+pub(crate) mod prices;
 mod rationales;
 mod read;
 mod run;

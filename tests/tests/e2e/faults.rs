@@ -240,6 +240,60 @@ fn a_token_budget_is_never_overspent() {
     assert!((1..30).contains(&judge.requests()), "{}", judge.requests());
 }
 
+/// judge.toml's prices turn tokens into money: each eval's and the run's cost in every report, and
+/// `max_judge_cost` caps the run like the other budgets.
+#[test]
+fn prices_give_each_eval_and_the_run_a_cost_and_max_judge_cost_caps_it() {
+    let judge = FakeJudge::start();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("judge.toml");
+    std::fs::write(&config, "[prices.\"openai:fake-judge\"]\nprompt = 400.0\ncompletion = 1600.0\n").unwrap();
+    let priced = |cache: &str| {
+        let mut command = suite(&judge, &dir.path().join(cache));
+        command.env("JUDGE_CONFIG", &config).env("JUDGE_REPORT_DIR", dir.path().join("reports"));
+        command
+    };
+    let run = run_exact(priced("cache"), &["passes", "trimmed_seven"]);
+    assert_eq!(run.code, Some(0), "{}", run.all());
+    let record: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("reports/suite-basic.json")).unwrap()).unwrap();
+    let mut total = 0.0;
+    for eval in record["evals"].as_array().unwrap() {
+        let (prompt, completion) =
+            (eval["usage"]["prompt_tokens"].as_f64(), eval["usage"]["completion_tokens"].as_f64());
+        let expected = (prompt.unwrap() * 400.0 + completion.unwrap() * 1600.0) / 1e6;
+        let cost = eval["cost"].as_f64().unwrap();
+        assert!((cost - expected).abs() < 1e-9 && cost > 0.0, "{eval}");
+        total += cost;
+    }
+    assert!((record["cost"].as_f64().unwrap() - total).abs() < 1e-9, "{}", record["cost"]);
+    assert!(run.stdout.contains(&format!("; cost {total:.4}")), "{}", run.all());
+    let markdown = std::fs::read_to_string(dir.path().join("reports/suite-basic.md")).unwrap();
+    assert!(markdown.contains(&format!("cost {total:.4}")), "{markdown}");
+    // Cached, the verdicts cost nothing more.
+    let rerun = run_exact(priced("cache"), &["passes"]);
+    assert!(rerun.stdout.contains("; cost 0.0000") || !rerun.stdout.contains("; cost"), "{}", rerun.all());
+
+    // A cap below what the evals need: the calls that would pass it are not made.
+    let mut capped = priced("capped");
+    capped.env("JUDGE_MAX_JUDGE_COST", format!("{}", total / 2.0));
+    let run = run_exact(capped, &["passes", "trimmed_seven"]);
+    assert_eq!(run.code, Some(101), "{}", run.all());
+    assert!(
+        run.stdout.contains("`max_judge_cost` stops new judge calls") && run.stdout.contains("JUDGE_MAX_JUDGE_COST")
+    );
+
+    // A cap with a judge that has no price cannot be kept: said at once.
+    let mut unpriced = suite(&judge, &dir.path().join("unpriced"));
+    unpriced.env("JUDGE_MAX_JUDGE_COST", "1");
+    let run = run_exact(unpriced, &["passes"]);
+    assert!(run.stdout.contains("judge.toml gives no price for openai:fake-judge"), "{}", run.all());
+    // A price that does not read is an error naming the key.
+    std::fs::write(&config, "[prices.\"openai:fake-judge\"]\nprompt = 0.4\n").unwrap();
+    let run = run_exact(priced("bad"), &["passes"]);
+    assert!(run.all().contains("needs completion"), "{}", run.all());
+}
+
 #[test]
 fn identical_calls_in_flight_are_made_once() {
     let judge = FakeJudge::start();

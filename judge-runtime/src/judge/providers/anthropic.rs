@@ -15,6 +15,7 @@ use crate::judge::techniques::verdict::Usage;
 use crate::judge::transport::api_key::ApiKey;
 use crate::judge::transport::http::{HttpClient, Post, excerpt};
 use crate::settings::params::GenerationParams;
+use crate::settings::prices::Price;
 
 /// The public API, its key, and `ANTHROPIC_BASE_URL` (without `/v1`, as Anthropic's SDKs read it).
 pub(crate) const ANTHROPIC: Preset = Preset {
@@ -39,6 +40,8 @@ pub(crate) struct Anthropic {
     api_key: Option<ApiKey>,
     /// A call fails for want of a key (see `preset::Access::missing_key`).
     missing_key: bool,
+    /// The price of the judge's tokens, when judge.toml gives one.
+    price: Option<Price>,
     http: HttpClient,
 }
 
@@ -52,8 +55,14 @@ impl Anthropic {
             endpoint: format!("{}/v1/messages", access.base_url),
             api_key: access.api_key,
             missing_key: access.missing_key,
+            price: None,
             http,
         })
+    }
+
+    /// The client of a judge whose tokens cost `price`, by judge.toml's `prices`.
+    pub fn priced(self, price: Option<Price>) -> Self {
+        Self { price, ..self }
     }
 
     /// The parameters a request is sent with: the reply limit is always set (the API requires
@@ -99,6 +108,7 @@ impl JudgeClient for Anthropic {
             timeout,
             max_reply_tokens: params.max_tokens.map_or(u64::from(DEFAULT_MAX_TOKENS), u64::from),
             usage: usage_of,
+            price: self.price,
         };
         let response = self.http.post_json(post).await?;
         parse_message(&response.body, &response.text)

@@ -26,6 +26,7 @@ use crate::judge::techniques::verdict::Usage;
 use crate::judge::transport::api_key::ApiKey;
 use crate::judge::transport::http::{HttpClient, Post, excerpt};
 use crate::settings::params::GenerationParams;
+use crate::settings::prices::Price;
 
 /// How many alternatives per token are asked for; the score's alternatives give its distribution.
 const TOP_LOGPROBS: u32 = 10;
@@ -76,6 +77,8 @@ pub(crate) struct OpenAi {
     api_key: Option<ApiKey>,
     /// A call fails for want of a key (see `preset::Access::missing_key`).
     missing_key: bool,
+    /// The price of the judge's tokens, when judge.toml gives one.
+    price: Option<Price>,
     http: HttpClient,
     refusals: Refusals,
     /// What the server was found to reject, for the person running the evals: taken by the
@@ -96,10 +99,16 @@ impl OpenAi {
             endpoint: format!("{}/chat/completions", access.base_url),
             api_key: access.api_key,
             missing_key: access.missing_key,
+            price: None,
             http,
             refusals: Refusals::default(),
             notices: Mutex::default(),
         })
+    }
+
+    /// The client of a judge whose tokens cost `price`, by judge.toml's `prices`.
+    pub fn priced(self, price: Option<Price>) -> Self {
+        Self { price, ..self }
     }
 
     /// Reads a rejection of a request sent as `sent`: if it names a part the request had and
@@ -156,6 +165,7 @@ impl JudgeClient for OpenAi {
             timeout,
             max_reply_tokens: params.max_tokens.map_or(ASSUMED_REPLY_TOKENS, u64::from),
             usage: usage_of,
+            price: self.price,
         };
         let response = self.http.post_json(post).await?;
         parse_completion(self.preset.name, &response.body, &response.text)

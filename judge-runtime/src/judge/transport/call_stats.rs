@@ -1,7 +1,7 @@
 //! What the judge calls of a run cost: calls sent, retries, 429s, tokens. Counted by the HTTP
 //! client, summed over the run, and printed at its end.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
 
@@ -29,6 +29,9 @@ pub(crate) struct CallStats {
     throttled: AtomicU64,
     prompt_tokens: AtomicU64,
     completion_tokens: AtomicU64,
+    /// What priced calls cost, in billionths of the prices' unit; `priced` once a call had a price.
+    cost_nanos: AtomicU64,
+    priced: AtomicBool,
 }
 
 /// A copy of the counters at one moment.
@@ -42,6 +45,15 @@ pub(crate) struct CallTotals {
     pub throttled: u64,
     /// Tokens the providers reported.
     pub usage: Usage,
+    /// What the calls cost, in billionths of the prices' unit, when judge.toml prices the judges.
+    pub cost_nanos: Option<u64>,
+}
+
+impl CallTotals {
+    /// What the calls cost, by judge.toml's `prices`, when it prices the judges.
+    pub fn cost(&self) -> Option<f64> {
+        self.cost_nanos.map(|nanos| nanos as f64 / 1e9)
+    }
 }
 
 impl CallStats {
@@ -56,9 +68,13 @@ impl CallStats {
         self.throttled.fetch_add(1, Ordering::Relaxed);
     }
 
-    pub fn used(&self, usage: Usage) {
+    pub fn used(&self, usage: Usage, cost: Option<f64>) {
         self.prompt_tokens.fetch_add(usage.prompt_tokens, Ordering::Relaxed);
         self.completion_tokens.fetch_add(usage.completion_tokens, Ordering::Relaxed);
+        if let Some(cost) = cost {
+            self.cost_nanos.fetch_add((cost * 1e9).round() as u64, Ordering::Relaxed);
+            self.priced.store(true, Ordering::Relaxed);
+        }
     }
 
     pub fn totals(&self) -> CallTotals {
@@ -70,6 +86,7 @@ impl CallStats {
                 prompt_tokens: self.prompt_tokens.load(Ordering::Relaxed),
                 completion_tokens: self.completion_tokens.load(Ordering::Relaxed),
             },
+            cost_nanos: self.priced.load(Ordering::Relaxed).then(|| self.cost_nanos.load(Ordering::Relaxed)),
         }
     }
 }

@@ -13,9 +13,10 @@ use crate::error::JudgeError;
 use crate::judge::transport::api_key::ApiKey;
 use crate::judge::transport::budget::Budget;
 use crate::judge::transport::call_stats::{CallStats, CallTotals, Usage};
-use crate::judge::transport::ledger::Ledger;
+use crate::judge::transport::ledger::{Ledger, Limits};
 use crate::judge::transport::rate_limit::ProviderGate;
 use crate::judge::transport::retry::{Failure, backoff, delay, is_transient, parse_retry_after};
+use crate::settings::prices::Price;
 
 pub(crate) use crate::judge::transport::retry::RetryPolicy;
 
@@ -28,6 +29,14 @@ pub(crate) struct HttpConfig {
     pub tokens_per_minute: Option<u64>,
     pub max_judge_calls: Option<u64>,
     pub max_judge_tokens: Option<u64>,
+    pub max_judge_cost: Option<f64>,
+}
+
+impl HttpConfig {
+    /// The run's budget.
+    fn limits(&self) -> Limits {
+        Limits { max_calls: self.max_judge_calls, max_tokens: self.max_judge_tokens, max_cost: self.max_judge_cost }
+    }
 }
 
 impl Default for HttpConfig {
@@ -39,6 +48,7 @@ impl Default for HttpConfig {
             tokens_per_minute: None,
             max_judge_calls: None,
             max_judge_tokens: None,
+            max_judge_cost: None,
         }
     }
 }
@@ -81,6 +91,9 @@ pub(crate) struct Post<'a> {
     pub max_reply_tokens: u64,
     /// Reads the tokens used from a successful response body.
     pub usage: fn(&Value) -> Usage,
+    /// The price of the judge's tokens, when judge.toml gives one: what the call costs, and what
+    /// `max_judge_cost` reserves for it.
+    pub price: Option<Price>,
 }
 
 /// A successful response: its JSON body and its raw text (kept for error messages; any API key
@@ -103,7 +116,7 @@ impl HttpClient {
             in_flight: Arc::new(Semaphore::new(config.max_concurrency)),
             config,
             gates: Arc::default(),
-            budget: Arc::new(Budget::new(config.max_judge_calls, config.max_judge_tokens)),
+            budget: Arc::new(Budget::new(config.limits())),
             stats: Arc::default(),
             ledger: None,
         }
@@ -112,7 +125,7 @@ impl HttpClient {
     /// The client of a run that spans processes (nextest's), whose budget, pacing and 429 pauses
     /// `ledger` keeps for all of them.
     pub fn shared(mut self, ledger: Option<Arc<Ledger>>) -> Self {
-        let budget = Budget::new(self.config.max_judge_calls, self.config.max_judge_tokens);
+        let budget = Budget::new(self.config.limits());
         self.budget = Arc::new(budget.shared(ledger.clone()));
         self.ledger = ledger;
         self
@@ -147,14 +160,17 @@ impl HttpClient {
                 let _slot = self.in_flight.acquire().await.expect("the semaphore is never closed");
                 let bytes = serde_json::to_vec(&(post.body)()).expect("a JSON value always serializes");
                 // About four bytes of English text per token.
-                let estimated_tokens = bytes.len() as u64 / 4 + post.max_reply_tokens;
+                let estimated_prompt = bytes.len() as u64 / 4;
+                let estimated_tokens = estimated_prompt + post.max_reply_tokens;
+                let estimated_cost = post.price.map(|p| p.cost(estimated_prompt, post.max_reply_tokens));
                 gate.admit(estimated_tokens).await?;
-                let reservation = self.budget.reserve(estimated_tokens)?;
+                let reservation = self.budget.reserve(estimated_tokens, estimated_cost)?;
                 self.stats.sent(attempt > 1);
                 let result = self.send_once(&post, bytes).await;
                 let usage = result.as_ref().map_or(Usage::default(), |response| (post.usage)(&response.body));
-                self.stats.used(usage);
-                reservation.settle(usage.prompt_tokens + usage.completion_tokens);
+                let cost = post.price.map(|p| p.cost(usage.prompt_tokens, usage.completion_tokens));
+                self.stats.used(usage, cost);
+                reservation.settle(usage.prompt_tokens + usage.completion_tokens, cost.unwrap_or(0.0));
                 match result {
                     Err(Failure::Fatal(error)) if (post.adapt)(&error) => None,
                     result => Some(result),

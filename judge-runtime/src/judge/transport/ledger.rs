@@ -35,6 +35,9 @@ struct Book {
     calls: u64,
     /// Tokens that finished calls used.
     tokens: u64,
+    /// What finished calls cost, by the judges' prices.
+    #[serde(default)]
+    cost: f64,
     /// Calls in flight, with the tokens they reserved.
     #[serde(default)]
     held: Vec<Held>,
@@ -54,6 +57,8 @@ struct Held {
     id: u64,
     pid: u32,
     tokens: u64,
+    #[serde(default)]
+    cost: f64,
 }
 
 /// One endpoint's shared schedule, as milliseconds since the Unix epoch.
@@ -69,6 +74,7 @@ struct Clock {
 pub(crate) struct Limits {
     pub max_calls: Option<u64>,
     pub max_tokens: Option<u64>,
+    pub max_cost: Option<f64>,
 }
 
 impl Ledger {
@@ -109,30 +115,29 @@ impl Ledger {
         .map_err(failed)
     }
 
-    /// Claims one call of up to `estimated_tokens` tokens against the run's `limits`; returns the
-    /// reservation's number, or says which limit the call would pass.
-    pub fn reserve(&self, limits: Limits, estimated_tokens: u64) -> Result<u64, JudgeError> {
+    /// Claims one call of up to `estimated_tokens` tokens costing up to `estimated_cost` against
+    /// the run's `limits`; returns the reservation's number, or says which limit the call would pass.
+    pub fn reserve(&self, limits: Limits, estimated_tokens: u64, estimated_cost: f64) -> Result<u64, JudgeError> {
         let pid = self.pid;
         self.update(|book| {
             let reserved: u64 = book.held.iter().map(|h| h.tokens).sum();
-            if let Some(max) = limits.max_calls.filter(|max| book.calls >= *max) {
-                return Err(JudgeError::calls_spent(book.calls, max));
-            }
-            if let Some(max) = limits.max_tokens.filter(|max| book.tokens + reserved + estimated_tokens > *max) {
-                return Err(JudgeError::tokens_spent(book.tokens, reserved, max, estimated_tokens));
-            }
+            let reserved_cost: f64 = book.held.iter().map(|h| h.cost).sum();
+            let spent = Spending { calls: book.calls, tokens: book.tokens, reserved, cost: book.cost, reserved_cost };
+            spent.admits(limits, estimated_tokens, estimated_cost)?;
             book.calls += 1;
             book.last_id += 1;
-            book.held.push(Held { id: book.last_id, pid, tokens: estimated_tokens });
+            book.held.push(Held { id: book.last_id, pid, tokens: estimated_tokens, cost: estimated_cost });
             Ok(book.last_id)
         })?
     }
 
-    /// Ends reservation `id`: `used` tokens (none for a call given up) replace what it reserved.
-    pub fn settle(&self, id: u64, used_tokens: u64) -> Result<(), JudgeError> {
+    /// Ends reservation `id`: the `used` tokens and `cost` (none for a call given up) replace what
+    /// it reserved.
+    pub fn settle(&self, id: u64, used_tokens: u64, cost: f64) -> Result<(), JudgeError> {
         self.update(|book| {
             book.held.retain(|h| h.id != id);
             book.tokens += used_tokens;
+            book.cost += cost;
         })
     }
 
@@ -200,6 +205,37 @@ impl Ledger {
     }
 }
 
+/// What a run has spent and reserved, against its limits.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Spending {
+    pub calls: u64,
+    /// Tokens finished calls used.
+    pub tokens: u64,
+    /// Tokens calls in flight reserved.
+    pub reserved: u64,
+    /// What finished calls cost.
+    pub cost: f64,
+    /// What calls in flight may cost.
+    pub reserved_cost: f64,
+}
+
+impl Spending {
+    /// Whether one more call of up to `tokens` tokens and `cost` stays within `limits`; if not,
+    /// which limit stops it.
+    pub fn admits(&self, limits: Limits, tokens: u64, cost: f64) -> Result<(), JudgeError> {
+        if let Some(max) = limits.max_calls.filter(|max| self.calls >= *max) {
+            return Err(JudgeError::calls_spent(self.calls, max));
+        }
+        if let Some(max) = limits.max_tokens.filter(|max| self.tokens + self.reserved + tokens > *max) {
+            return Err(JudgeError::tokens_spent(self.tokens, self.reserved, max, tokens));
+        }
+        if let Some(max) = limits.max_cost.filter(|max| self.cost + self.reserved_cost + cost > *max) {
+            return Err(JudgeError::cost_spent(self.cost, self.reserved_cost, max, cost));
+        }
+        Ok(())
+    }
+}
+
 fn millis(time: SystemTime) -> u64 {
     time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
 }
@@ -217,15 +253,16 @@ mod tests {
     fn processes_share_one_budget() {
         let dir = tempfile::tempdir().unwrap();
         let (a, b) = (Ledger::at(dir.path(), "r"), Ledger::at(dir.path(), "r"));
-        let limits = Limits { max_calls: Some(3), max_tokens: Some(1000) };
-        let first = a.reserve(limits, 600).unwrap();
-        let err = b.reserve(limits, 600).unwrap_err().to_string();
+        let limits = Limits { max_calls: Some(3), max_tokens: Some(1000), max_cost: None };
+        let first = a.reserve(limits, 600, 0.0).unwrap();
+        let err = b.reserve(limits, 600, 0.0).unwrap_err().to_string();
         assert!(err.contains("max_judge_tokens") && err.contains("600 reserved"), "{err}");
-        a.settle(first, 300).unwrap();
-        b.settle(b.reserve(limits, 600).unwrap(), 100).unwrap();
-        let err = a.reserve(limits, 1).map(|_| ()).and_then(|()| b.reserve(limits, 1).map(|_| ())).unwrap_err();
+        a.settle(first, 300, 0.0).unwrap();
+        b.settle(b.reserve(limits, 600, 0.0).unwrap(), 100, 0.0).unwrap();
+        let err =
+            a.reserve(limits, 1, 0.0).map(|_| ()).and_then(|()| b.reserve(limits, 1, 0.0).map(|_| ())).unwrap_err();
         assert!(err.to_string().contains("3 of 3 judge calls"), "{err}");
-        assert!(Ledger::at(dir.path(), "other").reserve(limits, 1).is_ok(), "another run has its own");
+        assert!(Ledger::at(dir.path(), "other").reserve(limits, 1, 0.0).is_ok(), "another run has its own");
     }
 
     #[test]
@@ -233,11 +270,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let ledger = Ledger::at(dir.path(), "r");
         let dead = Ledger { pid: u32::MAX, ..Ledger::at(dir.path(), "r") };
-        dead.reserve(Limits { max_tokens: Some(100), ..Limits::default() }, 100).unwrap();
+        dead.reserve(Limits { max_tokens: Some(100), ..Limits::default() }, 100, 0.0).unwrap();
         assert!(dead.claim("k").unwrap());
         if cfg!(target_os = "linux") {
             assert!(ledger.claim("k").unwrap(), "the claim of a dead process is dropped");
-            assert!(ledger.reserve(Limits { max_tokens: Some(100), ..Limits::default() }, 100).is_ok());
+            assert!(ledger.reserve(Limits { max_tokens: Some(100), ..Limits::default() }, 100, 0.0).is_ok());
         }
     }
 
