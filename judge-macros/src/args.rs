@@ -245,12 +245,7 @@ fn set(args: &mut EvalArgs, setting: &'static Setting, key: &str, value: &Expr) 
                     .map_err(|reason| rule_error(key, combine.span(), reason))?,
             );
         }
-        "max_spread" => {
-            let v = number(key, value)?;
-            judge_rules::words::max_spread(v)
-                .map_err(|reason| syn::Error::new_spanned(value, format!("`{key}`: {reason}")))?;
-            args.max_spread = Some(v);
-        }
+        "max_spread" => args.max_spread = Some(in_range(key, value)?),
         "on_disagreement" => {
             let action = string(key, value)?;
             args.on_disagreement = Some(
@@ -355,7 +350,7 @@ fn in_range(key: &str, value: &Expr) -> syn::Result<f64> {
 
 /// Checks a `"provider:model"` (or `"local"`) of `judge` or `judges`.
 fn judge_spec(key: &str, judge: LitStr) -> syn::Result<LitStr> {
-    match judge_rules::words::judge(&judge.value()) {
+    match judge_rules::judge::read(&judge.value()) {
         Ok(_) => Ok(judge),
         Err(reason) => Err(rule_error(key, judge.span(), reason)),
     }

@@ -49,6 +49,28 @@ impl Provider {
     }
 }
 
+/// Reads a judge, `provider:model` (the model may hold colons, `ollama:qwen2.5:7b`) or `local`
+/// alone (the embedded judge's default model): its provider and model (empty for `local`).
+pub fn read(spec: &str) -> Result<(&str, &str), String> {
+    let spec = spec.trim();
+    if spec == "local" {
+        return Ok(("local", ""));
+    }
+    let Some((provider, model)) = spec.split_once(':') else {
+        return Err(format!(
+            "write it as provider:model, e.g. openai:gpt-4.1-mini, or local (providers: {})",
+            Provider::names()
+        ));
+    };
+    if Provider::named(provider).is_none() {
+        return Err(format!("unknown provider {provider:?}; providers: {}", Provider::names()));
+    }
+    if model.trim().is_empty() {
+        return Err("the model name after the colon is empty".to_owned());
+    }
+    Ok((provider, model.trim()))
+}
+
 /// A judge as configured: `provider:model`, e.g. `openai:gpt-4.1-mini`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct JudgeSpec {
@@ -63,7 +85,7 @@ impl JudgeSpec {
     /// Parses `provider:model`; the model may itself contain colons (`ollama:qwen2.5:7b`). `local`
     /// alone is the embedded judge with its default model; `local:PATH` names a GGUF file.
     pub fn parse(spec: &str) -> Result<Self, String> {
-        let (provider, model) = crate::words::judge(spec)?;
+        let (provider, model) = read(spec)?;
         let provider = Provider::named(provider).ok_or_else(|| format!("unknown provider {provider:?}"))?;
         Ok(Self { provider, model: Cow::Owned(model.to_owned()) })
     }

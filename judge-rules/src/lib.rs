@@ -14,7 +14,7 @@
 //!
 //! ```
 //! assert_eq!(judge_rules::reduce::parse("at_least(2)"), Ok(judge_rules::Reduce::AtLeast(2)));
-//! assert!(judge_rules::words::judge("gpt-4").unwrap_err().contains("provider:model"));
+//! assert!(judge_rules::judge::read("gpt-4").unwrap_err().contains("provider:model"));
 //! ```
 //!
 //! The macro hands every value it read to the runtime typed, as these modules define them

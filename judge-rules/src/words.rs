@@ -1,28 +1,6 @@
 //! The settings that take one of a few words, and the judges' `provider:model` names.
 
-use crate::judge::Provider;
-
-/// Reads a judge, `provider:model` (the model may hold colons, `ollama:qwen2.5:7b`) or `local`
-/// alone (the embedded judge's default model): its provider and model (empty for `local`).
-pub fn judge(spec: &str) -> Result<(&str, &str), String> {
-    let spec = spec.trim();
-    if spec == "local" {
-        return Ok(("local", ""));
-    }
-    let Some((provider, model)) = spec.split_once(':') else {
-        return Err(format!(
-            "write it as provider:model, e.g. openai:gpt-4.1-mini, or local (providers: {})",
-            Provider::names()
-        ));
-    };
-    if Provider::named(provider).is_none() {
-        return Err(format!("unknown provider {provider:?}; providers: {}", Provider::names()));
-    }
-    if model.trim().is_empty() {
-        return Err("the model name after the colon is empty".to_owned());
-    }
-    Ok((provider, model.trim()))
-}
+use crate::judge;
 
 /// Reads `scoring`: true for `weighted` (G-Eval's probability-weighted score), false for `stated`.
 pub fn scoring(s: &str) -> Result<bool, String> {
@@ -144,7 +122,8 @@ pub fn ensemble(judges: &[&str]) -> Result<(), (Option<usize>, String)> {
     }
     // A judge that does not read is compared as written: its own error is the caller's to give.
     let key = |spec: &str| {
-        judge(spec).map_or_else(|_| (spec.trim().to_owned(), String::new()), |(p, m)| (p.to_owned(), m.to_owned()))
+        judge::read(spec)
+            .map_or_else(|_| (spec.trim().to_owned(), String::new()), |(p, m)| (p.to_owned(), m.to_owned()))
     };
     let keys: Vec<_> = judges.iter().map(|spec| key(spec)).collect();
     match (1..keys.len()).find(|&i| keys[..i].contains(&keys[i])) {
@@ -168,25 +147,17 @@ pub fn ensemble_size(count: usize) -> Result<(), String> {
     Ok(())
 }
 
-/// Checks `max_spread`: in 0..=1.
-pub fn max_spread(v: f64) -> Result<(), String> {
-    if !crate::settings::get("max_spread").range().contains(v) {
-        return Err(format!("must be in 0.0..=1.0 (the largest gap between judges' scores not flagged), found {v}"));
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn judges_and_words() {
-        assert_eq!(judge("ollama:qwen2.5:7b"), Ok(("ollama", "qwen2.5:7b")));
-        assert_eq!(judge(" local "), Ok(("local", "")));
-        assert!(judge("gpt-4").unwrap_err().contains("provider:model"));
-        assert!(judge("acme:x").unwrap_err().contains("unknown provider \"acme\""));
-        assert!(judge("openai: ").unwrap_err().contains("empty"));
+        assert_eq!(judge::read("ollama:qwen2.5:7b"), Ok(("ollama", "qwen2.5:7b")));
+        assert_eq!(judge::read(" local "), Ok(("local", "")));
+        assert!(judge::read("gpt-4").unwrap_err().contains("provider:model"));
+        assert!(judge::read("acme:x").unwrap_err().contains("unknown provider \"acme\""));
+        assert!(judge::read("openai: ").unwrap_err().contains("empty"));
         assert_eq!(
             (scoring("stated"), combine("median"), on_disagreement("fail")),
             (Ok(false), Ok(Combine::Median), Ok(true))
@@ -202,6 +173,5 @@ mod tests {
         assert_eq!(ensemble(&["openai:a"]).unwrap_err().0, None);
         assert_eq!(ensemble(&["openai:a", "openai:b", " openai: a"]).unwrap_err().0, Some(2));
         assert_eq!(ensemble(&["x", "openai:b", "x"]).unwrap_err().0, Some(2));
-        assert!(max_spread(2.0).is_err());
     }
 }

@@ -1,5 +1,6 @@
-//! The shape of the code, kept by tests: judge-runtime's modules import one another one way only
-//! (no cycle among the top-level modules, nor among the sub-modules of any directory module), and
+//! The shape of the code, kept by tests: the modules of judge-runtime, judge-rules and judge-macros
+//! import one another one way only (no cycle among the top-level modules, nor among the sub-modules
+//! of any directory module), and
 //! no source file of the three library crates grows past 600 lines before its tests.
 //!
 //! An import is any `crate::…` or `super::…` path outside a `#[cfg(test)] mod tests` block, doc
@@ -23,6 +24,17 @@ fn judge_runtime_modules_import_each_other_one_way() {
          (docs/architecture.md shows the layers):\n\n{}",
         cycles.join("\n\n")
     );
+}
+
+/// The rules and the macro keep the same shape as the runtime.
+#[test]
+fn judge_rules_and_judge_macros_modules_import_each_other_one_way() {
+    for krate in ["judge-rules", "judge-macros"] {
+        let tree = ModuleTree::read(&workspace().join(krate).join("src"));
+        assert!(tree.files.len() > 4, "{krate}/src was not read: {:?}", tree.files.keys());
+        let cycles = tree.cycles();
+        assert!(cycles.is_empty(), "{krate}'s modules import each other in a cycle:\n\n{}", cycles.join("\n\n"));
+    }
 }
 
 #[test]
