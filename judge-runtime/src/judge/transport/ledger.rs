@@ -84,6 +84,7 @@ impl Ledger {
         let run = std::env::var("NEXTEST_RUN_ID").ok().filter(|id| !id.trim().is_empty())?;
         // The run id is a UUID; anything else is kept to what a file name can hold.
         let name: String = run.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').take(64).collect();
+        sweep(lock_dir);
         Some(Self::at(lock_dir, &name))
     }
 
@@ -233,6 +234,26 @@ impl Spending {
             return Err(JudgeError::cost_spent(self.cost, self.reserved_cost, max, cost));
         }
         Ok(())
+    }
+}
+
+/// A ledger untouched this long belongs to a run that is over.
+const FINISHED_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// Removes the ledgers of runs that are over, best effort: one small file per nextest run would
+/// otherwise pile up in `lock_dir`.
+fn sweep(lock_dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(lock_dir) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| t.elapsed().is_ok_and(|age| age > FINISHED_AFTER));
+        if name.starts_with("run-") && name.ends_with(".ledger.json") && old {
+            let _ = std::fs::remove_file(entry.path());
+        }
     }
 }
 
