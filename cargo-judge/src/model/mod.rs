@@ -7,6 +7,11 @@ mod index;
 mod install;
 mod wheel;
 
+/// The fake package index the command's tests serve from, shared with the unit tests.
+#[cfg(test)]
+#[path = "../../tests/cli/fake_index.rs"]
+mod fake_index;
+
 use judge_runtime::local_model;
 
 use crate::cli::InstallArgs;
