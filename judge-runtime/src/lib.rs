@@ -55,7 +55,8 @@
 //!   judge.
 //! - Under `cargo nextest run`, the processes of one run merge their reports; two separate runs
 //!   writing the same report file replace each other's (give each binary its file through
-//!   `report_dir`).
+//!   `report_dir`). The runs of several machines (shards) are merged afterwards by
+//!   `cargo judge merge` (the cargo-judge crate).
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
