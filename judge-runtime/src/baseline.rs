@@ -105,16 +105,6 @@ impl ScoreBaseline {
         text.push('\n');
         Ok(text)
     }
-
-    /// How many evals the baseline holds.
-    pub fn len(&self) -> usize {
-        self.scores.len()
-    }
-
-    /// Whether the baseline holds no eval.
-    pub fn is_empty(&self) -> bool {
-        self.scores.is_empty()
-    }
 }
 
 /// The baseline to compare with, and where to save this run's scores.

@@ -83,6 +83,7 @@ fn a_missing_model_says_how_to_install_it() {
     command.env("JUDGE_MODEL_DIR", empty.path()).env("JUDGE_CACHE_DIR", cache.path()).args(exact_args(&["passes"]));
     let run = HarnessRun::of(&mut command);
     assert!(run.stdout.contains("Offline, JUDGE_MODEL=local uses the embedded judge"), "{}", run.all());
+    assert!(run.stdout.contains("install its model with: cargo judge model install ("), "{}", run.all());
 }
 
 #[test]
