@@ -256,7 +256,7 @@ mod tests {
                     "stats": {"median": score, "min": score, "max": score, "std_dev": 0.0, "trim": 0.15,
                               "reduce": "trimmed_mean"},
                     "message": null, "baseline": null, "usage": {"prompt_tokens": 10, "completion_tokens": 2},
-                    "duration_ms": 5, "snapshot": null,
+                    "duration_ms": 5, "snapshot": null, "cost": 0.25,
                     "samples": [{"score": score, "raw_score": score * 10.0, "scale": {"min": 0, "max": 10},
                                  "method": "stated", "trimmed": false, "rationale": "why", "output": "out",
                                  "output_chars": 3, "source": "judged",
@@ -306,6 +306,7 @@ mod tests {
         assert_eq!(evals.unsuccessful(), ["evals::c"]);
         assert_eq!((evals.record.started_unix_ms, evals.duration_ms()), (1_000, 1_500));
         assert_eq!(evals.record.run_id, "nextest-a+nextest-b");
+        assert_eq!(evals.record.cost, Some(0.75), "the run's cost is its evals' costs");
         let json: serde_json::Value = serde_json::from_str(&evals.json()).unwrap();
         assert_eq!(json["evals"].as_array().unwrap().len(), 3);
         assert_eq!(evals.junit().matches("<testcase ").count(), 3);
