@@ -17,7 +17,7 @@ pub(crate) fn write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 /// [`write`], with the data flushed to disk before the rename, so that a machine crash leaves the
 /// old file or the new one: for files people keep (reports, the committed score baseline). The
 /// cache does without: a lost entry is judged again.
-pub(crate) fn write_durable(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub fn write_durable(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     write_with(path, bytes, true)
 }
 

@@ -27,7 +27,7 @@ pub(crate) struct BaselineDelta {
 
 /// Scores by eval name, as saved.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub(crate) struct ScoreBaseline {
+pub struct ScoreBaseline {
     format: u32,
     scores: BTreeMap<String, f64>,
 }
@@ -35,12 +35,17 @@ pub(crate) struct ScoreBaseline {
 impl ScoreBaseline {
     /// Reads the baseline at `path`. A missing or unreadable file is an error: a baseline that
     /// was asked for and silently not compared would let a regression through.
-    pub fn load(path: &Path) -> Result<Self, ReportError> {
-        let error = |reason: String| ReportError::Baseline { path: path.to_owned(), reason };
-        let text = std::fs::read_to_string(path).map_err(|e| error(e.to_string()))?;
-        let baseline = Self::parse(&text).map_err(error)?;
+    pub(crate) fn load(path: &Path) -> Result<Self, ReportError> {
+        Self::read(path).map_err(|reason| ReportError::Baseline { path: path.to_owned(), reason })
+    }
+
+    /// Reads the baseline at `path`; the error says what is wrong with the file (the caller names
+    /// its setting).
+    pub fn read(path: &Path) -> Result<Self, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+        let baseline = Self::parse(&text)?;
         if baseline.format != FORMAT {
-            return Err(error(format!("format {} is not {FORMAT}: save it again with this version", baseline.format)));
+            return Err(format!("format {} is not {FORMAT}: save it again with this version", baseline.format));
         }
         Ok(baseline)
     }
@@ -51,7 +56,7 @@ impl ScoreBaseline {
 
     /// `score` of eval `name` against the baseline's, if it holds one. With `max_drop`, a fall of
     /// more than that is a regression.
-    pub fn compare(&self, name: &str, score: f64, max_drop: Option<f64>) -> Option<BaselineDelta> {
+    pub(crate) fn compare(&self, name: &str, score: f64, max_drop: Option<f64>) -> Option<BaselineDelta> {
         let base = *self.scores.get(name)?;
         let delta = round(score - base);
         Some(BaselineDelta { score: base, delta, regressed: max_drop.is_some_and(|max| -delta > max + 1e-9) })
@@ -61,7 +66,7 @@ impl ScoreBaseline {
     /// evals this run did not score: a run of a subset updates only that subset), under a lock
     /// and atomically. A baseline of another format is replaced; a file that is not a baseline is
     /// left alone.
-    pub fn save<'a>(
+    pub(crate) fn save<'a>(
         lock_dir: &Path,
         path: &Path,
         scores: impl IntoIterator<Item = (&'a str, f64)>,
@@ -73,25 +78,32 @@ impl ScoreBaseline {
             source,
         };
         crate::atomic_file::with_lock(lock_dir, path, || {
-            // A file that is there but unreadable is not overwritten: its scores would be lost.
-            let fresh = Self { format: FORMAT, scores: BTreeMap::new() };
-            let mut baseline = match std::fs::read_to_string(path) {
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => fresh,
-                Err(e) => return Err(ReportError::Baseline { path: path.to_owned(), reason: e.to_string() }),
-                Ok(text) => match Self::parse(&text) {
-                    Ok(old) if old.format == FORMAT => old,
-                    Ok(_) => fresh,
-                    Err(reason) => return Err(ReportError::Baseline { path: path.to_owned(), reason }),
-                },
-            };
-            for (name, score) in scores {
-                baseline.scores.insert(name.to_owned(), round(score));
-            }
-            let mut text = serde_json::to_string_pretty(&baseline).expect("a baseline always serializes");
-            text.push('\n');
+            let text = Self::with_scores(path, scores)
+                .map_err(|reason| ReportError::Baseline { path: path.to_owned(), reason })?;
             crate::atomic_file::write_durable(path, text.as_bytes()).map_err(failure)
         })
         .map_err(failure)?
+    }
+
+    /// The text of the baseline at `path` with `scores` added (the file's other evals kept; a
+    /// missing file or one of another format starts afresh), for the caller to write. A file that
+    /// is there but is not a baseline, or cannot be read, is an error: its scores would be lost.
+    pub fn with_scores<'a>(path: &Path, scores: impl IntoIterator<Item = (&'a str, f64)>) -> Result<String, String> {
+        let fresh = Self { format: FORMAT, scores: BTreeMap::new() };
+        let mut baseline = match std::fs::read_to_string(path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => fresh,
+            Err(e) => return Err(e.to_string()),
+            Ok(text) => match Self::parse(&text)? {
+                old if old.format == FORMAT => old,
+                _ => fresh,
+            },
+        };
+        for (name, score) in scores {
+            baseline.scores.insert(name.to_owned(), round(score));
+        }
+        let mut text = serde_json::to_string_pretty(&baseline).expect("a baseline always serializes");
+        text.push('\n');
+        Ok(text)
     }
 }
 

@@ -69,7 +69,7 @@ pub enum ConfigError {
     NoJudge {
         /// Where `judge.toml` was looked for.
         workspace_root: PathBuf,
-        /// The shell command that installs the embedded judge's model.
+        /// The command that installs the embedded judge's model (`cargo judge model install`).
         install_command: String,
     },
     /// `max_judge_cost` caps the run, but judge.toml gives no price for a judge it uses.

@@ -55,7 +55,8 @@
 //!   judge.
 //! - Under `cargo nextest run`, the processes of one run merge their reports; two separate runs
 //!   writing the same report file replace each other's (give each binary its file through
-//!   `report_dir`).
+//!   `report_dir`). The runs of several machines (shards) are merged afterwards by
+//!   `cargo judge merge` (the cargo-judge crate).
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -103,6 +104,16 @@ macro_rules! main {
             })
         }
     };
+}
+
+/// What `cargo judge` (the cargo-judge crate) uses: shards' run records merged into one run and
+/// its reports rendered, the score baseline, files written whole. Not a public API: it changes with
+/// cargo-judge, which depends on this crate's exact version.
+#[doc(hidden)]
+pub mod __cargo_judge {
+    pub use crate::atomic_file::write_durable;
+    pub use crate::baseline::ScoreBaseline;
+    pub use crate::report::shards::{Conflict, MergedRun, RECORD_FORMAT, RecordError, Regression, ShardRecord, merge};
 }
 
 /// What the macros' expansions name. Not a public API: it changes without notice.

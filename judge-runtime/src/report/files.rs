@@ -91,7 +91,7 @@ pub(crate) fn write(
 type Report = (Option<PathBuf>, &'static str, &'static str, fn(&RunRecord) -> String);
 
 /// The record as the JSON report holds it.
-fn json_text(record: &RunRecord) -> String {
+pub(crate) fn json_text(record: &RunRecord) -> String {
     let mut text = serde_json::to_string_pretty(record).expect("a run record always serializes");
     text.push('\n');
     text

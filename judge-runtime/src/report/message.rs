@@ -33,12 +33,7 @@ pub(crate) fn failed(
     let score = summary.score;
     match (outcome.passed(), baseline, max_score_drop) {
         (true, Some(base), Some(max)) => {
-            let _ = writeln!(
-                out,
-                "scored {score:.2}, {:.2} below its baseline {:.2}: more than max_score_drop {max:.2} allows, \
-                 though above the threshold {:.2}",
-                -base.delta, base.score, settings.threshold
-            );
+            let _ = writeln!(out, "{}", regression_line(score, base, max, settings.threshold));
         }
         _ if summary.passes(settings.threshold) => {
             let _ = writeln!(out, "scored {score:.2}, above the threshold {:.2}, but:", settings.threshold);
@@ -138,6 +133,27 @@ pub(crate) fn failed(
     }
     out.truncate(out.trim_end().len());
     out
+}
+
+/// The first line of an eval that passed its threshold but fell past the score baseline's margin.
+fn regression_line(score: f64, base: BaselineDelta, max_score_drop: f64, threshold: f64) -> String {
+    format!(
+        "scored {score:.2}, {:.2} below its baseline {:.2}: more than max_score_drop {max_score_drop:.2} allows, \
+         though above the threshold {threshold:.2}",
+        -base.delta, base.score
+    )
+}
+
+/// The message of an eval that passed on its shard and fell past the score baseline's margin in
+/// the merged run of the shards (`cargo judge merge --score-baseline`): the run's gate, applied to
+/// the whole run.
+pub(crate) fn regressed_in_merged_run(score: f64, base: BaselineDelta, max_score_drop: f64, threshold: f64) -> String {
+    format!(
+        "{}\n  baseline:  {:.2} ({:+.2}), compared by `cargo judge merge` over the merged shards",
+        regression_line(score, base, max_score_drop, threshold),
+        base.score,
+        base.delta
+    )
 }
 
 /// Tokens the eval's verdicts cost in this run, and how many verdicts cost none.

