@@ -26,8 +26,8 @@
 //!
 //! - The shards must have run the same version of judge-runtime as this cargo-judge (the run
 //!   record's format is checked).
-//! - `model install` reads `PIP_INDEX_URL` (and `PIP_CERT`) as pip does, not pip's configuration
-//!   files or `--extra-index-url`.
+//! - `model install` reads `PIP_INDEX_URL` (and `PIP_CERT`) as pip does; without it, the index pip
+//!   names (its configuration's `index-url`, else its default). It reads no `--extra-index-url`.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
