@@ -8,8 +8,16 @@ use judge_tests::FakeJudge;
 
 use crate::common::{files, in_ci};
 
-fn nextest_installed() -> bool {
-    judge_tests::nested_cargo().args(["nextest", "--version"]).output().is_ok_and(|o| o.status.success())
+/// Whether cargo-nextest is installed; the test `name` is skipped without it, except in CI, which
+/// must run it.
+fn nextest_available(name: &str) -> bool {
+    let installed =
+        judge_tests::nested_cargo().args(["nextest", "--version"]).output().is_ok_and(|o| o.status.success());
+    if !installed {
+        assert!(!in_ci(), "cargo-nextest is not installed, and CI must run this test: install it");
+        eprintln!("SKIPPED {name}: cargo-nextest is not installed");
+    }
+    installed
 }
 
 /// `cargo nextest run` of the example suite, judged by `judge`, with `args` added.
@@ -51,9 +59,7 @@ fn reported(reports: &Path) -> Vec<String> {
 
 #[test]
 fn the_example_suite_runs_under_nextest() {
-    if !nextest_installed() {
-        assert!(!in_ci(), "cargo-nextest is not installed, and CI must run this test: install it");
-        eprintln!("SKIPPED the_example_suite_runs_under_nextest: cargo-nextest is not installed");
+    if !nextest_available("the_example_suite_runs_under_nextest") {
         return;
     }
     let judge = FakeJudge::start();
@@ -95,9 +101,7 @@ fn the_example_suite_runs_under_nextest() {
 /// one pacing between them, as a plain `cargo test` run does in its one process.
 #[test]
 fn budgets_and_pacing_hold_for_the_whole_nextest_run() {
-    if !nextest_installed() {
-        assert!(!in_ci(), "cargo-nextest is not installed, and CI must run this test: install it");
-        eprintln!("SKIPPED budgets_and_pacing_hold_for_the_whole_nextest_run: cargo-nextest is not installed");
+    if !nextest_available("budgets_and_pacing_hold_for_the_whole_nextest_run") {
         return;
     }
     // 3 + 1 + 1 samples to judge and 4 calls allowed: the run makes 4, and the eval that needed a

@@ -97,15 +97,18 @@ impl Ledger {
         }
     }
 
+    /// The book as it stands, without the lock: it is always written whole (temporary file, then
+    /// rename), so a reader sees one version or the next; one that does not read is empty.
+    fn read(&self) -> Book {
+        std::fs::read(&self.path).ok().and_then(|bytes| serde_json::from_slice(&bytes).ok()).unwrap_or_default()
+    }
+
     /// Reads, changes and writes the book under the lock. A book that does not read (a process
     /// killed mid-write cannot leave one: it is written whole) starts afresh.
     fn update<T>(&self, change: impl FnOnce(&mut Book) -> T) -> Result<T, JudgeError> {
         let failed = |e: std::io::Error| JudgeError::Ledger { path: self.path.clone(), reason: e.to_string() };
         crate::atomic_file::with_lock(&self.lock_dir, &self.path, || {
-            let mut book: Book = std::fs::read(&self.path)
-                .ok()
-                .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-                .unwrap_or_default();
+            let mut book = self.read();
             book.held.retain(|h| alive(h.pid));
             book.claims.retain(|_, pid| alive(*pid));
             let result = change(&mut book);
@@ -179,7 +182,7 @@ impl Ledger {
 
     /// Until when `endpoint` is paused, if it is.
     pub fn paused_until(&self, endpoint: &str) -> Result<Option<SystemTime>, JudgeError> {
-        let until = self.update(|book| book.endpoints.get(endpoint).map_or(0, |c| c.paused_until_ms))?;
+        let until = self.read().endpoints.get(endpoint).map_or(0, |c| c.paused_until_ms);
         Ok((until > millis(SystemTime::now())).then(|| UNIX_EPOCH + Duration::from_millis(until)))
     }
 
