@@ -90,8 +90,8 @@ macro_rules! declare_settings {
                         .within(Range::new(1.0, Some(4096.0), "a whole number in 1..=4096").whole());
                 cache: CacheMode = word(CacheMode::parse), default
                     => Setting::run(WORD, "JUDGE_CACHE", "on", "verdict cache mode");
-                cache_dir: PathBuf = dir
-                    => Setting::run(PATH, "JUDGE_CACHE_DIR", "target/judge-cache", "verdict cache directory");
+                cache_dir: CacheLocation = cache_location
+                    => Setting::run("path or s3://BUCKET/PREFIX", "JUDGE_CACHE_DIR", "target/judge-cache", "verdict cache: a directory or an S3 bucket's prefix");
                 rationales: Rationales = word(Rationales::parse), default
                     => Setting::run(WORD, "JUDGE_RATIONALES", "lowest", "rationales in a failure");
                 deadline: Duration = seconds, default

@@ -281,15 +281,29 @@ pub enum CacheError {
     },
     /// `JUDGE_CACHE=replay` and the verdict is not in the cache.
     #[error(
-        "no cached verdict for this sample (key {key}) in {}, and JUDGE_CACHE=replay forbids judge calls; \
-         run the evals once with a judge (JUDGE_CACHE=on) and keep that cache directory",
-        dir.display()
+        "no cached verdict for this sample (key {key}) in {location}, and JUDGE_CACHE=replay forbids judge \
+         calls; run the evals once with a judge (JUDGE_CACHE=on) and keep that cache"
     )]
     ReplayMiss {
         /// The cache key.
         key: String,
-        /// The cache directory.
-        dir: PathBuf,
+        /// The cache: its directory, or `s3://BUCKET/PREFIX`.
+        location: String,
+    },
+    /// The object store holding the cache (`JUDGE_CACHE_DIR=s3://…`) failed a request, or could
+    /// not be set up from the environment.
+    #[error(
+        "the verdict cache at {location} could not be {action}: {message}; check AWS_ENDPOINT_URL, \
+         AWS_REGION and the credentials (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN), and \
+         that the bucket exists (the cache does not create it), or set JUDGE_CACHE_DIR to a directory"
+    )]
+    Store {
+        /// `s3://BUCKET/PREFIX`.
+        location: String,
+        /// What was done: "read", "written", "opened".
+        action: &'static str,
+        /// The store's error, without secrets.
+        message: String,
     },
 }
 

@@ -10,6 +10,11 @@
 //! in-flight limit always full, nothing else costing anything); then again with the same cache,
 //! where nothing is judged. It prints figures and asserts no timing, which belongs to the machine;
 //! it asserts only facts: every eval passes, and the cached run sends no request.
+//!
+//! Then the verdict cache on an object store against a directory: the same suite with a judge that
+//! answers at once (so that the cache sets the pace), its verdicts written to and read from moto's
+//! S3-compatible server on 127.0.0.1 (`JUDGE_CACHE_DIR=s3://…`; skipped without
+//! `pip install -r tests/requirements-s3.txt`), and from a directory.
 
 use std::fs::File;
 use std::path::Path;
@@ -19,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use judge_tests::generated_suite::GeneratedSuite;
-use judge_tests::{FakeJudge, FakeJudgeConfig, HarnessRun, harness};
+use judge_tests::{FakeJudge, FakeJudgeConfig, HarnessRun, S3Server, harness, moto_installed};
 
 /// The goal for a cold run's wall time over the ideal, at N=200, k=7, L=200 ms, C=32.
 const RATIO_GOAL: f64 = 1.10;
@@ -95,7 +100,9 @@ fn main() -> anyhow::Result<()> {
 
     let judge = FakeJudge::start_with(FakeJudgeConfig { latency, allow_missing_context: false, ..Default::default() });
     let cache = tempfile::Builder::new().prefix("cache-").tempdir_in(&bench_dir)?;
-    let run = |label: &str| run_suite(&executable, &suite_dir, &judge, params, cache.path(), &logs.join(label));
+    let run = |label: &str| {
+        run_suite(&executable, &suite_dir, &judge, params, cache.path().as_os_str(), &[], &logs.join(label))
+    };
 
     let cold = run("cold")?;
     let max_in_flight = judge.max_in_flight();
@@ -144,6 +151,59 @@ fn main() -> anyhow::Result<()> {
         cached.requests,
         secs(cached.wall)
     );
+    drop(cache);
+    store_against_dir(&executable, &suite_dir, params, &bench_dir, &logs)
+}
+
+/// The verdict cache on moto's S3-compatible server against a directory: a cold run (every
+/// verdict judged at once and written) and a cached rerun (every verdict read) of each.
+fn store_against_dir(
+    executable: &Path,
+    suite_dir: &Path,
+    params: Params,
+    bench_dir: &Path,
+    logs: &Path,
+) -> anyhow::Result<()> {
+    if !moto_installed() {
+        println!("\nverdict cache on an object store: skipped (pip install -r tests/requirements-s3.txt)");
+        return Ok(());
+    }
+    let server = S3Server::start(&logs.join("moto.log")).map_err(anyhow::Error::msg)?;
+    server.create_bucket("bench");
+    let judge = FakeJudge::start_with(FakeJudgeConfig { allow_missing_context: false, ..Default::default() });
+    let params = Params { latency: Duration::ZERO, ..params };
+    let dir = tempfile::Builder::new().prefix("cache-").tempdir_in(bench_dir)?;
+    let aws: Vec<(&str, String)> = vec![
+        ("AWS_ENDPOINT_URL", server.endpoint()),
+        ("AWS_ACCESS_KEY_ID", "bench".to_owned()),
+        ("AWS_SECRET_ACCESS_KEY", "bench".to_owned()),
+        ("AWS_REGION", "us-east-1".to_owned()),
+    ];
+    let store = std::ffi::OsString::from("s3://bench/verdicts");
+    let run = |cache: &std::ffi::OsStr, vars: &[(&str, String)], label: &str| {
+        run_suite(executable, suite_dir, &judge, params, cache, vars, &logs.join(label))
+    };
+    let dir_cold = run(dir.path().as_os_str(), &[], "dir-cold")?;
+    let dir_cached = run(dir.path().as_os_str(), &[], "dir-cached")?;
+    let store_cold = run(&store, &aws, "s3-cold")?;
+    let store_cached = run(&store, &aws, "s3-cached")?;
+    anyhow::ensure!(
+        dir_cached.requests == 0 && store_cached.requests == 0,
+        "a cached run sent judge requests; logs in {}",
+        logs.display()
+    );
+    let verdicts = params.requests();
+    anyhow::ensure!(server.keys("bench", "verdicts/").len() as u64 == verdicts.min(1000), "the store lacks verdicts");
+    let rate = |m: &Measured| format!("{:.0}", verdicts as f64 / m.wall.as_secs_f64());
+    println!("\nverdict cache, {verdicts} verdicts, judge latency 0 ms, max concurrency {}:", params.concurrency);
+    println!("| cache | cold run: judged and written | verdicts/s | cached rerun: read | verdicts/s |");
+    println!("|---|---|---|---|---|");
+    for (name, cold, cached) in
+        [("directory", &dir_cold, &dir_cached), ("S3 (moto, 127.0.0.1)", &store_cold, &store_cached)]
+    {
+        println!("| {name} | {} | {} | {} | {} |", secs(cold.wall), rate(cold), secs(cached.wall), rate(cached));
+    }
+    println!("cached rerun from the store / from a directory: {}", fixed(ratio(store_cached.wall, dir_cached.wall), 2));
     Ok(())
 }
 
@@ -154,7 +214,8 @@ fn run_suite(
     suite_dir: &Path,
     judge: &FakeJudge,
     params: Params,
-    cache_dir: &Path,
+    cache_dir: &std::ffi::OsStr,
+    vars: &[(&str, String)],
     log: &Path,
 ) -> anyhow::Result<Measured> {
     let (stdout_path, stderr_path) = (log.with_extension("stdout"), log.with_extension("stderr"));
@@ -166,6 +227,7 @@ fn run_suite(
         .env("JUDGE_MAX_CONCURRENCY", params.concurrency.to_string())
         .env("JUDGE_CACHE_DIR", cache_dir)
         .env("JUDGE_CACHE", "on")
+        .envs(vars.iter().map(|(name, value)| (name, value)))
         .stdin(Stdio::null())
         .stdout(File::create(&stdout_path)?)
         .stderr(File::create(&stderr_path)?);

@@ -115,7 +115,8 @@ edition = "2024"
 publish = false
 
 [dev-dependencies]
-judge-runtime = {{ path = {runtime} }}
+# `s3`: the throughput bench also keeps the suite's verdicts on an object store.
+judge-runtime = {{ path = {runtime}, features = ["s3"] }}
 
 [[test]]
 name = "evals"

@@ -10,13 +10,13 @@ pub fn harness(binary: impl AsRef<Path>) -> Command {
     command
 }
 
-/// Removes every `JUDGE_*`, `OPENAI_*`, `ANTHROPIC_*`, `INSTA_*` and `NEXTEST_*` variable (and
+/// Removes every `JUDGE_*`, `OPENAI_*`, `ANTHROPIC_*`, `AWS_*`, `INSTA_*` and `NEXTEST_*` variable (and
 /// `RUST_TEST_THREADS`, `GITHUB_STEP_SUMMARY`) of the calling environment from `command`, so that
 /// only what a test sets reaches it.
 pub fn clear_judge_env(command: &mut Command) -> &mut Command {
     for (key, _) in std::env::vars_os() {
         let key = key.to_string_lossy();
-        if ["JUDGE_", "OPENAI_", "ANTHROPIC_", "INSTA_", "NEXTEST_", "RUST_TEST_THREADS", "GITHUB_STEP_SUMMARY"]
+        if ["JUDGE_", "OPENAI_", "ANTHROPIC_", "AWS_", "INSTA_", "NEXTEST_", "RUST_TEST_THREADS", "GITHUB_STEP_SUMMARY"]
             .iter()
             .any(|p| key.starts_with(p))
         {

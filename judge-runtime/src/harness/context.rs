@@ -3,12 +3,12 @@
 //! score baseline, the run's tallies, the record of its evals and the snapshots to assert at its end.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 
 use crate::baseline::Baselines;
 use crate::cache::{CacheKey, VerdictCache};
-use crate::error::ConfigError;
+use crate::error::{CacheError, ConfigError};
 use crate::harness::shared_calls::{Call, SharedCalls};
 use crate::judge::techniques::prompt::{JudgeRequest, Task};
 use crate::judge::techniques::steps::{self, GeneratedSteps};
@@ -30,7 +30,8 @@ pub(crate) struct RunContext {
     pub run: RunSettings,
     cache: VerdictCache,
     http: HttpClient,
-    judges: Mutex<HashMap<JudgeSpec, Arc<Judge>>>,
+    /// Held while a judge is made, which may read the cache: one judge per spec.
+    judges: tokio::sync::Mutex<HashMap<JudgeSpec, Arc<Judge>>>,
     in_flight: SharedCalls<CacheKey, Verdict>,
     /// Under nextest, the ledger the run's processes share: budget, pacing, claims on verdicts.
     ledger: Option<Arc<Ledger>>,
@@ -77,8 +78,9 @@ pub(crate) struct Judged {
 }
 
 impl RunContext {
-    /// The context of a run with `settings`, whose run settings (`settings.run()`) are `run`.
-    pub fn new(settings: Settings, run: RunSettings, baselines: Baselines) -> Self {
+    /// The context of a run with `settings`, whose run settings (`settings.run()`) are `run`; an
+    /// error if the verdict cache cannot be set up (an object store from the environment).
+    pub fn new(settings: Settings, run: RunSettings, baselines: Baselines) -> Result<Self, CacheError> {
         let ledger = Ledger::of_nextest_run(&run.lock_dir).map(Arc::new);
         let http = HttpClient::new(HttpConfig {
             max_concurrency: run.values.max_concurrency,
@@ -94,12 +96,12 @@ impl RunContext {
             max_judge_cost: run.values.max_judge_cost,
         })
         .shared(ledger.clone());
-        let cache = VerdictCache::new(run.cache_dir.clone(), run.values.cache);
-        cache.sweep_abandoned(&run.lock_dir.join(format!("swept-{}", crate::cache::dir_tag(&run.cache_dir))));
-        Self {
+        let cache = VerdictCache::open(run.cache_dir.clone(), run.values.cache, run.cache_timeout)?;
+        cache.sweep_abandoned(&run.lock_dir);
+        Ok(Self {
             cache,
             http,
-            judges: Mutex::new(HashMap::new()),
+            judges: tokio::sync::Mutex::default(),
             in_flight: SharedCalls::default(),
             ledger,
             cache_hits: AtomicU64::new(0),
@@ -110,7 +112,7 @@ impl RunContext {
             snapshots: DeferredSnapshots::default(),
             settings,
             run,
-        }
+        })
     }
 
     /// The HTTP client every judge of the run shares.
@@ -119,8 +121,8 @@ impl RunContext {
     }
 
     /// The judge for `spec`, created on first use and shared afterwards.
-    pub fn judge(&self, spec: &JudgeSpec) -> Result<Arc<Judge>, ConfigError> {
-        let mut judges = self.judges.lock().unwrap_or_else(|e| e.into_inner());
+    pub async fn judge(&self, spec: &JudgeSpec) -> Result<Arc<Judge>, ConfigError> {
+        let mut judges = self.judges.lock().await;
         if let Some(judge) = judges.get(spec) {
             return Ok(Arc::clone(judge));
         }
@@ -129,7 +131,7 @@ impl RunContext {
             return Err(ConfigError::Unpriced { judge: spec.to_string(), max_judge_cost: max });
         }
         let judge = Arc::new(Judge::new(spec.clone(), self.http.clone(), price)?);
-        if let Some(record) = self.cache.peek(&CacheKey::refusals(spec.provider.name(), &spec.model)) {
+        if let Some(record) = self.cache.peek(&CacheKey::refusals(spec.provider.name(), &spec.model)).await {
             judge.apply_refusals(&record);
         }
         judges.insert(spec.clone(), Arc::clone(&judge));
@@ -159,7 +161,7 @@ impl RunContext {
         (sample, occurrence): (usize, u32),
     ) -> Result<Judged, EvalFailure> {
         let cache_failure = |error| EvalFailure::Cache { sample, error };
-        if let Some(verdict) = self.cache.lookup(key).map_err(cache_failure)? {
+        if let Some(verdict) = self.cache.lookup(key).await.map_err(cache_failure)? {
             self.cache_hits.fetch_add(1, Ordering::Relaxed);
             return Ok(Judged { verdict, source: VerdictSource::Cached });
         }
@@ -171,7 +173,7 @@ impl RunContext {
             Call::Lead(leader) => leader,
         };
         // A leader that finished between the lookup above and the join stored its verdict first.
-        if let Some(verdict) = self.cache.lookup::<Verdict>(key).map_err(cache_failure)? {
+        if let Some(verdict) = self.cache.lookup::<Verdict>(key).await.map_err(cache_failure)? {
             self.shared.fetch_add(1, Ordering::Relaxed);
             leader.finish(verdict.clone());
             return Ok(Judged { verdict, source: VerdictSource::Shared });
@@ -187,14 +189,14 @@ impl RunContext {
         };
         let verdict = judge.verdict(request, &eval.generation, eval.values.timeout).await;
         judge.take_notices().iter().for_each(|text| crate::report::printer::notice(text));
-        self.keep_refusals(judge).map_err(cache_failure)?;
+        self.keep_refusals(judge).await.map_err(cache_failure)?;
         let verdict = verdict.map_err(|error| EvalFailure::Judge { sample, error })?;
         self.judged.fetch_add(1, Ordering::Relaxed);
         // Under the key of the request as it was sent: the server may have refused a part of it
         // meanwhile, and the request was sent again without it.
         let sent = self.cache_key(judge, eval, request, occurrence);
         // Stored before the waiting callers are let go, so that nothing asks for it twice.
-        self.cache.store(&sent, &judge.spec().to_string(), &verdict).map_err(cache_failure)?;
+        self.cache.store(&sent, &judge.spec().to_string(), &verdict).await.map_err(cache_failure)?;
         leader.finish(verdict.clone());
         Ok(Judged { verdict, source: VerdictSource::Judged })
     }
@@ -209,19 +211,19 @@ impl RunContext {
         let key =
             CacheKey::new(spec.provider.name(), &spec.model, &judge.key_params(&params), &(&messages, &schema), 0);
         let failed = |message: String| EvalFailure::Steps { judge: spec.to_string(), message };
-        if let Some(steps) = self.cache.lookup::<GeneratedSteps>(&key).map_err(|e| failed(e.to_string()))? {
+        if let Some(steps) = self.cache.lookup::<GeneratedSteps>(&key).await.map_err(|e| failed(e.to_string()))? {
             return Ok(steps);
         }
         let asked = judge
             .ask(&messages, &schema, &params, eval.values.timeout, |reply| steps::parse(&reply.text), steps::reask)
             .await;
         judge.take_notices().iter().for_each(|text| crate::report::printer::notice(text));
-        self.keep_refusals(judge).map_err(|e| failed(e.to_string()))?;
+        self.keep_refusals(judge).await.map_err(|e| failed(e.to_string()))?;
         let (steps, usage) = asked.map_err(|e| failed(e.to_string()))?;
         let generated = GeneratedSteps { steps, usage };
         let sent =
             CacheKey::new(spec.provider.name(), &spec.model, &judge.key_params(&params), &(&messages, &schema), 0);
-        self.cache.store(&sent, &spec.to_string(), &generated).map_err(|e| failed(e.to_string()))?;
+        self.cache.store(&sent, &spec.to_string(), &generated).await.map_err(|e| failed(e.to_string()))?;
         Ok(generated)
     }
 
@@ -234,7 +236,12 @@ impl RunContext {
             if ledger.claim(key.as_str()).map_err(judge_failure)? {
                 let claim = Claim { ledger, key: key.as_str() };
                 // The other process may have stored it and let go in between.
-                return match self.cache.lookup::<Verdict>(key).map_err(|error| EvalFailure::Cache { sample, error })? {
+                return match self
+                    .cache
+                    .lookup::<Verdict>(key)
+                    .await
+                    .map_err(|error| EvalFailure::Cache { sample, error })?
+                {
                     Some(verdict) => Ok(Claimed::Stored(verdict)),
                     None => Ok(Claimed::Ours(Some(claim))),
                 };
@@ -245,12 +252,12 @@ impl RunContext {
 
     /// Keeps in the cache what `judge`'s server was found to refuse, if it learned something: a
     /// later process then sends, and keys, its requests as this one does.
-    fn keep_refusals(&self, judge: &Judge) -> Result<(), crate::error::CacheError> {
+    async fn keep_refusals(&self, judge: &Judge) -> Result<(), CacheError> {
         match judge.take_refusals() {
             Some(record) => {
                 let spec = judge.spec();
                 let key = CacheKey::refusals(spec.provider.name(), &spec.model);
-                self.cache.store(&key, &spec.to_string(), &record)
+                self.cache.store(&key, &spec.to_string(), &record).await
             }
             None => Ok(()),
         }

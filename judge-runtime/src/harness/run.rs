@@ -86,7 +86,13 @@ fn run_with(project: Project, mut args: Arguments) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let ctx = Arc::new(RunContext::new(settings, run_settings, baselines));
+    let ctx = match RunContext::new(settings, run_settings, baselines) {
+        Ok(ctx) => Arc::new(ctx),
+        Err(error) => {
+            printer::error(&error.to_string());
+            return ExitCode::FAILURE;
+        }
+    };
     // A trial thread mostly waits on the judge, so the default is enough threads to keep the
     // in-flight limit busy; the limit, not the thread count, bounds concurrency.
     if args.test_threads.is_none() {

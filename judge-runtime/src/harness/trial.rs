@@ -48,7 +48,10 @@ pub(crate) async fn run_eval(
     case: &'static EvalCase,
     settings: EvalSettings,
 ) -> Result<EvalOutcome, EvalFailure> {
-    let judges = settings.panel.iter().map(|spec| ctx.judge(spec)).collect::<Result<Vec<_>, _>>()?;
+    let mut judges = Vec::with_capacity(settings.panel.len());
+    for spec in &settings.panel {
+        judges.push(ctx.judge(spec).await?);
+    }
     let names: Vec<String> = settings.panel.iter().map(ToString::to_string).collect();
     let task = Task::borrowed(case.rubric, case.input, case.expected)
         .with_levels(settings.levels.clone())

@@ -12,6 +12,7 @@ use std::time::Duration;
 use judge_rules::settings::Setting;
 use judge_rules::words;
 
+use crate::settings::cache_location::CacheLocation;
 use crate::settings::criteria::Criteria;
 use crate::settings::judges::JudgeName;
 use crate::settings::levels::Levels;
@@ -20,7 +21,7 @@ use crate::settings::modes::ProgressMode;
 use crate::settings::modes::SnapshotMode;
 use crate::settings::prices::Prices;
 use crate::settings::rationales::Rationales;
-use crate::settings::read::{AttributeValue, Raw, dir, file, non_empty, number, seconds, text, whole, word};
+use crate::settings::read::{AttributeValue, Raw, cache_location, file, non_empty, number, seconds, text, whole, word};
 use crate::settings::scale::Scale;
 use crate::settings::source::{Origin, Source, Sourced};
 use crate::settings::steps::Steps;

@@ -13,6 +13,7 @@
 //! variable or key, never a silent default.
 
 mod attribute;
+mod cache_location;
 pub(crate) mod criteria;
 mod env;
 mod eval;
@@ -36,6 +37,7 @@ use std::path::{Path, PathBuf};
 use crate::error::ConfigError;
 
 pub(crate) use attribute::AttributeSettings;
+pub(crate) use cache_location::CacheLocation;
 pub(crate) use eval::EvalSettings;
 pub use read::AttributeValue;
 

@@ -136,9 +136,9 @@ pub(crate) fn non_empty(raw: Raw<'_>) -> Result<String, String> {
     if text.trim().is_empty() { Err("is empty".to_owned()) } else { Ok(text.to_owned()) }
 }
 
-/// A directory, from the reader's base.
-pub(crate) fn dir(_: &Setting, raw: Raw<'_>) -> Result<PathBuf, String> {
-    Ok(raw.base().join(raw.str()?))
+/// Where the verdict cache is: `s3://BUCKET/PREFIX`, else a directory from the reader's base.
+pub(crate) fn cache_location(_: &Setting, raw: Raw<'_>) -> Result<crate::settings::CacheLocation, String> {
+    crate::settings::CacheLocation::parse(raw.str()?, raw.base())
 }
 
 /// A file, from the reader's base; an empty name is an error rather than the base itself.

@@ -2,6 +2,9 @@
 //! them), over the declared defaults.
 
 use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::settings::CacheLocation;
 
 use crate::settings::Settings;
 use crate::settings::layer::{Layer, RunValues};
@@ -13,7 +16,10 @@ pub(crate) struct RunSettings {
     /// (optional where they declare none).
     pub values: RunValues,
     /// Where the verdicts are cached: `cache_dir`, else the target directory's `judge-cache`.
-    pub cache_dir: PathBuf,
+    pub cache_dir: CacheLocation,
+    /// The limit on one request to an object store holding the cache: `timeout` as the
+    /// environment and judge.toml's top set it (an eval's own cannot bound the run's cache).
+    pub cache_timeout: Duration,
     /// Where the locks live that let processes take turns updating a report or the baseline: the
     /// target directory's `judge-locks`.
     pub lock_dir: PathBuf,
@@ -64,7 +70,8 @@ impl Settings {
         let merged = Layer::merge(&[&self.env, &self.file]);
         RunSettings {
             values: merged.run_values(),
-            cache_dir: merged.cache_dir.map_or_else(|| self.default_cache_dir.clone(), |s| s.value),
+            cache_timeout: merged.eval_values().timeout,
+            cache_dir: merged.cache_dir.map_or_else(|| CacheLocation::Dir(self.default_cache_dir.clone()), |s| s.value),
             lock_dir: self.default_cache_dir.with_file_name("judge-locks"),
         }
     }

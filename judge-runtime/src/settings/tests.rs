@@ -61,13 +61,13 @@ fn run_settings_resolve_env_then_file_then_default() {
     let f = file("max_concurrency = 4\ncache = \"off\"\nrationales = \"all\"").unwrap();
     let run = Settings::from_layers(e, f, Path::new("/ws")).run();
     assert_eq!(run.values.cache, CacheMode::Replay);
-    assert_eq!(run.cache_dir, Path::new("/ws/verdicts"));
+    assert_eq!(run.cache_dir, CacheLocation::Dir("/ws/verdicts".into()));
     assert_eq!(run.values.max_concurrency, 4);
     assert_eq!(run.values.rationales, Rationales::All);
     let run = Settings::from_layers(Layer::default(), Layer::default(), Path::new("/ws")).run();
     assert_eq!(run.values.max_concurrency, 16);
     assert_eq!(run.values.cache, CacheMode::On);
-    assert_eq!(run.cache_dir, Path::new("/ws/target/judge-cache"));
+    assert_eq!(run.cache_dir, CacheLocation::Dir("/ws/target/judge-cache".into()));
 }
 
 #[test]

@@ -12,6 +12,7 @@ mod html_report;
 mod listing;
 mod llama_server;
 mod nextest;
+mod object_store;
 mod providers;
 mod readme;
 mod reports;
