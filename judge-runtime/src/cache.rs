@@ -118,7 +118,9 @@ impl VerdictCache {
         let store = match &location {
             CacheLocation::Dir(dir) => Store::Dir(dir::DirStore::new(dir.clone())),
             #[cfg(feature = "s3")]
-            CacheLocation::S3 { bucket, prefix } => Store::S3(s3::S3Store::open(bucket, prefix, timeout)?),
+            CacheLocation::S3 { bucket, prefix } => {
+                Store::S3(s3::S3Store::open(bucket, prefix, location.to_string(), timeout)?)
+            }
             #[cfg(not(feature = "s3"))]
             CacheLocation::S3 { .. } => {
                 let _ = timeout;

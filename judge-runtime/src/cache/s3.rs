@@ -8,7 +8,8 @@
 //! The endpoint and credentials come from the standard variables (`AWS_ENDPOINT_URL`,
 //! `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, `AWS_REGION`, and the other
 //! `AWS_*` variables of the AWS SDKs: web identity, container credentials). An `http://` endpoint
-//! (a local MinIO) is allowed as it is, and requests are path-style. Before its first lookup or
+//! (a local MinIO) is allowed as it is; requests are path-style (unless
+//! `AWS_VIRTUAL_HOSTED_STYLE_REQUEST=true`). Before its first lookup or
 //! store, a run lists the prefix once: an unreachable store, a missing bucket or refused
 //! credentials show there, before anything is judged that could not be kept. Every request is
 //! bounded by the run's request timeout; once the store has failed a request, the run's later
@@ -55,13 +56,12 @@ impl fmt::Debug for S3Store {
 impl S3Store {
     /// The store of `bucket`, entries under `prefix`, configured from the environment. Makes no
     /// request: an unreachable store or bad credentials show on the first lookup.
-    pub fn open(bucket: &str, prefix: &str, timeout: Duration) -> Result<Self, CacheError> {
-        let location = if prefix.is_empty() { format!("s3://{bucket}") } else { format!("s3://{bucket}/{prefix}") };
+    /// `location` is how messages name it (`s3://BUCKET/PREFIX`).
+    pub fn open(bucket: &str, prefix: &str, location: String, timeout: Duration) -> Result<Self, CacheError> {
         let secrets: Vec<String> =
             SECRETS.iter().filter_map(|name| std::env::var(name).ok()).filter(|v| v.len() >= MIN_SECRET).collect();
         let mut builder = AmazonS3Builder::from_env()
             .with_bucket_name(bucket)
-            .with_virtual_hosted_style_request(false)
             .with_config(AmazonS3ConfigKey::Client(ClientConfigKey::Timeout), millis(timeout))
             .with_config(
                 AmazonS3ConfigKey::Client(ClientConfigKey::ConnectTimeout),
@@ -172,9 +172,10 @@ mod tests {
 
     #[test]
     fn entries_are_laid_out_as_in_a_directory() {
-        let store = S3Store::open("verdicts", "ci/main", Duration::from_secs(5)).unwrap();
+        let store =
+            S3Store::open("verdicts", "ci/main", "s3://verdicts/ci/main".into(), Duration::from_secs(5)).unwrap();
         assert_eq!(store.path("abcdef").as_ref(), "ci/main/ab/cdef.json");
-        let root = S3Store::open("verdicts", "", Duration::from_secs(5)).unwrap();
+        let root = S3Store::open("verdicts", "", "s3://verdicts".into(), Duration::from_secs(5)).unwrap();
         assert_eq!(root.path("abcdef").as_ref(), "ab/cdef.json");
         assert_eq!(format!("{root:?}"), "S3Store { location: \"s3://verdicts\", .. }");
     }
