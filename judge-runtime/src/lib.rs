@@ -42,6 +42,15 @@
 //! content, so unchanged outputs are never judged twice), reduces the scores with a trimmed mean and
 //! passes when that mean reaches `threshold`. See the README for every setting.
 //!
+//! # Features
+//!
+//! - `local`: the embedded llama.cpp judge (`JUDGE_MODEL=local`), for offline runs; compiles
+//!   llama.cpp.
+//! - `s3`: the verdict cache on an S3-compatible object store (`JUDGE_CACHE_DIR=s3://BUCKET/PREFIX`,
+//!   credentials from the standard `AWS_*` variables); pure Rust.
+//!
+//! Neither is on by default: users of hosted judges and a local cache compile neither.
+//!
 //! # Known limitations
 //!
 //! - The in-flight limit (`max_concurrency`) is per process: under `cargo nextest run`, which runs

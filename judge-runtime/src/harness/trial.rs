@@ -4,8 +4,10 @@
 //! The eval's outcome is handed to the reports as a record.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use futures::FutureExt;
@@ -42,7 +44,10 @@ fn identity(case: &EvalCase) -> EvalIdentity {
     }
 }
 
-/// Runs `case` to an outcome. The first failing sample ends the eval; the others are dropped.
+/// Runs `case` to an outcome. A failing sample fails the eval: the samples not yet judged are then
+/// not judged, but the judge calls already sent finish and their verdicts are cached (they are
+/// paid for; a rerun, or a run with a larger budget, finds them). The failure reported is that of
+/// the lowest failing sample.
 pub(crate) async fn run_eval(
     ctx: &RunContext,
     case: &'static EvalCase,
@@ -80,28 +85,40 @@ pub(crate) async fn run_eval(
         occurrences: &occurrences,
         spent: &spent,
     };
+    let failed = AtomicBool::new(false);
     let samples = (0..settings.samples as usize).map(|sample| {
-        let panel = &panel;
+        let (panel, failed) = (&panel, &failed);
         async move {
-            let (output, compared_with) =
-                futures::future::join(generate(case.output), compare_with(case, panel.settings)).await;
-            let output = output.map_err(|message| EvalFailure::Output { sample, message })?;
-            let compared_with = compared_with.map_err(|message| EvalFailure::CompareWith { sample, message })?;
-            let max_chars = ctx.run.values.max_output_chars;
-            let truncated_from = prompt::shown_part(&output, max_chars).1;
-            let start = Instant::now();
-            let (verdict, source) = panel.verdict(ctx, &output, compared_with.as_deref(), sample).await?;
-            Ok::<_, EvalFailure>(SampleResult {
-                output,
-                truncated_from,
-                compared_with,
-                verdict,
-                source,
-                latency: start.elapsed(),
-            })
+            let result = async {
+                let (output, compared_with) =
+                    futures::future::join(generate(case.output), compare_with(case, panel.settings)).await;
+                let output = output.map_err(|message| EvalFailure::Output { sample, message })?;
+                let compared_with = compared_with.map_err(|message| EvalFailure::CompareWith { sample, message })?;
+                if failed.load(Ordering::Relaxed) {
+                    // Another sample failed the eval: judging this one would be paid for nothing.
+                    return Ok(None);
+                }
+                let max_chars = ctx.run.values.max_output_chars;
+                let truncated_from = prompt::shown_part(&output, max_chars).1;
+                let start = Instant::now();
+                let (verdict, source) = panel.verdict(ctx, &output, compared_with.as_deref(), sample).await?;
+                Ok::<_, EvalFailure>(Some(SampleResult {
+                    output,
+                    truncated_from,
+                    compared_with,
+                    verdict,
+                    source,
+                    latency: start.elapsed(),
+                }))
+            }
+            .await;
+            if result.is_err() {
+                failed.store(true, Ordering::Relaxed);
+            }
+            result
         }
     });
-    let samples = match tokio::time::timeout(ctx.run.values.deadline, try_join_all(samples)).await {
+    let samples = match tokio::time::timeout(ctx.run.values.deadline, every_sample(samples)).await {
         Ok(samples) => samples?,
         Err(_) => return Err(EvalFailure::Deadline { deadline: ctx.run.values.deadline }),
     };
@@ -313,6 +330,20 @@ pub(crate) fn judge_eval(
         _ => Ok(()),
     };
     (record, result)
+}
+
+/// Runs every sample to its end: their results in order, or the failure of the lowest failing
+/// sample. A sample left unjudged because another failed (`None`) is no failure of its own.
+async fn every_sample(
+    samples: impl IntoIterator<Item = impl Future<Output = Result<Option<SampleResult>, EvalFailure>>>,
+) -> Result<Vec<SampleResult>, EvalFailure> {
+    let mut judged = Vec::new();
+    for result in futures::future::join_all(samples).await {
+        if let Some(sample) = result? {
+            judged.push(sample);
+        }
+    }
+    Ok(judged)
 }
 
 /// Calls the eval function once. A plain function runs on the blocking pool, off the async workers;

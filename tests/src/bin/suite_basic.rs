@@ -95,6 +95,21 @@ fn varying() -> String {
     }
 }
 
+/// Two slow answers, then the model fails while they are judged: the eval fails, and the two
+/// verdicts already asked for are kept. (An async function takes its ticket on first poll, in
+/// sample order.)
+#[llm_eval(rubric = "Scripted.", input = "i", expected = "e", samples = 3)]
+async fn fails_while_judged() -> Result<String, String> {
+    static CALLS: AtomicUsize = AtomicUsize::new(0);
+    match CALLS.fetch_add(1, Ordering::SeqCst) % 3 {
+        2 => {
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            Err("the model backend went down".to_owned())
+        }
+        n => Ok(format!("answer {n} [delay:1500] [score:8]")),
+    }
+}
+
 /// Seven identical outputs: seven samples, seven verdicts (occurrences 0..7 of one request).
 #[llm_eval(rubric = "Scripted.", input = "i", expected = "e", samples = 7)]
 fn identical_seven() -> String {

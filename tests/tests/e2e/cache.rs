@@ -249,3 +249,16 @@ fn two_processes_of_a_run_pay_once_for_the_same_verdict() {
     }
     assert_eq!(judge.requests(), 1, "the second process waited for the first's verdict");
 }
+
+#[test]
+fn a_failing_sample_leaves_the_verdicts_already_asked_for_cached() {
+    // Samples 1 and 2 are being judged (1.5 s each) when sample 3's function fails (at 0.5 s): the
+    // eval fails, and the two calls already sent, paid for, finish and are kept.
+    let judge = FakeJudge::start();
+    let cache = tempfile::tempdir().unwrap();
+    let run = run_exact(suite(&judge, cache.path()), &["fails_while_judged"]);
+    assert_eq!(run.code, Some(101), "{}", run.all());
+    assert!(run.stdout.contains("sample 3: the eval function failed"), "{}", run.all());
+    assert_eq!(judge.requests(), 2, "{}", run.all());
+    assert_eq!(files(cache.path()).len(), 2, "the verdicts asked for before the failure are cached:\n{}", run.all());
+}

@@ -14,7 +14,7 @@ fn listing_makes_no_requests_and_creates_no_files() {
     let run = HarnessRun::of(&mut command);
     assert_eq!(run.code, Some(0), "{}", run.all());
     let lines: Vec<&str> = run.stdout.lines().collect();
-    assert_eq!(lines.len(), 22, "{}", run.all());
+    assert_eq!(lines.len(), 23, "{}", run.all());
     assert!(lines.iter().all(|l| l.starts_with("suite_basic::") && l.ends_with(": test")), "{}", run.all());
     assert!(lines.contains(&"suite_basic::slow_1: test"), "`name` overrides the function name");
     assert_eq!(judge.requests(), 0);

@@ -81,6 +81,14 @@ fn the_example_suite_runs_under_nextest() {
     assert_eq!(union, all, "the shards split the suite");
     let junit = std::fs::read_to_string(first.path().join("evals.junit.xml")).unwrap();
     assert_eq!(junit.matches("<testcase ").count(), one.len(), "{junit}");
+    // `cargo judge merge` makes the two machines' reports one run's.
+    let merged = tempfile::tempdir().unwrap();
+    let run = crate::shards::merge(&[first.path(), second.path(), Path::new("--out"), merged.path()]);
+    assert_eq!(run.code, Some(0), "{}", run.all());
+    assert!(run.stderr.contains("merged 2 shard records of evals: 3 evals, 3 passed"), "{}", run.all());
+    assert_eq!(reported(merged.path()), all, "one report of the whole run");
+    let junit = std::fs::read_to_string(merged.path().join("evals.junit.xml")).unwrap();
+    assert_eq!(junit.matches("<testcase ").count(), 3, "{junit}");
     // One process per test, one shared cache: 3 + 1 + 1 samples, each judged once.
     assert_eq!(judge.requests(), 5);
     assert_eq!(files(cache.path()).len(), 5);
@@ -104,15 +112,14 @@ fn budgets_and_pacing_hold_for_the_whole_nextest_run() {
     if !nextest_available("budgets_and_pacing_hold_for_the_whole_nextest_run") {
         return;
     }
-    // 3 + 1 + 1 samples to judge and 4 calls allowed: the run admits 4, and the eval that needed a
-    // fifth fails, saying which setting stopped it. That failure ends its eval, dropping its samples
-    // still in flight: whether their admitted requests had reached the server by then is the
-    // scheduler's choice, so the server sees at most 4 (each process on its own budget made 5).
+    // 3 + 1 + 1 samples to judge and 4 calls allowed: the run makes 4 (each process on its own
+    // budget made 5), and the eval that needed a fifth fails, saying which setting stopped it; its
+    // calls admitted before finish and are cached.
     let judge = FakeJudge::start();
     let (cache, reports) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let run = nextest_with(&judge, cache.path(), reports.path(), &[], &[("JUDGE_MAX_JUDGE_CALLS", "4")]);
-    assert!((2..=4).contains(&judge.requests()), "{} calls:\n{}", judge.requests(), run.all());
-    assert!(run.all().contains("(4 of 4 judge calls made)"), "{}", run.all());
+    assert_eq!(judge.requests(), 4, "{}", run.all());
+    assert_eq!(files(cache.path()).len(), 4, "every call made is kept: {}", run.all());
     assert_ne!(run.code, Some(0), "{}", run.all());
     assert!(
         run.all().contains("`max_judge_calls` stops new judge calls") && run.all().contains("JUDGE_MAX_JUDGE_CALLS"),
@@ -120,15 +127,19 @@ fn budgets_and_pacing_hold_for_the_whole_nextest_run() {
         run.all()
     );
 
-    // 120 requests a minute, run-wide: the five requests come at least 500 ms apart, whichever
-    // process sends them (each process alone would send its own at once).
+    // 120 requests a minute, run-wide: the five requests are sent at least 500 ms apart, whichever
+    // process sends them (each process alone would send its own at once). They are counted where
+    // they arrive, and a request that reaches the server late makes the next gap look shorter: on a
+    // loaded machine, by up to a few hundred milliseconds (378 ms was seen). So each gap is at least
+    // half the period, and together they span nearly four periods.
     let judge = FakeJudge::start();
     let (cache, reports) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let run = nextest_with(&judge, cache.path(), reports.path(), &[], &[("JUDGE_REQUESTS_PER_MINUTE", "120")]);
     assert_eq!(run.code, Some(0), "{}", run.all());
     assert_eq!(judge.requests(), 5);
     let gaps = judge.gaps();
-    assert!(gaps.iter().all(|gap| *gap >= std::time::Duration::from_millis(450)), "{gaps:?}");
+    assert!(gaps.iter().all(|gap| *gap >= std::time::Duration::from_millis(250)), "{gaps:?}");
+    assert!(gaps.iter().sum::<std::time::Duration>() >= std::time::Duration::from_millis(1800), "{gaps:?}");
 
     // A budget in money, run-wide: judge.toml prices the judge; the five calls would cost more than
     // JUDGE_MAX_JUDGE_COST, which each process alone would not reach.

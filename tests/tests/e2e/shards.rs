@@ -21,7 +21,7 @@ const SHARDS: [&[&str]; 3] = [
 
 /// The cargo-judge binary, built as `cargo build -p cargo-judge` builds it (cargo-judge is not a
 /// dependency of this crate, so cargo builds no binary of it for these tests).
-fn cargo_judge() -> &'static Path {
+pub(crate) fn cargo_judge() -> &'static Path {
     static BINARY: OnceLock<PathBuf> = OnceLock::new();
     BINARY.get_or_init(|| {
         let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
@@ -42,7 +42,7 @@ fn cargo_judge() -> &'static Path {
 }
 
 /// `cargo-judge merge ARGS`, with none of the calling environment's judge variables.
-fn merge(args: &[&Path]) -> HarnessRun {
+pub(crate) fn merge(args: &[&Path]) -> HarnessRun {
     HarnessRun::of(harness(cargo_judge()).arg("merge").args(args))
 }
 
