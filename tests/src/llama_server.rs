@@ -15,7 +15,7 @@ use serde_json::Value;
 
 pub use crate::plain_http::HttpReply;
 use crate::plain_http::{free_port, http};
-use crate::python::{python_module_installed, python3};
+use crate::python::{log_tail, python_module_installed, python3};
 
 /// How long the server may take to load its model and answer `GET /v1/models`.
 pub const STARTUP_TIMEOUT: Duration = Duration::from_secs(120);
@@ -87,11 +87,7 @@ impl LlamaServer {
     /// The end of what the server has printed so far (requests, tracebacks), for assertion
     /// messages; the whole log is at the path given to [`LlamaServer::start`].
     pub fn log(&self) -> String {
-        const LINES: usize = 40;
-        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
-        let lines: Vec<&str> = text.lines().collect();
-        let tail = lines[lines.len().saturating_sub(LINES)..].join("\n");
-        format!("--- the last {LINES} lines of llama-cpp-python's server log {}\n{tail}", self.log.display())
+        log_tail("llama-cpp-python's server", &self.log, 40)
     }
 
     /// `GET {base_url}{path}`.

@@ -1,5 +1,5 @@
 //! Python servers of the tests (llama-cpp-python's, moto's): `python3`, with only the variables
-//! Python needs.
+//! Python needs, and the end of a server's log.
 
 use std::process::{Command, Stdio};
 
@@ -18,6 +18,14 @@ pub(crate) fn python3() -> Command {
         }
     }
     command
+}
+
+/// The last `lines` lines of the log of `server` at `log`, for assertion messages.
+pub(crate) fn log_tail(server: &str, log: &std::path::Path, lines: usize) -> String {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let all: Vec<&str> = text.lines().collect();
+    let tail = all[all.len().saturating_sub(lines)..].join("\n");
+    format!("--- the last {lines} lines of {server} log {}\n{tail}", log.display())
 }
 
 /// Whether `python3 -c "import MODULE"` succeeds.

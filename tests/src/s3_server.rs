@@ -10,7 +10,7 @@ use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::plain_http::{HttpReply, free_port, http};
-use crate::python::{python_module_installed, python3};
+use crate::python::{log_tail, python_module_installed, python3};
 
 /// How long the server may take to start answering.
 pub const S3_STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
@@ -127,11 +127,7 @@ impl S3Server {
 
     /// The end of what the server has printed so far, for assertion messages.
     pub fn log(&self) -> String {
-        const LINES: usize = 30;
-        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
-        let lines: Vec<&str> = text.lines().collect();
-        let tail = lines[lines.len().saturating_sub(LINES)..].join("\n");
-        format!("--- the last {LINES} lines of moto's server log {}\n{tail}", self.log.display())
+        log_tail("moto's server", &self.log, 30)
     }
 
     fn request(&self, method: &str, path: &str, body: &[u8]) -> std::io::Result<HttpReply> {
