@@ -97,17 +97,17 @@ fn every_cache_mode_works_on_the_store() {
     assert_eq!(run_totals(&again)["cached"], 8, "{}", again.all());
 
     // replay, as a pull request runs it: no judge server, no key.
-    let mut replay = harness(env!("CARGO_BIN_EXE_suite-basic"));
-    replay.env("JUDGE_MODEL", "openai:fake-judge").env("JUDGE_CACHE", "replay").env("JUDGE_CACHE_DIR", &url);
-    aws(&mut replay, &server.endpoint());
-    let replayed = run_exact(replay, &evals);
+    let replay = || {
+        let mut command = harness(env!("CARGO_BIN_EXE_suite-basic"));
+        command.env("JUDGE_MODEL", "openai:fake-judge").env("JUDGE_CACHE", "replay").env("JUDGE_CACHE_DIR", &url);
+        aws(&mut command, &server.endpoint());
+        command
+    };
+    let replayed = run_exact(replay(), &evals);
     assert_eq!(replayed.code, Some(0), "{}", replayed.all());
     assert_eq!(run_totals(&replayed)["cached"], 8, "{}", replayed.all());
     // A miss is a replay miss, naming the store.
-    let mut replay = harness(env!("CARGO_BIN_EXE_suite-basic"));
-    replay.env("JUDGE_MODEL", "openai:fake-judge").env("JUDGE_CACHE", "replay").env("JUDGE_CACHE_DIR", &url);
-    aws(&mut replay, &server.endpoint());
-    let missed = run_exact(replay, &["static_str"]);
+    let missed = run_exact(replay(), &["static_str"]);
     assert_eq!(missed.code, Some(101), "{}", missed.all());
     assert!(
         missed.stdout.contains("in s3://verdicts/ci/main, and JUDGE_CACHE=replay forbids judge calls"),
