@@ -19,6 +19,10 @@ pub(crate) struct EvalArgs {
     pub threshold: Option<f64>,
     pub input: Option<LitStr>,
     pub expected: Option<LitStr>,
+    /// `dataset`: a file of cases, relative to the crate's manifest directory.
+    pub dataset: Option<LitStr>,
+    /// `min_pass_rate`, and where it is written.
+    pub min_pass_rate: Option<(f64, Span)>,
     pub samples: Option<u32>,
     pub trim: Option<f64>,
     /// `reduce`, and where it is written (for the check against `samples`).
@@ -178,6 +182,25 @@ pub(crate) fn parse(args: TokenStream) -> (EvalArgs, Vec<syn::Error>) {
         };
         errors.push(syn::Error::new(span, format!("`{written}` {}", conflict.reason())));
     }
+    // A dataset's rows give the input and the reference answer; a gate needs rows.
+    if parsed.dataset.is_some() {
+        for (key, value) in [("input", &parsed.input), ("expected", &parsed.expected)] {
+            if let Some(value) = value {
+                errors.push(syn::Error::new(
+                    value.span(),
+                    format!(
+                        "`{key}` comes from each row of the dataset (its `{key}` field): remove it from #[llm_eval]"
+                    ),
+                ));
+            }
+        }
+    } else if let Some((_, span)) = parsed.min_pass_rate {
+        errors.push(syn::Error::new(
+            span,
+            "`min_pass_rate` is the share of a dataset's rows that must pass: add `dataset = \"cases.jsonl\"`, or \
+             remove it",
+        ));
+    }
     // A rubric that was given but invalid, or arguments that stopped parsing early, already
     // have their error.
     if syntax_ok && !seen.iter().any(|key| key == "rubric") {
@@ -195,6 +218,8 @@ fn set(args: &mut EvalArgs, setting: &'static Setting, key: &str, value: &Expr) 
         "rubric" => args.rubric = Some(non_empty(string(key, value)?, key)?),
         "input" => args.input = Some(string(key, value)?),
         "expected" => args.expected = Some(non_empty(string(key, value)?, key)?),
+        "dataset" => args.dataset = Some(non_empty(string(key, value)?, key)?),
+        "min_pass_rate" => args.min_pass_rate = Some((in_range(key, value)?, syn::spanned::Spanned::span(value))),
         "name" => {
             let name = non_empty(string(key, value)?, key)?;
             if name.value().chars().any(char::is_whitespace) || name.value().contains("::") {

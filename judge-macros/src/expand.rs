@@ -11,7 +11,7 @@ use syn::{ItemFn, LitStr, ReturnType};
 
 use crate::args::{self, EvalArgs, Snapshot};
 use crate::fallback;
-use crate::validate::{self, ReturnKind};
+use crate::validate::{self, ReturnKind, RowParam};
 
 /// `#[llm_eval(args)] item`, expanded; on any error, the item unchanged plus every error.
 pub(crate) fn llm_eval(args: TokenStream, item: TokenStream) -> TokenStream {
@@ -26,13 +26,13 @@ pub(crate) fn llm_eval(args: TokenStream, item: TokenStream) -> TokenStream {
             return fallback::with_errors(item, errors);
         }
     };
-    let (kind, fn_errors) = validate::function(&function);
+    let (kind, row, fn_errors) = validate::function(&function, args.dataset.is_some());
     errors.extend(fn_errors);
     if !errors.is_empty() {
         return fallback::with_errors(item, errors);
     }
     let ignore = take_ignore(&mut function);
-    let case = eval_case(&args, &function, kind, ignore);
+    let case = eval_case(&args, &function, kind, row.as_ref(), ignore);
     quote! {
         #function
         #case
@@ -47,7 +47,13 @@ fn take_ignore(function: &mut ItemFn) -> bool {
     function.attrs.len() != before
 }
 
-fn eval_case(args: &EvalArgs, function: &ItemFn, kind: ReturnKind, ignore: bool) -> TokenStream {
+fn eval_case(
+    args: &EvalArgs,
+    function: &ItemFn,
+    kind: ReturnKind,
+    row: Option<&RowParam>,
+    ignore: bool,
+) -> TokenStream {
     let krate = args.krate.as_ref().map_or_else(|| quote!(::judge_runtime), |path| quote!(#path));
     let private = quote!(#krate::__private);
     let ident = &function.sig.ident;
@@ -62,6 +68,8 @@ fn eval_case(args: &EvalArgs, function: &ItemFn, kind: ReturnKind, ignore: bool)
         None => quote!(#private::None),
     };
     let (input, expected) = (opt_str(&args.input), opt_str(&args.expected));
+    let dataset = opt_str(&args.dataset);
+    let min_pass_rate = opt_num(args.min_pass_rate.map(|(rate, _)| rate));
     let judge = match &args.judge {
         Some(judge) => {
             let judge = judge_value(&private, judge);
@@ -171,23 +179,51 @@ fn eval_case(args: &EvalArgs, function: &ItemFn, kind: ReturnKind, ignore: bool)
     };
     let mut callee = ident.clone();
     callee.set_span(ret_span);
+    // A dataset's row, read as the function's parameter (`__row`), is passed as it takes it.
+    let arg = match row {
+        Some(RowParam { by_ref: true, .. }) => quote!(&__row),
+        Some(RowParam { by_ref: false, .. }) => quote!(__row),
+        None => quote!(),
+    };
     let call = if function.sig.asyncness.is_some() {
-        quote_spanned!(ret_end=> #callee().await)
+        quote_spanned!(ret_end=> #callee(#arg).await)
     } else {
-        quote_spanned!(ret_end=> #callee())
+        quote_spanned!(ret_end=> #callee(#arg))
     };
     let convert = match kind {
         ReturnKind::Value => quote_spanned!(ret_span=> #private::from_value(#call)),
         ReturnKind::Result => quote_spanned!(ret_span=> #private::from_result(#call)),
     };
-    let output = if function.sig.asyncness.is_some() {
-        quote! {
+    let text = quote!(::std::string::String);
+    let output = match (row, function.sig.asyncness.is_some()) {
+        (None, true) => quote! {
             #private::OutputFn::Async(|| -> #private::OutputFuture {
                 #private::Box::pin(async { #convert })
             })
+        },
+        (None, false) => quote!(#private::OutputFn::Sync(|| #convert)),
+        (Some(RowParam { ty, .. }), is_async) => {
+            // Spanned at the parameter's type: a type that cannot be read from a row is
+            // underlined there.
+            let read = quote_spanned!(ty.span()=> <#ty as #private::FromRow>::from_row(__row)?);
+            if is_async {
+                quote! {
+                    #private::OutputFn::AsyncRow(|__row: &#private::Row|
+                        -> ::core::result::Result<#private::OutputFuture, #text> {
+                        let __row: #ty = #read;
+                        #private::Ok(#private::Box::pin(async move { #convert }))
+                    })
+                }
+            } else {
+                quote! {
+                    #private::OutputFn::SyncRow(|__row: &#private::Row|
+                        -> ::core::result::Result<::core::result::Result<#text, #text>, #text> {
+                        let __row: #ty = #read;
+                        #private::Ok(#convert)
+                    })
+                }
+            }
         }
-    } else {
-        quote!(#private::OutputFn::Sync(|| #convert))
     };
     let by_kind = args.by_kind.iter().map(|(key, value)| {
         let value = match value {
@@ -211,6 +247,8 @@ fn eval_case(args: &EvalArgs, function: &ItemFn, kind: ReturnKind, ignore: bool)
                     module_path: ::core::module_path!(),
                     name: #name,
                     rubric: #rubric,
+                    dataset: #dataset,
+                    min_pass_rate: #min_pass_rate,
                     input: #input,
                     expected: #expected,
                     threshold: #threshold,

@@ -33,6 +33,9 @@ macro_rules! declare_settings {
                         .within(Range::new(0.0, Some(1.0), "in 0.0..=1.0"));
                 input => Setting::code(TEXT, "none", "the input the output answers, shown to the judge");
                 expected => Setting::code(TEXT, "none", "a reference answer, for reference-guided grading");
+                dataset => Setting::code(PATH, "none", "a file of cases (JSONL, JSON, CSV): a test per row");
+                min_pass_rate => Setting::code(NUMBER, "none", "a dataset is one test, passing when this share of rows pass")
+                    .within(Range::new(0.0, Some(1.0), "in 0.0..=1.0").meaning("is the share of rows that must pass"));
                 samples: u32 = whole
                     => Setting::eval(WHOLE, Some("JUDGE_SAMPLES"), "1", "outputs generated and judged per eval")
                         .within(Range::new(1.0, Some(10_000.0), "a whole number in 1..=10000").whole());

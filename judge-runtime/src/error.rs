@@ -82,6 +82,9 @@ pub enum ConfigError {
         /// The cap.
         max_judge_cost: f64,
     },
+    /// A dataset that cannot be read, or a row whose settings do not fit.
+    #[error("{0}")]
+    Dataset(#[from] DatasetError),
     /// The embedded judge cannot be used: not compiled in, or its model file is missing or damaged.
     #[error("{reason}")]
     LocalModel {
@@ -305,6 +308,25 @@ pub enum CacheError {
         /// The store's error, without secrets.
         message: String,
     },
+}
+
+/// A dataset (`#[llm_eval(dataset = "…")]`) could not be read: its message starts `PATH:LINE:`,
+/// or `PATH:` when it is about the whole file.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{}{}: {message}", path.display(), line.map(|line| format!(":{line}")).unwrap_or_default())]
+pub struct DatasetError {
+    /// The dataset file, resolved.
+    pub path: PathBuf,
+    /// The line of the row at fault, if one is.
+    pub line: Option<usize>,
+    /// What is wrong, and what to do.
+    pub message: String,
+}
+
+impl DatasetError {
+    pub(crate) fn new(path: &std::path::Path, line: Option<usize>, message: String) -> Self {
+        Self { path: path.to_owned(), line, message }
+    }
 }
 
 /// A report or the score baseline could not be read or written.

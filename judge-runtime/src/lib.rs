@@ -75,6 +75,7 @@ mod agreement;
 mod atomic_file;
 mod baseline;
 mod cache;
+mod dataset;
 pub mod error;
 mod grader;
 mod harness;
@@ -87,6 +88,7 @@ mod snapshot;
 
 pub use aggregate::{Reducer, Summary, TrimmedMean};
 pub use cache::CacheMode;
+pub use dataset::{Case, CaseError, FromRow};
 pub use grader::Grader;
 pub use judge::embedded::local_model;
 pub use judge::techniques::verdict::{
@@ -128,6 +130,7 @@ pub mod __cargo_judge {
 /// What the macros' expansions name. Not a public API: it changes without notice.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::dataset::{FromRow, Row};
     pub use crate::harness::registry::{CompareWith, EvalCase, OutputFn, OutputFuture};
     pub use crate::harness::run::{Project, run};
     /// Engine measurements for judge's own benches.
@@ -147,6 +150,7 @@ pub mod __private {
     pub use std::borrow::Cow;
     pub use std::boxed::Box;
     pub use std::option::Option::{None, Some};
+    pub use std::result::Result::{Err, Ok};
 
     /// Old names of attribute keys: `#[llm_eval]` names one of these with the key's own token, so
     /// that rustc warns where the old name is written.

@@ -36,6 +36,24 @@ pub(crate) struct EvalIdentity {
     pub input: Option<String>,
     /// The reference answer, if the eval gives one.
     pub expected: Option<String>,
+    /// The dataset row the eval judges, for an eval driven by a dataset.
+    pub dataset: Option<DatasetRowRef>,
+}
+
+/// The row of a dataset an eval judged, as the reports name it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct DatasetRowRef {
+    /// The dataset eval: `module::path::name`, the prefix of its rows' test names.
+    pub name: String,
+    /// The dataset file, as the attribute names it.
+    pub file: String,
+    /// The row's id: the last segment of its test name.
+    pub id: String,
+    /// The row's line in the file.
+    pub line: usize,
+    /// The dataset's pass-rate gate, if it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_pass_rate: Option<f64>,
 }
 
 /// Where a verdict came from.
@@ -237,6 +255,9 @@ pub(crate) enum EvalFailure {
     Judge { sample: usize, error: JudgeError },
     #[error("sample {}: {error}", sample + 1)]
     Cache { sample: usize, error: CacheError },
+    /// The row cannot be read as the function's parameter, or its rubric cannot be filled.
+    #[error("{0}")]
+    Dataset(#[from] crate::error::DatasetError),
     #[error(
         "the eval did not finish within its deadline of {} s (the `deadline` setting, JUDGE_DEADLINE): \
          a judge or the eval function is too slow; samples still running were stopped",

@@ -4,6 +4,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
+use crate::dataset::Row;
 use crate::settings::criteria::CriterionDef;
 use crate::settings::steps::StepsDef;
 use crate::settings::{AttributeSettings, AttributeValue};
@@ -21,6 +22,11 @@ pub struct EvalCase {
     pub name: &'static str,
     /// The rubric the output is graded against.
     pub rubric: &'static str,
+    /// The attribute's `dataset`: a file of cases, relative to the crate's manifest directory.
+    pub dataset: Option<&'static str>,
+    /// The attribute's `min_pass_rate`: the dataset is one test, passing when this share of its
+    /// rows pass.
+    pub min_pass_rate: Option<f64>,
     /// The input the output answers, shown to the judge.
     pub input: Option<&'static str>,
     /// A reference answer, for reference-guided grading.
@@ -92,6 +98,11 @@ pub enum OutputFn {
     Sync(fn() -> Result<String, String>),
     /// An `async fn`: polled on the eval's own task (it need not be `Send`).
     Async(fn() -> OutputFuture),
+    /// A plain function that takes a dataset's row: called on the blocking pool. The outer `Err`
+    /// says why the row cannot be read as the function's parameter.
+    SyncRow(fn(&Row) -> Result<Result<String, String>, String>),
+    /// An `async fn` that takes a dataset's row, read before the future is made.
+    AsyncRow(fn(&Row) -> Result<OutputFuture, String>),
 }
 
 /// What an eval's outputs are compared with (`compare_with = "…"` or `compare_with = path::to::fn`).
@@ -143,12 +154,4 @@ pub(crate) fn cases() -> Vec<&'static EvalCase> {
     let mut cases: Vec<&'static EvalCase> = inventory::iter::<EvalCase>.into_iter().collect();
     cases.sort_by_cached_key(|case| case.full_name());
     cases
-}
-
-/// Names registered more than once (e.g. two evals given the same `name`).
-pub(crate) fn duplicate_names(cases: &[&EvalCase]) -> Vec<String> {
-    let names: Vec<String> = cases.iter().map(|case| case.full_name()).collect();
-    let mut duplicates: Vec<String> = names.windows(2).filter(|w| w[0] == w[1]).map(|w| w[0].clone()).collect();
-    duplicates.dedup();
-    duplicates
 }

@@ -10,8 +10,8 @@ use libtest_mimic::{Arguments, Failed, Trial};
 use crate::baseline::{Baselines, ScoreBaseline};
 use crate::error::ReportError;
 use crate::harness::context::RunContext;
-use crate::harness::registry::{self, EvalCase};
-use crate::harness::trial::judge_eval;
+use crate::harness::datasets::{self, Subject};
+use crate::harness::registry;
 use crate::report::files;
 use crate::report::printer;
 use crate::report::progress::Progress;
@@ -48,14 +48,17 @@ fn run_with(project: Project, mut args: Arguments) -> ExitCode {
         printer::no_evals_registered();
         return ExitCode::FAILURE;
     }
-    let duplicates = registry::duplicate_names(&cases);
+    // Datasets are read now, listing included: their rows are tests.
+    let subjects = datasets::subjects(Path::new(project.manifest_dir), &cases);
+    let duplicates = duplicate_names(&subjects);
     if !duplicates.is_empty() {
         printer::duplicate_names(&duplicates);
         return ExitCode::FAILURE;
     }
     if args.list {
-        // Listing is pure: no settings read, no cache touched, no network.
-        let trials = cases.iter().map(|case| trial(case, |_| Ok(()))).collect();
+        // Listing is pure: no settings read, no cache touched, no network; a dataset is read,
+        // nothing else.
+        let trials = subjects.into_iter().map(|subject| trial(subject, |_| Ok(()))).collect();
         return libtest_mimic::run(&args, trials).exit_code();
     }
 
@@ -71,7 +74,8 @@ fn run_with(project: Project, mut args: Arguments) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let names: Vec<String> = cases.iter().map(|case| case.full_name()).collect();
+    let names: Vec<String> =
+        cases.iter().map(|case| case.full_name()).chain(subjects.iter().flat_map(Subject::section_names)).collect();
     // A warning, not an error: an eval compiled out (cfg) or another package's binary of the same
     // crate name would otherwise stop the run.
     printer::unknown_eval_sections(&settings.unknown_eval_sections(&names), &names);
@@ -106,17 +110,19 @@ fn run_with(project: Project, mut args: Arguments) -> ExitCode {
         }
     };
 
-    let to_run = cases.iter().map(|case| trial(case, |_| Ok(()))).filter(|t| will_run(&args, t)).count();
+    let to_run = subjects.iter().map(|s| trial(s.clone(), |_| Ok(()))).filter(|t| will_run(&args, t)).count();
     let http = ctx.http().clone();
     let threads = args.test_threads.unwrap_or(1);
     let progress = Arc::new(Progress::start(ctx.run.values.progress, to_run, threads, move || http.in_flight()));
-    let trials = cases
-        .iter()
-        .map(|&case| {
+    let trials = subjects
+        .into_iter()
+        .map(|subject| {
             let (ctx, runtime, progress) = (Arc::clone(&ctx), Arc::clone(&runtime), Arc::clone(&progress));
-            trial(case, move |case| {
-                let (record, result) = judge_eval(&ctx, &runtime, case);
-                ctx.recorder.add(record);
+            trial(subject, move |subject| {
+                let (records, result) = runtime.block_on(datasets::run(&ctx, &subject));
+                for record in records {
+                    ctx.recorder.add(record);
+                }
                 progress.finished(result.is_ok());
                 result
             })
@@ -195,11 +201,19 @@ fn binary_name() -> String {
     }
 }
 
-fn trial(
-    case: &'static EvalCase,
-    body: impl FnOnce(&'static EvalCase) -> Result<(), Failed> + Send + 'static,
-) -> Trial {
-    Trial::test(case.full_name(), move || body(case)).with_ignored_flag(case.ignore)
+fn trial(subject: Subject, body: impl FnOnce(Subject) -> Result<(), Failed> + Send + 'static) -> Trial {
+    let (name, ignore) = (subject.name(), subject.case().ignore);
+    Trial::test(name, move || body(subject)).with_ignored_flag(ignore)
+}
+
+/// Test names given more than once: two evals given the same `name`, or a dataset's row whose id
+/// makes the name of another eval.
+fn duplicate_names(subjects: &[Subject]) -> Vec<String> {
+    let mut names: Vec<String> = subjects.iter().map(Subject::name).collect();
+    names.sort_unstable();
+    let mut duplicates: Vec<String> = names.windows(2).filter(|w| w[0] == w[1]).map(|w| w[0].clone()).collect();
+    duplicates.dedup();
+    duplicates
 }
 
 /// Whether libtest will run `trial` with these arguments.

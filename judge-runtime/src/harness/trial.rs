@@ -15,7 +15,8 @@ use futures::future::try_join_all;
 
 use crate::error::panic_message;
 use crate::harness::context::{Judged, RunContext};
-use crate::harness::registry::{CompareWith, EvalCase, OutputFn};
+use crate::harness::eval::Eval;
+use crate::harness::registry::{CompareWith, OutputFn};
 use crate::judge::Judge;
 use crate::judge::techniques::ensemble;
 use crate::judge::techniques::pairwise::{self, Order};
@@ -31,26 +32,14 @@ use crate::settings::EvalSettings;
 use crate::settings::steps::Steps;
 use crate::snapshot::{Snapshot, SnapshotMode, SnapshotState};
 
-/// What the reports tell of `case`.
-fn identity(case: &EvalCase) -> EvalIdentity {
-    EvalIdentity {
-        name: case.full_name(),
-        short_name: case.name.to_owned(),
-        file: case.file.to_owned(),
-        line: case.line,
-        rubric: case.rubric.to_owned(),
-        input: case.input.map(str::to_owned),
-        expected: case.expected.map(str::to_owned),
-    }
-}
-
-/// Runs `case` to an outcome. A failing sample fails the eval: the samples not yet judged are then
+/// Runs `eval` to an outcome. A failing sample fails the eval: the samples not yet judged are then
 /// not judged, but the judge calls already sent finish and their verdicts are cached (they are
 /// paid for; a rerun, or a run with a larger budget, finds them). The failure reported is that of
 /// the lowest failing sample.
 pub(crate) async fn run_eval(
     ctx: &RunContext,
-    case: &'static EvalCase,
+    eval: &Eval,
+    identity: EvalIdentity,
     settings: EvalSettings,
 ) -> Result<EvalOutcome, EvalFailure> {
     let mut judges = Vec::with_capacity(settings.panel.len());
@@ -58,7 +47,7 @@ pub(crate) async fn run_eval(
         judges.push(ctx.judge(spec).await?);
     }
     let names: Vec<String> = settings.panel.iter().map(ToString::to_string).collect();
-    let task = Task::borrowed(case.rubric, case.input, case.expected)
+    let task = Task::owned(identity.rubric.clone(), identity.input.clone(), identity.expected.clone())
         .with_levels(settings.levels.clone())
         .with_criteria(settings.criteria.clone());
     // G-Eval's steps: given, the same for every judge; "auto", each judge writes its own, once.
@@ -91,9 +80,9 @@ pub(crate) async fn run_eval(
         async move {
             let result = async {
                 let (output, compared_with) =
-                    futures::future::join(generate(case.output), compare_with(case, panel.settings)).await;
-                let output = output.map_err(|message| EvalFailure::Output { sample, message })?;
-                let compared_with = compared_with.map_err(|message| EvalFailure::CompareWith { sample, message })?;
+                    futures::future::join(generate(eval, eval.case.output), compare_with(eval, panel.settings)).await;
+                let output = output?.map_err(|message| EvalFailure::Output { sample, message })?;
+                let compared_with = compared_with?.map_err(|message| EvalFailure::CompareWith { sample, message })?;
                 if failed.load(Ordering::Relaxed) {
                     // Another sample failed the eval: judging this one would be paid for nothing.
                     return Ok(None);
@@ -152,7 +141,7 @@ pub(crate) async fn run_eval(
     // Known when every judge of the eval is priced.
     let priced = settings.panel.iter().all(|spec| ctx.price(spec).is_some());
     let cost = priced.then(|| *spent.lock().unwrap_or_else(|e| e.into_inner()));
-    Ok(EvalOutcome { eval: identity(case), settings, samples, summary, criteria, disagreement, all_ties, cost, steps })
+    Ok(EvalOutcome { eval: identity, settings, samples, summary, criteria, disagreement, all_ties, cost, steps })
 }
 
 /// The judges of one eval, each with its task (its own generated steps), and what they share.
@@ -256,36 +245,46 @@ async fn judge_request(
     ctx.verdict(judge, settings, &key, &request, (sample, occurrence)).await
 }
 
-/// The text a sample's output is compared with (`compare_with`), if the eval has one: the
-/// attribute's text or function's output (called once per sample), else the text of the eval's
-/// judge.toml section.
-async fn compare_with(case: &EvalCase, settings: &EvalSettings) -> Result<Option<String>, String> {
-    match case.compare_with {
-        None => Ok(settings.compare_with.clone()),
-        Some(CompareWith::Text(text)) => Ok(Some(text.to_owned())),
-        Some(CompareWith::Function(f)) => generate(f).await.map(Some),
+/// The text a sample's output is compared with (`compare_with`), if the eval has one: a row's
+/// own, the attribute's text or function's output (called once per sample), else the text of the
+/// eval's judge.toml section. The inner `Err` is the function's failure.
+async fn compare_with(eval: &Eval, settings: &EvalSettings) -> Result<Result<Option<String>, String>, EvalFailure> {
+    if let Some(text) = eval.row_compare_with() {
+        return Ok(Ok(Some(text.to_owned())));
+    }
+    match eval.case.compare_with {
+        None => Ok(Ok(settings.compare_with.clone())),
+        Some(CompareWith::Text(text)) => Ok(Ok(Some(text.to_owned()))),
+        Some(CompareWith::Function(f)) => Ok(generate(eval, f).await?.map(Some)),
     }
 }
 
 /// Runs one eval to its record and its test result: a failure below the threshold, past the
 /// baseline's margin, or (in strict mode) with a changed snapshot carries the judge's reasons.
-pub(crate) fn judge_eval(
-    ctx: &RunContext,
-    runtime: &tokio::runtime::Runtime,
-    case: &'static EvalCase,
-) -> (EvalRecord, Result<(), libtest_mimic::Failed>) {
+pub(crate) async fn judge_eval(ctx: &RunContext, eval: &Eval) -> (EvalRecord, Result<(), libtest_mimic::Failed>) {
     let start = Instant::now();
-    let failed = |error: EvalFailure, settings: Option<&EvalSettings>| {
+    let failed = |identity: &EvalIdentity, error: EvalFailure, settings: Option<&EvalSettings>| {
         let message = message::eval_failure(&error);
-        (EvalRecord::error(&identity(case), settings, message.clone(), start.elapsed()), Err(message.into()))
+        (EvalRecord::error(identity, settings, message.clone(), start.elapsed()), Err(message.into()))
     };
-    let settings = match ctx.settings.eval(&case.full_name(), case.attribute_settings()) {
+    let identity = match eval.identity() {
+        Ok(identity) => identity,
+        Err(error) => {
+            // The rubric could not be filled: the record shows the rubric as written.
+            let mut bare = Eval { row: None, ..eval.clone() }
+                .identity()
+                .expect("an eval without a row has no placeholders filled");
+            bare.name = eval.name();
+            return failed(&bare, error.into(), None);
+        }
+    };
+    let settings = match eval.settings(&ctx.settings) {
         Ok(settings) => settings,
-        Err(error) => return failed(error.into(), None),
+        Err(error) => return failed(&identity, error.into(), None),
     };
-    let outcome = match runtime.block_on(run_eval(ctx, case, settings.clone())) {
+    let outcome = match run_eval(ctx, eval, identity.clone(), settings.clone()).await {
         Ok(outcome) => outcome,
-        Err(error) => return failed(error, Some(&settings)),
+        Err(error) => return failed(&identity, error, Some(&settings)),
     };
     let (max_drop, score) = (ctx.baselines.max_drop, outcome.summary.score);
     let baseline = ctx.baselines.compare.as_ref().and_then(|b| b.compare(&outcome.eval.name, score, max_drop));
@@ -307,10 +306,10 @@ pub(crate) fn judge_eval(
         // Asserted after the run, one at a time: insta prints its diffs, which would otherwise
         // interleave with libtest's lines.
         SnapshotMode::On => {
-            ctx.snapshots.defer(record.name.clone(), Snapshot::of(&outcome, passed), case.snapshot_hook);
+            ctx.snapshots.defer(record.name.clone(), Snapshot::of(&outcome, passed), eval.case.snapshot_hook);
         }
         SnapshotMode::Strict => {
-            let (state, problem) = match Snapshot::of(&outcome, passed).assert(case.snapshot_hook) {
+            let (state, problem) = match Snapshot::of(&outcome, passed).assert(eval.case.snapshot_hook) {
                 Ok(SnapshotState::Changed) => {
                     (SnapshotState::Changed, Some(message::snapshot_changed(&outcome.eval.short_name)))
                 }
@@ -346,18 +345,44 @@ async fn every_sample(
     Ok(judged)
 }
 
-/// Calls the eval function once. A plain function runs on the blocking pool, off the async workers;
-/// a panic is reported as the sample's failure.
-async fn generate(output: OutputFn) -> Result<String, String> {
-    match output {
-        OutputFn::Sync(f) => match tokio::task::spawn_blocking(f).await {
+/// Calls the eval function once, with the eval's row if it has one. A plain function runs on the
+/// blocking pool, off the async workers; a panic is reported as the sample's failure (the inner
+/// `Err`). The outer `Err`: the row cannot be read as the function's parameter.
+async fn generate(eval: &Eval, output: OutputFn) -> Result<Result<String, String>, EvalFailure> {
+    let blocking = |result: Result<Result<String, String>, tokio::task::JoinError>| match result {
+        Ok(result) => result,
+        Err(e) if e.is_panic() => Err(panic_message(e.into_panic())),
+        Err(e) => Err(format!("the eval function was cancelled: {e}")),
+    };
+    let polled = |future: crate::harness::registry::OutputFuture| async move {
+        match AssertUnwindSafe(future).catch_unwind().await {
             Ok(result) => result,
-            Err(e) if e.is_panic() => Err(panic_message(e.into_panic())),
-            Err(e) => Err(format!("the eval function was cancelled: {e}")),
-        },
+            Err(payload) => Err(panic_message(payload)),
+        }
+    };
+    let row = || eval.row.as_ref().expect("a function that takes a row is registered with a dataset");
+    Ok(match output {
+        OutputFn::Sync(f) => blocking(tokio::task::spawn_blocking(f).await),
         OutputFn::Async(f) => match AssertUnwindSafe(async move { f().await }).catch_unwind().await {
             Ok(result) => result,
             Err(payload) => Err(panic_message(payload)),
         },
-    }
+        OutputFn::SyncRow(f) => {
+            let row = row();
+            let shared = std::sync::Arc::clone(&row.row);
+            match tokio::task::spawn_blocking(move || f(&shared)).await {
+                Ok(Err(unreadable)) => return Err(row.error(unreadable).into()),
+                Ok(Ok(result)) => result,
+                Err(e) => blocking(Err(e)),
+            }
+        }
+        OutputFn::AsyncRow(f) => {
+            let row = row();
+            match std::panic::catch_unwind(AssertUnwindSafe(|| f(&row.row))) {
+                Ok(Ok(future)) => polled(future).await,
+                Ok(Err(unreadable)) => return Err(row.error(unreadable).into()),
+                Err(payload) => Err(panic_message(payload)),
+            }
+        }
+    })
 }

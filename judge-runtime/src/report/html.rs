@@ -523,6 +523,7 @@ mod tests {
 
     fn eval(name: &str, status: Status, samples: Vec<SampleRecord>) -> EvalRecord {
         EvalRecord {
+            dataset: None,
             name: name.to_owned(),
             file: "tests/evals.rs".to_owned(),
             line: 7,
@@ -557,6 +558,7 @@ mod tests {
 
     fn record(evals: Vec<EvalRecord>) -> RunRecord {
         RunRecord {
+            datasets: Vec::new(),
             format: 1,
             run_id: "r1".to_owned(),
             binary: "evals".to_owned(),

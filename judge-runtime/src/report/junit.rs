@@ -131,6 +131,7 @@ mod tests {
 
     fn eval(name: &str, status: Status, message: Option<&str>) -> EvalRecord {
         EvalRecord {
+            dataset: None,
             name: name.to_owned(),
             file: "tests/evals.rs".to_owned(),
             line: 7,

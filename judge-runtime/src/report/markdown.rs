@@ -115,6 +115,7 @@ mod tests {
             latency_ms: 1,
         };
         EvalRecord {
+            dataset: None,
             name: name.to_owned(),
             file: "tests/evals.rs".to_owned(),
             line: 3,

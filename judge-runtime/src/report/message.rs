@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use crate::baseline::BaselineDelta;
 use crate::outcome::{AllTies, Disagreement, EvalFailure, EvalOutcome, SampleResult, VerdictSource};
+use crate::report::record::{EvalRecord, Status};
 use crate::settings::Rationales;
 use judge_rules::words::OnTie;
 
@@ -13,7 +14,48 @@ const OUTPUT_EXCERPT_CHARS: usize = 600;
 
 /// The message of an eval that could not be scored.
 pub(crate) fn eval_failure(failure: &EvalFailure) -> String {
-    format!("eval could not be scored: {failure}")
+    match failure {
+        // It starts `PATH:LINE:`, as editors and CI annotations read it.
+        EvalFailure::Dataset(error) => error.to_string(),
+        _ => format!("eval could not be scored: {failure}"),
+    }
+}
+
+/// The message of a dataset whose share of passing rows is below its `min_pass_rate`: the counts,
+/// then each failing row (in file order) with its score and its lowest sample's rationale, or
+/// why it could not be scored.
+pub(crate) fn gate_failed(file: &str, rows: &[EvalRecord], min_pass_rate: f64) -> String {
+    let passed = rows.iter().filter(|r| r.status == Status::Passed).count();
+    let mut out = format!(
+        "{passed} of {} rows passed (pass rate {:.2}), below min_pass_rate {min_pass_rate:.2}\nfailing rows of {file}:\n",
+        rows.len(),
+        passed as f64 / rows.len().max(1) as f64,
+    );
+    let mut failing: Vec<&EvalRecord> = rows.iter().filter(|r| r.status != Status::Passed).collect();
+    failing.sort_by_key(|r| r.dataset.as_ref().map_or(0, |d| d.line));
+    for row in failing {
+        let (id, line) = row.dataset.as_ref().map_or_else(|| (row.name.clone(), 0), |d| (d.id.clone(), d.line));
+        let why = match (row.score, row.threshold) {
+            (Some(score), Some(threshold)) => {
+                let lowest = row.samples.iter().min_by(|a, b| a.score.total_cmp(&b.score));
+                let rationale = lowest.map_or_else(String::new, |s| format!(": {}", one_line(&s.rationale, 200)));
+                format!("scored {score:.2}, below {threshold:.2}{rationale}")
+            }
+            _ => one_line(row.message.as_deref().unwrap_or("could not be scored"), 300),
+        };
+        let _ = writeln!(out, "  {} (line {line}): {why}", printable(&id));
+    }
+    out.trim_end().to_owned()
+}
+
+/// The first line of `text`, at most `max` characters.
+fn one_line(text: &str, max: usize) -> String {
+    let line = text.lines().next().unwrap_or_default();
+    let mut shown: String = printable(line).chars().take(max).collect();
+    if shown.chars().count() < line.chars().count() || text.lines().nth(1).is_some() {
+        shown.push('…');
+    }
+    shown
 }
 
 /// The message of an eval that failed: below its threshold, or fallen below its baseline by more

@@ -10,7 +10,10 @@ use serde::{Deserialize, Serialize};
 use crate::agreement::Agreement;
 use crate::baseline::BaselineDelta;
 use crate::judge::techniques::verdict::{Scale, ScoreMethod, Usage};
-use crate::outcome::{EvalIdentity, EvalOutcome, FailureKind, OUTPUT_EXCERPT_CHARS, SampleResult, VerdictSource};
+use crate::outcome::{
+    DatasetRowRef, EvalIdentity, EvalOutcome, FailureKind, OUTPUT_EXCERPT_CHARS, SampleResult, VerdictSource,
+};
+pub(crate) use crate::report::datasets::DatasetRecord;
 use crate::snapshot::SnapshotState;
 
 /// Bumped when the record's layout changes; a record of another format is replaced, not merged.
@@ -38,6 +41,9 @@ pub(crate) struct RunRecord {
     /// How well the judges of ensembles agreed over the run's samples, when any eval had several.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agreement: Option<Agreement>,
+    /// Every dataset eval's summary: its rows' counts and pass rate, and its gate.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub datasets: Vec<DatasetRecord>,
     /// What the run's calls cost, by judge.toml's `prices`: the sum of its priced evals' costs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cost: Option<f64>,
@@ -75,6 +81,9 @@ pub(crate) struct EvalRecord {
     /// Where the eval is written.
     pub file: String,
     pub line: u32,
+    /// The row of a dataset this eval judged, for an eval driven by a dataset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dataset: Option<DatasetRowRef>,
     pub rubric: String,
     /// `provider:model`, when the settings resolved.
     pub judge: Option<String>,
@@ -271,6 +280,7 @@ impl EvalRecord {
             name: eval.name.clone(),
             file: eval.file.clone(),
             line: eval.line,
+            dataset: eval.dataset.clone(),
             rubric: eval.rubric.clone(),
             judge: Some(settings.judge_label()),
             threshold: Some(settings.threshold),
@@ -340,6 +350,7 @@ impl EvalRecord {
             name: eval.name.clone(),
             file: eval.file.clone(),
             line: eval.line,
+            dataset: eval.dataset.clone(),
             rubric: eval.rubric.clone(),
             judge: settings.map(crate::settings::EvalSettings::judge_label),
             threshold: settings.map(|s| s.threshold),
@@ -393,6 +404,7 @@ impl RunRecord {
             started_unix_ms: millis(started),
             duration_ms: millis(now.saturating_sub(started)),
             agreement: None,
+            datasets: Vec::new(),
             cost: None,
             evals: Vec::new(),
         }
@@ -418,6 +430,7 @@ impl RunRecord {
             }
         }
         self.agreement = agreement(&self.evals);
+        self.datasets = crate::report::datasets::summarize(&self.evals);
         self.cost = self.total_cost();
     }
 

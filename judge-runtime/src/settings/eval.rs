@@ -1,7 +1,10 @@
 //! The settings of one eval: its attribute, then the environment, its judge.toml section, the file's
 //! own settings, then defaults; each value with its source.
 
+use std::path::Path;
+
 use crate::aggregate::Reducer;
+use crate::dataset::RowSettings;
 use crate::error::ConfigError;
 use crate::settings::attribute::AttributeSettings;
 use crate::settings::criteria::Criteria;
@@ -9,6 +12,7 @@ use crate::settings::judges::JudgeName;
 use crate::settings::layer::{Comparison, EvalValues, Layer};
 use crate::settings::levels::Levels;
 use crate::settings::params::{DEFAULT_TEMPERATURE, GenerationParams};
+use crate::settings::source::Origin;
 use crate::settings::source::{Source, Sourced};
 use crate::settings::steps::Steps;
 use crate::settings::{DEFAULT_COMPARISON_THRESHOLD, DEFAULT_SAMPLES, DEFAULT_THRESHOLD, DEFAULT_TRIM, Settings};
@@ -80,15 +84,49 @@ impl EvalSettings {
     }
 }
 
+/// A dataset's row, whose own settings come first.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RowOf<'a> {
+    /// The dataset file, resolved.
+    pub path: &'a Path,
+    /// The row's line.
+    pub line: usize,
+    /// The dataset eval's name, `module::path::name`: its judge.toml section applies to the row.
+    pub dataset: &'a str,
+    /// The row's own settings.
+    pub settings: &'a RowSettings,
+}
+
 impl Settings {
     /// The settings of one eval: its attribute first, then the environment, its judge.toml section,
-    /// the file's own settings, defaults.
-    pub fn eval(&self, eval: &str, attr: AttributeSettings<'_>) -> Result<EvalSettings, ConfigError> {
+    /// the file's own settings, defaults. A row of a dataset (`row`, its own settings) comes before
+    /// the attribute, and its section (`[evals."mod::fn::id"]`) before its dataset's
+    /// (`[evals."mod::fn"]`, named by `dataset`).
+    pub fn eval(
+        &self,
+        eval: &str,
+        attr: AttributeSettings<'_>,
+        row: Option<RowOf<'_>>,
+    ) -> Result<EvalSettings, ConfigError> {
         let attribute = attr.layer(eval)?;
-        let layers: Vec<&Layer> = [Some(&attribute), Some(&self.env), self.file.evals.get(eval), Some(&self.file)]
-            .into_iter()
-            .flatten()
-            .collect();
+        let dataset = row.as_ref().map(|row| row.dataset);
+        let row = row.map(|row| Layer {
+            threshold: row.settings.threshold,
+            samples: row.settings.samples,
+            compare_with: row.settings.compare_with.clone().map(Comparison::Text),
+            ..Layer::new(Origin::Row { path: row.path.to_owned(), line: row.line })
+        });
+        let layers: Vec<&Layer> = [
+            row.as_ref(),
+            Some(&attribute),
+            Some(&self.env),
+            self.file.evals.get(eval),
+            dataset.and_then(|dataset| self.file.evals.get(dataset)),
+            Some(&self.file),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
         let all = Layer::merge(&layers);
         let values = all.eval_values();
         // Groups of settings decided by one layer: the first that names a judge or an ensemble

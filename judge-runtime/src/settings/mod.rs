@@ -38,7 +38,7 @@ use crate::error::ConfigError;
 
 pub(crate) use attribute::AttributeSettings;
 pub(crate) use cache_location::CacheLocation;
-pub(crate) use eval::EvalSettings;
+pub(crate) use eval::{EvalSettings, RowOf};
 pub use read::AttributeValue;
 
 use file::CONFIG_FILE;

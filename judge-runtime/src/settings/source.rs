@@ -21,6 +21,13 @@ pub(crate) enum Origin {
         /// The eval whose section this is; `None`: the top of the file.
         section: Option<String>,
     },
+    /// A row of a dataset: the row's own `threshold`, `samples`, `compare_with`.
+    Row {
+        /// The dataset file, resolved.
+        path: PathBuf,
+        /// The row's line.
+        line: usize,
+    },
 }
 
 impl Origin {
@@ -36,6 +43,7 @@ impl Origin {
                     None => key.to_owned(),
                 },
             },
+            Self::Row { path, line } => Source::Row { path: path.clone(), line: *line, key },
         }
     }
 }
@@ -59,6 +67,15 @@ pub(crate) enum Source {
         /// The key, with its section.
         key: String,
     },
+    /// A field of a dataset's row.
+    Row {
+        /// The dataset file, resolved.
+        path: PathBuf,
+        /// The row's line.
+        line: usize,
+        /// The field.
+        key: &'static str,
+    },
     /// The default.
     Default,
 }
@@ -76,6 +93,10 @@ impl Source {
                     path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into())
                 )
             }
+            Self::Row { path, line, .. } => format!(
+                "row: {}:{line}",
+                path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into())
+            ),
             Self::Default => "default".to_owned(),
         }
     }
@@ -92,6 +113,11 @@ impl Source {
                 key: key.clone(),
                 reason: format!("for {eval}: {reason}"),
             },
+            Self::Row { path, line, key } => ConfigError::Dataset(crate::error::DatasetError::new(
+                path,
+                Some(*line),
+                format!("the row's `{key}` {value} does not fit {eval}: {reason}"),
+            )),
             Self::Default => ConfigError::InvalidAttribute { eval: eval.to_owned(), key: "default", reason },
         }
     }
@@ -105,6 +131,7 @@ impl fmt::Display for Source {
             Self::Attribute { eval, key } => write!(f, "the `{key}` attribute of {eval}"),
             Self::Env(var) => f.write_str(var),
             Self::File { path, key } => write!(f, "`{key}` in {}", path.display()),
+            Self::Row { path, line, key } => write!(f, "the `{key}` of the row on line {line} of {}", path.display()),
             Self::Default => f.write_str("the default"),
         }
     }

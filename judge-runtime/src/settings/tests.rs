@@ -27,7 +27,7 @@ fn file(text: &str) -> Result<Layer, ConfigError> {
 }
 
 fn resolve(env_layer: Layer, file_layer: Layer, attr: AttributeSettings<'_>) -> Result<EvalSettings, ConfigError> {
-    Settings::from_layers(env_layer, file_layer, Path::new("/ws")).eval("evals::x", attr)
+    Settings::from_layers(env_layer, file_layer, Path::new("/ws")).eval("evals::x", attr, None)
 }
 
 /// A judge as `#[llm_eval]` hands it over.
@@ -81,7 +81,7 @@ fn generation_and_limit_settings_resolve_in_the_same_order() {
     .unwrap();
     let attr = AttributeSettings { max_tokens: Some(50), ..Default::default() };
     let settings = Settings::from_layers(e, f, Path::new("/ws"));
-    let s = settings.eval("evals::x", attr).unwrap();
+    let s = settings.eval("evals::x", attr, None).unwrap();
     assert_eq!(
         s.generation,
         GenerationParams { temperature: Some(0.4), max_tokens: Some(50), seed: Some(42), weighted: true }
@@ -96,7 +96,7 @@ fn generation_and_limit_settings_resolve_in_the_same_order() {
     );
 
     let defaults = Settings::from_layers(Layer::default(), file("judge = \"openai:m\"").unwrap(), Path::new("/ws"));
-    let s = defaults.eval("evals::x", AttributeSettings::default()).unwrap();
+    let s = defaults.eval("evals::x", AttributeSettings::default(), None).unwrap();
     assert_eq!(s.generation, GenerationParams::default());
     assert_eq!(s.values.timeout, Duration::from_secs_f64(DEFAULT_TIMEOUT_SECS));
     let run = defaults.run();
@@ -133,11 +133,14 @@ fn report_baseline_snapshot_and_progress_settings_resolve() {
     assert_eq!(run.values.score_baseline, Some(PathBuf::from("/ws/evals/baseline.json")));
     assert_eq!(run.values.save_score_baseline, Some(PathBuf::from("/ws/evals/new.json")));
     assert_eq!((run.values.max_score_drop, run.values.progress), (Some(0.1), ProgressMode::Plain));
-    let eval = |attr| settings.eval("evals::x", attr).unwrap().values.snapshot;
+    let eval = |attr| settings.eval("evals::x", attr, None).unwrap().values.snapshot;
     assert_eq!(eval(AttributeSettings::default()), SnapshotMode::Strict, "the environment beats the file");
     assert_eq!(eval(AttributeSettings { snapshot: Some(SnapshotMode::Off), ..Default::default() }), SnapshotMode::Off);
     let from_file = Settings::from_layers(Layer::default(), f, Path::new("/ws"));
-    assert_eq!(from_file.eval("evals::x", AttributeSettings::default()).unwrap().values.snapshot, SnapshotMode::On);
+    assert_eq!(
+        from_file.eval("evals::x", AttributeSettings::default(), None).unwrap().values.snapshot,
+        SnapshotMode::On
+    );
     let none = Settings::from_layers(Layer::default(), Layer::default(), Path::new("/ws")).run();
     assert_eq!(none.reports().resolve("evals"), [None, None, None, None], "no report unless asked for");
     assert_eq!((none.values.progress, none.values.max_score_drop), (ProgressMode::Auto, None));
@@ -154,7 +157,7 @@ fn techniques_resolve_without_surprises() {
     let settings = Settings::from_layers(Layer::default(), Layer::default(), Path::new("/home/me/llm-judges"));
     let judge = spec("openai:m");
     let attr = AttributeSettings { judge: Some(&judge), ..Default::default() };
-    assert_eq!(settings.eval("evals::judges_agree", attr).unwrap().panel.len(), 1);
+    assert_eq!(settings.eval("evals::judges_agree", attr, None).unwrap().panel.len(), 1);
     // The attribute's criteria win over judge.toml's levels (and the reverse), without error.
     let f = file("judge = \"openai:m\"\nlevels = [\"0-4: wrong\", \"5-10: right\"]").unwrap();
     let settings = Settings::from_layers(Layer::default(), f, Path::new("/ws"));
@@ -162,11 +165,11 @@ fn techniques_resolve_without_surprises() {
         CriterionDef { name: "a", rubric: "r", weight: None, threshold: None },
         CriterionDef { name: "b", rubric: "s", weight: None, threshold: None },
     ];
-    let s = settings.eval("evals::x", AttributeSettings { criteria: Some(&defs), ..Default::default() }).unwrap();
+    let s = settings.eval("evals::x", AttributeSettings { criteria: Some(&defs), ..Default::default() }, None).unwrap();
     assert!(s.criteria.is_some() && s.levels.is_none());
-    let s = settings.eval("evals::x", AttributeSettings { compares: true, ..Default::default() }).unwrap();
+    let s = settings.eval("evals::x", AttributeSettings { compares: true, ..Default::default() }, None).unwrap();
     assert!(s.levels.is_none() && s.reduce.rule == Reduce::Mean && s.threshold == DEFAULT_COMPARISON_THRESHOLD);
-    assert!(settings.eval("evals::x", AttributeSettings::default()).unwrap().levels.is_some());
+    assert!(settings.eval("evals::x", AttributeSettings::default(), None).unwrap().levels.is_some());
     // Both in judge.toml is an error when the file is read.
     let both = file("levels = [\"0-4: wrong\", \"5-10: right\"]\n[criteria]\na = \"r\"\nb = \"s\"\n");
     assert!(both.unwrap_err().to_string().contains("cannot be combined with `levels`"));
@@ -176,7 +179,7 @@ fn techniques_resolve_without_surprises() {
         combine: Some(judge_rules::words::Combine::Median),
         ..Default::default()
     };
-    let msg = settings.eval("evals::x", attr).unwrap_err().to_string();
+    let msg = settings.eval("evals::x", attr, None).unwrap_err().to_string();
     assert!(msg.contains("`combine` applies to an ensemble") && msg.contains("openai:m"), "{msg}");
     let judges = [spec("openai:a"), spec("openai:b")];
     let attr = AttributeSettings {
@@ -184,7 +187,7 @@ fn techniques_resolve_without_surprises() {
         on_disagreement: Some(judge_rules::words::OnDisagreement::Fail),
         ..Default::default()
     };
-    assert!(settings.eval("evals::x", attr).unwrap_err().to_string().contains("needs `max_spread`"));
+    assert!(settings.eval("evals::x", attr, None).unwrap_err().to_string().contains("needs `max_spread`"));
 }
 
 #[test]
@@ -197,15 +200,15 @@ fn an_eval_section_of_judge_toml_sets_that_eval_only() {
     )
     .unwrap();
     let settings = Settings::from_layers(Layer::default(), f, Path::new("/ws"));
-    let x = settings.eval("evals::x", AttributeSettings::default()).unwrap();
+    let x = settings.eval("evals::x", AttributeSettings::default(), None).unwrap();
     // The section's one judge wins over the file's ensemble; its threshold over the file's.
     assert_eq!((x.panel.len(), x.judge().to_string().as_str(), x.threshold), (1, "anthropic:c", 0.6));
     assert!(x.levels.is_some(), "what the section does not set comes from the file");
-    let y = settings.eval("evals::y", AttributeSettings::default()).unwrap();
+    let y = settings.eval("evals::y", AttributeSettings::default(), None).unwrap();
     assert_eq!((y.compare_with.is_some(), y.compare_with.as_deref()), (true, Some("The old answer.")));
     assert!(y.levels.is_none(), "a baseline sets the file's levels aside");
     assert_eq!(y.threshold, 0.8, "the file's threshold still applies");
-    let z = settings.eval("evals::z", AttributeSettings::default()).unwrap();
+    let z = settings.eval("evals::z", AttributeSettings::default(), None).unwrap();
     assert_eq!((z.panel.len(), z.threshold, z.compare_with.is_some()), (2, 0.8, false));
     // Sections are checked against this binary's evals, not other binaries'.
     let names = ["evals::x".to_owned(), "evals::z".to_owned()];
@@ -216,7 +219,7 @@ fn an_eval_section_of_judge_toml_sets_that_eval_only() {
         CriterionDef { name: "a", rubric: "r", weight: None, threshold: None },
         CriterionDef { name: "b", rubric: "s", weight: None, threshold: None },
     ];
-    let y = settings.eval("evals::y", AttributeSettings { criteria: Some(&defs), ..Default::default() }).unwrap();
+    let y = settings.eval("evals::y", AttributeSettings { criteria: Some(&defs), ..Default::default() }, None).unwrap();
     assert!(y.compare_with.is_none() && y.criteria.is_some());
     let both = file("[evals.\"evals::x\"]\nbaseline = \"b\"\nlevels = [\"0-4: wrong\", \"5-10: right\"]\n");
     assert!(both.unwrap_err().to_string().contains("evals.\"evals::x\".baseline"));
@@ -230,7 +233,7 @@ fn an_eval_section_of_judge_toml_sets_that_eval_only() {
 fn reduce_resolves_in_order_and_is_checked_against_samples() {
     let f = file("judge = \"openai:m\"\nreduce = \"median\"\nsamples = 5\ntrim = 0.2").unwrap();
     let settings = Settings::from_layers(Layer::default(), f.clone(), Path::new("/ws"));
-    let reduce = |attr| settings.eval("evals::x", attr).map(|s| s.reduce.rule);
+    let reduce = |attr| settings.eval("evals::x", attr, None).map(|s| s.reduce.rule);
     assert_eq!(reduce(AttributeSettings::default()).unwrap(), Reduce::Median);
     let attr = AttributeSettings { reduce: Some(judge_rules::Reduce::AtLeast(4)), ..Default::default() };
     assert_eq!(reduce(attr).unwrap(), Reduce::AtLeast(4));
@@ -238,10 +241,10 @@ fn reduce_resolves_in_order_and_is_checked_against_samples() {
     let msg = reduce(attr).unwrap_err().to_string();
     assert!(msg.contains("reduce") && msg.contains("needs at least 6 samples, and the eval has 5"), "{msg}");
     let e = env(&[("JUDGE_REDUCE", "at_least(9)")]).unwrap();
-    let msg = Settings::from_layers(e, f, Path::new("/ws")).eval("evals::x", Default::default()).unwrap_err();
+    let msg = Settings::from_layers(e, f, Path::new("/ws")).eval("evals::x", Default::default(), None).unwrap_err();
     assert!(msg.to_string().contains("JUDGE_REDUCE") && msg.to_string().contains("evals::x"), "{msg}");
     let defaults = Settings::from_layers(Layer::default(), file("judge = \"openai:m\"").unwrap(), Path::new("/ws"));
-    let s = defaults.eval("evals::x", AttributeSettings::default()).unwrap();
+    let s = defaults.eval("evals::x", AttributeSettings::default(), None).unwrap();
     assert_eq!(s.reduce, Reducer::new(Reduce::TrimmedMean, DEFAULT_TRIM));
     assert!(file("reduce = \"max\"").unwrap_err().to_string().contains("`reduce`"));
 }
@@ -323,7 +326,7 @@ fn compare_with_and_its_old_name_baseline_set_a_sections_comparison() {
     for key in ["compare_with", "baseline"] {
         let f = file(&format!("judge = \"openai:m\"\n[evals.\"evals::y\"]\n{key} = \"The old answer.\"\n")).unwrap();
         let settings = Settings::from_layers(Layer::default(), f, Path::new("/ws"));
-        let y = settings.eval("evals::y", AttributeSettings::default()).unwrap();
+        let y = settings.eval("evals::y", AttributeSettings::default(), None).unwrap();
         assert_eq!(y.compare_with.as_deref(), Some("The old answer."), "{key}");
         assert_eq!((y.reduce.rule, y.threshold), (Reduce::Mean, DEFAULT_COMPARISON_THRESHOLD), "{key}");
         // Either name is an eval's setting, and an error names the key as written.
@@ -339,16 +342,16 @@ fn each_resolved_value_knows_its_source() {
     let e = env(&[("JUDGE_THRESHOLD", "0.5")]).unwrap();
     let f = file("judge = \"openai:m\"\nsamples = 3\n[evals.\"evals::y\"]\nsamples = 4\n").unwrap();
     let settings = Settings::from_layers(e, f, Path::new("/ws"));
-    let x = settings.eval("evals::x", AttributeSettings::default()).unwrap();
+    let x = settings.eval("evals::x", AttributeSettings::default(), None).unwrap();
     assert_eq!(
         x.sources.describe(),
         "judge: judge.toml: judge, threshold: JUDGE_THRESHOLD, samples: judge.toml: samples"
     );
-    let y = settings.eval("evals::y", AttributeSettings { threshold: Some(0.9), ..Default::default() }).unwrap();
+    let y = settings.eval("evals::y", AttributeSettings { threshold: Some(0.9), ..Default::default() }, None).unwrap();
     assert_eq!(y.sources.samples.to_string(), "`evals.\"evals::y\".samples` in /ws/judge.toml");
     assert_eq!(y.sources.threshold.label(), "attribute");
     let defaults = Settings::from_layers(Layer::default(), file("judge = \"openai:m\"").unwrap(), Path::new("/ws"));
-    let z = defaults.eval("evals::z", AttributeSettings::default()).unwrap();
+    let z = defaults.eval("evals::z", AttributeSettings::default(), None).unwrap();
     assert_eq!((z.sources.threshold.label(), z.sources.samples.label()), ("default".to_owned(), "default".to_owned()));
 }
 
@@ -359,15 +362,16 @@ fn typed_levels_and_judges_from_code_are_checked_by_the_rules() {
     let judge = spec("openai:m");
     let good = [band(0, 4), band(5, 10)];
     let attr = AttributeSettings { judge: Some(&judge), levels: Some(&good), ..Default::default() };
-    assert_eq!(settings.eval("evals::x", attr).unwrap().levels.map(|l| l.iter().count()), Some(2));
+    assert_eq!(settings.eval("evals::x", attr, None).unwrap().levels.map(|l| l.iter().count()), Some(2));
     let gap = [band(0, 4), band(6, 10)];
     let msg = settings
-        .eval("evals::x", AttributeSettings { judge: Some(&judge), levels: Some(&gap), ..Default::default() })
+        .eval("evals::x", AttributeSettings { judge: Some(&judge), levels: Some(&gap), ..Default::default() }, None)
         .unwrap_err()
         .to_string();
     assert!(msg.contains("attribute `levels` of evals::x") && msg.contains("level 2 (\"6-10\")"), "{msg}");
     let twice = [spec("openai:a"), spec("openai:a")];
-    let msg = settings.eval("evals::x", AttributeSettings { judges: Some(&twice), ..Default::default() }).unwrap_err();
+    let msg =
+        settings.eval("evals::x", AttributeSettings { judges: Some(&twice), ..Default::default() }, None).unwrap_err();
     assert!(msg.to_string().contains("named twice in the ensemble"), "{msg}");
 }
 
@@ -376,7 +380,7 @@ fn attribute_values_read_by_their_kind_go_through_the_settings_readers() {
     let settings = Settings::from_layers(Layer::default(), Layer::default(), Path::new("/ws"));
     let judge = spec("openai:m");
     let eval = |by_kind: &[(&str, AttributeValue)]| {
-        settings.eval("evals::x", AttributeSettings { judge: Some(&judge), by_kind, ..Default::default() })
+        settings.eval("evals::x", AttributeSettings { judge: Some(&judge), by_kind, ..Default::default() }, None)
     };
     let fail = eval(&[("on_tie", AttributeValue::Text("fail"))]).unwrap();
     assert_eq!(fail.values.on_tie, judge_rules::words::OnTie::Fail);

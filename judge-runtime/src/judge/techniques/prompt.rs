@@ -49,12 +49,25 @@ pub(crate) struct Task {
 }
 
 impl Task {
-    /// A task whose texts live for the whole program (those of registered evals).
+    /// A task whose texts live for the whole program.
+    #[cfg(test)]
     pub fn borrowed(rubric: &'static str, input: Option<&'static str>, expected: Option<&'static str>) -> Self {
         Self {
             rubric: Cow::Borrowed(rubric),
             input: input.map(Cow::Borrowed),
             expected: expected.map(Cow::Borrowed),
+            levels: None,
+            criteria: None,
+            steps: None,
+        }
+    }
+
+    /// A task whose texts are its own (those of a dataset's row).
+    pub fn owned(rubric: String, input: Option<String>, expected: Option<String>) -> Self {
+        Self {
+            rubric: Cow::Owned(rubric),
+            input: input.map(Cow::Owned),
+            expected: expected.map(Cow::Owned),
             levels: None,
             criteria: None,
             steps: None,

@@ -1,0 +1,202 @@
+//! Datasets: files of cases (JSONL, JSON, CSV) that drive one eval, a case per row.
+//!
+//! A row's known fields are `id` (its name; else its row number), `input`, `expected`, and the
+//! settings a row may give for itself (`rubric`, `threshold`, `samples`, `compare_with`), which win
+//! over the attribute's; every other field is a variable of its [`Case`].
+
+mod case;
+mod formats;
+mod from_row;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+pub use case::{Case, CaseError};
+pub use from_row::FromRow;
+
+use crate::error::DatasetError;
+use formats::Format;
+
+/// The fields a row may have besides its variables.
+const KNOWN: [&str; 7] = ["id", "input", "expected", "rubric", "threshold", "samples", "compare_with"];
+
+/// The settings a row gives for itself, over the attribute's.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RowSettings {
+    pub rubric: Option<String>,
+    pub threshold: Option<f64>,
+    pub samples: Option<u32>,
+    pub compare_with: Option<String>,
+}
+
+/// One row of a dataset, as the eval function's parameter is read from it ([`FromRow`]).
+#[doc(hidden)]
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    /// The line of the file the row starts on (a CSV record's line).
+    pub line: usize,
+    pub id: String,
+    pub input: Option<String>,
+    pub expected: Option<String>,
+    pub settings: RowSettings,
+    pub vars: Map<String, Value>,
+    /// Every field as read, for a function that takes a row type of its own.
+    pub fields: Map<String, Value>,
+}
+
+/// The rows of one dataset file.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Dataset {
+    /// The file as the attribute names it, relative to the crate's manifest directory.
+    pub file: String,
+    /// The file, resolved.
+    pub path: PathBuf,
+    pub rows: Vec<Arc<Row>>,
+}
+
+impl Dataset {
+    /// Reads the dataset `file`, a path relative to `manifest_dir` (the crate's). Every error
+    /// starts `PATH:LINE:` (or `PATH:` for the file as a whole).
+    pub fn read(manifest_dir: &Path, file: &str) -> Result<Self, DatasetError> {
+        let path = manifest_dir.join(file);
+        let format = Format::of(&path)?;
+        let is_csv = format == Format::Csv;
+        let mut rows = Vec::new();
+        let mut lines_of: HashMap<String, usize> = HashMap::new();
+        for (number, (line, fields)) in formats::read(&path, format)?.into_iter().enumerate() {
+            let row =
+                Row::read(line, number + 1, fields, is_csv).map_err(|m| DatasetError::new(&path, Some(line), m))?;
+            if let Some(first) = lines_of.insert(row.id.clone(), line) {
+                return Err(DatasetError::new(
+                    &path,
+                    Some(line),
+                    format!(
+                        "duplicate id {:?} on lines {first} and {line}; ids name the tests, so each must be unique",
+                        row.id
+                    ),
+                ));
+            }
+            rows.push(Arc::new(row));
+        }
+        if rows.is_empty() {
+            return Err(DatasetError::new(&path, None, "the dataset has no rows; add at least one".to_owned()));
+        }
+        Ok(Self { file: file.to_owned(), path, rows })
+    }
+}
+
+impl Row {
+    /// Reads a row's known fields; `number` is its position among the rows (1-based).
+    fn read(line: usize, number: usize, fields: Map<String, Value>, is_csv: bool) -> Result<Self, String> {
+        let get = |key: &str| fields.get(key).filter(|v| !v.is_null());
+        let text = |key: &str| -> Result<Option<String>, String> {
+            match get(key) {
+                None => Ok(None),
+                Some(Value::String(s)) => Ok(Some(s.clone())),
+                Some(other) => Err(format!("`{key}` must be a string, found {}", kind(other))),
+            }
+        };
+        let number_of = |key: &str| -> Result<Option<f64>, String> {
+            match get(key) {
+                None => Ok(None),
+                Some(Value::Number(n)) => Ok(n.as_f64()),
+                Some(Value::String(s)) if is_csv => {
+                    s.trim().parse().map(Some).map_err(|_| format!("`{key}` must be a number, found {s:?}"))
+                }
+                Some(other) => Err(format!("`{key}` must be a number, found {}", kind(other))),
+            }
+        };
+        let id = match get("id") {
+            None => number.to_string(),
+            Some(Value::String(s)) if !s.trim().is_empty() => s.trim().to_owned(),
+            Some(Value::Number(n)) if n.is_u64() || n.is_i64() => n.to_string(),
+            Some(other) => {
+                return Err(format!("`id` must be a non-empty string or a whole number, found {}", kind(other)));
+            }
+        };
+        let threshold = number_of("threshold")?;
+        if let Some(threshold) = threshold {
+            judge_rules::settings::get("threshold").range().check_value(threshold)?;
+        }
+        let samples = match number_of("samples")? {
+            None => None,
+            Some(samples) => {
+                judge_rules::settings::get("samples").range().check_value(samples)?;
+                Some(samples as u32)
+            }
+        };
+        let settings = RowSettings { rubric: text("rubric")?, threshold, samples, compare_with: text("compare_with")? };
+        let vars =
+            fields.iter().filter(|(k, _)| !KNOWN.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect();
+        Ok(Self { line, id, input: text("input")?, expected: text("expected")?, settings, vars, fields })
+    }
+
+    /// The row as a [`Case`]: an error if it has no `input`.
+    pub fn case(&self) -> Result<Case, String> {
+        let input = self.input.clone().ok_or_else(|| {
+            "the row has no `input`; give it one, or take a row type of your own (`fn f(row: &MyRow)`, MyRow: \
+             serde::Deserialize)"
+                .to_owned()
+        })?;
+        Ok(Case { id: self.id.clone(), input, expected: self.expected.clone(), vars: self.vars.clone() })
+    }
+
+    /// `rubric` with each `{{name}}` replaced by the row's `name` (`id`, `input`, `expected`, or a
+    /// variable; a string as it is, any other value as JSON). A placeholder the row cannot fill is
+    /// an error naming it and what the row has.
+    pub fn fill(&self, rubric: &str) -> Result<String, String> {
+        if !rubric.contains("{{") {
+            return Ok(rubric.to_owned());
+        }
+        let mut filled = String::with_capacity(rubric.len());
+        let mut rest = rubric;
+        while let Some(start) = rest.find("{{") {
+            let Some(len) = rest[start + 2..].find("}}") else { break };
+            let name = rest[start + 2..start + 2 + len].trim();
+            let value = match name {
+                "id" => Some(self.id.clone()),
+                _ => self
+                    .fields
+                    .get(name)
+                    .filter(|v| !v.is_null())
+                    .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned)),
+            };
+            let value = value.ok_or_else(|| {
+                let has: Vec<&str> = std::iter::once("id")
+                    .chain(self.fields.iter().filter(|(_, v)| !v.is_null()).map(|(k, _)| k.as_str()))
+                    .collect();
+                format!("the rubric asks for {{{{{name}}}}}, which the row does not have (it has: {})", has.join(", "))
+            })?;
+            filled.push_str(&rest[..start]);
+            filled.push_str(&value);
+            rest = &rest[start + 2 + len + 2..];
+        }
+        filled.push_str(rest);
+        Ok(filled)
+    }
+
+    /// The row as a `T` of the user's, from all its fields.
+    pub fn deserialize<T: DeserializeOwned>(&self) -> Result<T, String> {
+        T::deserialize(serde::de::value::MapDeserializer::new(self.fields.iter().map(|(k, v)| (k.as_str(), v))))
+            .map_err(|e: serde_json::Error| format!("the row is not a {}: {e}", std::any::type_name::<T>()))
+    }
+}
+
+/// A JSON value's kind, for messages.
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests;

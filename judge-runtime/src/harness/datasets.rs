@@ -1,0 +1,116 @@
+//! The tests of the registered evals: one per eval; for an eval driven by a dataset, one per row,
+//! or one for the whole dataset when it has a pass-rate gate (`min_pass_rate`). Datasets are read
+//! here, when the test binary starts (listing included): a dataset that cannot be read is one
+//! test, named after the eval, that fails with the error.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use futures::StreamExt;
+
+use crate::dataset::Dataset;
+use crate::error::DatasetError;
+use crate::harness::context::RunContext;
+use crate::harness::eval::{DatasetRow, Eval};
+use crate::harness::registry::EvalCase;
+use crate::harness::trial::judge_eval;
+use crate::report::message;
+use crate::report::record::{EvalRecord, Status};
+
+/// What one test runs.
+#[derive(Debug, Clone)]
+pub(crate) enum Subject {
+    /// An eval, or one row of a dataset.
+    One(Eval),
+    /// Every row of a dataset with a pass-rate gate.
+    Gate { case: &'static EvalCase, dataset: Arc<Dataset> },
+    /// A dataset that could not be read.
+    Unreadable { case: &'static EvalCase, error: DatasetError },
+}
+
+impl Subject {
+    /// The test's name.
+    pub fn name(&self) -> String {
+        match self {
+            Self::One(eval) => eval.name(),
+            Self::Gate { case, .. } | Self::Unreadable { case, .. } => case.full_name(),
+        }
+    }
+
+    /// The registered eval.
+    pub fn case(&self) -> &'static EvalCase {
+        match self {
+            Self::One(eval) => eval.case,
+            Self::Gate { case, .. } | Self::Unreadable { case, .. } => case,
+        }
+    }
+
+    /// Every name a judge.toml section may give for this test: its own, and a dataset's rows'.
+    pub fn section_names(&self) -> Vec<String> {
+        match self {
+            Self::One(eval) => vec![eval.name()],
+            Self::Gate { case, dataset } => std::iter::once(case.full_name())
+                .chain(dataset.rows.iter().map(|row| format!("{}::{}", case.full_name(), row.id)))
+                .collect(),
+            Self::Unreadable { case, .. } => vec![case.full_name()],
+        }
+    }
+}
+
+/// The tests of `cases`, in order; the datasets are read from `manifest_dir`.
+pub(crate) fn subjects(manifest_dir: &Path, cases: &[&'static EvalCase]) -> Vec<Subject> {
+    let mut subjects = Vec::with_capacity(cases.len());
+    for &case in cases {
+        let Some(file) = case.dataset else {
+            subjects.push(Subject::One(Eval::of(case)));
+            continue;
+        };
+        let dataset = match Dataset::read(manifest_dir, file) {
+            Ok(dataset) => Arc::new(dataset),
+            Err(error) => {
+                subjects.push(Subject::Unreadable { case, error });
+                continue;
+            }
+        };
+        if case.min_pass_rate.is_some() {
+            subjects.push(Subject::Gate { case, dataset });
+        } else {
+            subjects.extend(dataset.rows.iter().map(|row| {
+                let row = DatasetRow { dataset: Arc::clone(&dataset), row: Arc::clone(row) };
+                Subject::One(Eval { case, row: Some(row) })
+            }));
+        }
+    }
+    subjects
+}
+
+/// Runs `subject` to its records (one per eval or row) and its test result.
+pub(crate) async fn run(ctx: &RunContext, subject: &Subject) -> (Vec<EvalRecord>, Result<(), libtest_mimic::Failed>) {
+    match subject {
+        Subject::One(eval) => {
+            let (record, result) = judge_eval(ctx, eval).await;
+            (vec![record], result)
+        }
+        Subject::Unreadable { error, .. } => (Vec::new(), Err(error.to_string().into())),
+        Subject::Gate { case, dataset } => {
+            let min_pass_rate = case.min_pass_rate.expect("a gate has its pass rate");
+            // Rows run at once, as many as the in-flight limit can keep busy: the limit, not this
+            // bound, decides how many judge calls are in flight; the bound keeps a large dataset
+            // from starting every row's function at once.
+            let bound = ctx.run.values.max_concurrency.max(1);
+            let rows = dataset.rows.iter().map(|row| {
+                let eval = Eval { case, row: Some(DatasetRow { dataset: Arc::clone(dataset), row: Arc::clone(row) }) };
+                async move { judge_eval(ctx, &eval).await.0 }
+            });
+            let mut records: Vec<EvalRecord> = futures::stream::iter(rows).buffer_unordered(bound).collect().await;
+            records.sort_by_key(|r| r.dataset.as_ref().map_or(0, |d| d.line));
+            let passed = records.iter().filter(|r| r.status == Status::Passed).count();
+            let result = if crate::report::datasets::reaches(passed as f64 / records.len() as f64, min_pass_rate) {
+                Ok(())
+            } else {
+                Err(message::gate_failed(&dataset.file, &records, min_pass_rate).into())
+            };
+            (records, result)
+        }
+    }
+}
