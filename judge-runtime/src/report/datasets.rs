@@ -84,3 +84,69 @@ pub(crate) fn summarize(evals: &[EvalRecord]) -> Vec<DatasetRecord> {
 pub(crate) fn reaches(pass_rate: f64, min_pass_rate: f64) -> bool {
     pass_rate + 1e-9 >= min_pass_rate
 }
+
+/// The dataset in one line, as Markdown, JUnit and the terminal show it: "4 of 5 rows passed (pass
+/// rate 0.80, 1 failed), mean score 0.78; gate min_pass_rate 0.90: failed".
+pub(crate) fn summary_line(dataset: &DatasetRecord) -> String {
+    let mut line = format!("{} of {} rows passed (pass rate {:.2}", dataset.passed, dataset.rows, dataset.pass_rate);
+    if dataset.failed > 0 {
+        line.push_str(&format!(", {} failed", dataset.failed));
+    }
+    if dataset.errors > 0 {
+        line.push_str(&format!(", {} not scored", dataset.errors));
+    }
+    line.push(')');
+    if let Some(mean) = dataset.mean_score {
+        line.push_str(&format!(", mean score {mean:.2}"));
+    }
+    if let (Some(min), Some(gate)) = (dataset.min_pass_rate, dataset.gate) {
+        line.push_str(&format!("; gate min_pass_rate {min:.2}: {}", gate.as_str()));
+    }
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outcome::DatasetRowRef;
+
+    fn row(dataset: &str, id: &str, status: Status, score: Option<f64>, gate: Option<f64>) -> EvalRecord {
+        let json = serde_json::json!({
+            "name": format!("evals::{dataset}::{id}"), "file": "tests/evals.rs", "line": 3, "rubric": "r",
+            "judge": "openai:m", "threshold": 0.7, "status": status, "score": score, "stats": null,
+            "message": null, "baseline": null, "usage": {"prompt_tokens": 0, "completion_tokens": 0},
+            "duration_ms": 1, "snapshot": null, "samples": [],
+        });
+        let mut record: EvalRecord = serde_json::from_value(json).unwrap();
+        record.dataset = Some(DatasetRowRef {
+            name: format!("evals::{dataset}"),
+            file: format!("evals/{dataset}.jsonl"),
+            id: id.to_owned(),
+            line: 1,
+            min_pass_rate: gate,
+        });
+        record
+    }
+
+    #[test]
+    fn each_dataset_counts_its_rows_and_decides_its_gate() {
+        let evals = [
+            row("support", "a", Status::Passed, Some(0.9), Some(0.6)),
+            row("support", "b", Status::Failed, Some(0.3), Some(0.6)),
+            row("support", "c", Status::Error, None, Some(0.6)),
+            row("brief", "x", Status::Passed, Some(0.8), None),
+        ];
+        let datasets = summarize(&evals);
+        assert_eq!(datasets.iter().map(|d| d.name.as_str()).collect::<Vec<_>>(), ["evals::brief", "evals::support"]);
+        let support = &datasets[1];
+        assert_eq!((support.rows, support.passed, support.failed, support.errors), (3, 1, 1, 1));
+        assert_eq!(support.gate, Some(Status::Failed), "1 of 3 is below 0.6");
+        assert_eq!(support.mean_score, Some(0.6), "the mean of the scored rows");
+        assert_eq!(
+            summary_line(support),
+            "1 of 3 rows passed (pass rate 0.33, 1 failed, 1 not scored), mean score 0.60; gate min_pass_rate 0.60: failed"
+        );
+        assert_eq!(summary_line(&datasets[0]), "1 of 1 rows passed (pass rate 1.00), mean score 0.80");
+        assert!(reaches(9.0 / 10.0, 0.9) && !reaches(8.0 / 10.0, 0.9), "a share that is the gate reaches it");
+    }
+}

@@ -7,6 +7,7 @@
 
 use std::fmt::Write as _;
 
+use super::datasets::DatasetRecord;
 use super::escape::Escaped;
 use super::record::{EvalRecord, RunRecord};
 use crate::judge::techniques::verdict::ScoreMethod;
@@ -51,7 +52,16 @@ pub(crate) fn render(record: &RunRecord) -> String {
          <span class=\"key score\"></span> score)</span></th>\
          <th class=\"num\">Tokens</th><th class=\"num\">Time</th></tr></thead>\n"
     );
+    let mut dataset: Option<&str> = None;
     for (i, eval) in record.evals.iter().enumerate() {
+        // A dataset's rows (contiguous: their names share its prefix) under its summary.
+        let this = eval.dataset.as_ref().map(|d| d.name.as_str());
+        if this != dataset
+            && let Some(summary) = this.and_then(|name| record.datasets.iter().find(|d| d.name == name))
+        {
+            dataset_head(&mut out, summary);
+        }
+        dataset = this;
         eval_group(&mut out, i, eval);
     }
     out.push_str("</table>\n");
@@ -110,6 +120,28 @@ fn controls(out: &mut String) {
          <option value=\"passed\">passed</option><option value=\"failed\">failed</option>\
          <option value=\"error\">error</option></select>\
          <span id=\"shown\" class=\"sub\"></span></form>\n",
+    );
+}
+
+/// The heading of a dataset's rows: its name, file, pass rate and gate. A group of its own, which
+/// sorts and filters by the dataset's name as the evals do by theirs.
+fn dataset_head(out: &mut String, dataset: &DatasetRecord) {
+    let status = match dataset.gate {
+        Some(gate) => gate.as_str(),
+        None if dataset.failed + dataset.errors == 0 => "passed",
+        None => "failed",
+    };
+    let _ = write!(
+        out,
+        "<tbody class=\"dataset-group\">\n<tr class=\"dataset {status}\" data-name=\"{}\" data-rubric=\"\" \
+         data-score=\"{:.4}\" data-status=\"{status}\" data-delta=\"\"><td><span class=\"badge {status}\">dataset</span></td>\
+         <td colspan=\"{}\"><code>{}</code> <span class=\"sub\">{}</span><div>{}</div></td></tr>\n</tbody>\n",
+        Escaped(&dataset.name),
+        dataset.pass_rate,
+        COLUMNS - 1,
+        Escaped(&dataset.name),
+        Escaped(&dataset.file),
+        Escaped(&crate::report::datasets::summary_line(dataset)),
     );
 }
 

@@ -1,6 +1,9 @@
 //! The JUnit XML report: one `<testcase>` per eval, as CI systems (GitHub, GitLab, Jenkins)
 //! render test results. A failed eval carries a `<failure>` with its score, threshold and the
-//! judge's rationale; an eval that could not be scored, an `<error>`.
+//! judge's rationale; an eval that could not be scored, an `<error>`. Each dataset's summary is a
+//! property of the suite. A dataset with a pass-rate gate is one more `<testcase>`, which fails
+//! when the gate does; its rows are then reported without a failure of their own (their outcome
+//! in their output), as the gate, not a row, decides the test.
 
 use std::fmt::Write as _;
 
@@ -10,7 +13,12 @@ use crate::report::record::{EvalRecord, RunRecord, Status};
 
 /// The run as a JUnit XML document.
 pub(crate) fn render(record: &RunRecord) -> String {
-    let (_, failed, errors) = record.counts();
+    let gated = |eval: &EvalRecord| eval.dataset.as_ref().is_some_and(|d| d.min_pass_rate.is_some());
+    let count = |status| record.evals.iter().filter(|e| e.status == status && !gated(e)).count();
+    let gates_failed = record.datasets.iter().filter(|d| d.gate == Some(Status::Failed)).count();
+    let gates = record.datasets.iter().filter(|d| d.gate.is_some()).count();
+    let (failed, errors) = (count(Status::Failed) + gates_failed, count(Status::Error));
+    let tests = record.evals.len() + gates;
     let seconds = |ms: u64| format!("{:.3}", ms as f64 / 1000.0);
     // The run's wall time: its evals run at once, so the sum of their times would overstate it.
     // A record written before the wall time was kept falls back on that sum.
@@ -21,17 +29,50 @@ pub(crate) fn render(record: &RunRecord) -> String {
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
         out,
-        "<testsuites name=\"judge\" tests=\"{}\" failures=\"{failed}\" errors=\"{errors}\" time=\"{}\">",
-        record.evals.len(),
+        "<testsuites name=\"judge\" tests=\"{tests}\" failures=\"{failed}\" errors=\"{errors}\" time=\"{}\">",
         seconds(total_ms)
     );
     let _ = writeln!(
         out,
-        "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failed}\" errors=\"{errors}\" skipped=\"0\" time=\"{}\">",
+        "  <testsuite name=\"{}\" tests=\"{tests}\" failures=\"{failed}\" errors=\"{errors}\" skipped=\"0\" time=\"{}\">",
         escape(&record.binary),
-        record.evals.len(),
         seconds(total_ms)
     );
+    if !record.datasets.is_empty() {
+        out.push_str("    <properties>\n");
+        for dataset in &record.datasets {
+            let _ = writeln!(
+                out,
+                "      <property name=\"dataset {}\" value=\"{}\"/>",
+                escape(&dataset.name),
+                escape(&crate::report::datasets::summary_line(dataset))
+            );
+        }
+        out.push_str("    </properties>\n");
+    }
+    for dataset in record.datasets.iter().filter(|d| d.gate.is_some()) {
+        let (classname, name) = dataset.name.rsplit_once("::").unwrap_or(("", &dataset.name));
+        let first = record.evals.iter().find(|e| e.dataset.as_ref().is_some_and(|d| d.name == dataset.name));
+        let _ = writeln!(
+            out,
+            "    <testcase classname=\"{}\" name=\"{}\" file=\"{}\" line=\"{}\" time=\"0.000\">",
+            escape(classname),
+            escape(name),
+            escape(first.map_or("", |e| e.file.as_str())),
+            first.map_or(0, |e| e.line),
+        );
+        let line = crate::report::datasets::summary_line(dataset);
+        if dataset.gate == Some(Status::Failed) {
+            let _ = writeln!(
+                out,
+                "      <failure type=\"below_min_pass_rate\" message=\"{}\">{}</failure>",
+                escape(&line),
+                escape(&line)
+            );
+        }
+        let _ = writeln!(out, "      <system-out>{}</system-out>", escape(&line));
+        out.push_str("    </testcase>\n");
+    }
     for eval in &record.evals {
         let (classname, name) = eval.name.rsplit_once("::").unwrap_or(("", &eval.name));
         let _ = writeln!(
@@ -46,6 +87,8 @@ pub(crate) fn render(record: &RunRecord) -> String {
         let message = eval.message.as_deref().unwrap_or_default();
         match eval.status {
             Status::Passed => {}
+            // The dataset's gate decides: the row's outcome is in its output.
+            _ if gated(eval) => {}
             Status::Failed => {
                 let _ = writeln!(
                     out,
@@ -81,6 +124,19 @@ fn failure_type(eval: &EvalRecord) -> &'static str {
 /// What a passing eval shows too: its score and the median sample's rationale.
 fn summary(eval: &EvalRecord) -> String {
     let mut parts = Vec::new();
+    if let Some(dataset) = eval.dataset.as_ref().filter(|d| d.min_pass_rate.is_some()) {
+        let outcome = match eval.status {
+            Status::Passed => "passed",
+            Status::Failed => "failed",
+            Status::Error => "not scored",
+        };
+        parts.push(format!("row {outcome}, counted by the pass-rate gate of {}", dataset.name));
+        if eval.status != Status::Passed
+            && let Some(message) = &eval.message
+        {
+            parts.push(message.lines().next().unwrap_or_default().to_owned());
+        }
+    }
     if let (Some(score), Some(threshold)) = (eval.score, eval.threshold) {
         let mut part = format!("score {score:.2} (threshold {threshold:.2})");
         if let Some(baseline) = eval.baseline {

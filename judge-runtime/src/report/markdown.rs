@@ -24,6 +24,24 @@ pub(crate) fn render(binary: &str, evals: &[EvalRecord]) -> String {
         verdict.push(format!("cost {:.4}", costs.iter().sum::<f64>()));
     }
     let _ = writeln!(out, "### judge: `{}` — {}\n", code(binary), verdict.join(", "));
+    let datasets = crate::report::datasets::summarize(evals);
+    for dataset in &datasets {
+        let mark = match dataset.gate {
+            Some(Status::Failed) => "❌ ",
+            Some(_) => "✅ ",
+            None => "",
+        };
+        let _ = writeln!(
+            out,
+            "- {mark}dataset `{}` (`{}`): {}",
+            code(&dataset.name),
+            code(&dataset.file),
+            crate::report::datasets::summary_line(dataset)
+        );
+    }
+    if !datasets.is_empty() {
+        out.push('\n');
+    }
     out.push_str("| | eval | score | threshold | vs baseline | samples | judge |\n");
     out.push_str("|---|---|---|---|---|---|---|\n");
     for eval in evals {

@@ -72,7 +72,10 @@
       if (th.dataset.sort === state.sort) th.setAttribute("aria-sort", state.dir === "desc" ? "descending" : "ascending");
       else th.removeAttribute("aria-sort");
     });
-    shown.textContent = visible === groups.length ? groups.length + " evals" : visible + " of " + groups.length + " evals";
+    // Dataset headings are groups too (they sort and filter with their rows), but not evals.
+    var evals = groups.filter(function (g) { return g.id.indexOf("eval-") === 0; });
+    visible = evals.filter(function (g) { return !g.hidden; }).length;
+    shown.textContent = visible === evals.length ? evals.length + " evals" : visible + " of " + evals.length + " evals";
   }
 
   form.hidden = false;
