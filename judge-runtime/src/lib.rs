@@ -38,6 +38,20 @@
 //!
 //! Then `JUDGE_MODEL=openai:gpt-4.1-mini OPENAI_API_KEY=... cargo test --test evals`.
 //!
+//! An eval driven by a dataset takes its row, and makes a test of each row of the file:
+//!
+//! ```ignore
+//! use judge_runtime::{Case, llm_eval};
+//!
+//! #[llm_eval(dataset = "evals/support.jsonl", rubric = "Answers the customer's question correctly.")]
+//! async fn support(case: &Case) -> anyhow::Result<String> {
+//!     my_app::answer(&case.input).await
+//! }
+//! ```
+//!
+//! The file (JSONL, JSON or CSV, relative to the crate's manifest directory) is read when the test
+//! binary runs; see [`Case`], [`FromRow`] and the repository's `docs/datasets.md`.
+//!
 //! Each eval calls its function `samples` times, has every output judged (verdicts are cached by
 //! content, so unchanged outputs are never judged twice), reduces the scores with a trimmed mean and
 //! passes when that mean reaches `threshold`. See the README for every setting.

@@ -86,7 +86,7 @@ impl Snapshot {
             body.push('\n');
         }
         Self {
-            name: eval.short_name.clone(),
+            name: file_name(&eval.short_name),
             body,
             rubric: eval.rubric.clone(),
             info: SnapshotInfo {
@@ -99,7 +99,8 @@ impl Snapshot {
         }
     }
 
-    /// The snapshot's name: the eval's.
+    /// The snapshot's name: the eval's, as a file name (a dataset row's `support::refund-window`
+    /// is `support__refund-window`).
     pub fn name(&self) -> &str {
         &self.name
     }
@@ -187,6 +188,16 @@ fn install_quiet_panic_hook() {
             }
         }));
     });
+}
+
+/// `name` as a file name: `::` becomes `__`, and every character that is not a letter, a digit,
+/// `-`, `_` or `.` becomes `_`, so that a dataset row's id cannot reach outside the snapshot
+/// directory.
+fn file_name(name: &str) -> String {
+    name.replace("::", "__")
+        .chars()
+        .map(|c| if c.is_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '_' })
+        .collect()
 }
 
 #[cfg(test)]

@@ -39,8 +39,8 @@ impl Format {
     }
 }
 
-/// One row as read: the line it starts on, and its fields.
-pub(crate) type RawRow = (usize, Map<String, Value>);
+/// One row as read: the line it starts on, its fields, and its text as a JSON object.
+pub(crate) type RawRow = (usize, Map<String, Value>, Box<str>);
 
 /// Every row of the dataset at `path`, in order.
 pub(crate) fn read(path: &Path, format: Format) -> Result<Vec<RawRow>, DatasetError> {
@@ -55,8 +55,8 @@ pub(crate) fn read(path: &Path, format: Format) -> Result<Vec<RawRow>, DatasetEr
                     continue;
                 }
                 let value: Value = serde_json::from_str(&line)
-                    .map_err(|e| DatasetError::new(path, Some(i + 1), format!("malformed JSON: {e}")))?;
-                rows.push((i + 1, object(path, i + 1, value)?));
+                    .map_err(|e| DatasetError::new(path, Some(i + 1), malformed_in_line(&e)))?;
+                rows.push((i + 1, object(path, i + 1, value)?, line.trim().into()));
             }
             Ok(rows)
         }
@@ -79,7 +79,7 @@ pub(crate) fn read(path: &Path, format: Format) -> Result<Vec<RawRow>, DatasetEr
                     let offset = raw.get().as_ptr() as usize - text.as_ptr() as usize;
                     let line = text[..offset].matches('\n').count() + 1;
                     let value: Value = serde_json::from_str(raw.get()).expect("serde_json read it once already");
-                    Ok((line, object(path, line, value)?))
+                    Ok((line, object(path, line, value)?, raw.get().into()))
                 })
                 .collect()
         }
@@ -100,17 +100,25 @@ pub(crate) fn read(path: &Path, format: Format) -> Result<Vec<RawRow>, DatasetEr
                 let record = record.map_err(|e| csv_error(path, e))?;
                 let line = record.position().map_or(0, |p| p.line() as usize);
                 // An empty cell is an absent field: a CSV cannot tell "" from nothing.
-                let fields = headers
+                let fields: Map<String, Value> = headers
                     .iter()
                     .zip(record.iter())
                     .filter(|(_, cell)| !cell.is_empty())
                     .map(|(name, cell)| (name.clone(), Value::String(cell.to_owned())))
                     .collect();
-                rows.push((line, fields));
+                let text = serde_json::to_string(&fields).expect("a map of strings serializes").into();
+                rows.push((line, fields, text));
             }
             Ok(rows)
         }
     }
+}
+
+/// A JSON error within one line of a `.jsonl` file: its column, without serde's "line 1".
+fn malformed_in_line(error: &serde_json::Error) -> String {
+    let text = error.to_string();
+    let what = text.rsplit_once(" at line ").map_or(text.as_str(), |(what, _)| what);
+    format!("malformed JSON at column {}: {what}", error.column())
 }
 
 /// A row must be a JSON object.

@@ -40,12 +40,10 @@ pub struct Row {
     /// The line of the file the row starts on (a CSV record's line).
     pub line: usize,
     pub id: String,
-    pub input: Option<String>,
-    pub expected: Option<String>,
     pub settings: RowSettings,
-    pub vars: Map<String, Value>,
-    /// Every field as read, for a function that takes a row type of its own.
-    pub fields: Map<String, Value>,
+    /// The row as a JSON object, checked when read and parsed again where it is used: held as
+    /// text, a row costs about its size in the file (a parsed map costs several times that).
+    text: Box<str>,
 }
 
 /// The rows of one dataset file.
@@ -67,9 +65,9 @@ impl Dataset {
         let is_csv = format == Format::Csv;
         let mut rows = Vec::new();
         let mut lines_of: HashMap<String, usize> = HashMap::new();
-        for (number, (line, fields)) in formats::read(&path, format)?.into_iter().enumerate() {
-            let row =
-                Row::read(line, number + 1, fields, is_csv).map_err(|m| DatasetError::new(&path, Some(line), m))?;
+        for (number, (line, fields, text)) in formats::read(&path, format)?.into_iter().enumerate() {
+            let row = Row::read(line, number + 1, &fields, text, is_csv)
+                .map_err(|m| DatasetError::new(&path, Some(line), m))?;
             if let Some(first) = lines_of.insert(row.id.clone(), line) {
                 return Err(DatasetError::new(
                     &path,
@@ -91,9 +89,15 @@ impl Dataset {
 
 impl Row {
     /// Reads a row's known fields; `number` is its position among the rows (1-based).
-    fn read(line: usize, number: usize, fields: Map<String, Value>, is_csv: bool) -> Result<Self, String> {
+    fn read(
+        line: usize,
+        number: usize,
+        fields: &Map<String, Value>,
+        text: Box<str>,
+        is_csv: bool,
+    ) -> Result<Self, String> {
         let get = |key: &str| fields.get(key).filter(|v| !v.is_null());
-        let text = |key: &str| -> Result<Option<String>, String> {
+        let string = |key: &str| -> Result<Option<String>, String> {
             match get(key) {
                 None => Ok(None),
                 Some(Value::String(s)) => Ok(Some(s.clone())),
@@ -118,6 +122,9 @@ impl Row {
                 return Err(format!("`id` must be a non-empty string or a whole number, found {}", kind(other)));
             }
         };
+        if id.chars().any(char::is_control) || id.contains("::") {
+            return Err(format!("`id` {id:?} names a test: it must be one line without control characters or `::`"));
+        }
         let threshold = number_of("threshold")?;
         if let Some(threshold) = threshold {
             judge_rules::settings::get("threshold").range().check_value(threshold)?;
@@ -129,20 +136,58 @@ impl Row {
                 Some(samples as u32)
             }
         };
-        let settings = RowSettings { rubric: text("rubric")?, threshold, samples, compare_with: text("compare_with")? };
-        let vars =
-            fields.iter().filter(|(k, _)| !KNOWN.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect();
-        Ok(Self { line, id, input: text("input")?, expected: text("expected")?, settings, vars, fields })
+        let settings =
+            RowSettings { rubric: string("rubric")?, threshold, samples, compare_with: string("compare_with")? };
+        string("input")?;
+        string("expected")?;
+        Ok(Self { line, id, settings, text })
+    }
+
+    /// Every field of the row.
+    pub fn fields(&self) -> Map<String, Value> {
+        serde_json::from_str(&self.text).expect("a row's text is a JSON object, checked when it was read")
+    }
+
+    /// The text of the field `key`, if the row has it.
+    fn text_field(&self, key: &str) -> Option<String> {
+        match self.fields().remove(key) {
+            Some(Value::String(text)) => Some(text),
+            _ => None,
+        }
+    }
+
+    /// The row's `input`, if it has one.
+    pub fn input(&self) -> Option<String> {
+        self.text_field("input")
+    }
+
+    /// The row's `expected`, if it has one.
+    pub fn expected(&self) -> Option<String> {
+        self.text_field("expected")
+    }
+
+    /// The row's variables: every field but the known ones.
+    pub fn vars(&self) -> Map<String, Value> {
+        let mut fields = self.fields();
+        fields.retain(|key, _| !KNOWN.contains(&key.as_str()));
+        fields
     }
 
     /// The row as a [`Case`]: an error if it has no `input`.
     pub fn case(&self) -> Result<Case, String> {
-        let input = self.input.clone().ok_or_else(|| {
+        let mut fields = self.fields();
+        let mut take = |key: &str| match fields.shift_remove(key) {
+            Some(Value::String(text)) => Some(text),
+            _ => None,
+        };
+        let (input, expected) = (take("input"), take("expected"));
+        let input = input.ok_or_else(|| {
             "the row has no `input`; give it one, or take a row type of your own (`fn f(row: &MyRow)`, MyRow: \
              serde::Deserialize)"
                 .to_owned()
         })?;
-        Ok(Case { id: self.id.clone(), input, expected: self.expected.clone(), vars: self.vars.clone() })
+        fields.retain(|key, _| !KNOWN.contains(&key.as_str()));
+        Ok(Case { id: self.id.clone(), input, expected, vars: fields })
     }
 
     /// `rubric` with each `{{name}}` replaced by the row's `name` (`id`, `input`, `expected`, or a
@@ -152,6 +197,7 @@ impl Row {
         if !rubric.contains("{{") {
             return Ok(rubric.to_owned());
         }
+        let fields = self.fields();
         let mut filled = String::with_capacity(rubric.len());
         let mut rest = rubric;
         while let Some(start) = rest.find("{{") {
@@ -159,15 +205,14 @@ impl Row {
             let name = rest[start + 2..start + 2 + len].trim();
             let value = match name {
                 "id" => Some(self.id.clone()),
-                _ => self
-                    .fields
+                _ => fields
                     .get(name)
                     .filter(|v| !v.is_null())
                     .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned)),
             };
             let value = value.ok_or_else(|| {
                 let has: Vec<&str> = std::iter::once("id")
-                    .chain(self.fields.iter().filter(|(_, v)| !v.is_null()).map(|(k, _)| k.as_str()))
+                    .chain(fields.iter().filter(|(k, v)| k.as_str() != "id" && !v.is_null()).map(|(k, _)| k.as_str()))
                     .collect();
                 format!("the rubric asks for {{{{{name}}}}}, which the row does not have (it has: {})", has.join(", "))
             })?;
@@ -181,8 +226,8 @@ impl Row {
 
     /// The row as a `T` of the user's, from all its fields.
     pub fn deserialize<T: DeserializeOwned>(&self) -> Result<T, String> {
-        T::deserialize(serde::de::value::MapDeserializer::new(self.fields.iter().map(|(k, v)| (k.as_str(), v))))
-            .map_err(|e: serde_json::Error| format!("the row is not a {}: {e}", std::any::type_name::<T>()))
+        serde_json::from_value::<T>(Value::Object(self.fields()))
+            .map_err(|e: serde_json::Error| format!("the row cannot be read as `{}`: {e}", std::any::type_name::<T>()))
     }
 }
 

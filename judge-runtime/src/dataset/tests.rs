@@ -39,8 +39,8 @@ fn jsonl_rows_have_their_fields_settings_and_variables() {
         second.settings,
         RowSettings { rubric: Some("Says yes.".into()), threshold: Some(0.9), samples: Some(3), compare_with: None }
     );
-    assert_eq!(second.vars.keys().collect::<Vec<_>>(), ["tone"], "known fields are not variables");
-    assert_eq!(dataset.rows[2].expected, None);
+    assert_eq!(second.vars().keys().collect::<Vec<_>>(), ["tone"], "known fields are not variables");
+    assert_eq!(dataset.rows[2].expected(), None);
     assert_eq!(dataset.rows[2].settings.compare_with.as_deref(), Some("Hello!"));
 }
 
@@ -55,11 +55,11 @@ fn a_json_array_and_a_csv_read_the_same_rows() {
     let csv = csv.unwrap();
     assert_eq!(csv.rows.iter().map(|r| r.line).collect::<Vec<_>>(), [2, 3]);
     for (j, c) in json.rows.iter().zip(&csv.rows) {
-        assert_eq!((&j.id, &j.input, &j.expected, &j.settings), (&c.id, &c.input, &c.expected, &c.settings));
+        assert_eq!((&j.id, j.input(), j.expected(), &j.settings), (&c.id, c.input(), c.expected(), &c.settings));
     }
     let case = csv.rows[1].case().unwrap();
     assert_eq!(case.var::<u32>("words"), Ok(3), "a CSV cell is read as the number it spells");
-    assert!(csv.rows[0].vars.is_empty(), "an empty cell is an absent field");
+    assert!(csv.rows[0].vars().is_empty(), "an empty cell is an absent field");
 }
 
 #[test]
@@ -75,8 +75,8 @@ fn a_row_may_be_read_as_a_type_of_the_users() {
     let error = dataset.rows[1].deserialize::<Ticket>().unwrap_err().to_string();
     assert_eq!(
         error,
-        "the row is not a judge_runtime::dataset::tests::a_row_may_be_read_as_a_type_of_the_users::Ticket: missing \
-         field `priority`"
+        "the row cannot be read as `judge_runtime::dataset::tests::a_row_may_be_read_as_a_type_of_the_users::Ticket`: \
+         missing field `priority`"
     );
     let error = dataset.rows[0].case().unwrap_err();
     assert!(error.starts_with("the row has no `input`; give it one, or take a row type of your own"), "{error}");
@@ -90,7 +90,11 @@ fn bad_input_is_an_error_at_its_line_that_says_what_to_do() {
             "{\"input\": \"x\", \"id\": \"r\"}\n{\"input\": \"y\", \"id\": \"s\"}\n{\"input\": \"z\", \"id\": \"r\"}\n",
             ":3: duplicate id \"r\" on lines 1 and 3",
         ),
-        ("a.jsonl", "{\"input\": \"x\"}\n{\"input\": \"y\",\n", ":2: malformed JSON: EOF while parsing"),
+        (
+            "a.jsonl",
+            "{\"input\": \"x\"}\n{\"input\": \"y\",\n",
+            ":2: malformed JSON at column 14: EOF while parsing a value",
+        ),
         ("a.jsonl", "[1, 2]\n", ":1: a row is a JSON object (`{\"input\": …}`), not an array"),
         ("a.jsonl", "{\"input\": 3}\n", ":1: `input` must be a string, found a number"),
         (

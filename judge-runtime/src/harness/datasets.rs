@@ -3,6 +3,7 @@
 //! here, when the test binary starts (listing included): a dataset that cannot be read is one
 //! test, named after the eval, that fails with the error.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -58,17 +59,20 @@ impl Subject {
 }
 
 /// The tests of `cases`, in order; the datasets are read from `manifest_dir`.
+/// A file that several evals name is read once.
 pub(crate) fn subjects(manifest_dir: &Path, cases: &[&'static EvalCase]) -> Vec<Subject> {
     let mut subjects = Vec::with_capacity(cases.len());
+    let mut read: HashMap<&str, Result<Arc<Dataset>, DatasetError>> = HashMap::new();
     for &case in cases {
         let Some(file) = case.dataset else {
             subjects.push(Subject::One(Eval::of(case)));
             continue;
         };
-        let dataset = match Dataset::read(manifest_dir, file) {
-            Ok(dataset) => Arc::new(dataset),
+        let dataset = read.entry(file).or_insert_with(|| Dataset::read(manifest_dir, file).map(Arc::new));
+        let dataset = match dataset {
+            Ok(dataset) => Arc::clone(dataset),
             Err(error) => {
-                subjects.push(Subject::Unreadable { case, error });
+                subjects.push(Subject::Unreadable { case, error: error.clone() });
                 continue;
             }
         };
@@ -91,7 +95,13 @@ pub(crate) async fn run(ctx: &RunContext, subject: &Subject) -> (Vec<EvalRecord>
             let (record, result) = judge_eval(ctx, eval).await;
             (vec![record], result)
         }
-        Subject::Unreadable { error, .. } => (Vec::new(), Err(error.to_string().into())),
+        Subject::Unreadable { case, error } => {
+            // An error record, so that the reports (JUnit's first) show the dataset that failed.
+            let message = error.to_string();
+            let identity = Eval::of(case).identity().0;
+            let record = EvalRecord::error(&identity, None, message.clone(), std::time::Duration::ZERO);
+            (vec![record], Err(message.into()))
+        }
         Subject::Gate { case, dataset } => {
             let min_pass_rate = case.min_pass_rate.expect("a gate has its pass rate");
             // Rows run at once, as many as the in-flight limit can keep busy: the limit, not this
@@ -105,7 +115,7 @@ pub(crate) async fn run(ctx: &RunContext, subject: &Subject) -> (Vec<EvalRecord>
             let mut records: Vec<EvalRecord> = futures::stream::iter(rows).buffer_unordered(bound).collect().await;
             records.sort_by_key(|r| r.dataset.as_ref().map_or(0, |d| d.line));
             let passed = records.iter().filter(|r| r.status == Status::Passed).count();
-            let result = if crate::report::datasets::reaches(passed as f64 / records.len() as f64, min_pass_rate) {
+            let result = if crate::report::record::reaches(passed as f64 / records.len() as f64, min_pass_rate) {
                 Ok(())
             } else {
                 Err(message::gate_failed(&dataset.file, &records, min_pass_rate).into())

@@ -54,8 +54,9 @@ impl Eval {
     }
 
     /// What the reports tell of the eval. A row's rubric (its own, else the attribute's) has its
-    /// `{{name}}` placeholders filled from the row: a placeholder it cannot fill is an error.
-    pub fn identity(&self) -> Result<EvalIdentity, DatasetError> {
+    /// `{{name}}` placeholders filled from the row: a placeholder it cannot fill is an error, given
+    /// beside the identity (whose rubric is then as written).
+    pub fn identity(&self) -> (EvalIdentity, Option<DatasetError>) {
         let case = self.case;
         let mut identity = EvalIdentity {
             name: self.name(),
@@ -67,11 +68,18 @@ impl Eval {
             expected: case.expected.map(str::to_owned),
             dataset: None,
         };
+        let mut error = None;
         if let Some(row) = &self.row {
             let rubric = row.row.settings.rubric.as_deref().unwrap_or(case.rubric);
-            identity.rubric = row.row.fill(rubric).map_err(|message| row.error(message))?;
-            identity.input.clone_from(&row.row.input);
-            identity.expected.clone_from(&row.row.expected);
+            match row.row.fill(rubric) {
+                Ok(filled) => identity.rubric = filled,
+                Err(message) => {
+                    identity.rubric = rubric.to_owned();
+                    error = Some(row.error(message));
+                }
+            }
+            identity.input = row.row.input();
+            identity.expected = row.row.expected();
             identity.dataset = Some(DatasetRowRef {
                 name: case.full_name(),
                 file: row.dataset.file.clone(),
@@ -80,7 +88,7 @@ impl Eval {
                 min_pass_rate: case.min_pass_rate,
             });
         }
-        Ok(identity)
+        (identity, error)
     }
 
     /// The eval's settings: the row's over the attribute's, its sections', the run's.

@@ -267,17 +267,10 @@ pub(crate) async fn judge_eval(ctx: &RunContext, eval: &Eval) -> (EvalRecord, Re
         let message = message::eval_failure(&error);
         (EvalRecord::error(identity, settings, message.clone(), start.elapsed()), Err(message.into()))
     };
-    let identity = match eval.identity() {
-        Ok(identity) => identity,
-        Err(error) => {
-            // The rubric could not be filled: the record shows the rubric as written.
-            let mut bare = Eval { row: None, ..eval.clone() }
-                .identity()
-                .expect("an eval without a row has no placeholders filled");
-            bare.name = eval.name();
-            return failed(&bare, error.into(), None);
-        }
-    };
+    let (identity, unfilled) = eval.identity();
+    if let Some(error) = unfilled {
+        return failed(&identity, error.into(), None);
+    }
     let settings = match eval.settings(&ctx.settings) {
         Ok(settings) => settings,
         Err(error) => return failed(&identity, error.into(), None),

@@ -7,8 +7,8 @@
 
 use std::fmt::Write as _;
 
-use super::datasets::DatasetRecord;
 use super::escape::Escaped;
+use super::record::DatasetRecord;
 use super::record::{EvalRecord, RunRecord};
 use crate::judge::techniques::verdict::ScoreMethod;
 use crate::outcome::VerdictSource;
@@ -141,7 +141,7 @@ fn dataset_head(out: &mut String, dataset: &DatasetRecord) {
         COLUMNS - 1,
         Escaped(&dataset.name),
         Escaped(&dataset.file),
-        Escaped(&crate::report::datasets::summary_line(dataset)),
+        Escaped(&crate::report::record::summary_line(dataset)),
     );
 }
 

@@ -45,7 +45,7 @@ pub(crate) fn render(record: &RunRecord) -> String {
                 out,
                 "      <property name=\"dataset {}\" value=\"{}\"/>",
                 escape(&dataset.name),
-                escape(&crate::report::datasets::summary_line(dataset))
+                escape(&crate::report::record::summary_line(dataset))
             );
         }
         out.push_str("    </properties>\n");
@@ -61,7 +61,7 @@ pub(crate) fn render(record: &RunRecord) -> String {
             escape(first.map_or("", |e| e.file.as_str())),
             first.map_or(0, |e| e.line),
         );
-        let line = crate::report::datasets::summary_line(dataset);
+        let line = crate::report::record::summary_line(dataset);
         if dataset.gate == Some(Status::Failed) {
             let _ = writeln!(
                 out,

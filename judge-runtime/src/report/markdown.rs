@@ -24,7 +24,7 @@ pub(crate) fn render(binary: &str, evals: &[EvalRecord]) -> String {
         verdict.push(format!("cost {:.4}", costs.iter().sum::<f64>()));
     }
     let _ = writeln!(out, "### judge: `{}` — {}\n", code(binary), verdict.join(", "));
-    let datasets = crate::report::datasets::summarize(evals);
+    let datasets = crate::report::record::summarize(evals);
     for dataset in &datasets {
         let mark = match dataset.gate {
             Some(Status::Failed) => "❌ ",
@@ -36,7 +36,7 @@ pub(crate) fn render(binary: &str, evals: &[EvalRecord]) -> String {
             "- {mark}dataset `{}` (`{}`): {}",
             code(&dataset.name),
             code(&dataset.file),
-            crate::report::datasets::summary_line(dataset)
+            crate::report::record::summary_line(dataset)
         );
     }
     if !datasets.is_empty() {
