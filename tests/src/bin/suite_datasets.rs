@@ -1,5 +1,6 @@
 //! A harness binary like a user's suite driven by datasets (tests/data/datasets), run by the
 //! end-to-end tests against the fake judge. Markers in outputs script the fake judge: `[score:N]`.
+//! The datasets are read when the binary runs, so the tests edit rows without rebuilding it.
 
 use judge_runtime::{Case, llm_eval};
 
@@ -9,8 +10,15 @@ fn answer(case: &Case) -> String {
     format!("[score:{score}] An answer to: {}", case.input)
 }
 
-/// One test per row.
-#[llm_eval(dataset = "data/datasets/support.jsonl", rubric = "Answers {{input}} correctly.", threshold = 0.7)]
+/// An answer scored by the row's `score` variable (9 without one).
+fn scripted(case: &Case) -> anyhow::Result<String> {
+    let score = if case.vars.contains_key("score") { case.var::<u32>("score")? } else { 9 };
+    Ok(format!("[score:{score}] An answer to: {}", case.input))
+}
+
+/// One test per row. No threshold of its own, so that judge.toml's sections for the dataset and
+/// for a row apply (the default, 0.7, otherwise).
+#[llm_eval(dataset = "data/datasets/support.jsonl", rubric = "Answers {{input}} correctly.")]
 fn support(case: &Case) -> String {
     answer(case)
 }
@@ -38,6 +46,127 @@ struct Ticket {
 #[llm_eval(dataset = "data/datasets/tickets.csv", rubric = "Triage of ticket {{id}} names its priority.")]
 fn tickets(ticket: Ticket) -> String {
     format!("[score:8] {} (priority {}): {}", ticket.subject, ticket.priority, ticket.body)
+}
+
+/// A `.json` dataset: an array of objects, each on the line it starts on.
+#[llm_eval(dataset = "data/datasets/faq.json", rubric = "Answers the FAQ {{input}}.")]
+fn faq(case: &Case) -> anyhow::Result<String> {
+    scripted(case)
+}
+
+/// A dataset eval that runs only when asked for (`--ignored`).
+#[llm_eval(dataset = "data/datasets/faq.json", rubric = "Answers the FAQ in depth.")]
+#[ignore]
+fn faq_in_depth(case: &Case) -> anyhow::Result<String> {
+    scripted(case)
+}
+
+/// Rows that set their own threshold, samples, rubric and comparison over the attribute's; the
+/// attribute's rubric asks for each row's `audience`.
+#[llm_eval(
+    dataset = "data/datasets/overrides.jsonl",
+    rubric = "Answers {{input}} for a {{audience}} customer.",
+    threshold = 0.7
+)]
+fn overrides(case: &Case) -> anyhow::Result<String> {
+    scripted(case)
+}
+
+/// The same rows behind a gate every row must pass: one test, whose failure lists the rows that
+/// fail, those that could not be judged included.
+#[llm_eval(
+    dataset = "data/datasets/overrides.jsonl",
+    rubric = "Answers {{input}} for a {{audience}} customer.",
+    threshold = 0.7,
+    min_pass_rate = 1.0
+)]
+fn overrides_gate(case: &Case) -> anyhow::Result<String> {
+    scripted(case)
+}
+
+/// `min_pass_rate = 0.0`: one test for the dataset, with no pass rate to reach; its rows are still
+/// judged and reported.
+#[llm_eval(
+    dataset = "data/datasets/overrides.jsonl",
+    rubric = "Answers {{input}} for a {{audience}} customer.",
+    threshold = 0.7,
+    min_pass_rate = 0.0
+)]
+fn overrides_ungated(case: &Case) -> anyhow::Result<String> {
+    scripted(case)
+}
+
+/// A git-ignored scratch file the end-to-end tests write and grow between runs of this same
+/// binary. While it is absent, the eval is one failing test that says so.
+#[llm_eval(dataset = "data/datasets/scratch/growing.jsonl", rubric = "Answers {{input}}.")]
+fn growing(case: &Case) -> anyhow::Result<String> {
+    scripted(case)
+}
+
+/// Datasets that cannot be read, or rows that cannot be judged: each fails with a message that
+/// starts `PATH:LINE:` (`PATH:` for the file as a whole), never a panic.
+mod bad {
+    use judge_runtime::{Case, llm_eval};
+
+    use super::{Ticket, scripted};
+
+    #[llm_eval(dataset = "data/datasets/bad/missing.jsonl", rubric = "Answers.")]
+    fn missing(case: &Case) -> anyhow::Result<String> {
+        scripted(case)
+    }
+
+    #[llm_eval(dataset = "data/datasets/bad/malformed.jsonl", rubric = "Answers.")]
+    fn malformed(case: &Case) -> anyhow::Result<String> {
+        scripted(case)
+    }
+
+    /// Its second row has no `input`, which a `&Case` needs; its first is judged.
+    #[llm_eval(dataset = "data/datasets/bad/no_input.jsonl", rubric = "Answers.")]
+    fn no_input(case: &Case) -> anyhow::Result<String> {
+        scripted(case)
+    }
+
+    #[llm_eval(dataset = "data/datasets/bad/wrong_type.jsonl", rubric = "Answers.")]
+    fn wrong_type(case: &Case) -> anyhow::Result<String> {
+        scripted(case)
+    }
+
+    #[llm_eval(dataset = "data/datasets/bad/cases.txt", rubric = "Answers.")]
+    fn unknown_extension(case: &Case) -> anyhow::Result<String> {
+        scripted(case)
+    }
+
+    #[llm_eval(dataset = "data/datasets/bad/empty.jsonl", rubric = "Answers.")]
+    fn empty(case: &Case) -> anyhow::Result<String> {
+        scripted(case)
+    }
+
+    #[llm_eval(dataset = "data/datasets/bad/out_of_range.jsonl", rubric = "Answers.")]
+    fn out_of_range(case: &Case) -> anyhow::Result<String> {
+        scripted(case)
+    }
+
+    /// An id that would make a test name of several segments.
+    #[llm_eval(dataset = "data/datasets/bad/id.jsonl", rubric = "Answers.")]
+    fn path_in_id(case: &Case) -> anyhow::Result<String> {
+        scripted(case)
+    }
+
+    #[llm_eval(dataset = "data/datasets/bad/duplicate.jsonl", rubric = "Answers.")]
+    fn duplicate(case: &Case) -> anyhow::Result<String> {
+        scripted(case)
+    }
+
+    #[llm_eval(dataset = "data/datasets/bad/fields.csv", rubric = "Answers.")]
+    fn wrong_field_count(case: &Case) -> anyhow::Result<String> {
+        scripted(case)
+    }
+
+    /// Its second row lacks a field the user's type needs.
+    #[llm_eval(dataset = "data/datasets/bad/tickets.jsonl", rubric = "Triages the ticket.")]
+    fn not_a_ticket(ticket: &Ticket) -> String {
+        format!("[score:8] {} (priority {}): {}", ticket.subject, ticket.priority, ticket.body)
+    }
 }
 
 judge_runtime::main!();

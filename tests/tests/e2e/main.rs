@@ -6,6 +6,7 @@ mod basic;
 mod cache;
 mod common;
 mod concurrency;
+mod datasets;
 mod embedded;
 mod faults;
 mod html_report;

@@ -10,7 +10,7 @@ use crate::common::{files, in_ci};
 
 /// Whether cargo-nextest is installed; the test `name` is skipped without it, except in CI, which
 /// must run it.
-fn nextest_available(name: &str) -> bool {
+pub(crate) fn nextest_available(name: &str) -> bool {
     let installed =
         judge_tests::nested_cargo().args(["nextest", "--version"]).output().is_ok_and(|o| o.status.success());
     if !installed {
