@@ -56,6 +56,21 @@ pub(crate) struct DatasetRowRef {
     pub min_pass_rate: Option<f64>,
 }
 
+/// How one row of a gated dataset ended, as the gate's failure tells it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct RowOutcome {
+    /// The row's line in the file.
+    pub line: usize,
+    /// The row's id.
+    pub id: String,
+    /// Whether it reached its threshold.
+    pub passed: bool,
+    /// Its score and threshold, when it was scored.
+    pub scored: Option<(f64, f64)>,
+    /// Why it did not pass: its lowest sample's rationale, or why it could not be scored.
+    pub why: String,
+}
+
 /// Where a verdict came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

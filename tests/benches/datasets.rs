@@ -3,8 +3,8 @@
 //! `cargo bench -p judge-tests --bench datasets`, with `BENCH_ROWS` rows (default 100 000). It
 //! writes a JSONL dataset of that many support questions to `target/judge-bench/large.jsonl`, then
 //! runs `suite-large-dataset` as a user would: `--list` (a test per row; reads the file, nothing
-//! else), then its gated eval (one test judging every row) against the in-process fake judge with
-//! no latency, so that the harness sets the pace. Peak memory is the process's VmHWM, read from
+//! else), then its gated eval (one test judging every row), then its eval with a test per row,
+//! against the in-process fake judge with no latency, so that the harness sets the pace. Peak memory is the process's VmHWM, read from
 //! /proc while it runs. It prints figures and asserts no timing; it asserts facts: every row is
 //! listed, and every row is judged once.
 
@@ -56,12 +56,33 @@ fn main() -> anyhow::Result<()> {
         LIST_GOAL.as_secs_f64()
     );
 
-    // The gated eval: every row judged, at once under the in-flight limit.
+    // The gated eval: every row in one test, at once under the in-flight limit; then the eval
+    // with a test per row, each judged anew (its own cache).
     let judge = FakeJudge::start_with(FakeJudgeConfig { latency: Duration::ZERO, ..Default::default() });
+    for (what, args) in [
+        ("gated (one test)", &["--exact", "suite_large_dataset::gate"][..]),
+        ("a test per row", &["--skip", "suite_large_dataset::gate", "-q"][..]),
+    ] {
+        let before = judge.requests();
+        let (wall, peak_mb) = judged(binary, &judge, args)?;
+        let requests = judge.requests() - before;
+        anyhow::ensure!(requests == rows as u64, "{requests} requests for {rows} rows");
+        println!(
+            "run, {what}: {:.2} s for {rows} rows judged ({:.0} rows/s), peak memory {peak_mb:.0} MB (goal < \
+             {PEAK_GOAL_MB:.0} MB)",
+            wall.as_secs_f64(),
+            rows as f64 / wall.as_secs_f64()
+        );
+    }
+    Ok(())
+}
+
+/// Runs the suite with `args` against `judge`, with an empty cache: its wall time and peak memory.
+fn judged(binary: &str, judge: &FakeJudge, args: &[&str]) -> anyhow::Result<(Duration, f64)> {
     let cache = tempfile::tempdir()?;
     let start = Instant::now();
     let mut child = harness(binary)
-        .args(["--exact", "suite_large_dataset::gate"])
+        .args(args)
         .env("JUDGE_MODEL", "openai:fake-judge")
         .env("OPENAI_BASE_URL", judge.base_url())
         .env("OPENAI_API_KEY", "bench")
@@ -72,30 +93,23 @@ fn main() -> anyhow::Result<()> {
         .spawn()?;
     let pid = child.id();
     let mut peak_kb = 0u64;
-    let output = loop {
+    // Read from other threads, so that a full pipe cannot stall the child.
+    let (mut stdout, mut stderr) = (child.stdout.take().expect("piped"), child.stderr.take().expect("piped"));
+    let out = std::thread::spawn(move || std::io::read_to_string(&mut stdout));
+    let err = std::thread::spawn(move || std::io::read_to_string(&mut stderr));
+    let status = loop {
         if let Some(kb) = vm_hwm_kb(pid) {
             peak_kb = peak_kb.max(kb);
         }
-        if child.try_wait()?.is_some() {
-            break child.wait_with_output()?;
+        if let Some(status) = child.try_wait()? {
+            break status;
         }
         std::thread::sleep(Duration::from_millis(20));
     };
     let wall = start.elapsed();
-    anyhow::ensure!(
-        output.status.success(),
-        "the gated run failed: {}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    anyhow::ensure!(judge.requests() == rows as u64, "{} requests for {rows} rows", judge.requests());
-    let peak_mb = peak_kb as f64 / 1024.0;
-    println!(
-        "run:   {:.2} s for {rows} rows judged ({:.0} rows/s), peak memory {peak_mb:.0} MB (goal < {PEAK_GOAL_MB:.0} MB)",
-        wall.as_secs_f64(),
-        rows as f64 / wall.as_secs_f64()
-    );
-    Ok(())
+    let (out, err) = (out.join().expect("reader")?, err.join().expect("reader")?);
+    anyhow::ensure!(status.success(), "the run failed: {out}{err}");
+    Ok((wall, peak_kb as f64 / 1024.0))
 }
 
 /// The peak resident memory of process `pid` so far, in kB (`VmHWM` in /proc/PID/status).

@@ -42,13 +42,17 @@ impl Format {
 /// One row as read: the line it starts on, its fields, and its text as a JSON object.
 pub(crate) type RawRow = (usize, Map<String, Value>, Box<str>);
 
-/// Every row of the dataset at `path`, in order.
-pub(crate) fn read(path: &Path, format: Format) -> Result<Vec<RawRow>, DatasetError> {
+/// Hands every row of the dataset at `path` to `row`, in order, as it is read: a row is parsed,
+/// checked and dropped before the next, so that reading holds one parsed row at a time.
+pub(crate) fn read(
+    path: &Path,
+    format: Format,
+    mut row: impl FnMut(RawRow) -> Result<(), DatasetError>,
+) -> Result<(), DatasetError> {
     let unreadable = |e: std::io::Error| DatasetError::new(path, None, format!("cannot read the dataset: {e}"));
     match format {
         Format::Jsonl => {
             let file = std::fs::File::open(path).map_err(unreadable)?;
-            let mut rows = Vec::new();
             for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
                 let line = line.map_err(unreadable)?;
                 if line.trim().is_empty() {
@@ -56,9 +60,9 @@ pub(crate) fn read(path: &Path, format: Format) -> Result<Vec<RawRow>, DatasetEr
                 }
                 let value: Value = serde_json::from_str(&line)
                     .map_err(|e| DatasetError::new(path, Some(i + 1), malformed_in_line(&e)))?;
-                rows.push((i + 1, object(path, i + 1, value)?, line.trim().into()));
+                row((i + 1, object(path, i + 1, value)?, line.trim().into()))?;
             }
-            Ok(rows)
+            Ok(())
         }
         Format::Json => {
             let text = std::fs::read_to_string(path).map_err(unreadable)?;
@@ -72,16 +76,14 @@ pub(crate) fn read(path: &Path, format: Format) -> Result<Vec<RawRow>, DatasetEr
                 };
                 DatasetError::new(path, Some(e.line()), message)
             })?;
-            items
-                .into_iter()
-                .map(|raw| {
-                    // The item borrows from `text`: its offset there gives its line.
-                    let offset = raw.get().as_ptr() as usize - text.as_ptr() as usize;
-                    let line = text[..offset].matches('\n').count() + 1;
-                    let value: Value = serde_json::from_str(raw.get()).expect("serde_json read it once already");
-                    Ok((line, object(path, line, value)?, raw.get().into()))
-                })
-                .collect()
+            for raw in items {
+                // The item borrows from `text`: its offset there gives its line.
+                let offset = raw.get().as_ptr() as usize - text.as_ptr() as usize;
+                let line = text[..offset].matches('\n').count() + 1;
+                let value: Value = serde_json::from_str(raw.get()).expect("serde_json read it once already");
+                row((line, object(path, line, value)?, raw.get().into()))?;
+            }
+            Ok(())
         }
         Format::Csv => {
             let mut reader =
@@ -95,7 +97,6 @@ pub(crate) fn read(path: &Path, format: Format) -> Result<Vec<RawRow>, DatasetEr
                     format!("column {} of the header row has no name", empty + 1),
                 ));
             }
-            let mut rows = Vec::new();
             for record in reader.records() {
                 let record = record.map_err(|e| csv_error(path, e))?;
                 let line = record.position().map_or(0, |p| p.line() as usize);
@@ -107,9 +108,9 @@ pub(crate) fn read(path: &Path, format: Format) -> Result<Vec<RawRow>, DatasetEr
                     .map(|(name, cell)| (name.clone(), Value::String(cell.to_owned())))
                     .collect();
                 let text = serde_json::to_string(&fields).expect("a map of strings serializes").into();
-                rows.push((line, fields, text));
+                row((line, fields, text))?;
             }
-            Ok(rows)
+            Ok(())
         }
     }
 }

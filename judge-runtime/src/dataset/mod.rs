@@ -65,9 +65,11 @@ impl Dataset {
         let is_csv = format == Format::Csv;
         let mut rows = Vec::new();
         let mut lines_of: HashMap<String, usize> = HashMap::new();
-        for (number, (line, fields, text)) in formats::read(&path, format)?.into_iter().enumerate() {
-            let row = Row::read(line, number + 1, &fields, text, is_csv)
-                .map_err(|m| DatasetError::new(&path, Some(line), m))?;
+        let mut number = 0;
+        formats::read(&path, format, |(line, fields, text)| {
+            number += 1;
+            let row =
+                Row::read(line, number, &fields, text, is_csv).map_err(|m| DatasetError::new(&path, Some(line), m))?;
             if let Some(first) = lines_of.insert(row.id.clone(), line) {
                 return Err(DatasetError::new(
                     &path,
@@ -79,7 +81,8 @@ impl Dataset {
                 ));
             }
             rows.push(Arc::new(row));
-        }
+            Ok(())
+        })?;
         if rows.is_empty() {
             return Err(DatasetError::new(&path, None, "the dataset has no rows; add at least one".to_owned()));
         }

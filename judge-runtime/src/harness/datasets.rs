@@ -15,8 +15,9 @@ use crate::harness::context::RunContext;
 use crate::harness::eval::{DatasetRow, Eval};
 use crate::harness::registry::EvalCase;
 use crate::harness::trial::judge_eval;
+use crate::outcome::RowOutcome;
 use crate::report::message;
-use crate::report::record::{EvalRecord, Status};
+use crate::report::record::EvalRecord;
 
 /// What one test runs.
 #[derive(Debug, Clone)]
@@ -88,39 +89,45 @@ pub(crate) fn subjects(manifest_dir: &Path, cases: &[&'static EvalCase]) -> Vec<
     subjects
 }
 
-/// Runs `subject` to its records (one per eval or row) and its test result.
-pub(crate) async fn run(ctx: &RunContext, subject: &Subject) -> (Vec<EvalRecord>, Result<(), libtest_mimic::Failed>) {
+/// Runs `subject` to its test result; its records (one per eval or row) go to the run's recorder
+/// as each finishes.
+pub(crate) async fn run(ctx: &RunContext, subject: &Subject) -> Result<(), libtest_mimic::Failed> {
     match subject {
         Subject::One(eval) => {
             let (record, result) = judge_eval(ctx, eval).await;
-            (vec![record], result)
+            ctx.recorder.add(record);
+            result
         }
         Subject::Unreadable { case, error } => {
             // An error record, so that the reports (JUnit's first) show the dataset that failed.
             let message = error.to_string();
             let identity = Eval::of(case).identity().0;
-            let record = EvalRecord::error(&identity, None, message.clone(), std::time::Duration::ZERO);
-            (vec![record], Err(message.into()))
+            ctx.recorder.add(EvalRecord::error(&identity, None, message.clone(), std::time::Duration::ZERO));
+            Err(message.into())
         }
         Subject::Gate { case, dataset } => {
             let min_pass_rate = case.min_pass_rate.expect("a gate has its pass rate");
             // Rows run at once, as many as the in-flight limit can keep busy: the limit, not this
             // bound, decides how many judge calls are in flight; the bound keeps a large dataset
-            // from starting every row's function at once.
+            // from starting every row's function at once. Each row's record is handed on as it
+            // finishes; the gate keeps what its message needs.
             let bound = ctx.run.values.max_concurrency.max(1);
             let rows = dataset.rows.iter().map(|row| {
                 let eval = Eval { case, row: Some(DatasetRow { dataset: Arc::clone(dataset), row: Arc::clone(row) }) };
-                async move { judge_eval(ctx, &eval).await.0 }
+                async move {
+                    let record = judge_eval(ctx, &eval).await.0;
+                    let row = message::row_outcome(&record);
+                    ctx.recorder.add(record);
+                    row
+                }
             });
-            let mut records: Vec<EvalRecord> = futures::stream::iter(rows).buffer_unordered(bound).collect().await;
-            records.sort_by_key(|r| r.dataset.as_ref().map_or(0, |d| d.line));
-            let passed = records.iter().filter(|r| r.status == Status::Passed).count();
-            let result = if crate::report::record::reaches(passed as f64 / records.len() as f64, min_pass_rate) {
+            let rows: Vec<RowOutcome> = futures::stream::iter(rows).buffer_unordered(bound).collect().await;
+            let passed = rows.iter().filter(|r| r.passed).count();
+            if crate::report::record::reaches(passed as f64 / rows.len() as f64, min_pass_rate) {
                 Ok(())
             } else {
-                Err(message::gate_failed(&dataset.file, &records, min_pass_rate).into())
-            };
-            (records, result)
+                Err(message::gate_failed(&dataset.file, rows, min_pass_rate).into())
+            }
         }
     }
 }

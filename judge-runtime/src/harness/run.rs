@@ -119,10 +119,7 @@ fn run_with(project: Project, mut args: Arguments) -> ExitCode {
         .map(|subject| {
             let (ctx, runtime, progress) = (Arc::clone(&ctx), Arc::clone(&runtime), Arc::clone(&progress));
             trial(subject, move |subject| {
-                let (records, result) = runtime.block_on(datasets::run(&ctx, &subject));
-                for record in records {
-                    ctx.recorder.add(record);
-                }
+                let result = runtime.block_on(datasets::run(&ctx, &subject));
                 progress.finished(result.is_ok());
                 result
             })

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use crate::baseline::BaselineDelta;
-use crate::outcome::{AllTies, Disagreement, EvalFailure, EvalOutcome, SampleResult, VerdictSource};
+use crate::outcome::{AllTies, Disagreement, EvalFailure, EvalOutcome, RowOutcome, SampleResult, VerdictSource};
 use crate::report::record::{EvalRecord, Status};
 use crate::settings::Rationales;
 use judge_rules::words::OnTie;
@@ -21,29 +21,42 @@ pub(crate) fn eval_failure(failure: &EvalFailure) -> String {
     }
 }
 
+/// What a gated dataset's failure tells of one of its rows: its line, id, and, when it did not
+/// pass, its score and lowest sample's rationale, or why it could not be scored.
+pub(crate) fn row_outcome(row: &EvalRecord) -> RowOutcome {
+    let (id, line) = row.dataset.as_ref().map_or_else(|| (row.name.clone(), 0), |d| (d.id.clone(), d.line));
+    let passed = row.status == Status::Passed;
+    let scored = row.score.zip(row.threshold);
+    let why = match scored {
+        _ if passed => String::new(),
+        Some(_) => {
+            let lowest = row.samples.iter().min_by(|a, b| a.score.total_cmp(&b.score));
+            lowest.map_or_else(String::new, |s| one_line(&s.rationale, 200))
+        }
+        None => one_line(row.message.as_deref().unwrap_or("could not be scored"), 300),
+    };
+    RowOutcome { line, id, passed, scored, why }
+}
+
 /// The message of a dataset whose share of passing rows is below its `min_pass_rate`: the counts,
 /// then each failing row (in file order) with its score and its lowest sample's rationale, or
 /// why it could not be scored.
-pub(crate) fn gate_failed(file: &str, rows: &[EvalRecord], min_pass_rate: f64) -> String {
-    let passed = rows.iter().filter(|r| r.status == Status::Passed).count();
+pub(crate) fn gate_failed(file: &str, mut rows: Vec<RowOutcome>, min_pass_rate: f64) -> String {
+    let passed = rows.iter().filter(|r| r.passed).count();
     let mut out = format!(
         "{passed} of {} rows passed (pass rate {:.2}), below min_pass_rate {min_pass_rate:.2}\nfailing rows of {file}:\n",
         rows.len(),
         passed as f64 / rows.len().max(1) as f64,
     );
-    let mut failing: Vec<&EvalRecord> = rows.iter().filter(|r| r.status != Status::Passed).collect();
-    failing.sort_by_key(|r| r.dataset.as_ref().map_or(0, |d| d.line));
-    for row in failing {
-        let (id, line) = row.dataset.as_ref().map_or_else(|| (row.name.clone(), 0), |d| (d.id.clone(), d.line));
-        let why = match (row.score, row.threshold) {
-            (Some(score), Some(threshold)) => {
-                let lowest = row.samples.iter().min_by(|a, b| a.score.total_cmp(&b.score));
-                let rationale = lowest.map_or_else(String::new, |s| format!(": {}", one_line(&s.rationale, 200)));
-                format!("scored {score:.2}, below {threshold:.2}{rationale}")
-            }
-            _ => one_line(row.message.as_deref().unwrap_or("could not be scored"), 300),
+    rows.retain(|r| !r.passed);
+    rows.sort_by_key(|r| r.line);
+    for row in rows {
+        let why = match row.scored {
+            Some((score, threshold)) if row.why.is_empty() => format!("scored {score:.2}, below {threshold:.2}"),
+            Some((score, threshold)) => format!("scored {score:.2}, below {threshold:.2}: {}", row.why),
+            None => row.why,
         };
-        let _ = writeln!(out, "  {} (line {line}): {why}", printable(&id));
+        let _ = writeln!(out, "  {} (line {}): {why}", printable(&row.id), row.line);
     }
     out.trim_end().to_owned()
 }

@@ -80,9 +80,10 @@ pub(crate) struct EvalRecord {
     /// Where the eval is written.
     pub file: String,
     pub line: u32,
-    /// The row of a dataset this eval judged, for an eval driven by a dataset.
+    /// The row of a dataset this eval judged, for an eval driven by a dataset (boxed: most evals
+    /// have none, and a dataset has many rows).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dataset: Option<DatasetRowRef>,
+    pub dataset: Option<Box<DatasetRowRef>>,
     pub rubric: String,
     /// `provider:model`, when the settings resolved.
     pub judge: Option<String>,
@@ -90,8 +91,8 @@ pub(crate) struct EvalRecord {
     pub threshold: Option<f64>,
     /// Where the judge, threshold and samples came from (`attribute`, a variable, `judge.toml: key`,
     /// `default`), when the settings resolved.
-    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
-    pub sources: std::collections::BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Sources::is_empty")]
+    pub sources: Sources,
     pub status: Status,
     /// The reduced score (0..=1), when the eval was scored.
     pub score: Option<f64>,
@@ -128,6 +129,38 @@ pub(crate) struct EvalRecord {
     pub steps: Vec<StepsRecord>,
     /// Every sample, in order; empty when the eval could not be scored.
     pub samples: Vec<SampleRecord>,
+}
+
+/// Where an eval's judge, threshold and samples came from, by setting, in key order: a map in the
+/// JSON report. Held as a short list (a `BTreeMap` node costs half a kilobyte, per eval).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Sources(Vec<(String, String)>);
+
+impl Sources {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl FromIterator<(String, String)> for Sources {
+    fn from_iter<I: IntoIterator<Item = (String, String)>>(pairs: I) -> Self {
+        let mut pairs: Vec<(String, String)> = pairs.into_iter().collect();
+        pairs.sort();
+        Self(pairs)
+    }
+}
+
+impl Serialize for Sources {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().map(|(key, label)| (key, label)))
+    }
+}
+
+impl<'de> Deserialize<'de> for Sources {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let map = std::collections::BTreeMap::<String, String>::deserialize(deserializer)?;
+        Ok(map.into_iter().collect())
+    }
 }
 
 /// Evaluation steps one judge generated.
@@ -279,7 +312,7 @@ impl EvalRecord {
             name: eval.name.clone(),
             file: eval.file.clone(),
             line: eval.line,
-            dataset: eval.dataset.clone(),
+            dataset: eval.dataset.clone().map(Box::new),
             rubric: eval.rubric.clone(),
             judge: Some(settings.judge_label()),
             threshold: Some(settings.threshold),
@@ -349,7 +382,7 @@ impl EvalRecord {
             name: eval.name.clone(),
             file: eval.file.clone(),
             line: eval.line,
-            dataset: eval.dataset.clone(),
+            dataset: eval.dataset.clone().map(Box::new),
             rubric: eval.rubric.clone(),
             judge: settings.map(crate::settings::EvalSettings::judge_label),
             threshold: settings.map(|s| s.threshold),
@@ -621,13 +654,13 @@ mod dataset_tests {
             "duration_ms": 1, "snapshot": null, "samples": [],
         });
         let mut record: EvalRecord = serde_json::from_value(json).unwrap();
-        record.dataset = Some(DatasetRowRef {
+        record.dataset = Some(Box::new(DatasetRowRef {
             name: format!("evals::{dataset}"),
             file: format!("evals/{dataset}.jsonl"),
             id: id.to_owned(),
             line: 1,
             min_pass_rate: gate,
-        });
+        }));
         record
     }
 
