@@ -314,6 +314,7 @@ pub enum CacheError {
 /// or `PATH:` when it is about the whole file.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{}{}: {message}", path.display(), line.map(|line| format!(":{line}")).unwrap_or_default())]
+#[non_exhaustive]
 pub struct DatasetError {
     /// The dataset file, resolved.
     pub path: PathBuf,

@@ -63,12 +63,34 @@ pub(crate) struct RowOutcome {
     pub line: usize,
     /// The row's id.
     pub id: String,
-    /// Whether it reached its threshold.
+    /// Whether it passed.
     pub passed: bool,
-    /// Its score and threshold, when it was scored.
-    pub scored: Option<(f64, f64)>,
-    /// Why it did not pass: its lowest sample's rationale, or why it could not be scored.
+    /// Why it did not pass: its score and what it failed, with its lowest sample's rationale, or
+    /// why it could not be scored.
     pub why: String,
+}
+
+/// How an eval ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Status {
+    /// Scored at or above its threshold (and not regressed past the baseline's margin).
+    Passed,
+    /// Scored below its threshold, or regressed past the baseline's margin.
+    Failed,
+    /// Could not be scored: a configuration, eval function, judge or cache error.
+    Error,
+}
+
+impl Status {
+    /// The status as the JSON report writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Passed => "passed",
+            Self::Failed => "failed",
+            Self::Error => "error",
+        }
+    }
 }
 
 /// Where a verdict came from.

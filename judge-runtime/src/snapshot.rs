@@ -86,7 +86,10 @@ impl Snapshot {
             body.push('\n');
         }
         Self {
-            name: file_name(&eval.short_name),
+            name: match &eval.dataset {
+                Some(row) => row_name(eval.short_name.rsplit_once("::").map_or(&eval.short_name, |(f, _)| f), &row.id),
+                None => eval.short_name.clone(),
+            },
             body,
             rubric: eval.rubric.clone(),
             info: SnapshotInfo {
@@ -99,8 +102,7 @@ impl Snapshot {
         }
     }
 
-    /// The snapshot's name: the eval's, as a file name (a dataset row's `support::refund-window`
-    /// is `support__refund-window`).
+    /// The snapshot's name: the eval's; a dataset row's is `support@refund-window`.
     pub fn name(&self) -> &str {
         &self.name
     }
@@ -190,19 +192,35 @@ fn install_quiet_panic_hook() {
     });
 }
 
-/// `name` as a file name: `::` becomes `__`, and every character that is not a letter, a digit,
-/// `-`, `_` or `.` becomes `_`, so that a dataset row's id cannot reach outside the snapshot
-/// directory.
-fn file_name(name: &str) -> String {
-    name.replace("::", "__")
-        .chars()
-        .map(|c| if c.is_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '_' })
-        .collect()
+/// The snapshot name of the row `id` of the dataset eval `function`: `function@id`, with every
+/// character of the id but ASCII letters, digits, `-`, `_` and `.` written `%XX` (its UTF-8
+/// bytes), so that distinct ids are distinct file names, none reaching outside the snapshot
+/// directory. No function's name has an `@`.
+fn row_name(function: &str, id: &str) -> String {
+    let mut name = format!("{function}@");
+    for byte in id.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.') {
+            name.push(char::from(byte));
+        } else {
+            name.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    name
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_rows_name_is_a_file_name_of_its_own() {
+        assert_eq!(row_name("support", "refund-window"), "support@refund-window");
+        assert_eq!(row_name("support", "../etc/passwd"), "support@..%2Fetc%2Fpasswd");
+        assert_eq!(row_name("support", "café 2"), "support@caf%C3%A9%202");
+        // Ids that a lossy mapping would merge stay apart.
+        assert_ne!(row_name("support", "a b"), row_name("support", "a_b"));
+        assert_ne!(row_name("support", "a%20b"), row_name("support", "a b"));
+    }
 
     #[test]
     fn modes_parse_from_the_attribute_words() {

@@ -76,11 +76,20 @@ pub(crate) fn read(
                 };
                 DatasetError::new(path, Some(e.line()), message)
             })?;
+            // Each item borrows from `text`: its offset there gives its line, counted on from the
+            // previous item's.
+            let (mut counted, mut line) = (0, 1);
             for raw in items {
-                // The item borrows from `text`: its offset there gives its line.
                 let offset = raw.get().as_ptr() as usize - text.as_ptr() as usize;
-                let line = text[..offset].matches('\n').count() + 1;
-                let value: Value = serde_json::from_str(raw.get()).expect("serde_json read it once already");
+                line += text[counted..offset].matches('\n').count();
+                counted = offset;
+                // Read again as a value: the first reading checked the syntax only, so a number out
+                // of range or a lone surrogate in a string shows here.
+                let value: Value = serde_json::from_str(raw.get()).map_err(|e| {
+                    let what = e.to_string();
+                    let what = what.rsplit_once(" at line ").map_or(what.as_str(), |(what, _)| what).to_owned();
+                    DatasetError::new(path, Some(line + e.line() - 1), format!("malformed JSON: {what}"))
+                })?;
                 row((line, object(path, line, value)?, raw.get().into()))?;
             }
             Ok(())
@@ -95,6 +104,13 @@ pub(crate) fn read(
                     path,
                     Some(1),
                     format!("column {} of the header row has no name", empty + 1),
+                ));
+            }
+            if let Some((i, name)) = headers.iter().enumerate().find(|(i, h)| headers[..*i].contains(h)) {
+                return Err(DatasetError::new(
+                    path,
+                    Some(1),
+                    format!("column {} of the header row repeats the name {name:?}: each field has one column", i + 1),
                 ));
             }
             for record in reader.records() {

@@ -26,7 +26,7 @@ const KNOWN: [&str; 7] = ["id", "input", "expected", "rubric", "threshold", "sam
 
 /// The settings a row gives for itself, over the attribute's.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct RowSettings {
+pub(crate) struct RowSettings {
     pub rubric: Option<String>,
     pub threshold: Option<f64>,
     pub samples: Option<u32>,
@@ -38,9 +38,11 @@ pub struct RowSettings {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
     /// The line of the file the row starts on (a CSV record's line).
-    pub line: usize,
-    pub id: String,
-    pub settings: RowSettings,
+    pub(crate) line: usize,
+    /// Its `id`, else its number among the rows: the last segment of its test's name.
+    pub(crate) id: String,
+    /// The settings it gives for itself.
+    pub(crate) settings: RowSettings,
     /// The row as a JSON object, checked when read and parsed again where it is used: held as
     /// text, a row costs about its size in the file (a parsed map costs several times that).
     text: Box<str>,

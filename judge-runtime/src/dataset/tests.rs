@@ -84,7 +84,8 @@ fn a_row_may_be_read_as_a_type_of_the_users() {
 
 #[test]
 fn bad_input_is_an_error_at_its_line_that_says_what_to_do() {
-    let cases: [(&str, &str, &str); 12] = [
+    let cases: [(&str, &str, &str); 15] = [
+        ("a.csv", "id,input,input\na,x,y\n", ":1: column 3 of the header row repeats the name \"input\""),
         (
             "a.jsonl",
             "{\"input\": \"x\", \"id\": \"r\"}\n{\"input\": \"y\", \"id\": \"s\"}\n{\"input\": \"z\", \"id\": \"r\"}\n",
@@ -115,6 +116,13 @@ fn bad_input_is_an_error_at_its_line_that_says_what_to_do() {
         ("a.jsonl", "\n\n", ": the dataset has no rows; add at least one"),
         ("a.json", "{\"input\": \"x\"}", ":1: the file is not a JSON array of objects"),
         ("a.json", "[\n {\"input\": \"x\"},\n {\"input\": }\n]", ":3: malformed JSON: expected value"),
+        // Syntax a first reading lets through, caught when the object is read as a value.
+        (
+            "a.json",
+            "[\n {\"input\": \"x\"},\n {\"input\": \"y\",\n  \"n\": 1e400}\n]",
+            ":4: malformed JSON: number out of range",
+        ),
+        ("a.json", "[{\"input\": \"\\ud800\"}]", ":1: malformed JSON: unexpected end of hex escape"),
         ("a.csv", "input,threshold\nx,high\n", ":2: `threshold` must be a number, found \"high\""),
         ("a.csv", "input,expected\nx,y,z\n", ":2: the record has 3 fields where the header row has 2"),
     ];

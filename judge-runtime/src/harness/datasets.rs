@@ -123,7 +123,7 @@ pub(crate) async fn run(ctx: &RunContext, subject: &Subject) -> Result<(), libte
             });
             let rows: Vec<RowOutcome> = futures::stream::iter(rows).buffer_unordered(bound).collect().await;
             let passed = rows.iter().filter(|r| r.passed).count();
-            if crate::report::record::reaches(passed as f64 / rows.len() as f64, min_pass_rate) {
+            if crate::report::datasets::reaches(passed as f64 / rows.len() as f64, min_pass_rate) {
                 Ok(())
             } else {
                 Err(message::gate_failed(&dataset.file, rows, min_pass_rate).into())

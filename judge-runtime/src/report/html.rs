@@ -73,7 +73,8 @@ pub(crate) fn render(record: &RunRecord) -> String {
 }
 
 fn header(out: &mut String, record: &RunRecord) {
-    let (passed, failed, errors) = record.counts();
+    // Tests, as libtest counts them: a gated dataset is one, its rows under its heading.
+    let (passed, failed, errors) = record.test_counts();
     let usage = record.usage();
     let samples = record.evals.iter().flat_map(|e| &e.samples);
     let (mut judged, mut cached, mut shared) = (0, 0, 0);
@@ -141,7 +142,7 @@ fn dataset_head(out: &mut String, dataset: &DatasetRecord) {
         COLUMNS - 1,
         Escaped(&dataset.name),
         Escaped(&dataset.file),
-        Escaped(&crate::report::record::summary_line(dataset)),
+        Escaped(&crate::report::datasets::summary_line(dataset)),
     );
 }
 
@@ -601,6 +602,32 @@ mod tests {
             cost: None,
             evals,
         }
+    }
+
+    #[test]
+    fn a_datasets_rows_sit_under_its_heading_with_its_pass_rate() {
+        let row = |id: &str, status| {
+            let mut row = eval(&format!("evals::support::{id}"), status, seven());
+            row.dataset = Some(Box::new(crate::outcome::DatasetRowRef {
+                name: "evals::support".to_owned(),
+                file: "evals/<support>.jsonl".to_owned(),
+                id: id.to_owned(),
+                line: 1,
+                min_pass_rate: Some(0.5),
+            }));
+            row
+        };
+        let mut run = record(Vec::new());
+        run.merge([eval("evals::alone", Status::Passed, seven()), row("a", Status::Passed), row("b", Status::Failed)]);
+        let html = render(&run);
+        let heading = html.find("<tr class=\"dataset passed\" data-name=\"evals::support\"").expect(&html);
+        assert!(html[heading..].contains("evals/&lt;support&gt;.jsonl"), "the file, escaped");
+        assert!(html[heading..].contains("1 of 2 rows passed (pass rate 0.50, 1 failed)"), "{html}");
+        assert!(html[heading..].contains("gate min_pass_rate 0.50: passed"), "{html}");
+        // The heading comes after the eval that sorts before the dataset, and before its rows.
+        let (alone, first_row) = (html.find("evals::alone").unwrap(), html.find("evals::support::a").unwrap());
+        assert!(alone < heading && heading < first_row, "{html}");
+        assert_eq!(html.matches("class=\"dataset-group\"").count(), 1);
     }
 
     fn seven() -> Vec<SampleRecord> {

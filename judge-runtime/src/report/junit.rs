@@ -14,11 +14,8 @@ use crate::report::record::{EvalRecord, RunRecord, Status};
 /// The run as a JUnit XML document.
 pub(crate) fn render(record: &RunRecord) -> String {
     let gated = |eval: &EvalRecord| eval.dataset.as_ref().is_some_and(|d| d.min_pass_rate.is_some());
-    let count = |status| record.evals.iter().filter(|e| e.status == status && !gated(e)).count();
-    let gates_failed = record.datasets.iter().filter(|d| d.gate == Some(Status::Failed)).count();
-    let gates = record.datasets.iter().filter(|d| d.gate.is_some()).count();
-    let (failed, errors) = (count(Status::Failed) + gates_failed, count(Status::Error));
-    let tests = record.evals.len() + gates;
+    let (_, failed, errors) = record.test_counts();
+    let tests = record.evals.len() + record.datasets.iter().filter(|d| d.gate.is_some()).count();
     let seconds = |ms: u64| format!("{:.3}", ms as f64 / 1000.0);
     // The run's wall time: its evals run at once, so the sum of their times would overstate it.
     // A record written before the wall time was kept falls back on that sum.
@@ -45,7 +42,7 @@ pub(crate) fn render(record: &RunRecord) -> String {
                 out,
                 "      <property name=\"dataset {}\" value=\"{}\"/>",
                 escape(&dataset.name),
-                escape(&crate::report::record::summary_line(dataset))
+                escape(&crate::report::datasets::summary_line(dataset))
             );
         }
         out.push_str("    </properties>\n");
@@ -61,7 +58,7 @@ pub(crate) fn render(record: &RunRecord) -> String {
             escape(first.map_or("", |e| e.file.as_str())),
             first.map_or(0, |e| e.line),
         );
-        let line = crate::report::record::summary_line(dataset);
+        let line = crate::report::datasets::summary_line(dataset);
         if dataset.gate == Some(Status::Failed) {
             let _ = writeln!(
                 out,
@@ -211,6 +208,40 @@ mod tests {
             steps: Vec::new(),
             samples: vec![sample(0.2, "low", true), sample(0.6, "mid <b>", false), sample(0.9, "high", false)],
         }
+    }
+
+    /// Row `id` of the dataset `evals::support`, gated at `gate` if given.
+    fn row(id: &str, status: Status, gate: Option<f64>) -> EvalRecord {
+        let mut row = eval(&format!("evals::support::{id}"), status, (status != Status::Passed).then_some("low"));
+        row.dataset = Some(Box::new(crate::outcome::DatasetRowRef {
+            name: "evals::support".to_owned(),
+            file: "evals/support.jsonl".to_owned(),
+            id: id.to_owned(),
+            line: 2,
+            min_pass_rate: gate,
+        }));
+        row
+    }
+
+    #[test]
+    fn a_gated_dataset_is_one_testcase_and_its_rows_fail_nothing_of_their_own() {
+        let mut record = RunRecord::new("evals".to_owned(), std::time::SystemTime::now());
+        record.merge([row("a", Status::Passed, Some(0.9)), row("b", Status::Failed, Some(0.9))]);
+        let xml = render(&record);
+        // Two rows and the gate; 1 of 2 is below 0.9, so the gate's testcase is the one failure.
+        assert!(xml.contains("tests=\"3\" failures=\"1\" errors=\"0\""), "{xml}");
+        assert!(xml.contains("<testcase classname=\"evals\" name=\"support\""), "{xml}");
+        assert!(xml.contains("<failure type=\"below_min_pass_rate\" message=\"1 of 2 rows passed"), "{xml}");
+        assert_eq!(xml.matches("<failure ").count(), 1, "{xml}");
+        assert!(xml.contains("row failed, counted by the pass-rate gate of evals::support; low"), "{xml}");
+        assert!(xml.contains("<property name=\"dataset evals::support\" value=\"1 of 2 rows passed"), "{xml}");
+
+        // Without a gate, each row is a test of its own: its failure is a failure.
+        let mut record = RunRecord::new("evals".to_owned(), std::time::SystemTime::now());
+        record.merge([row("a", Status::Passed, None), row("b", Status::Failed, None)]);
+        let xml = render(&record);
+        assert!(xml.contains("tests=\"2\" failures=\"1\" errors=\"0\""), "{xml}");
+        assert!(xml.contains("<failure type=\"below_threshold\""), "{xml}");
     }
 
     #[test]

@@ -9,8 +9,12 @@ use crate::report::record::{EvalRecord, Status};
 
 /// A summary of `evals` (of the test binary `binary`) in GitHub-flavoured Markdown.
 pub(crate) fn render(binary: &str, evals: &[EvalRecord]) -> String {
-    let count = |status| evals.iter().filter(|e| e.status == status).count();
-    let (passed, failed, errors) = (count(Status::Passed), count(Status::Failed), count(Status::Error));
+    let datasets = crate::report::datasets::summarize(
+        evals.iter().filter_map(|e| Some((e.dataset.as_deref()?, e.status, e.score))),
+    );
+    // Tests, as libtest counts them: a gated dataset is one, its rows are in its summary line.
+    let (passed, failed, errors) =
+        crate::report::datasets::test_counts(evals.iter().map(|e| (e.dataset.as_deref(), e.status)), &datasets);
     let mut out = String::new();
     let mut verdict = vec![format!("{passed} passed")];
     if failed > 0 {
@@ -24,7 +28,6 @@ pub(crate) fn render(binary: &str, evals: &[EvalRecord]) -> String {
         verdict.push(format!("cost {:.4}", costs.iter().sum::<f64>()));
     }
     let _ = writeln!(out, "### judge: `{}` — {}\n", code(binary), verdict.join(", "));
-    let datasets = crate::report::record::summarize(evals);
     for dataset in &datasets {
         let mark = match dataset.gate {
             Some(Status::Failed) => "❌ ",
@@ -36,7 +39,7 @@ pub(crate) fn render(binary: &str, evals: &[EvalRecord]) -> String {
             "- {mark}dataset `{}` (`{}`): {}",
             code(&dataset.name),
             code(&dataset.file),
-            crate::report::record::summary_line(dataset)
+            crate::report::datasets::summary_line(dataset)
         );
     }
     if !datasets.is_empty() {
@@ -160,6 +163,30 @@ mod tests {
                 None => Vec::new(),
             },
         }
+    }
+
+    #[test]
+    fn each_dataset_has_its_summary_line() {
+        let row = |id: &str, status, score| {
+            let mut row = eval(&format!("evals::support::{id}"), status, score);
+            row.dataset = Some(Box::new(crate::outcome::DatasetRowRef {
+                name: "evals::support".to_owned(),
+                file: "evals/support.jsonl".to_owned(),
+                id: id.to_owned(),
+                line: 1,
+                min_pass_rate: Some(0.9),
+            }));
+            row
+        };
+        let md = render("evals", &[row("a", Status::Passed, Some(0.9)), row("b", Status::Failed, Some(0.3))]);
+        assert!(
+            md.contains(
+                "- ❌ dataset `evals::support` (`evals/support.jsonl`): 1 of 2 rows passed (pass rate 0.50, 1 \
+                 failed), mean score 0.60; gate min_pass_rate 0.90: failed"
+            ),
+            "{md}"
+        );
+        assert!(!render("evals", &[eval("evals::x", Status::Passed, Some(0.9))]).contains("dataset"));
     }
 
     #[test]

@@ -4,10 +4,15 @@
 use std::fmt::Write as _;
 
 use crate::baseline::BaselineDelta;
-use crate::outcome::{AllTies, Disagreement, EvalFailure, EvalOutcome, RowOutcome, SampleResult, VerdictSource};
+use crate::outcome::{
+    AllTies, Disagreement, EvalFailure, EvalOutcome, FailureKind, RowOutcome, SampleResult, VerdictSource,
+};
 use crate::report::record::{EvalRecord, Status};
 use crate::settings::Rationales;
 use judge_rules::words::OnTie;
+
+/// How many failing rows a gate's failure lists.
+const MAX_ROWS_LISTED: usize = 50;
 
 /// How much of an output a failure message shows.
 const OUTPUT_EXCERPT_CHARS: usize = 600;
@@ -26,16 +31,23 @@ pub(crate) fn eval_failure(failure: &EvalFailure) -> String {
 pub(crate) fn row_outcome(row: &EvalRecord) -> RowOutcome {
     let (id, line) = row.dataset.as_ref().map_or_else(|| (row.name.clone(), 0), |d| (d.id.clone(), d.line));
     let passed = row.status == Status::Passed;
-    let scored = row.score.zip(row.threshold);
-    let why = match scored {
+    let why = match (row.score, row.threshold) {
         _ if passed => String::new(),
-        Some(_) => {
-            let lowest = row.samples.iter().min_by(|a, b| a.score.total_cmp(&b.score));
-            lowest.map_or_else(String::new, |s| one_line(&s.rationale, 200))
+        (Some(score), Some(threshold)) => {
+            // Below its threshold, or failed for another reason (a criterion, a regression, …),
+            // which the first line of its message says.
+            let reason = match row.failure {
+                None | Some(FailureKind::BelowThreshold) => format!("scored {score:.2}, below {threshold:.2}"),
+                Some(_) => one_line(row.message.as_deref().unwrap_or_default(), 200).trim_end_matches(':').to_owned(),
+            };
+            match row.samples.iter().min_by(|a, b| a.score.total_cmp(&b.score)) {
+                Some(lowest) => format!("{reason}: {}", one_line(&lowest.rationale, 200)),
+                None => reason,
+            }
         }
-        None => one_line(row.message.as_deref().unwrap_or("could not be scored"), 300),
+        _ => one_line(row.message.as_deref().unwrap_or("could not be scored"), 300),
     };
-    RowOutcome { line, id, passed, scored, why }
+    RowOutcome { line, id, passed, why }
 }
 
 /// The message of a dataset whose share of passing rows is below its `min_pass_rate`: the counts,
@@ -50,22 +62,22 @@ pub(crate) fn gate_failed(file: &str, mut rows: Vec<RowOutcome>, min_pass_rate: 
     );
     rows.retain(|r| !r.passed);
     rows.sort_by_key(|r| r.line);
-    for row in rows {
-        let why = match row.scored {
-            Some((score, threshold)) if row.why.is_empty() => format!("scored {score:.2}, below {threshold:.2}"),
-            Some((score, threshold)) => format!("scored {score:.2}, below {threshold:.2}: {}", row.why),
-            None => row.why,
-        };
-        let _ = writeln!(out, "  {} (line {}): {why}", printable(&row.id), row.line);
+    let more = rows.len().saturating_sub(MAX_ROWS_LISTED);
+    for row in rows.into_iter().take(MAX_ROWS_LISTED) {
+        let _ = writeln!(out, "  {} (line {}): {}", printable(&row.id), row.line, row.why);
+    }
+    if more > 0 {
+        let _ = writeln!(out, "  … and {more} more (every row is in the reports: JUDGE_REPORT_DIR)");
     }
     out.trim_end().to_owned()
 }
 
-/// The first line of `text`, at most `max` characters.
+/// The first line of `text`, at most `max` characters of it, made printable; `…` where it is cut.
 fn one_line(text: &str, max: usize) -> String {
     let line = text.lines().next().unwrap_or_default();
-    let mut shown: String = printable(line).chars().take(max).collect();
-    if shown.chars().count() < line.chars().count() || text.lines().nth(1).is_some() {
+    let cut = line.chars().count() > max;
+    let mut shown = printable(&line.chars().take(max).collect::<String>());
+    if cut || text.lines().nth(1).is_some() {
         shown.push('…');
     }
     shown

@@ -10,9 +10,12 @@ use serde::{Deserialize, Serialize};
 use crate::agreement::Agreement;
 use crate::baseline::BaselineDelta;
 use crate::judge::techniques::verdict::{Scale, ScoreMethod, Usage};
+pub(crate) use crate::outcome::Status;
 use crate::outcome::{
     DatasetRowRef, EvalIdentity, EvalOutcome, FailureKind, OUTPUT_EXCERPT_CHARS, SampleResult, VerdictSource,
 };
+pub(crate) use crate::report::datasets::DatasetRecord;
+use crate::report::datasets::summarize;
 use crate::snapshot::SnapshotState;
 
 /// Bumped when the record's layout changes; a record of another format is replaced, not merged.
@@ -47,29 +50,6 @@ pub(crate) struct RunRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cost: Option<f64>,
     pub evals: Vec<EvalRecord>,
-}
-
-/// How an eval ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub(crate) enum Status {
-    /// Scored at or above its threshold (and not regressed past the baseline's margin).
-    Passed,
-    /// Scored below its threshold, or regressed past the baseline's margin.
-    Failed,
-    /// Could not be scored: a configuration, eval function, judge or cache error.
-    Error,
-}
-
-impl Status {
-    /// The status as the JSON report writes it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Passed => "passed",
-            Self::Failed => "failed",
-            Self::Error => "error",
-        }
-    }
 }
 
 /// One eval's result.
@@ -462,8 +442,17 @@ impl RunRecord {
             }
         }
         self.agreement = agreement(&self.evals);
-        self.datasets = summarize(&self.evals);
+        self.datasets = summarize(self.evals.iter().filter_map(|e| Some((e.dataset.as_deref()?, e.status, e.score))));
         self.cost = self.total_cost();
+    }
+
+    /// The run's tests as libtest counts them (a gated dataset is one test): passed, failed, not
+    /// scored.
+    pub fn test_counts(&self) -> (usize, usize, usize) {
+        crate::report::datasets::test_counts(
+            self.evals.iter().map(|e| (e.dataset.as_deref(), e.status)),
+            &self.datasets,
+        )
     }
 
     /// Counts of passed, failed and errored evals.
@@ -510,108 +499,6 @@ fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
-// Datasets: each dataset eval summed up over its rows.
-
-/// One dataset eval, over the rows the run judged.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub(crate) struct DatasetRecord {
-    /// The dataset eval, `module::path::name`: the prefix of its rows' test names.
-    pub name: String,
-    /// The dataset file, as the attribute names it.
-    pub file: String,
-    /// The rows judged.
-    pub rows: usize,
-    /// Rows at or above their threshold.
-    pub passed: usize,
-    /// Rows below their threshold.
-    pub failed: usize,
-    /// Rows that could not be scored.
-    pub errors: usize,
-    /// `passed / rows`.
-    pub pass_rate: f64,
-    /// The mean of the scored rows' scores, when any row was scored.
-    pub mean_score: Option<f64>,
-    /// The pass-rate gate (`min_pass_rate`), if the dataset has one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub min_pass_rate: Option<f64>,
-    /// Whether the gate passed: `"passed"` or `"failed"`, when the dataset has one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gate: Option<Status>,
-}
-
-/// Each dataset of `evals` (rows carry their dataset), in name order.
-pub(crate) fn summarize(evals: &[EvalRecord]) -> Vec<DatasetRecord> {
-    let mut datasets: Vec<DatasetRecord> = Vec::new();
-    let mut scores: Vec<(f64, usize)> = Vec::new();
-    for eval in evals {
-        let Some(row) = &eval.dataset else { continue };
-        let i = match datasets.iter().position(|d| d.name == row.name) {
-            Some(i) => i,
-            None => {
-                datasets.push(DatasetRecord {
-                    name: row.name.clone(),
-                    file: row.file.clone(),
-                    rows: 0,
-                    passed: 0,
-                    failed: 0,
-                    errors: 0,
-                    pass_rate: 0.0,
-                    mean_score: None,
-                    min_pass_rate: row.min_pass_rate,
-                    gate: None,
-                });
-                scores.push((0.0, 0));
-                datasets.len() - 1
-            }
-        };
-        let dataset = &mut datasets[i];
-        dataset.rows += 1;
-        match eval.status {
-            Status::Passed => dataset.passed += 1,
-            Status::Failed => dataset.failed += 1,
-            Status::Error => dataset.errors += 1,
-        }
-        if let Some(score) = eval.score {
-            scores[i].0 += score;
-            scores[i].1 += 1;
-        }
-    }
-    for (dataset, (sum, scored)) in datasets.iter_mut().zip(scores) {
-        dataset.pass_rate = dataset.passed as f64 / dataset.rows as f64;
-        dataset.mean_score = (scored > 0).then(|| sum / scored as f64);
-        dataset.gate = dataset
-            .min_pass_rate
-            .map(|min| if reaches(dataset.pass_rate, min) { Status::Passed } else { Status::Failed });
-    }
-    datasets.sort_by(|a, b| a.name.cmp(&b.name));
-    datasets
-}
-
-/// Whether `pass_rate` reaches the gate `min_pass_rate` (a share like 9/10 reaches 0.9).
-pub(crate) fn reaches(pass_rate: f64, min_pass_rate: f64) -> bool {
-    pass_rate + 1e-9 >= min_pass_rate
-}
-
-/// The dataset in one line, as Markdown, JUnit and the terminal show it: "4 of 5 rows passed (pass
-/// rate 0.80, 1 failed), mean score 0.78; gate min_pass_rate 0.90: failed".
-pub(crate) fn summary_line(dataset: &DatasetRecord) -> String {
-    let mut line = format!("{} of {} rows passed (pass rate {:.2}", dataset.passed, dataset.rows, dataset.pass_rate);
-    if dataset.failed > 0 {
-        line.push_str(&format!(", {} failed", dataset.failed));
-    }
-    if dataset.errors > 0 {
-        line.push_str(&format!(", {} not scored", dataset.errors));
-    }
-    line.push(')');
-    if let Some(mean) = dataset.mean_score {
-        line.push_str(&format!(", mean score {mean:.2}"));
-    }
-    if let (Some(min), Some(gate)) = (dataset.min_pass_rate, dataset.gate) {
-        line.push_str(&format!("; gate min_pass_rate {min:.2}: {}", gate.as_str()));
-    }
-    line
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -638,51 +525,5 @@ mod tests {
         for source in [VerdictSource::Judged, VerdictSource::Cached, VerdictSource::Shared] {
             assert_eq!(serde_json::to_value(source).unwrap(), source.as_str());
         }
-    }
-}
-
-#[cfg(test)]
-mod dataset_tests {
-    use super::*;
-    use crate::outcome::DatasetRowRef;
-
-    fn row(dataset: &str, id: &str, status: Status, score: Option<f64>, gate: Option<f64>) -> EvalRecord {
-        let json = serde_json::json!({
-            "name": format!("evals::{dataset}::{id}"), "file": "tests/evals.rs", "line": 3, "rubric": "r",
-            "judge": "openai:m", "threshold": 0.7, "status": status, "score": score, "stats": null,
-            "message": null, "baseline": null, "usage": {"prompt_tokens": 0, "completion_tokens": 0},
-            "duration_ms": 1, "snapshot": null, "samples": [],
-        });
-        let mut record: EvalRecord = serde_json::from_value(json).unwrap();
-        record.dataset = Some(Box::new(DatasetRowRef {
-            name: format!("evals::{dataset}"),
-            file: format!("evals/{dataset}.jsonl"),
-            id: id.to_owned(),
-            line: 1,
-            min_pass_rate: gate,
-        }));
-        record
-    }
-
-    #[test]
-    fn each_dataset_counts_its_rows_and_decides_its_gate() {
-        let evals = [
-            row("support", "a", Status::Passed, Some(0.9), Some(0.6)),
-            row("support", "b", Status::Failed, Some(0.3), Some(0.6)),
-            row("support", "c", Status::Error, None, Some(0.6)),
-            row("brief", "x", Status::Passed, Some(0.8), None),
-        ];
-        let datasets = summarize(&evals);
-        assert_eq!(datasets.iter().map(|d| d.name.as_str()).collect::<Vec<_>>(), ["evals::brief", "evals::support"]);
-        let support = &datasets[1];
-        assert_eq!((support.rows, support.passed, support.failed, support.errors), (3, 1, 1, 1));
-        assert_eq!(support.gate, Some(Status::Failed), "1 of 3 is below 0.6");
-        assert_eq!(support.mean_score, Some(0.6), "the mean of the scored rows");
-        assert_eq!(
-            summary_line(support),
-            "1 of 3 rows passed (pass rate 0.33, 1 failed, 1 not scored), mean score 0.60; gate min_pass_rate 0.60: failed"
-        );
-        assert_eq!(summary_line(&datasets[0]), "1 of 1 rows passed (pass rate 1.00), mean score 0.80");
-        assert!(reaches(9.0 / 10.0, 0.9) && !reaches(8.0 / 10.0, 0.9), "a share that is the gate reaches it");
     }
 }

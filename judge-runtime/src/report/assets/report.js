@@ -72,7 +72,8 @@
       if (th.dataset.sort === state.sort) th.setAttribute("aria-sort", state.dir === "desc" ? "descending" : "ascending");
       else th.removeAttribute("aria-sort");
     });
-    // Dataset headings are groups too (they sort and filter with their rows), but not evals.
+    // Dataset headings are groups too, named as their dataset: in name order they head their rows,
+    // sorted otherwise they sort as the evals do. They are not evals.
     var evals = groups.filter(function (g) { return g.id.indexOf("eval-") === 0; });
     visible = evals.filter(function (g) { return !g.hidden; }).length;
     shown.textContent = visible === evals.length ? evals.length + " evals" : visible + " of " + evals.length + " evals";

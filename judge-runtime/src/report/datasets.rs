@@ -1,0 +1,183 @@
+//! The summary of each dataset eval over its rows, as the reports show it: how many rows passed,
+//! failed or could not be scored, the pass rate, the mean score, and the pass-rate gate.
+
+use serde::{Deserialize, Serialize};
+
+use crate::outcome::{DatasetRowRef, Status};
+
+/// One dataset eval, over the rows the run judged.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct DatasetRecord {
+    /// The dataset eval, `module::path::name`: the prefix of its rows' test names.
+    pub name: String,
+    /// The dataset file, as the attribute names it.
+    pub file: String,
+    /// The rows judged.
+    pub rows: usize,
+    /// Rows at or above their threshold.
+    pub passed: usize,
+    /// Rows below their threshold.
+    pub failed: usize,
+    /// Rows that could not be scored.
+    pub errors: usize,
+    /// `passed / rows`.
+    pub pass_rate: f64,
+    /// The mean of the scored rows' scores, when any row was scored.
+    pub mean_score: Option<f64>,
+    /// The pass-rate gate (`min_pass_rate`), if the dataset has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_pass_rate: Option<f64>,
+    /// Whether the gate passed: `"passed"` or `"failed"`, when the dataset has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gate: Option<Status>,
+}
+
+/// Each dataset of `evals` (rows carry their dataset), in name order.
+/// `rows` are the evals that judged a dataset's row: the row, its status and its score.
+pub(crate) fn summarize<'a>(
+    rows: impl IntoIterator<Item = (&'a DatasetRowRef, Status, Option<f64>)>,
+) -> Vec<DatasetRecord> {
+    let mut datasets: Vec<DatasetRecord> = Vec::new();
+    let mut scores: Vec<(f64, usize)> = Vec::new();
+    for (row, status, score) in rows {
+        let i = match datasets.iter().position(|d| d.name == row.name) {
+            Some(i) => i,
+            None => {
+                datasets.push(DatasetRecord {
+                    name: row.name.clone(),
+                    file: row.file.clone(),
+                    rows: 0,
+                    passed: 0,
+                    failed: 0,
+                    errors: 0,
+                    pass_rate: 0.0,
+                    mean_score: None,
+                    min_pass_rate: row.min_pass_rate,
+                    gate: None,
+                });
+                scores.push((0.0, 0));
+                datasets.len() - 1
+            }
+        };
+        let dataset = &mut datasets[i];
+        dataset.rows += 1;
+        match status {
+            Status::Passed => dataset.passed += 1,
+            Status::Failed => dataset.failed += 1,
+            Status::Error => dataset.errors += 1,
+        }
+        if let Some(score) = score {
+            scores[i].0 += score;
+            scores[i].1 += 1;
+        }
+    }
+    for (dataset, (sum, scored)) in datasets.iter_mut().zip(scores) {
+        dataset.pass_rate = dataset.passed as f64 / dataset.rows as f64;
+        dataset.mean_score = (scored > 0).then(|| sum / scored as f64);
+        dataset.gate = dataset
+            .min_pass_rate
+            .map(|min| if reaches(dataset.pass_rate, min) { Status::Passed } else { Status::Failed });
+    }
+    datasets.sort_by(|a, b| a.name.cmp(&b.name));
+    datasets
+}
+
+/// The tests of a run whose evals are `evals` (each with the dataset row it judged, if any) and
+/// whose datasets are `datasets`, as libtest counts them: every eval but the rows of a gated
+/// dataset, and each gate. Passed, failed, and not scored.
+pub(crate) fn test_counts<'a>(
+    evals: impl IntoIterator<Item = (Option<&'a DatasetRowRef>, Status)>,
+    datasets: &[DatasetRecord],
+) -> (usize, usize, usize) {
+    let mut counts = (0, 0, 0);
+    let mut count = |status| match status {
+        Status::Passed => counts.0 += 1,
+        Status::Failed => counts.1 += 1,
+        Status::Error => counts.2 += 1,
+    };
+    for (row, status) in evals {
+        if row.is_none_or(|row| row.min_pass_rate.is_none()) {
+            count(status);
+        }
+    }
+    for gate in datasets.iter().filter_map(|d| d.gate) {
+        count(gate);
+    }
+    counts
+}
+
+/// Whether `pass_rate` reaches the gate `min_pass_rate` (a share like 9/10 reaches 0.9).
+pub(crate) fn reaches(pass_rate: f64, min_pass_rate: f64) -> bool {
+    pass_rate + 1e-9 >= min_pass_rate
+}
+
+/// The dataset in one line, as Markdown, JUnit and the terminal show it: "4 of 5 rows passed (pass
+/// rate 0.80, 1 failed), mean score 0.78; gate min_pass_rate 0.90: failed".
+pub(crate) fn summary_line(dataset: &DatasetRecord) -> String {
+    let mut line = format!("{} of {} rows passed (pass rate {:.2}", dataset.passed, dataset.rows, dataset.pass_rate);
+    if dataset.failed > 0 {
+        line.push_str(&format!(", {} failed", dataset.failed));
+    }
+    if dataset.errors > 0 {
+        line.push_str(&format!(", {} not scored", dataset.errors));
+    }
+    line.push(')');
+    if let Some(mean) = dataset.mean_score {
+        line.push_str(&format!(", mean score {mean:.2}"));
+    }
+    if let (Some(min), Some(gate)) = (dataset.min_pass_rate, dataset.gate) {
+        line.push_str(&format!("; gate min_pass_rate {min:.2}: {}", gate.as_str()));
+    }
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(dataset: &str, id: &str, gate: Option<f64>) -> DatasetRowRef {
+        DatasetRowRef {
+            name: format!("evals::{dataset}"),
+            file: format!("evals/{dataset}.jsonl"),
+            id: id.to_owned(),
+            line: 1,
+            min_pass_rate: gate,
+        }
+    }
+
+    #[test]
+    fn each_dataset_counts_its_rows_and_decides_its_gate() {
+        let (a, b, c) =
+            (row("support", "a", Some(0.6)), row("support", "b", Some(0.6)), row("support", "c", Some(0.6)));
+        let x = row("brief", "x", None);
+        let rows = [
+            (&a, Status::Passed, Some(0.9)),
+            (&b, Status::Failed, Some(0.3)),
+            (&c, Status::Error, None),
+            (&x, Status::Passed, Some(0.8)),
+        ];
+        let datasets = summarize(rows);
+        assert_eq!(datasets.iter().map(|d| d.name.as_str()).collect::<Vec<_>>(), ["evals::brief", "evals::support"]);
+        let support = &datasets[1];
+        assert_eq!((support.rows, support.passed, support.failed, support.errors), (3, 1, 1, 1));
+        assert_eq!(support.gate, Some(Status::Failed), "1 of 3 is below 0.6");
+        assert_eq!(support.mean_score, Some(0.6), "the mean of the scored rows");
+        assert_eq!(
+            summary_line(support),
+            "1 of 3 rows passed (pass rate 0.33, 1 failed, 1 not scored), mean score 0.60; gate min_pass_rate 0.60: failed"
+        );
+        assert_eq!(summary_line(&datasets[0]), "1 of 1 rows passed (pass rate 1.00), mean score 0.80");
+        assert!(reaches(9.0 / 10.0, 0.9) && !reaches(8.0 / 10.0, 0.9), "a share that is the gate reaches it");
+
+        // The tests: the gated dataset is one (failed), its rows none; the ungated row and an eval
+        // without a dataset are one each.
+        let evals = [
+            (Some(&a), Status::Passed),
+            (Some(&b), Status::Failed),
+            (Some(&c), Status::Error),
+            (Some(&x), Status::Passed),
+            (None, Status::Error),
+        ];
+        assert_eq!(test_counts(evals, &datasets), (1, 1, 1));
+    }
+}
