@@ -103,6 +103,117 @@ fn growing(case: &Case) -> anyhow::Result<String> {
     scripted(case)
 }
 
+/// Rows whose verdicts are snapshotted with insta, one snapshot per row, named `<fn>@<id>` (the id
+/// percent-encoded). `SUITE_CHANGED_ROW` names a row whose answer scores lower, so that a test can
+/// change one row's snapshot between runs.
+#[llm_eval(dataset = "data/datasets/snapshots.jsonl", rubric = "Answers {{input}}.", threshold = 0.5, snapshot = true)]
+fn snapshotted(case: &Case) -> anyhow::Result<String> {
+    changeable(case)
+}
+
+/// The same rows, where a changed snapshot fails the row.
+#[llm_eval(
+    dataset = "data/datasets/snapshots.jsonl",
+    rubric = "Answers {{input}}.",
+    threshold = 0.5,
+    snapshot = "strict"
+)]
+fn snapshotted_strict(case: &Case) -> anyhow::Result<String> {
+    changeable(case)
+}
+
+/// [`scripted`], except for the row `SUITE_CHANGED_ROW` names, which scores 5.
+fn changeable(case: &Case) -> anyhow::Result<String> {
+    if std::env::var("SUITE_CHANGED_ROW").is_ok_and(|id| id == case.id) {
+        return Ok(format!("[score:5] Another answer to: {}", case.input));
+    }
+    scripted(case)
+}
+
+/// A git-ignored scratch file a test writes, then rewrites with other scores, to compare a run
+/// with the score baseline of the one before. While it is absent, the eval is one failing test.
+#[llm_eval(dataset = "data/datasets/scratch/drifting.jsonl", rubric = "Answers {{input}}.", threshold = 0.5)]
+fn drifting(case: &Case) -> anyhow::Result<String> {
+    scripted(case)
+}
+
+/// The judging techniques of the attribute over the rows of techniques.jsonl, whose variables
+/// script each technique's markers.
+mod techniques {
+    use std::collections::BTreeMap;
+    use std::sync::Mutex;
+
+    use judge_runtime::{Case, llm_eval};
+
+    /// Accuracy is right (10); clarity is the row's `clarity`. `moon`'s clarity (3) misses its own
+    /// threshold though its weighted score is above the eval's.
+    #[llm_eval(
+        dataset = "data/datasets/techniques.jsonl",
+        rubric = "Answers {{input}} well.",
+        criteria = {
+            accuracy = { rubric = "States the right number.", weight = 3 },
+            clarity = { rubric = "Says it plainly.", threshold = 0.5 },
+        },
+    )]
+    fn criteria(case: &Case) -> anyhow::Result<String> {
+        let clarity: u32 = case.var("clarity")?;
+        Ok(format!("[accuracy:10] [clarity:{clarity}] An answer to: {}", case.input))
+    }
+
+    /// The judge names the band of the row's `score`.
+    #[llm_eval(
+        dataset = "data/datasets/techniques.jsonl",
+        rubric = "Answers {{input}}.",
+        threshold = 0.5,
+        levels = ["0-4: Wrong or missing.", "5-7: Partly right.", "8-10: Right and complete."]
+    )]
+    fn levels(case: &Case) -> anyhow::Result<String> {
+        super::scripted(case)
+    }
+
+    /// Two judges, each scripted by the row's `panel`: `[judge-a, judge-b]`.
+    #[llm_eval(
+        dataset = "data/datasets/techniques.jsonl",
+        rubric = "Answers {{input}}.",
+        threshold = 0.5,
+        judges = ["openai:judge-a", "openai:judge-b"]
+    )]
+    fn judges(case: &Case) -> anyhow::Result<String> {
+        let [a, b]: [u32; 2] = case.var("panel")?;
+        Ok(format!("[score@judge-a:{a}] [score@judge-b:{b}] An answer to: {}", case.input))
+    }
+
+    /// Three samples of a row score its `scores` in turn; the median decides.
+    #[llm_eval(
+        dataset = "data/datasets/techniques.jsonl",
+        rubric = "Answers {{input}}.",
+        reduce = "median",
+        samples = 3
+    )]
+    fn median(case: &Case) -> anyhow::Result<String> {
+        static CALLS: Mutex<BTreeMap<String, usize>> = Mutex::new(BTreeMap::new());
+        let scores: Vec<u32> = case.var("scores")?;
+        let call = {
+            let mut calls = CALLS.lock().unwrap_or_else(|e| e.into_inner());
+            let call = calls.entry(case.id.clone()).or_default();
+            *call += 1;
+            *call - 1
+        };
+        Ok(format!("[score:{}] Answer {} to: {}", scores[call % scores.len()], call + 1, case.input))
+    }
+
+    /// The author's evaluation steps, for every row.
+    #[llm_eval(
+        dataset = "data/datasets/techniques.jsonl",
+        rubric = "Answers {{input}}.",
+        threshold = 0.5,
+        steps = ["Find the number the output states.", "Check it against the reference answer."]
+    )]
+    fn steps(case: &Case) -> anyhow::Result<String> {
+        super::scripted(case)
+    }
+}
+
 /// Datasets that cannot be read, or rows that cannot be judged: each fails with a message that
 /// starts `PATH:LINE:` (`PATH:` for the file as a whole), never a panic.
 mod bad {

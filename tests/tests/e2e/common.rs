@@ -102,3 +102,16 @@ pub fn eval_named(report: &serde_json::Value, name: &str) -> serde_json::Value {
     let found = evals.iter().find(|e| e["name"].as_str().is_some_and(|n| n.ends_with(name)));
     found.unwrap_or_else(|| panic!("no eval named …{name} in the report")).clone()
 }
+
+/// Where insta keeps the snapshots of the suites in `tests/src/bin` when its workspace is `root`.
+pub fn snapshot_dir(root: &Path) -> std::path::PathBuf {
+    root.join("tests/src/bin/snapshots")
+}
+
+/// The files of [`snapshot_dir`], by name, sorted.
+pub fn snapshot_files(root: &Path) -> Vec<String> {
+    let mut names: Vec<String> =
+        files(&snapshot_dir(root)).iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
+    names.sort_unstable();
+    names
+}

@@ -2,8 +2,10 @@
 //! and its files in tests/data/datasets: one test per row (or one for a dataset with a pass-rate
 //! gate), read when the binary runs, so a row added to a file is a test without a rebuild; JSONL,
 //! JSON and CSV; a row's own settings over the attribute, the environment and judge.toml's
-//! sections; the gate; nextest partitions over rows; and every bad input as one failing test whose
-//! message starts `PATH:LINE:`.
+//! sections; the gate; nextest partitions over rows; every bad input as one failing test whose
+//! message starts `PATH:LINE:`; a snapshot and a score-baseline entry per row; the attribute's
+//! techniques (criteria, levels, judges, reducers, steps) per row; and each dataset in the JUnit,
+//! Markdown and HTML reports.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -12,7 +14,7 @@ use std::time::Duration;
 use judge_tests::{FakeJudge, FakeJudgeConfig, HarnessRun, harness};
 use serde_json::{Value, json};
 
-use crate::common::{files, read_report, run_totals};
+use crate::common::{files, read_report, run_totals, snapshot_dir, snapshot_files};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_suite-datasets");
 
@@ -501,7 +503,26 @@ threshold = 0.35
 "#,
     )
     .unwrap();
-    let skip = ["--skip", "bad::", "--skip", "growing", "--skip", "tickets", "--skip", "gate", "--skip", "overrides_"];
+    let skip = [
+        "--skip",
+        "bad::",
+        "--skip",
+        "growing",
+        "--skip",
+        "tickets",
+        "--skip",
+        "gate",
+        "--skip",
+        "overrides_",
+        // Evals of other tests: snapshots (which would land in this repository), a scratch file
+        // another test rewrites, and the techniques.
+        "--skip",
+        "snapshotted",
+        "--skip",
+        "drifting",
+        "--skip",
+        "techniques::",
+    ];
     let thresholds = |env: Option<&str>| {
         let reports = tempfile::tempdir().unwrap();
         let mut command = reporting(&judge, cache.path(), reports.path());
@@ -808,4 +829,516 @@ fn an_unreadable_dataset_is_in_the_reports() {
         junit.contains(&format!("<error type=\"not_scored\" message=\"{path}: cannot read the dataset")),
         "{junit}"
     );
+}
+
+/// Writes `text` to `path` whole (a temporary file renamed over it): a run of the suite that reads
+/// its datasets meanwhile sees the old file or the new one, never half of one.
+fn write_whole(path: &Path, text: &str) {
+    let temporary = path.with_extension("tmp");
+    std::fs::write(&temporary, text).unwrap();
+    std::fs::rename(&temporary, path).unwrap();
+}
+
+/// The rows of snapshots.jsonl: each id, and the same as it is written in its snapshot's name.
+const SNAPSHOT_ROWS: [(&str, &str); 3] =
+    [("refund-window", "refund-window"), ("a b", "a%20b"), ("tarte/crème 50%", "tarte%2Fcr%C3%A8me%2050%25")];
+
+/// [`reporting`] in `root` (cache and reports below it), with insta's workspace at `root`: the
+/// snapshots land in `root/tests/src/bin/snapshots/`, not in this repository. `CI` is removed, as
+/// insta writes no `.snap.new` under CI.
+fn snapshotting(judge: &FakeJudge, root: &Path) -> Command {
+    let mut command = reporting(judge, &root.join("cache"), &root.join("reports"));
+    command.env("INSTA_WORKSPACE_ROOT", root).env_remove("CI");
+    command
+}
+
+/// The snapshot file of each row of the evals `snapshotted` and `snapshotted_strict`, with
+/// `extension` (`snap` or `snap.new`), sorted; `only` keeps the rows whose id it is.
+fn row_snapshots(extension: &str, only: Option<&str>) -> Vec<String> {
+    let mut names: Vec<String> = ["snapshotted", "snapshotted_strict"]
+        .iter()
+        .flat_map(|eval| {
+            SNAPSHOT_ROWS
+                .iter()
+                .filter(|(id, _)| only.is_none_or(|only| only == *id))
+                .map(move |(_, encoded)| format!("suite_datasets__{eval}@{encoded}.{extension}"))
+        })
+        .collect();
+    names.sort_unstable();
+    names
+}
+
+/// How each row's snapshot compared (`snapshot` of its record), by test name.
+fn snapshot_states(root: &Path) -> Vec<(String, Value)> {
+    let report = report(&root.join("reports"));
+    report["evals"]
+        .as_array()
+        .expect("a report has evals")
+        .iter()
+        .map(|e| (e["name"].as_str().unwrap().to_owned(), e["snapshot"].clone()))
+        .collect()
+}
+
+/// Each row's status, by test name, from the JSON report: insta prints its diffs of strict rows
+/// while libtest prints its lines, so the report is the reliable account.
+fn snapshot_statuses(root: &Path) -> Vec<(String, Value)> {
+    let report = report(&root.join("reports"));
+    recorded(&report).into_iter().map(|name| (name.to_owned(), record(&report, name)["status"].clone())).collect()
+}
+
+/// What [`snapshot_statuses`] is expected to be: every row passes, but the strict rows whose
+/// snapshot changed, which are every strict row without `changed`, else the row `changed`.
+fn expected_statuses(changed: Option<&str>) -> Vec<(String, Value)> {
+    let mut statuses: Vec<(String, Value)> = ["snapshotted", "snapshotted_strict"]
+        .iter()
+        .flat_map(|eval| {
+            SNAPSHOT_ROWS.iter().map(move |(id, _)| {
+                let fails = *eval == "snapshotted_strict" && changed.is_none_or(|changed| changed == *id);
+                (format!("suite_datasets::{eval}::{id}"), Value::from(if fails { "failed" } else { "passed" }))
+            })
+        })
+        .collect();
+    statuses.sort_by(|a, b| a.0.cmp(&b.0));
+    statuses
+}
+
+/// Each row of `snapshotted` and `snapshotted_strict` with `state`, but the row `changed`, with
+/// `"changed"`: what [`snapshot_states`] is expected to be.
+fn expected_states(state: &str, changed: Option<&str>) -> Vec<(String, Value)> {
+    let mut states: Vec<(String, Value)> = ["snapshotted", "snapshotted_strict"]
+        .iter()
+        .flat_map(|eval| {
+            SNAPSHOT_ROWS.iter().map(move |(id, _)| {
+                let state = if changed == Some(*id) { "changed" } else { state };
+                (format!("suite_datasets::{eval}::{id}"), Value::from(state))
+            })
+        })
+        .collect();
+    states.sort_by(|a, b| a.0.cmp(&b.0));
+    states
+}
+
+/// With `snapshot = true` (or `"strict"`), a dataset eval snapshots each row on its own: one file
+/// per row, `<module>__<fn>@<id>.snap`, its id percent-encoded (every byte of it but ASCII letters,
+/// digits, `-`, `_` and `.` as `%XX`), so that no id can collide with another or leave the
+/// directory. A rerun compares each row with its own file: a changed row is shown alone.
+#[test]
+fn each_row_is_snapshotted_in_a_file_of_its_own_named_after_its_id() {
+    let judge = FakeJudge::start();
+    let root = tempfile::tempdir().unwrap();
+    let filter = "suite_datasets::snapshotted";
+
+    // No snapshot yet: insta writes one `.snap.new` per row for review. The rows pass on their
+    // score; a strict row fails until its snapshot is accepted.
+    let first = run(snapshotting(&judge, root.path()).arg(filter));
+    assert_eq!(first.code, Some(101), "{}", first.all());
+    assert_eq!(snapshot_statuses(root.path()), expected_statuses(None), "{}", first.all());
+    assert_eq!(snapshot_files(root.path()), row_snapshots("snap.new", None), "{}", first.all());
+    assert_eq!(snapshot_states(root.path()), expected_states("changed", None));
+
+    // Accepted (`INSTA_UPDATE=always` writes each snapshot in place): one `.snap` per row.
+    let accepted = run(snapshotting(&judge, root.path()).env("INSTA_UPDATE", "always").arg(filter));
+    assert_eq!(accepted.code, Some(0), "{}", accepted.all());
+
+    // A rerun compares each row with its own snapshot: all match, and nothing is left pending.
+    let rerun = run(snapshotting(&judge, root.path()).arg(filter));
+    assert_eq!(rerun.code, Some(0), "{}", rerun.all());
+    assert_eq!(snapshot_files(root.path()), row_snapshots("snap", None), "{}", rerun.all());
+    assert_eq!(snapshot_states(root.path()), expected_states("matched", None));
+    let texts: Vec<String> = SNAPSHOT_ROWS
+        .iter()
+        .map(|(_, encoded)| {
+            let file = snapshot_dir(root.path()).join(format!("suite_datasets__snapshotted@{encoded}.snap"));
+            std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()))
+        })
+        .collect();
+    for ((id, _), (text, (input, score))) in SNAPSHOT_ROWS.iter().zip(texts.iter().zip([
+        ("How long do I have to return an item?", "0.90"),
+        ("Do you ship abroad?", "0.80"),
+        ("Is the lemon tart half price today?", "0.70"),
+    ])) {
+        assert!(text.contains(input), "the snapshot of {id} holds its input:\n{text}");
+        assert!(text.contains(&format!("\n---\nscore: {score} (passed, threshold 0.50)\n")), "{id}:\n{text}");
+        assert!(text.contains(&format!("The output carries the score marker {}.", &score[2..3])), "{id}:\n{text}");
+    }
+
+    // One row's verdict changes: its snapshot alone differs, and fails that row where strict.
+    let changed = run(snapshotting(&judge, root.path()).env("SUITE_CHANGED_ROW", "a b").arg(filter));
+    assert_eq!(changed.code, Some(101), "{}", changed.all());
+    assert_eq!(snapshot_statuses(root.path()), expected_statuses(Some("a b")), "{}", changed.all());
+    assert_eq!(snapshot_states(root.path()), expected_states("matched", Some("a b")));
+    let strict = record(&report(&root.path().join("reports")), "suite_datasets::snapshotted_strict::a b").clone();
+    assert_eq!(strict["failure"], "snapshot_changed", "{strict:#}");
+    let mut pending = row_snapshots("snap", None);
+    pending.extend(row_snapshots("snap.new", Some("a b")));
+    pending.sort_unstable();
+    assert_eq!(snapshot_files(root.path()), pending, "{}", changed.all());
+}
+
+/// The score baseline holds each row under its test name; compared with it, only the row whose
+/// score fell by more than max_score_drop fails, though above its threshold.
+#[test]
+fn the_score_baseline_holds_each_row_and_flags_only_the_row_that_fell() {
+    let scratch = Scratch(dataset_path("scratch/drifting.jsonl"));
+    std::fs::create_dir_all(scratch.0.parent().unwrap()).unwrap();
+    // Three rows scored by their `score`, the last without an id (its test is `…::3`).
+    let rows = |slipping: u32, rising: u32| {
+        format!(
+            "{{\"id\": \"steady\", \"input\": \"Do you gift-wrap?\", \"expected\": \"Yes\", \"score\": 9}}\n\
+             {{\"id\": \"slipping\", \"input\": \"Can I cancel an order?\", \"expected\": \"Before it ships\", \"score\": {slipping}}}\n\
+             {{\"input\": \"Do you ship to Norway?\", \"expected\": \"Yes\", \"score\": {rising}}}\n"
+        )
+    };
+    write_whole(&scratch.0, &rows(9, 6));
+    let judge = FakeJudge::start();
+    let (cache, dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let baseline = dir.path().join("baseline.json");
+
+    let save =
+        run(suite(&judge, cache.path()).env("JUDGE_SAVE_SCORE_BASELINE", &baseline).arg("suite_datasets::drifting"));
+    assert_eq!(save.code, Some(0), "{}", save.all());
+    assert_eq!(
+        std::fs::read_to_string(&baseline).unwrap(),
+        "{\n  \"format\": 1,\n  \"scores\": {\n    \"suite_datasets::drifting::3\": 0.6,\n    \
+         \"suite_datasets::drifting::slipping\": 0.9,\n    \"suite_datasets::drifting::steady\": 0.9\n  }\n}\n",
+        "one entry per row, by its test name"
+    );
+    assert_eq!(judge.requests(), 3);
+
+    // `slipping` falls from 0.9 to 0.7 (still above its threshold, 0.5), the unnamed row rises.
+    write_whole(&scratch.0, &rows(7, 8));
+    let reports = tempfile::tempdir().unwrap();
+    let compare = run(reporting(&judge, cache.path(), reports.path())
+        .env("JUDGE_SCORE_BASELINE", &baseline)
+        .env("JUDGE_MAX_SCORE_DROP", "0.1")
+        .arg("suite_datasets::drifting"));
+    assert_eq!(compare.code, Some(101), "{}", compare.all());
+    assert!(compare.has_outcome("suite_datasets::drifting::slipping", "FAILED"), "{}", compare.all());
+    assert!(compare.has_outcome("suite_datasets::drifting::steady", "ok"), "{}", compare.all());
+    assert!(compare.has_outcome("suite_datasets::drifting::3", "ok"), "{}", compare.all());
+    assert!(compare.stdout.contains("test result: FAILED. 2 passed; 1 failed"), "{}", compare.all());
+    let message = failure(&compare, "suite_datasets::drifting::slipping");
+    assert!(
+        message.starts_with(
+            "scored 0.70, 0.20 below its baseline 0.90: more than max_score_drop 0.10 allows, though above the \
+             threshold 0.50"
+        ),
+        "{message}"
+    );
+    let report = report(reports.path());
+    let slipping = record(&report, "suite_datasets::drifting::slipping");
+    assert_eq!(slipping["baseline"], json!({"score": 0.9, "delta": -0.2, "regressed": true}), "{slipping:#}");
+    assert_eq!(slipping["failure"], "regression");
+    assert_eq!(
+        record(&report, "suite_datasets::drifting::steady")["baseline"],
+        json!({"score": 0.9, "delta": 0.0, "regressed": false})
+    );
+    assert_eq!(
+        record(&report, "suite_datasets::drifting::3")["baseline"],
+        json!({"score": 0.6, "delta": 0.2, "regressed": false})
+    );
+    let summary = dataset_summary(&report, "suite_datasets::drifting");
+    assert_eq!((&summary["passed"], &summary["failed"]), (&json!(2), &json!(1)), "{summary:#}");
+    assert_eq!(judge.requests(), 5, "the steady row's verdict is cached");
+    assert!(
+        std::fs::read_to_string(&baseline).unwrap().contains("\"suite_datasets::drifting::slipping\": 0.9,"),
+        "comparing does not save"
+    );
+}
+
+/// The record of each row of the dataset eval `techniques::<eval>`, run alone with its reports
+/// in `reports`, by id (`hands`, `moon`).
+fn technique_rows(eval: &str, judge: &FakeJudge, reports: &Path) -> (HarnessRun, Value) {
+    let cache = tempfile::tempdir().unwrap();
+    let run = run(reporting(judge, cache.path(), reports).arg(format!("suite_datasets::techniques::{eval}::")));
+    let report = report(reports);
+    let mut names = recorded(&report);
+    names.sort_unstable();
+    let expected = ["hands", "moon"].map(|id| format!("suite_datasets::techniques::{eval}::{id}"));
+    assert_eq!(names, expected, "{}", run.all());
+    (run, report)
+}
+
+/// The judge's request for the row whose input is `input`, among `bodies`.
+fn request_for<'a>(bodies: &'a [Value], input: &str) -> Vec<&'a Value> {
+    bodies.iter().filter(|b| b["messages"][1]["content"].as_str().is_some_and(|user| user.contains(input))).collect()
+}
+
+const HANDS: &str = "How many times a day do the hands of a clock overlap?";
+const MOON: &str = "How many days does the Moon take to orbit the Earth?";
+
+#[test]
+fn criteria_grade_each_row_and_a_rows_criterion_below_its_threshold_fails_it() {
+    let judge = FakeJudge::start();
+    let reports = tempfile::tempdir().unwrap();
+    let (run, report) = technique_rows("criteria", &judge, reports.path());
+    assert_eq!(run.code, Some(101), "{}", run.all());
+    assert!(run.has_outcome("suite_datasets::techniques::criteria::hands", "ok"), "{}", run.all());
+    assert!(run.has_outcome("suite_datasets::techniques::criteria::moon", "FAILED"), "{}", run.all());
+    let criteria = |id: &str| -> Vec<(String, f64, bool)> {
+        let row = record(&report, &format!("suite_datasets::techniques::criteria::{id}"));
+        row["criteria"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no criteria: {row:#}"))
+            .iter()
+            .map(|c| {
+                (c["name"].as_str().unwrap().to_owned(), c["score"].as_f64().unwrap(), c["passed"].as_bool().unwrap())
+            })
+            .collect()
+    };
+    assert_eq!(criteria("hands"), [("accuracy".to_owned(), 1.0, true), ("clarity".to_owned(), 0.8, true)]);
+    assert_eq!(criteria("moon"), [("accuracy".to_owned(), 1.0, true), ("clarity".to_owned(), 0.3, false)]);
+    let hands = record(&report, "suite_datasets::techniques::criteria::hands");
+    assert!(is_about(&hands["score"], 0.95), "(3 × 1.0 + 0.8) / 4: {hands:#}");
+    let moon = record(&report, "suite_datasets::techniques::criteria::moon");
+    assert_eq!((&moon["status"], &moon["failure"]), (&json!("failed"), &json!("criterion_below_threshold")));
+    let message = moon["message"].as_str().unwrap();
+    assert!(message.contains("above the threshold 0.70, but:"), "{message}");
+    assert!(message.contains("criterion clarity: 0.30 (weight 1), below its threshold 0.50"), "{message}");
+    // One call per row, asking for both criteria.
+    let bodies = judge.bodies();
+    assert_eq!(bodies.len(), 2);
+    for input in [HANDS, MOON] {
+        let [body] = request_for(&bodies, input)[..] else { panic!("one request for {input}: {bodies:#?}") };
+        let schema = &body["response_format"]["json_schema"]["schema"];
+        assert_eq!(schema["required"], json!(["accuracy", "clarity"]), "{body:#}");
+    }
+}
+
+#[test]
+fn levels_are_named_for_each_row() {
+    let judge = FakeJudge::start();
+    let reports = tempfile::tempdir().unwrap();
+    let (run, report) = technique_rows("levels", &judge, reports.path());
+    assert_eq!(run.code, Some(0), "{}", run.all());
+    for (id, level, score) in [("hands", "8-10", 0.9), ("moon", "5-7", 0.6)] {
+        let row = record(&report, &format!("suite_datasets::techniques::levels::{id}"));
+        assert_eq!(row["samples"][0]["level"], level, "{row:#}");
+        assert!(is_about(&row["score"], score), "{row:#}");
+    }
+    let bodies = judge.bodies();
+    assert_eq!(bodies.len(), 2);
+    for input in [HANDS, MOON] {
+        let [body] = request_for(&bodies, input)[..] else { panic!("one request for {input}: {bodies:#?}") };
+        let schema = &body["response_format"]["json_schema"]["schema"];
+        assert_eq!(schema["properties"]["level"]["enum"], json!(["0-4", "5-7", "8-10"]), "{body:#}");
+        let user = body["messages"][1]["content"].as_str().unwrap();
+        assert!(user.contains("## Rubric levels (scores, then what they mean)\n- 0-4: Wrong or missing.\n"), "{user}");
+    }
+}
+
+#[test]
+fn an_ensemble_judges_each_row_with_every_judge() {
+    let judge = FakeJudge::start();
+    let reports = tempfile::tempdir().unwrap();
+    let (run, report) = technique_rows("judges", &judge, reports.path());
+    assert_eq!(run.code, Some(0), "{}", run.all());
+    for (id, panel, score, spread) in [("hands", [0.9, 0.7], 0.8, 0.2), ("moon", [0.6, 0.6], 0.6, 0.0)] {
+        let row = record(&report, &format!("suite_datasets::techniques::judges::{id}"));
+        assert_eq!(row["judge"], "openai:judge-a + openai:judge-b", "{row:#}");
+        let judged: Vec<(&str, f64)> = row["samples"][0]["panel"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no panel: {row:#}"))
+            .iter()
+            .map(|p| (p["judge"].as_str().unwrap(), p["score"].as_f64().unwrap()))
+            .collect();
+        assert_eq!(judged, [("openai:judge-a", panel[0]), ("openai:judge-b", panel[1])], "{id}");
+        assert!(is_about(&row["score"], score), "the mean of the judges: {row:#}");
+        assert!(is_about(&row["disagreement"]["spread"], spread), "{row:#}");
+    }
+    assert_eq!(judge.requests(), 4, "each judge once per row");
+    assert_eq!(judge.models().into_iter().collect::<Vec<_>>(), ["judge-a", "judge-b"]);
+}
+
+#[test]
+fn samples_of_a_row_are_reduced_by_the_attributes_reducer() {
+    let judge = FakeJudge::start();
+    let reports = tempfile::tempdir().unwrap();
+    let (run, report) = technique_rows("median", &judge, reports.path());
+    assert_eq!(run.code, Some(101), "{}", run.all());
+    assert!(run.has_outcome("suite_datasets::techniques::median::hands", "ok"), "{}", run.all());
+    assert!(run.has_outcome("suite_datasets::techniques::median::moon", "FAILED"), "{}", run.all());
+    // Scores (10, 3, 8) and (2, 9, 4): medians 0.8 and 0.4, where their means are 0.7 and 0.5.
+    for (id, scores, median) in [("hands", [0.3, 0.8, 1.0], 0.8), ("moon", [0.2, 0.4, 0.9], 0.4)] {
+        let row = record(&report, &format!("suite_datasets::techniques::median::{id}"));
+        assert_eq!(row["stats"]["reduce"], "median", "{row:#}");
+        let mut sampled: Vec<f64> =
+            row["samples"].as_array().unwrap().iter().map(|s| s["score"].as_f64().unwrap()).collect();
+        sampled.sort_by(f64::total_cmp);
+        assert_eq!(sampled, scores, "{id}");
+        assert!(is_about(&row["score"], median), "{row:#}");
+    }
+    let message = failure(&run, "suite_datasets::techniques::median::moon");
+    assert!(message.starts_with("scored 0.40, below the threshold 0.70"), "{message}");
+    assert_eq!(judge.requests(), 6, "three samples a row");
+}
+
+#[test]
+fn the_authors_steps_are_followed_for_each_row() {
+    let judge = FakeJudge::start();
+    let reports = tempfile::tempdir().unwrap();
+    let (run, report) = technique_rows("steps", &judge, reports.path());
+    assert_eq!(run.code, Some(0), "{}", run.all());
+    for id in ["hands", "moon"] {
+        assert_eq!(record(&report, &format!("suite_datasets::techniques::steps::{id}"))["status"], "passed");
+    }
+    let bodies = judge.bodies();
+    assert_eq!(bodies.len(), 2, "given steps need no call to write them");
+    let steps = "## Evaluation steps (follow them in order before you grade)\n\
+                 1. Find the number the output states.\n\
+                 2. Check it against the reference answer.\n";
+    for input in [HANDS, MOON] {
+        let [body] = request_for(&bodies, input)[..] else { panic!("one request for {input}: {bodies:#?}") };
+        let user = body["messages"][1]["content"].as_str().unwrap();
+        assert!(user.contains(steps), "{user}");
+    }
+}
+
+/// Whether `line` names `name` as a whole: not as the start of a longer name
+/// (`suite_datasets::support` in `suite_datasets::support_gate`).
+fn names(line: &str, name: &str) -> bool {
+    line.match_indices(name)
+        .any(|(at, _)| !line[at + name.len()..].starts_with(|c: char| c.is_alphanumeric() || c == '_' || c == ':'))
+}
+
+/// The three datasets `suite_datasets::support` selects: one without a gate, one whose gate
+/// passes, one whose gate fails.
+const SUPPORT_DATASETS: [&str; 3] =
+    ["suite_datasets::support", "suite_datasets::support_gate", "suite_datasets::support_strict_gate"];
+
+/// The ids of support.jsonl's rows.
+const SUPPORT_IDS: [&str; 5] = ["refund-window", "shipping-abroad", "3", "strict-row", "weak-answer"];
+
+/// The first child of `node` named `tag`.
+fn child<'a, 'input>(node: roxmltree::Node<'a, 'input>, tag: &str) -> Option<roxmltree::Node<'a, 'input>> {
+    node.children().find(|n| n.has_tag_name(tag))
+}
+
+/// JUnit: a gated dataset is one more testcase, which fails only when its gate does, and its rows
+/// fail nothing of their own; each dataset's summary is a property of the suite.
+#[test]
+fn the_junit_report_has_a_testcase_per_gate_and_a_property_per_dataset() {
+    let judge = FakeJudge::start();
+    let (cache, reports) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let run = run(reporting(&judge, cache.path(), reports.path()).arg("suite_datasets::support"));
+    assert_eq!(run.code, Some(101), "support::weak-answer and support_strict_gate fail: {}", run.all());
+    let xml = std::fs::read_to_string(reports.path().join("suite-datasets.junit.xml")).unwrap();
+    let doc = roxmltree::Document::parse(&xml).expect("the JUnit report is well-formed XML");
+    let suite = doc.descendants().find(|n| n.has_tag_name("testsuite")).unwrap();
+    let cases: Vec<roxmltree::Node> = suite.children().filter(|n| n.has_tag_name("testcase")).collect();
+    let case = |classname: &str, name: &str| {
+        let found =
+            cases.iter().find(|n| n.attribute("classname") == Some(classname) && n.attribute("name") == Some(name));
+        *found.unwrap_or_else(|| panic!("no testcase {classname} {name}:\n{xml}"))
+    };
+
+    // Each row is a testcase; each gated dataset one more, named after its eval.
+    for dataset in SUPPORT_DATASETS {
+        for id in SUPPORT_IDS {
+            case(dataset, id);
+        }
+    }
+    assert_eq!(cases.len(), 17, "15 rows and 2 gates:\n{xml}");
+    let passed_gate = case("suite_datasets", "support_gate");
+    assert!(child(passed_gate, "failure").is_none() && child(passed_gate, "error").is_none(), "{xml}");
+    let failed_gate = child(case("suite_datasets", "support_strict_gate"), "failure").expect("the gate fails");
+    assert_eq!(failed_gate.attribute("type"), Some("below_min_pass_rate"), "{xml}");
+    assert!(failed_gate.attribute("message").unwrap().starts_with("4 of 5 rows passed (pass rate 0.80"), "{xml}");
+    assert!(!cases.iter().any(|n| n.attribute("name") == Some("support")), "no gate, no testcase of its own: {xml}");
+
+    // A gated dataset's failing row fails nothing of its own; without a gate, the row is the test.
+    for gated in ["suite_datasets::support_gate", "suite_datasets::support_strict_gate"] {
+        let weak = case(gated, "weak-answer");
+        assert!(child(weak, "failure").is_none() && child(weak, "error").is_none(), "{gated}:\n{xml}");
+    }
+    let weak = child(case("suite_datasets::support", "weak-answer"), "failure").expect("an ungated row fails");
+    assert_eq!(weak.attribute("type"), Some("below_threshold"));
+
+    // The suite's counts are its testcases'.
+    let count = |tag: &str| doc.descendants().filter(|n| n.has_tag_name(tag)).count().to_string();
+    assert_eq!(
+        ["tests", "failures", "errors"].map(|a| suite.attribute(a).unwrap().to_owned()),
+        [cases.len().to_string(), count("failure"), count("error")],
+        "{xml}"
+    );
+    assert_eq!(count("failure"), "2", "{xml}");
+
+    let properties: Vec<(&str, &str)> = suite
+        .children()
+        .filter(|n| n.has_tag_name("properties"))
+        .flat_map(|p| p.children().filter(|n| n.has_tag_name("property")))
+        .map(|p| (p.attribute("name").unwrap(), p.attribute("value").unwrap()))
+        .filter(|(name, _)| name.starts_with("dataset "))
+        .collect();
+    assert_eq!(
+        properties.iter().map(|(name, _)| *name).collect::<Vec<_>>(),
+        SUPPORT_DATASETS.map(|d| format!("dataset {d}")),
+        "{xml}"
+    );
+    for (name, value) in properties {
+        assert!(value.starts_with("4 of 5 rows passed (pass rate 0.80"), "{name}: {value}");
+    }
+}
+
+/// Markdown: a line per dataset, with its summary.
+#[test]
+fn the_markdown_report_has_a_summary_line_per_dataset() {
+    let judge = FakeJudge::start();
+    let (cache, reports) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let run = run(reporting(&judge, cache.path(), reports.path()).arg("suite_datasets::support"));
+    assert_eq!(run.code, Some(101), "{}", run.all());
+    let md = std::fs::read_to_string(reports.path().join("suite-datasets.md")).unwrap();
+    for dataset in SUPPORT_DATASETS {
+        let lines: Vec<&str> = md.lines().filter(|l| l.starts_with("- ") && names(l, dataset)).collect();
+        let [line] = lines[..] else { panic!("one line for {dataset}, not {lines:?}:\n{md}") };
+        assert!(line.contains("4 of 5 rows passed (pass rate 0.80"), "{line}");
+    }
+}
+
+/// HTML: one heading per dataset, with its name, before its rows.
+#[test]
+fn the_html_report_has_a_heading_per_dataset_before_its_rows() {
+    let judge = FakeJudge::start();
+    let (cache, reports) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let run = run(reporting(&judge, cache.path(), reports.path()).arg("suite_datasets::support"));
+    assert_eq!(run.code, Some(101), "{}", run.all());
+    let html = std::fs::read_to_string(reports.path().join("suite-datasets.html")).unwrap();
+    // The table's rows in order, each as (position, class, data-name).
+    let rows: Vec<(usize, &str, &str)> = html
+        .match_indices("<tr class=\"")
+        .map(|(at, start)| {
+            let rest = &html[at + start.len()..];
+            let class = &rest[..rest.find('"').unwrap()];
+            let tag = &rest[..rest.find('>').unwrap()];
+            let name = tag.split_once(" data-name=\"").map_or("", |(_, n)| &n[..n.find('"').unwrap()]);
+            (at, class, name)
+        })
+        .collect();
+    let headings: Vec<(&str, &str)> =
+        rows.iter().filter(|(_, class, _)| class.split(' ').next() == Some("dataset")).map(|r| (r.1, r.2)).collect();
+    assert_eq!(
+        headings,
+        [
+            ("dataset failed", "suite_datasets::support"),
+            ("dataset passed", "suite_datasets::support_gate"),
+            ("dataset failed", "suite_datasets::support_strict_gate"),
+        ],
+        "one heading per dataset, by its state (a gate's, else whether every row passed)"
+    );
+    // Every row is under its dataset's heading: the last heading before it.
+    let mut under = None;
+    let mut seen = 0;
+    for (_, class, name) in &rows {
+        match class.split(' ').next() {
+            Some("dataset") => under = Some(*name),
+            Some("eval") => {
+                let dataset = under.unwrap_or_else(|| panic!("{name} comes before any heading"));
+                let id = name.strip_prefix(dataset).and_then(|rest| rest.strip_prefix("::"));
+                assert!(id.is_some_and(|id| SUPPORT_IDS.contains(&id)), "{name} is under {dataset}");
+                seen += 1;
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(seen, 15, "every row of the three datasets");
 }

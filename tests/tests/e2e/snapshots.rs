@@ -1,13 +1,13 @@
 //! Rationale snapshots through insta: written beside the eval's file, reviewed and accepted with
 //! cargo-insta, a change shown but not failing unless the eval is strict.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use judge_tests::{FakeJudge, HarnessRun};
 use serde_json::Value;
 
-use crate::common::{files, in_ci};
+use crate::common::{in_ci, snapshot_dir, snapshot_files};
 
 /// The `suite-snapshot` binary with insta's workspace at `root`, so its snapshots land in
 /// `root/tests/src/bin/snapshots/` instead of this repository. `CI` is removed: insta behaves
@@ -23,18 +23,6 @@ fn snapshot_suite(judge: &FakeJudge, root: &Path) -> Command {
         .env_remove("CI")
         .env_remove("SUITE_ANSWER");
     command
-}
-
-fn snapshot_dir(root: &Path) -> PathBuf {
-    root.join("tests/src/bin/snapshots")
-}
-
-/// The snapshot files under `root`, by name.
-fn snapshot_files(root: &Path) -> Vec<String> {
-    let mut names: Vec<String> =
-        files(&snapshot_dir(root)).iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
-    names.sort();
-    names
 }
 
 /// How each eval's snapshot compared, from the JSON report.
