@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use futures::StreamExt;
 
+use crate::calibration::{Gates, Labelled};
 use crate::dataset::Dataset;
 use crate::error::DatasetError;
 use crate::harness::context::RunContext;
@@ -122,11 +123,30 @@ pub(crate) async fn run(ctx: &RunContext, subject: &Subject) -> Result<(), libte
                 }
             });
             let rows: Vec<RowOutcome> = futures::stream::iter(rows).buffer_unordered(bound).collect().await;
+            // The calibration gates (min_kappa, …), from the dataset's settings, over the labelled rows.
+            let settings = match ctx.settings.eval(&case.full_name(), case.attribute_settings(), None) {
+                Ok(settings) => settings,
+                Err(error) => return Err(error.to_string().into()),
+            };
+            let values = &settings.values;
+            let gates = Gates {
+                min_agreement: values.min_agreement,
+                min_kappa: values.min_kappa,
+                min_spearman: values.min_spearman,
+                max_mae: values.max_mae,
+            };
+            let mut labelled = Labelled::default();
+            for row in &rows {
+                if let Some(points) = row.points {
+                    labelled.add(points, row.passed, row.human);
+                }
+            }
+            let missed = gates.missed(labelled.calibration().as_ref());
             let passed = rows.iter().filter(|r| r.passed).count();
-            if crate::report::datasets::reaches(passed as f64 / rows.len() as f64, min_pass_rate) {
+            if crate::report::datasets::reaches(passed as f64 / rows.len() as f64, min_pass_rate) && missed.is_empty() {
                 Ok(())
             } else {
-                Err(message::gate_failed(&dataset.file, rows, min_pass_rate).into())
+                Err(message::gate_failed(&dataset.file, rows, min_pass_rate, &missed).into())
             }
         }
     }

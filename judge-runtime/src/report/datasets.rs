@@ -3,7 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::calibration::{Calibration, Labelled};
 use crate::outcome::{DatasetRowRef, Status};
+use crate::settings::scale::Scale;
 
 /// One dataset eval, over the rows the run judged.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -30,16 +32,20 @@ pub(crate) struct DatasetRecord {
     /// Whether the gate passed: `"passed"` or `"failed"`, when the dataset has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gate: Option<Status>,
+    /// The judge against people, over the scored rows that carry a `human` label.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<Calibration>,
 }
 
-/// Each dataset of `evals` (rows carry their dataset), in name order.
-/// `rows` are the evals that judged a dataset's row: the row, its status and its score.
+/// Each dataset of a run, in name order. `rows` are the evals that judged a dataset's row: the row,
+/// its status, its score (0..=1) and the scale the judge scored it on.
 pub(crate) fn summarize<'a>(
-    rows: impl IntoIterator<Item = (&'a DatasetRowRef, Status, Option<f64>)>,
+    rows: impl IntoIterator<Item = (&'a DatasetRowRef, Status, Option<f64>, Option<Scale>)>,
 ) -> Vec<DatasetRecord> {
     let mut datasets: Vec<DatasetRecord> = Vec::new();
     let mut scores: Vec<(f64, usize)> = Vec::new();
-    for (row, status, score) in rows {
+    let mut labelled: Vec<Labelled> = Vec::new();
+    for (row, status, score, scale) in rows {
         let i = match datasets.iter().position(|d| d.name == row.name) {
             Some(i) => i,
             None => {
@@ -54,8 +60,10 @@ pub(crate) fn summarize<'a>(
                     mean_score: None,
                     min_pass_rate: row.min_pass_rate,
                     gate: None,
+                    calibration: None,
                 });
                 scores.push((0.0, 0));
+                labelled.push(Labelled::default());
                 datasets.len() - 1
             }
         };
@@ -69,9 +77,11 @@ pub(crate) fn summarize<'a>(
         if let Some(score) = score {
             scores[i].0 += score;
             scores[i].1 += 1;
+            labelled[i].add(scale.unwrap_or_default().denormalize(score), status == Status::Passed, row.human);
         }
     }
-    for (dataset, (sum, scored)) in datasets.iter_mut().zip(scores) {
+    for ((dataset, (sum, scored)), labelled) in datasets.iter_mut().zip(scores).zip(labelled) {
+        dataset.calibration = labelled.calibration();
         dataset.pass_rate = dataset.passed as f64 / dataset.rows as f64;
         dataset.mean_score = (scored > 0).then(|| sum / scored as f64);
         dataset.gate = dataset
@@ -142,6 +152,7 @@ mod tests {
             id: id.to_owned(),
             line: 1,
             min_pass_rate: gate,
+            human: None,
         }
     }
 
@@ -151,10 +162,10 @@ mod tests {
             (row("support", "a", Some(0.6)), row("support", "b", Some(0.6)), row("support", "c", Some(0.6)));
         let x = row("brief", "x", None);
         let rows = [
-            (&a, Status::Passed, Some(0.9)),
-            (&b, Status::Failed, Some(0.3)),
-            (&c, Status::Error, None),
-            (&x, Status::Passed, Some(0.8)),
+            (&a, Status::Passed, Some(0.9), None),
+            (&b, Status::Failed, Some(0.3), None),
+            (&c, Status::Error, None, None),
+            (&x, Status::Passed, Some(0.8), None),
         ];
         let datasets = summarize(rows);
         assert_eq!(datasets.iter().map(|d| d.name.as_str()).collect::<Vec<_>>(), ["evals::brief", "evals::support"]);

@@ -44,6 +44,14 @@ pub(crate) fn render(record: &RunRecord) -> String {
                 escape(&dataset.name),
                 escape(&crate::report::datasets::summary_line(dataset))
             );
+            if let Some(calibration) = &dataset.calibration {
+                let _ = writeln!(
+                    out,
+                    "      <property name=\"calibration {}\" value=\"{}\"/>",
+                    escape(&dataset.name),
+                    escape(&calibration.summary_line())
+                );
+            }
         }
         out.push_str("    </properties>\n");
     }
@@ -219,6 +227,7 @@ mod tests {
             id: id.to_owned(),
             line: 2,
             min_pass_rate: gate,
+            human: None,
         }));
         row
     }

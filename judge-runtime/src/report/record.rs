@@ -344,6 +344,12 @@ impl EvalRecord {
         }
     }
 
+    /// What a dataset's summary reads of this eval, if it judged a row: the row, its status, its
+    /// score and the scale it was scored on.
+    pub fn dataset_row(&self) -> Option<(&DatasetRowRef, Status, Option<f64>, Option<Scale>)> {
+        Some((self.dataset.as_deref()?, self.status, self.score, self.samples.first().map(|s| s.scale)))
+    }
+
     /// The sample whose score is the median of the kept ones (the lower middle for an even
     /// count): the one whose rationale stands for the eval.
     pub fn median_sample(&self) -> Option<&SampleRecord> {
@@ -442,7 +448,7 @@ impl RunRecord {
             }
         }
         self.agreement = agreement(&self.evals);
-        self.datasets = summarize(self.evals.iter().filter_map(|e| Some((e.dataset.as_deref()?, e.status, e.score))));
+        self.datasets = summarize(self.evals.iter().filter_map(EvalRecord::dataset_row));
         self.cost = self.total_cost();
     }
 
