@@ -140,7 +140,8 @@ fn bad_input_is_an_error_at_its_line_that_says_what_to_do() {
 
 #[test]
 fn a_human_label_is_read_but_never_a_variable_nor_a_placeholder() {
-    let (_dir, labelled) = read("labelled.jsonl", "{\"input\": \"a\", \"human\": 7}\n{\"input\": \"b\", \"human\": 3.5}\n");
+    let (_dir, labelled) =
+        read("labelled.jsonl", "{\"input\": \"a\", \"human\": 7}\n{\"input\": \"b\", \"human\": 3.5}\n");
     let dataset = labelled.unwrap();
     assert_eq!(dataset.rows[0].human, Some(HumanLabel::Score(7.0)));
     assert_eq!(dataset.rows[1].human, Some(HumanLabel::Score(3.5)));

@@ -27,6 +27,9 @@ pub(crate) enum Subject {
     One(Eval),
     /// Every row of a dataset with a pass-rate gate.
     Gate { case: &'static EvalCase, dataset: Arc<Dataset> },
+    /// The judge's agreement with the human labels of a dataset without a pass-rate gate, against
+    /// its calibration gates (`min_kappa`, …): `<module>::<function>::calibration`.
+    Calibration { case: &'static EvalCase, dataset: Arc<Dataset> },
     /// A dataset that could not be read.
     Unreadable { case: &'static EvalCase, error: DatasetError },
 }
@@ -37,6 +40,7 @@ impl Subject {
         match self {
             Self::One(eval) => eval.name(),
             Self::Gate { case, .. } | Self::Unreadable { case, .. } => case.full_name(),
+            Self::Calibration { case, .. } => format!("{}::calibration", case.full_name()),
         }
     }
 
@@ -44,7 +48,7 @@ impl Subject {
     pub fn case(&self) -> &'static EvalCase {
         match self {
             Self::One(eval) => eval.case,
-            Self::Gate { case, .. } | Self::Unreadable { case, .. } => case,
+            Self::Gate { case, .. } | Self::Calibration { case, .. } | Self::Unreadable { case, .. } => case,
         }
     }
 
@@ -55,7 +59,7 @@ impl Subject {
             Self::Gate { case, dataset } => std::iter::once(case.full_name())
                 .chain(dataset.rows.iter().map(|row| format!("{}::{}", case.full_name(), row.id)))
                 .collect(),
-            Self::Unreadable { case, .. } => vec![case.full_name()],
+            Self::Unreadable { case, .. } | Self::Calibration { case, .. } => vec![case.full_name()],
         }
     }
 }
@@ -85,6 +89,10 @@ pub(crate) fn subjects(manifest_dir: &Path, cases: &[&'static EvalCase]) -> Vec<
                 let row = DatasetRow { dataset: Arc::clone(&dataset), row: Arc::clone(row) };
                 Subject::One(Eval { case, row: Some(row) })
             }));
+            // Labelled rows: their agreement with the judge is a test of its own, after them.
+            if dataset.rows.iter().any(|row| row.human.is_some()) {
+                subjects.push(Subject::Calibration { case, dataset });
+            }
         }
     }
     subjects
@@ -108,40 +116,8 @@ pub(crate) async fn run(ctx: &RunContext, subject: &Subject) -> Result<(), libte
         }
         Subject::Gate { case, dataset } => {
             let min_pass_rate = case.min_pass_rate.expect("a gate has its pass rate");
-            // Rows run at once, as many as the in-flight limit can keep busy: the limit, not this
-            // bound, decides how many judge calls are in flight; the bound keeps a large dataset
-            // from starting every row's function at once. Each row's record is handed on as it
-            // finishes; the gate keeps what its message needs.
-            let bound = ctx.run.values.max_concurrency.max(1);
-            let rows = dataset.rows.iter().map(|row| {
-                let eval = Eval { case, row: Some(DatasetRow { dataset: Arc::clone(dataset), row: Arc::clone(row) }) };
-                async move {
-                    let record = judge_eval(ctx, &eval).await.0;
-                    let row = message::row_outcome(&record);
-                    ctx.recorder.add(record);
-                    row
-                }
-            });
-            let rows: Vec<RowOutcome> = futures::stream::iter(rows).buffer_unordered(bound).collect().await;
-            // The calibration gates (min_kappa, …), from the dataset's settings, over the labelled rows.
-            let settings = match ctx.settings.eval(&case.full_name(), case.attribute_settings(), None) {
-                Ok(settings) => settings,
-                Err(error) => return Err(error.to_string().into()),
-            };
-            let values = &settings.values;
-            let gates = Gates {
-                min_agreement: values.min_agreement,
-                min_kappa: values.min_kappa,
-                min_spearman: values.min_spearman,
-                max_mae: values.max_mae,
-            };
-            let mut labelled = Labelled::default();
-            for row in &rows {
-                if let Some(points) = row.points {
-                    labelled.add(points, row.passed, row.human);
-                }
-            }
-            let missed = gates.missed(labelled.calibration().as_ref());
+            let rows = judge_rows(ctx, case, dataset, true, |_| true).await;
+            let missed = calibration_missed(ctx, case, &rows)?;
             let passed = rows.iter().filter(|r| r.passed).count();
             if crate::report::datasets::reaches(passed as f64 / rows.len() as f64, min_pass_rate) && missed.is_empty() {
                 Ok(())
@@ -149,5 +125,67 @@ pub(crate) async fn run(ctx: &RunContext, subject: &Subject) -> Result<(), libte
                 Err(message::gate_failed(&dataset.file, rows, min_pass_rate, &missed).into())
             }
         }
+        Subject::Calibration { case, dataset } => {
+            // The labelled rows judged again (their verdicts come from the cache, or are shared
+            // with their own tests' calls in flight; their functions are called again), so that
+            // this test decides alone, in any order and in a process of its own under nextest.
+            let rows = judge_rows(ctx, case, dataset, false, |row| row.human.is_some()).await;
+            let missed = calibration_missed(ctx, case, &rows)?;
+            if missed.is_empty() { Ok(()) } else { Err(message::calibration_failed(&dataset.file, &missed).into()) }
+        }
     }
+}
+
+/// Judges the rows of `dataset` that `which` selects, at once under the in-flight limit, each
+/// row's record handed to the recorder as it finishes when `record` is set: how each ended.
+async fn judge_rows(
+    ctx: &RunContext,
+    case: &'static EvalCase,
+    dataset: &Arc<Dataset>,
+    record: bool,
+    which: impl Fn(&crate::dataset::Row) -> bool,
+) -> Vec<RowOutcome> {
+    // The limit, not this bound, decides how many judge calls are in flight; the bound keeps a
+    // large dataset from starting every row's function at once.
+    let bound = ctx.run.values.max_concurrency.max(1);
+    let rows = dataset.rows.iter().filter(|row| which(row)).map(|row| {
+        let eval = Eval { case, row: Some(DatasetRow { dataset: Arc::clone(dataset), row: Arc::clone(row) }) };
+        async move {
+            let row_record = judge_eval(ctx, &eval).await.0;
+            let row = message::row_outcome(&row_record);
+            if record {
+                ctx.recorder.add(row_record);
+            }
+            row
+        }
+    });
+    futures::stream::iter(rows).buffer_unordered(bound).collect().await
+}
+
+/// The calibration gates (`min_kappa`, …) of the dataset eval `case` that `rows` miss, each in a
+/// line; `Err` when its settings do not resolve.
+fn calibration_missed(
+    ctx: &RunContext,
+    case: &'static EvalCase,
+    rows: &[RowOutcome],
+) -> Result<Vec<String>, libtest_mimic::Failed> {
+    let settings = ctx.settings.eval(&case.full_name(), case.attribute_settings(), None).map_err(|e| e.to_string())?;
+    let values = &settings.values;
+    let gates = Gates {
+        min_agreement: values.min_agreement,
+        min_kappa: values.min_kappa,
+        min_spearman: values.min_spearman,
+        max_mae: values.max_mae,
+    };
+    let mut labelled = Labelled::default();
+    for row in rows {
+        if let Some(points) = row.points {
+            labelled.add(points, row.passed, row.human);
+        }
+    }
+    let mut missed = gates.missed(labelled.calibration().as_ref());
+    if let (false, Some(calibration)) = (missed.is_empty(), labelled.calibration()) {
+        missed.push(format!("over {}", calibration.summary_line()));
+    }
+    Ok(missed)
 }

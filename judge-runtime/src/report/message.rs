@@ -60,10 +60,7 @@ pub(crate) fn gate_failed(file: &str, mut rows: Vec<RowOutcome>, min_pass_rate: 
     let pass_rate = passed as f64 / rows.len().max(1) as f64;
     let mut out = String::new();
     if !missed.is_empty() {
-        let _ = writeln!(out, "the judge's agreement with the rows' human labels misses its gates:");
-        for line in missed {
-            let _ = writeln!(out, "  {line}");
-        }
+        let _ = writeln!(out, "{}", calibration_failed(file, missed));
     }
     if crate::report::datasets::reaches(pass_rate, min_pass_rate) {
         let _ = writeln!(
@@ -88,6 +85,16 @@ pub(crate) fn gate_failed(file: &str, mut rows: Vec<RowOutcome>, min_pass_rate: 
         let _ = writeln!(out, "  … and {more} more (every row is in the reports: JUDGE_REPORT_DIR)");
     }
     out.trim_end().to_owned()
+}
+
+/// The message of a dataset whose judge misses its calibration gates (`min_kappa`, …) against the
+/// rows' human labels: each gate missed, by how much.
+pub(crate) fn calibration_failed(file: &str, missed: &[String]) -> String {
+    let mut out = format!("the judge's agreement with the human labels of {file} misses its gates:");
+    for line in missed {
+        let _ = write!(out, "\n  {line}");
+    }
+    out
 }
 
 /// The first line of `text`, at most `max` characters of it, made printable; `…` where it is cut.
