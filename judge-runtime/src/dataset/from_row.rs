@@ -12,19 +12,10 @@ use super::{Case, Row};
     label = "the eval's parameter",
     note = "take `&judge_runtime::Case`, or derive `serde::Deserialize` for `{Self}`"
 )]
-pub trait FromRow: Sized + sealed::Sealed {
+pub trait FromRow: Sized {
     /// Reads `row`; `Err` says why it cannot be read (the harness adds the file and line).
     #[doc(hidden)]
     fn from_row(row: &Row) -> Result<Self, String>;
-}
-
-mod sealed {
-    /// Only `Case` and `Deserialize` types are read from rows.
-    pub trait Sealed {}
-
-    impl Sealed for super::Case {}
-
-    impl<T: serde::de::DeserializeOwned> Sealed for T {}
 }
 
 impl FromRow for Case {
