@@ -222,6 +222,10 @@ pub(crate) enum FailureKind {
     Regression,
     /// The verdict's snapshot changed, with `snapshot = "strict"`.
     SnapshotChanged,
+    /// A dataset's share of passing rows is below its `min_pass_rate`.
+    BelowMinPassRate,
+    /// The judge's agreement with a dataset's human labels misses a calibration gate.
+    Calibration,
 }
 
 impl FailureKind {
@@ -234,6 +238,8 @@ impl FailureKind {
             Self::AllTies => "all_ties",
             Self::Regression => "regression",
             Self::SnapshotChanged => "snapshot_changed",
+            Self::BelowMinPassRate => "below_min_pass_rate",
+            Self::Calibration => "calibration",
         }
     }
 }

@@ -16,9 +16,9 @@ use crate::harness::context::RunContext;
 use crate::harness::eval::{DatasetRow, Eval};
 use crate::harness::registry::EvalCase;
 use crate::harness::trial::judge_eval;
-use crate::outcome::RowOutcome;
+use crate::outcome::{FailureKind, RowOutcome};
 use crate::report::message;
-use crate::report::record::EvalRecord;
+use crate::report::record::{EvalRecord, Status};
 
 /// What one test runs.
 #[derive(Debug, Clone)]
@@ -84,13 +84,22 @@ pub(crate) fn subjects(manifest_dir: &Path, cases: &[&'static EvalCase]) -> Vec<
         };
         if case.min_pass_rate.is_some() {
             subjects.push(Subject::Gate { case, dataset });
+        } else if let Some(row) = dataset.rows.iter().find(|row| row.id == "calibration")
+            && (dataset.rows.iter().any(|row| row.human.is_some()) || sets_calibration_gate(case))
+        {
+            let message = "the id \"calibration\" names the dataset's calibration test \
+                           (module::function::calibration): give the row another id"
+                .to_owned();
+            subjects
+                .push(Subject::Unreadable { case, error: DatasetError::new(&dataset.path, Some(row.line), message) });
         } else {
             subjects.extend(dataset.rows.iter().map(|row| {
                 let row = DatasetRow { dataset: Arc::clone(&dataset), row: Arc::clone(row) };
                 Subject::One(Eval { case, row: Some(row) })
             }));
-            // Labelled rows: their agreement with the judge is a test of its own, after them.
-            if dataset.rows.iter().any(|row| row.human.is_some()) {
+            // Labelled rows, or a calibration gate on the attribute: the judge's agreement with the
+            // labels is a test of its own, after the rows.
+            if dataset.rows.iter().any(|row| row.human.is_some()) || sets_calibration_gate(case) {
                 subjects.push(Subject::Calibration { case, dataset });
             }
         }
@@ -115,23 +124,35 @@ pub(crate) async fn run(ctx: &RunContext, subject: &Subject) -> Result<(), libte
             Err(message.into())
         }
         Subject::Gate { case, dataset } => {
+            let start = std::time::Instant::now();
             let min_pass_rate = case.min_pass_rate.expect("a gate has its pass rate");
             let rows = judge_rows(ctx, case, dataset, true, |_| true).await;
-            let missed = calibration_missed(ctx, case, &rows)?;
-            let passed = rows.iter().filter(|r| r.passed).count();
-            if crate::report::datasets::reaches(passed as f64 / rows.len() as f64, min_pass_rate) && missed.is_empty() {
-                Ok(())
-            } else {
-                Err(message::gate_failed(&dataset.file, rows, min_pass_rate, &missed).into())
-            }
+            let result = calibration_missed(ctx, case, &rows).and_then(|missed| {
+                let passed = rows.iter().filter(|r| r.passed).count();
+                let reached = crate::report::datasets::reaches(passed as f64 / rows.len() as f64, min_pass_rate);
+                let kind = if reached { FailureKind::Calibration } else { FailureKind::BelowMinPassRate };
+                if reached && missed.is_empty() {
+                    Ok(())
+                } else {
+                    Err((Some(kind), message::gate_failed(&dataset.file, rows, min_pass_rate, &missed)))
+                }
+            });
+            test_record(ctx, case, case.full_name(), result, start)
         }
         Subject::Calibration { case, dataset } => {
             // The labelled rows judged again (their verdicts come from the cache, or are shared
             // with their own tests' calls in flight; their functions are called again), so that
             // this test decides alone, in any order and in a process of its own under nextest.
+            let start = std::time::Instant::now();
             let rows = judge_rows(ctx, case, dataset, false, |row| row.human.is_some()).await;
-            let missed = calibration_missed(ctx, case, &rows)?;
-            if missed.is_empty() { Ok(()) } else { Err(message::calibration_failed(&dataset.file, &missed).into()) }
+            let result = calibration_missed(ctx, case, &rows).and_then(|missed| {
+                if missed.is_empty() {
+                    Ok(())
+                } else {
+                    Err((Some(FailureKind::Calibration), message::calibration_failed(&dataset.file, &missed)))
+                }
+            });
+            test_record(ctx, case, subject.name(), result, start)
         }
     }
 }
@@ -162,14 +183,37 @@ async fn judge_rows(
     futures::stream::iter(rows).buffer_unordered(bound).collect().await
 }
 
+/// Records the outcome of a test over a dataset's rows (its gate, or its calibration), named
+/// `name`, as an eval of its own, so that the reports count it as libtest does; its result. An
+/// `Err` without a kind is an error (its settings did not resolve), with one a failure.
+fn test_record(
+    ctx: &RunContext,
+    case: &'static EvalCase,
+    name: String,
+    result: Result<(), (Option<FailureKind>, String)>,
+    start: std::time::Instant,
+) -> Result<(), libtest_mimic::Failed> {
+    let mut identity = Eval::of(case).identity().0;
+    identity.name = name;
+    let mut record = EvalRecord::error(&identity, None, String::new(), start.elapsed());
+    (record.status, record.failure, record.message) = match &result {
+        Ok(()) => (Status::Passed, None, None),
+        Err((None, message)) => (Status::Error, None, Some(message.clone())),
+        Err((kind, message)) => (Status::Failed, *kind, Some(message.clone())),
+    };
+    ctx.recorder.add(record);
+    result.map_err(|(_, message)| message.into())
+}
+
 /// The calibration gates (`min_kappa`, …) of the dataset eval `case` that `rows` miss, each in a
 /// line; `Err` when its settings do not resolve.
 fn calibration_missed(
     ctx: &RunContext,
     case: &'static EvalCase,
     rows: &[RowOutcome],
-) -> Result<Vec<String>, libtest_mimic::Failed> {
-    let settings = ctx.settings.eval(&case.full_name(), case.attribute_settings(), None).map_err(|e| e.to_string())?;
+) -> Result<Vec<String>, (Option<FailureKind>, String)> {
+    let settings =
+        ctx.settings.eval(&case.full_name(), case.attribute_settings(), None).map_err(|e| (None, e.to_string()))?;
     let values = &settings.values;
     let gates = Gates {
         min_agreement: values.min_agreement,
@@ -188,4 +232,9 @@ fn calibration_missed(
         missed.push(format!("over {}", calibration.summary_line()));
     }
     Ok(missed)
+}
+
+/// Whether the attribute of `case` sets a calibration gate (`min_kappa`, …).
+fn sets_calibration_gate(case: &EvalCase) -> bool {
+    case.by_kind.iter().any(|(key, _)| matches!(*key, "min_agreement" | "min_kappa" | "min_spearman" | "max_mae"))
 }

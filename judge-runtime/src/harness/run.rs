@@ -132,7 +132,7 @@ fn run_with(project: Project, mut args: Arguments) -> ExitCode {
     if let Some(agreement) = crate::report::record::agreement(&evals) {
         printer::agreement(&agreement);
     }
-    for dataset in crate::report::datasets::summarize(evals.iter().filter_map(EvalRecord::dataset_row)) {
+    for dataset in crate::report::record::datasets_of(&evals) {
         if let Some(calibration) = &dataset.calibration {
             printer::calibration(&dataset.name, calibration);
         }

@@ -92,26 +92,21 @@ pub(crate) fn summarize<'a>(
     datasets
 }
 
-/// The tests of a run whose evals are `evals` (each with the dataset row it judged, if any) and
-/// whose datasets are `datasets`, as libtest counts them: every eval but the rows of a gated
-/// dataset, and each gate. Passed, failed, and not scored.
+/// The tests of a run whose evals are `evals` (each with the dataset row it judged, if any), as
+/// libtest counts them: every eval but the rows of a gated dataset (whose test has a record of its
+/// own). Passed, failed, and not scored.
 pub(crate) fn test_counts<'a>(
     evals: impl IntoIterator<Item = (Option<&'a DatasetRowRef>, Status)>,
-    datasets: &[DatasetRecord],
 ) -> (usize, usize, usize) {
     let mut counts = (0, 0, 0);
-    let mut count = |status| match status {
-        Status::Passed => counts.0 += 1,
-        Status::Failed => counts.1 += 1,
-        Status::Error => counts.2 += 1,
-    };
     for (row, status) in evals {
         if row.is_none_or(|row| row.min_pass_rate.is_none()) {
-            count(status);
+            match status {
+                Status::Passed => counts.0 += 1,
+                Status::Failed => counts.1 += 1,
+                Status::Error => counts.2 += 1,
+            }
         }
-    }
-    for gate in datasets.iter().filter_map(|d| d.gate) {
-        count(gate);
     }
     counts
 }
@@ -180,15 +175,16 @@ mod tests {
         assert_eq!(summary_line(&datasets[0]), "1 of 1 rows passed (pass rate 1.00), mean score 0.80");
         assert!(reaches(9.0 / 10.0, 0.9) && !reaches(8.0 / 10.0, 0.9), "a share that is the gate reaches it");
 
-        // The tests: the gated dataset is one (failed), its rows none; the ungated row and an eval
-        // without a dataset are one each.
+        // The tests: the gated dataset's own record (failed), not its rows; the ungated row and an
+        // eval without a dataset, one each.
         let evals = [
             (Some(&a), Status::Passed),
             (Some(&b), Status::Failed),
             (Some(&c), Status::Error),
+            (None, Status::Failed),
             (Some(&x), Status::Passed),
             (None, Status::Error),
         ];
-        assert_eq!(test_counts(evals, &datasets), (1, 1, 1));
+        assert_eq!(test_counts(evals), (1, 1, 1));
     }
 }

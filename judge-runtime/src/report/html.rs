@@ -55,7 +55,11 @@ pub(crate) fn render(record: &RunRecord) -> String {
     let mut dataset: Option<&str> = None;
     for (i, eval) in record.evals.iter().enumerate() {
         // A dataset's rows (contiguous: their names share its prefix) under its summary.
-        let this = eval.dataset.as_ref().map(|d| d.name.as_str());
+        // A gated dataset's own test and a calibration test sit with its rows.
+        let this = eval.dataset.as_ref().map(|d| d.name.as_str()).or_else(|| {
+            let name = eval.name.strip_suffix("::calibration").unwrap_or(&eval.name);
+            record.datasets.iter().find(|d| d.name == name).map(|d| d.name.as_str())
+        });
         if this != dataset
             && let Some(summary) = this.and_then(|name| record.datasets.iter().find(|d| d.name == name))
         {

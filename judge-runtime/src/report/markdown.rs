@@ -9,10 +9,10 @@ use crate::report::record::{EvalRecord, Status};
 
 /// A summary of `evals` (of the test binary `binary`) in GitHub-flavoured Markdown.
 pub(crate) fn render(binary: &str, evals: &[EvalRecord]) -> String {
-    let datasets = crate::report::datasets::summarize(evals.iter().filter_map(EvalRecord::dataset_row));
+    let datasets = crate::report::record::datasets_of(evals);
     // Tests, as libtest counts them: a gated dataset is one, its rows are in its summary line.
     let (passed, failed, errors) =
-        crate::report::datasets::test_counts(evals.iter().map(|e| (e.dataset.as_deref(), e.status)), &datasets);
+        crate::report::datasets::test_counts(evals.iter().map(|e| (e.dataset.as_deref(), e.status)));
     let mut out = String::new();
     let mut verdict = vec![format!("{passed} passed")];
     if failed > 0 {
