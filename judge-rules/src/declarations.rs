@@ -84,6 +84,18 @@ macro_rules! declare_settings {
                         .within(Range::new(0.0, Some(86_400.0), "in (0, 86400]").open_low().meaning("is in seconds"));
                 snapshot: SnapshotMode = snapshot, default
                     => Setting::eval("true, false or \"strict\"", Some("JUDGE_SNAPSHOT"), "false", "snapshot the verdict with insta");
+                min_agreement: f64 = number, optional
+                    => Setting::eval(NUMBER, None, "none", "least exact agreement with a dataset's human labels")
+                        .within(Range::new(0.0, Some(1.0), "in 0.0..=1.0").meaning("is a share of the labelled rows"));
+                min_kappa: f64 = number, optional
+                    => Setting::eval(NUMBER, None, "none", "least Cohen's kappa with a dataset's human labels")
+                        .within(Range::new(-1.0, Some(1.0), "in -1.0..=1.0"));
+                min_spearman: f64 = number, optional
+                    => Setting::eval(NUMBER, None, "none", "least Spearman correlation with a dataset's human scores")
+                        .within(Range::new(-1.0, Some(1.0), "in -1.0..=1.0"));
+                max_mae: f64 = number, optional
+                    => Setting::eval(NUMBER, None, "none", "largest mean absolute error against a dataset's human scores")
+                        .within(Range::new(0.0, None, "a number ≥ 0").meaning("is in scale points"));
                 name => Setting::code(TEXT, "the function's", "the eval's name");
                 crate => Setting::code("path", "judge_runtime", "the path of judge-runtime, when renamed");
             }

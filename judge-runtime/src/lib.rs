@@ -89,6 +89,7 @@ mod agreement;
 mod atomic_file;
 mod baseline;
 mod cache;
+mod calibration;
 mod dataset;
 pub mod error;
 mod grader;

@@ -54,6 +54,9 @@ pub(crate) struct DatasetRowRef {
     /// The dataset's pass-rate gate, if it has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_pass_rate: Option<f64>,
+    /// A person's label of the row, which the judge's verdict is compared with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub human: Option<crate::calibration::HumanLabel>,
 }
 
 /// How one row of a gated dataset ended, as the gate's failure tells it.
@@ -68,6 +71,10 @@ pub(crate) struct RowOutcome {
     /// Why it did not pass: its score and what it failed, with its lowest sample's rationale, or
     /// why it could not be scored.
     pub why: String,
+    /// Its score in the judge's scale points, when it was scored.
+    pub points: Option<f64>,
+    /// A person's label of it.
+    pub human: Option<crate::calibration::HumanLabel>,
 }
 
 /// How an eval ended.
@@ -215,6 +222,10 @@ pub(crate) enum FailureKind {
     Regression,
     /// The verdict's snapshot changed, with `snapshot = "strict"`.
     SnapshotChanged,
+    /// A dataset's share of passing rows is below its `min_pass_rate`.
+    BelowMinPassRate,
+    /// The judge's agreement with a dataset's human labels misses a calibration gate.
+    Calibration,
 }
 
 impl FailureKind {
@@ -227,6 +238,8 @@ impl FailureKind {
             Self::AllTies => "all_ties",
             Self::Regression => "regression",
             Self::SnapshotChanged => "snapshot_changed",
+            Self::BelowMinPassRate => "below_min_pass_rate",
+            Self::Calibration => "calibration",
         }
     }
 }

@@ -1,5 +1,5 @@
-//! Python servers of the tests (llama-cpp-python's, moto's): `python3`, with only the variables
-//! Python needs, and the end of a server's log.
+//! Python for the tests (llama-cpp-python's and moto's servers, the statistics reference):
+//! `python3`, with only the variables Python needs, and the end of a server's log.
 
 use std::process::{Command, Stdio};
 

@@ -18,11 +18,12 @@ use serde_json::{Map, Value};
 pub use case::{Case, CaseError};
 pub use from_row::FromRow;
 
+use crate::calibration::HumanLabel;
 use crate::error::DatasetError;
 use formats::Format;
 
 /// The fields a row may have besides its variables.
-const KNOWN: [&str; 7] = ["id", "input", "expected", "rubric", "threshold", "samples", "compare_with"];
+const KNOWN: [&str; 8] = ["id", "input", "expected", "rubric", "threshold", "samples", "compare_with", "human"];
 
 /// The settings a row gives for itself, over the attribute's.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -43,6 +44,8 @@ pub struct Row {
     pub(crate) id: String,
     /// The settings it gives for itself.
     pub(crate) settings: RowSettings,
+    /// A person's label (`human`): never shown to the judge, compared with its verdict.
+    pub(crate) human: Option<HumanLabel>,
     /// The row as a JSON object, checked when read and parsed again where it is used: held as
     /// text, a row costs about its size in the file (a parsed map costs several times that).
     text: Box<str>,
@@ -68,6 +71,7 @@ impl Dataset {
         let mut rows = Vec::new();
         let mut lines_of: HashMap<String, usize> = HashMap::new();
         let mut number = 0;
+        let mut labelled: Option<(usize, HumanLabel)> = None;
         formats::read(&path, format, |(line, fields, text)| {
             number += 1;
             let row =
@@ -81,6 +85,23 @@ impl Dataset {
                         row.id
                     ),
                 ));
+            }
+            if let (Some(label), Some((first_line, first))) = (row.human, labelled)
+                && matches!(label, HumanLabel::Pass(_)) != matches!(first, HumanLabel::Pass(_))
+            {
+                return Err(DatasetError::new(
+                    &path,
+                    Some(line),
+                    format!(
+                        "the `human` labels of a dataset are all scores or all true/false: this row's is {}, line \
+                         {first_line}'s {}",
+                        label.kind(),
+                        first.kind()
+                    ),
+                ));
+            }
+            if let (Some(label), None) = (row.human, labelled) {
+                labelled = Some((line, label));
             }
             rows.push(Arc::new(row));
             Ok(())
@@ -145,7 +166,25 @@ impl Row {
             RowSettings { rubric: string("rubric")?, threshold, samples, compare_with: string("compare_with")? };
         string("input")?;
         string("expected")?;
-        Ok(Self { line, id, settings, text })
+        let human = match get("human") {
+            None => None,
+            Some(Value::Bool(pass)) => Some(HumanLabel::Pass(*pass)),
+            Some(Value::Number(n)) => n.as_f64().map(HumanLabel::Score),
+            Some(Value::String(s)) if is_csv => Some(match s.trim() {
+                "true" => HumanLabel::Pass(true),
+                "false" => HumanLabel::Pass(false),
+                text => HumanLabel::Score(text.parse::<f64>().ok().filter(|v| v.is_finite()).ok_or_else(|| {
+                    format!("`human` is a person's score (a number on the eval's scale) or true/false, found {s:?}")
+                })?),
+            }),
+            Some(other) => {
+                return Err(format!(
+                    "`human` is a person's score (a number on the eval's scale) or true/false, found {}",
+                    kind(other)
+                ));
+            }
+        };
+        Ok(Self { line, id, settings, human, text })
     }
 
     /// Every field of the row.
@@ -208,6 +247,13 @@ impl Row {
         while let Some(start) = rest.find("{{") {
             let Some(len) = rest[start + 2..].find("}}") else { break };
             let name = rest[start + 2..start + 2 + len].trim();
+            if name == "human" {
+                return Err(
+                    "the rubric asks for {{human}}, the row's human label, which is never shown to the judge: \
+                            it is what the judge's verdict is compared with"
+                        .to_owned(),
+                );
+            }
             let value = match name {
                 "id" => Some(self.id.clone()),
                 _ => fields

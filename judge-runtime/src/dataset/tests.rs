@@ -1,4 +1,5 @@
 use super::*;
+use crate::calibration::HumanLabel;
 
 /// Writes `text` as `name` in a fresh directory and reads it as a dataset.
 fn read(name: &str, text: &str) -> (tempfile::TempDir, Result<Dataset, DatasetError>) {
@@ -135,4 +136,35 @@ fn bad_input_is_an_error_at_its_line_that_says_what_to_do() {
     let missing = Dataset::read(dir.path(), "evals/none.jsonl").unwrap_err().to_string();
     let resolved = dir.path().join("evals/none.jsonl").display().to_string();
     assert!(missing.starts_with(&format!("{resolved}: cannot read the dataset: No such file")), "{missing}");
+}
+
+#[test]
+fn a_human_label_is_read_but_never_a_variable_nor_a_placeholder() {
+    let (_dir, labelled) =
+        read("labelled.jsonl", "{\"input\": \"a\", \"human\": 7}\n{\"input\": \"b\", \"human\": 3.5}\n");
+    let dataset = labelled.unwrap();
+    assert_eq!(dataset.rows[0].human, Some(HumanLabel::Score(7.0)));
+    assert_eq!(dataset.rows[1].human, Some(HumanLabel::Score(3.5)));
+    assert!(dataset.rows[0].vars().is_empty(), "a label is not a variable");
+    assert!(dataset.rows[0].case().unwrap().vars.is_empty());
+    let unfilled = dataset.rows[0].fill("Grade it like {{human}} would.").unwrap_err();
+    assert!(unfilled.contains("never shown to the judge"), "{unfilled}");
+
+    let (_dir, labelled) = read("labelled.csv", "id,input,human\na,x,true\nb,y,false\nc,z,\n");
+    let labels: Vec<Option<HumanLabel>> = labelled.unwrap().rows.iter().map(|r| r.human).collect();
+    assert_eq!(labels, [Some(HumanLabel::Pass(true)), Some(HumanLabel::Pass(false)), None]);
+    let (_dir, labelled) = read("labelled.csv", "id,input,human\na,x,7\nb,y,9.5\n");
+    assert_eq!(labelled.unwrap().rows[1].human, Some(HumanLabel::Score(9.5)));
+
+    let mixed = error("mixed.jsonl", "{\"input\": \"a\", \"human\": 7}\n{\"input\": \"b\", \"human\": true}\n");
+    assert!(mixed.starts_with(":2: the `human` labels of a dataset are all scores or all true/false"), "{mixed}");
+    let wrong = error("wrong.csv", "id,input,human\na,x,good\n");
+    assert!(wrong.starts_with(":2: `human` is a person's score"), "{wrong}");
+    let wrong = error("wrong.jsonl", "{\"input\": \"a\", \"human\": \"7\"}\n");
+    assert!(
+        wrong.starts_with(
+            ":1: `human` is a person's score (a number on the eval's scale) or true/false, found a string"
+        ),
+        "{wrong}"
+    );
 }

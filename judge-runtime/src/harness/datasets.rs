@@ -9,15 +9,16 @@ use std::sync::Arc;
 
 use futures::StreamExt;
 
+use crate::calibration::{Gates, Labelled};
 use crate::dataset::Dataset;
 use crate::error::DatasetError;
 use crate::harness::context::RunContext;
 use crate::harness::eval::{DatasetRow, Eval};
 use crate::harness::registry::EvalCase;
 use crate::harness::trial::judge_eval;
-use crate::outcome::RowOutcome;
+use crate::outcome::{FailureKind, RowOutcome};
 use crate::report::message;
-use crate::report::record::EvalRecord;
+use crate::report::record::{EvalRecord, Status};
 
 /// What one test runs.
 #[derive(Debug, Clone)]
@@ -26,6 +27,9 @@ pub(crate) enum Subject {
     One(Eval),
     /// Every row of a dataset with a pass-rate gate.
     Gate { case: &'static EvalCase, dataset: Arc<Dataset> },
+    /// The judge's agreement with the human labels of a dataset without a pass-rate gate, against
+    /// its calibration gates (`min_kappa`, …): `<module>::<function>::calibration`.
+    Calibration { case: &'static EvalCase, dataset: Arc<Dataset> },
     /// A dataset that could not be read.
     Unreadable { case: &'static EvalCase, error: DatasetError },
 }
@@ -36,6 +40,7 @@ impl Subject {
         match self {
             Self::One(eval) => eval.name(),
             Self::Gate { case, .. } | Self::Unreadable { case, .. } => case.full_name(),
+            Self::Calibration { case, .. } => format!("{}::calibration", case.full_name()),
         }
     }
 
@@ -43,7 +48,7 @@ impl Subject {
     pub fn case(&self) -> &'static EvalCase {
         match self {
             Self::One(eval) => eval.case,
-            Self::Gate { case, .. } | Self::Unreadable { case, .. } => case,
+            Self::Gate { case, .. } | Self::Calibration { case, .. } | Self::Unreadable { case, .. } => case,
         }
     }
 
@@ -54,7 +59,7 @@ impl Subject {
             Self::Gate { case, dataset } => std::iter::once(case.full_name())
                 .chain(dataset.rows.iter().map(|row| format!("{}::{}", case.full_name(), row.id)))
                 .collect(),
-            Self::Unreadable { case, .. } => vec![case.full_name()],
+            Self::Unreadable { case, .. } | Self::Calibration { case, .. } => vec![case.full_name()],
         }
     }
 }
@@ -79,11 +84,24 @@ pub(crate) fn subjects(manifest_dir: &Path, cases: &[&'static EvalCase]) -> Vec<
         };
         if case.min_pass_rate.is_some() {
             subjects.push(Subject::Gate { case, dataset });
+        } else if let Some(row) = dataset.rows.iter().find(|row| row.id == "calibration")
+            && (dataset.rows.iter().any(|row| row.human.is_some()) || sets_calibration_gate(case))
+        {
+            let message = "the id \"calibration\" names the dataset's calibration test \
+                           (module::function::calibration): give the row another id"
+                .to_owned();
+            subjects
+                .push(Subject::Unreadable { case, error: DatasetError::new(&dataset.path, Some(row.line), message) });
         } else {
             subjects.extend(dataset.rows.iter().map(|row| {
                 let row = DatasetRow { dataset: Arc::clone(&dataset), row: Arc::clone(row) };
                 Subject::One(Eval { case, row: Some(row) })
             }));
+            // Labelled rows, or a calibration gate on the attribute: the judge's agreement with the
+            // labels is a test of its own, after the rows.
+            if dataset.rows.iter().any(|row| row.human.is_some()) || sets_calibration_gate(case) {
+                subjects.push(Subject::Calibration { case, dataset });
+            }
         }
     }
     subjects
@@ -106,28 +124,117 @@ pub(crate) async fn run(ctx: &RunContext, subject: &Subject) -> Result<(), libte
             Err(message.into())
         }
         Subject::Gate { case, dataset } => {
+            let start = std::time::Instant::now();
             let min_pass_rate = case.min_pass_rate.expect("a gate has its pass rate");
-            // Rows run at once, as many as the in-flight limit can keep busy: the limit, not this
-            // bound, decides how many judge calls are in flight; the bound keeps a large dataset
-            // from starting every row's function at once. Each row's record is handed on as it
-            // finishes; the gate keeps what its message needs.
-            let bound = ctx.run.values.max_concurrency.max(1);
-            let rows = dataset.rows.iter().map(|row| {
-                let eval = Eval { case, row: Some(DatasetRow { dataset: Arc::clone(dataset), row: Arc::clone(row) }) };
-                async move {
-                    let record = judge_eval(ctx, &eval).await.0;
-                    let row = message::row_outcome(&record);
-                    ctx.recorder.add(record);
-                    row
+            let rows = judge_rows(ctx, case, dataset, true, |_| true).await;
+            let result = calibration_missed(ctx, case, &rows).and_then(|missed| {
+                let passed = rows.iter().filter(|r| r.passed).count();
+                let reached = crate::report::datasets::reaches(passed as f64 / rows.len() as f64, min_pass_rate);
+                let kind = if reached { FailureKind::Calibration } else { FailureKind::BelowMinPassRate };
+                if reached && missed.is_empty() {
+                    Ok(())
+                } else {
+                    Err((Some(kind), message::gate_failed(&dataset.file, rows, min_pass_rate, &missed)))
                 }
             });
-            let rows: Vec<RowOutcome> = futures::stream::iter(rows).buffer_unordered(bound).collect().await;
-            let passed = rows.iter().filter(|r| r.passed).count();
-            if crate::report::datasets::reaches(passed as f64 / rows.len() as f64, min_pass_rate) {
-                Ok(())
-            } else {
-                Err(message::gate_failed(&dataset.file, rows, min_pass_rate).into())
-            }
+            test_record(ctx, case, case.full_name(), result, start)
+        }
+        Subject::Calibration { case, dataset } => {
+            // The labelled rows judged again (their verdicts come from the cache, or are shared
+            // with their own tests' calls in flight; their functions are called again), so that
+            // this test decides alone, in any order and in a process of its own under nextest.
+            let start = std::time::Instant::now();
+            let rows = judge_rows(ctx, case, dataset, false, |row| row.human.is_some()).await;
+            let result = calibration_missed(ctx, case, &rows).and_then(|missed| {
+                if missed.is_empty() {
+                    Ok(())
+                } else {
+                    Err((Some(FailureKind::Calibration), message::calibration_failed(&dataset.file, &missed)))
+                }
+            });
+            test_record(ctx, case, subject.name(), result, start)
         }
     }
+}
+
+/// Judges the rows of `dataset` that `which` selects, at once under the in-flight limit, each
+/// row's record handed to the recorder as it finishes when `record` is set: how each ended.
+async fn judge_rows(
+    ctx: &RunContext,
+    case: &'static EvalCase,
+    dataset: &Arc<Dataset>,
+    record: bool,
+    which: impl Fn(&crate::dataset::Row) -> bool,
+) -> Vec<RowOutcome> {
+    // The limit, not this bound, decides how many judge calls are in flight; the bound keeps a
+    // large dataset from starting every row's function at once.
+    let bound = ctx.run.values.max_concurrency.max(1);
+    let rows = dataset.rows.iter().filter(|row| which(row)).map(|row| {
+        let eval = Eval { case, row: Some(DatasetRow { dataset: Arc::clone(dataset), row: Arc::clone(row) }) };
+        async move {
+            let row_record = judge_eval(ctx, &eval).await.0;
+            let row = message::row_outcome(&row_record);
+            if record {
+                ctx.recorder.add(row_record);
+            }
+            row
+        }
+    });
+    futures::stream::iter(rows).buffer_unordered(bound).collect().await
+}
+
+/// Records the outcome of a test over a dataset's rows (its gate, or its calibration), named
+/// `name`, as an eval of its own, so that the reports count it as libtest does; its result. An
+/// `Err` without a kind is an error (its settings did not resolve), with one a failure.
+fn test_record(
+    ctx: &RunContext,
+    case: &'static EvalCase,
+    name: String,
+    result: Result<(), (Option<FailureKind>, String)>,
+    start: std::time::Instant,
+) -> Result<(), libtest_mimic::Failed> {
+    let mut identity = Eval::of(case).identity().0;
+    identity.name = name;
+    let mut record = EvalRecord::error(&identity, None, String::new(), start.elapsed());
+    (record.status, record.failure, record.message) = match &result {
+        Ok(()) => (Status::Passed, None, None),
+        Err((None, message)) => (Status::Error, None, Some(message.clone())),
+        Err((kind, message)) => (Status::Failed, *kind, Some(message.clone())),
+    };
+    ctx.recorder.add(record);
+    result.map_err(|(_, message)| message.into())
+}
+
+/// The calibration gates (`min_kappa`, …) of the dataset eval `case` that `rows` miss, each in a
+/// line; `Err` when its settings do not resolve.
+fn calibration_missed(
+    ctx: &RunContext,
+    case: &'static EvalCase,
+    rows: &[RowOutcome],
+) -> Result<Vec<String>, (Option<FailureKind>, String)> {
+    let settings =
+        ctx.settings.eval(&case.full_name(), case.attribute_settings(), None).map_err(|e| (None, e.to_string()))?;
+    let values = &settings.values;
+    let gates = Gates {
+        min_agreement: values.min_agreement,
+        min_kappa: values.min_kappa,
+        min_spearman: values.min_spearman,
+        max_mae: values.max_mae,
+    };
+    let mut labelled = Labelled::default();
+    for row in rows {
+        if let Some(points) = row.points {
+            labelled.add(points, row.passed, row.human);
+        }
+    }
+    let mut missed = gates.missed(labelled.calibration().as_ref());
+    if let (false, Some(calibration)) = (missed.is_empty(), labelled.calibration()) {
+        missed.push(format!("over {}", calibration.summary_line()));
+    }
+    Ok(missed)
+}
+
+/// Whether the attribute of `case` sets a calibration gate (`min_kappa`, …).
+fn sets_calibration_gate(case: &EvalCase) -> bool {
+    case.by_kind.iter().any(|(key, _)| matches!(*key, "min_agreement" | "min_kappa" | "min_spearman" | "max_mae"))
 }

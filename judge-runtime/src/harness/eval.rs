@@ -86,6 +86,7 @@ impl Eval {
                 id: row.row.id.clone(),
                 line: row.row.line,
                 min_pass_rate: case.min_pass_rate,
+                human: row.row.human,
             });
         }
         (identity, error)

@@ -132,6 +132,11 @@ fn run_with(project: Project, mut args: Arguments) -> ExitCode {
     if let Some(agreement) = crate::report::record::agreement(&evals) {
         printer::agreement(&agreement);
     }
+    for dataset in crate::report::record::datasets_of(&evals) {
+        if let Some(calibration) = &dataset.calibration {
+            printer::calibration(&dataset.name, calibration);
+        }
+    }
     // Every output is attempted: one that cannot be written does not cost the others.
     let mut errors = Vec::new();
     if let Some(path) = &ctx.baselines.save

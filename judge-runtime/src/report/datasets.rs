@@ -3,7 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::calibration::{Calibration, Labelled};
 use crate::outcome::{DatasetRowRef, Status};
+use crate::settings::scale::Scale;
 
 /// One dataset eval, over the rows the run judged.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -30,16 +32,20 @@ pub(crate) struct DatasetRecord {
     /// Whether the gate passed: `"passed"` or `"failed"`, when the dataset has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gate: Option<Status>,
+    /// The judge against people, over the scored rows that carry a `human` label.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<Calibration>,
 }
 
-/// Each dataset of `evals` (rows carry their dataset), in name order.
-/// `rows` are the evals that judged a dataset's row: the row, its status and its score.
+/// Each dataset of a run, in name order. `rows` are the evals that judged a dataset's row: the row,
+/// its status, its score (0..=1) and the scale the judge scored it on.
 pub(crate) fn summarize<'a>(
-    rows: impl IntoIterator<Item = (&'a DatasetRowRef, Status, Option<f64>)>,
+    rows: impl IntoIterator<Item = (&'a DatasetRowRef, Status, Option<f64>, Option<Scale>)>,
 ) -> Vec<DatasetRecord> {
     let mut datasets: Vec<DatasetRecord> = Vec::new();
     let mut scores: Vec<(f64, usize)> = Vec::new();
-    for (row, status, score) in rows {
+    let mut labelled: Vec<Labelled> = Vec::new();
+    for (row, status, score, scale) in rows {
         let i = match datasets.iter().position(|d| d.name == row.name) {
             Some(i) => i,
             None => {
@@ -54,8 +60,10 @@ pub(crate) fn summarize<'a>(
                     mean_score: None,
                     min_pass_rate: row.min_pass_rate,
                     gate: None,
+                    calibration: None,
                 });
                 scores.push((0.0, 0));
+                labelled.push(Labelled::default());
                 datasets.len() - 1
             }
         };
@@ -69,9 +77,11 @@ pub(crate) fn summarize<'a>(
         if let Some(score) = score {
             scores[i].0 += score;
             scores[i].1 += 1;
+            labelled[i].add(scale.unwrap_or_default().denormalize(score), status == Status::Passed, row.human);
         }
     }
-    for (dataset, (sum, scored)) in datasets.iter_mut().zip(scores) {
+    for ((dataset, (sum, scored)), labelled) in datasets.iter_mut().zip(scores).zip(labelled) {
+        dataset.calibration = labelled.calibration();
         dataset.pass_rate = dataset.passed as f64 / dataset.rows as f64;
         dataset.mean_score = (scored > 0).then(|| sum / scored as f64);
         dataset.gate = dataset
@@ -82,26 +92,21 @@ pub(crate) fn summarize<'a>(
     datasets
 }
 
-/// The tests of a run whose evals are `evals` (each with the dataset row it judged, if any) and
-/// whose datasets are `datasets`, as libtest counts them: every eval but the rows of a gated
-/// dataset, and each gate. Passed, failed, and not scored.
+/// The tests of a run whose evals are `evals` (each with the dataset row it judged, if any), as
+/// libtest counts them: every eval but the rows of a gated dataset (whose test has a record of its
+/// own). Passed, failed, and not scored.
 pub(crate) fn test_counts<'a>(
     evals: impl IntoIterator<Item = (Option<&'a DatasetRowRef>, Status)>,
-    datasets: &[DatasetRecord],
 ) -> (usize, usize, usize) {
     let mut counts = (0, 0, 0);
-    let mut count = |status| match status {
-        Status::Passed => counts.0 += 1,
-        Status::Failed => counts.1 += 1,
-        Status::Error => counts.2 += 1,
-    };
     for (row, status) in evals {
         if row.is_none_or(|row| row.min_pass_rate.is_none()) {
-            count(status);
+            match status {
+                Status::Passed => counts.0 += 1,
+                Status::Failed => counts.1 += 1,
+                Status::Error => counts.2 += 1,
+            }
         }
-    }
-    for gate in datasets.iter().filter_map(|d| d.gate) {
-        count(gate);
     }
     counts
 }
@@ -142,6 +147,7 @@ mod tests {
             id: id.to_owned(),
             line: 1,
             min_pass_rate: gate,
+            human: None,
         }
     }
 
@@ -151,10 +157,10 @@ mod tests {
             (row("support", "a", Some(0.6)), row("support", "b", Some(0.6)), row("support", "c", Some(0.6)));
         let x = row("brief", "x", None);
         let rows = [
-            (&a, Status::Passed, Some(0.9)),
-            (&b, Status::Failed, Some(0.3)),
-            (&c, Status::Error, None),
-            (&x, Status::Passed, Some(0.8)),
+            (&a, Status::Passed, Some(0.9), None),
+            (&b, Status::Failed, Some(0.3), None),
+            (&c, Status::Error, None, None),
+            (&x, Status::Passed, Some(0.8), None),
         ];
         let datasets = summarize(rows);
         assert_eq!(datasets.iter().map(|d| d.name.as_str()).collect::<Vec<_>>(), ["evals::brief", "evals::support"]);
@@ -169,15 +175,16 @@ mod tests {
         assert_eq!(summary_line(&datasets[0]), "1 of 1 rows passed (pass rate 1.00), mean score 0.80");
         assert!(reaches(9.0 / 10.0, 0.9) && !reaches(8.0 / 10.0, 0.9), "a share that is the gate reaches it");
 
-        // The tests: the gated dataset is one (failed), its rows none; the ungated row and an eval
-        // without a dataset are one each.
+        // The tests: the gated dataset's own record (failed), not its rows; the ungated row and an
+        // eval without a dataset, one each.
         let evals = [
             (Some(&a), Status::Passed),
             (Some(&b), Status::Failed),
             (Some(&c), Status::Error),
+            (None, Status::Failed),
             (Some(&x), Status::Passed),
             (None, Status::Error),
         ];
-        assert_eq!(test_counts(evals, &datasets), (1, 1, 1));
+        assert_eq!(test_counts(evals), (1, 1, 1));
     }
 }

@@ -55,11 +55,15 @@ pub(crate) fn render(record: &RunRecord) -> String {
     let mut dataset: Option<&str> = None;
     for (i, eval) in record.evals.iter().enumerate() {
         // A dataset's rows (contiguous: their names share its prefix) under its summary.
-        let this = eval.dataset.as_ref().map(|d| d.name.as_str());
+        // A gated dataset's own test and a calibration test sit with its rows.
+        let this = eval.dataset.as_ref().map(|d| d.name.as_str()).or_else(|| {
+            let name = eval.name.strip_suffix("::calibration").unwrap_or(&eval.name);
+            record.datasets.iter().find(|d| d.name == name).map(|d| d.name.as_str())
+        });
         if this != dataset
             && let Some(summary) = this.and_then(|name| record.datasets.iter().find(|d| d.name == name))
         {
-            dataset_head(&mut out, summary);
+            dataset_head(&mut out, summary, &record.evals);
         }
         dataset = this;
         eval_group(&mut out, i, eval);
@@ -126,7 +130,7 @@ fn controls(out: &mut String) {
 
 /// The heading of a dataset's rows: its name, file, pass rate and gate. A group of its own, which
 /// sorts and filters by the dataset's name as the evals do by theirs.
-fn dataset_head(out: &mut String, dataset: &DatasetRecord) {
+fn dataset_head(out: &mut String, dataset: &DatasetRecord, evals: &[EvalRecord]) {
     let status = match dataset.gate {
         Some(gate) => gate.as_str(),
         None if dataset.failed + dataset.errors == 0 => "passed",
@@ -136,7 +140,7 @@ fn dataset_head(out: &mut String, dataset: &DatasetRecord) {
         out,
         "<tbody class=\"dataset-group\">\n<tr class=\"dataset {status}\" data-name=\"{}\" data-rubric=\"\" \
          data-score=\"{:.4}\" data-status=\"{status}\" data-delta=\"\"><td><span class=\"badge {status}\">dataset</span></td>\
-         <td colspan=\"{}\"><code>{}</code> <span class=\"sub\">{}</span><div>{}</div></td></tr>\n</tbody>\n",
+         <td colspan=\"{}\"><code>{}</code> <span class=\"sub\">{}</span><div>{}</div>",
         Escaped(&dataset.name),
         dataset.pass_rate,
         COLUMNS - 1,
@@ -144,6 +148,16 @@ fn dataset_head(out: &mut String, dataset: &DatasetRecord) {
         Escaped(&dataset.file),
         Escaped(&crate::report::datasets::summary_line(dataset)),
     );
+    if let Some(calibration) = &dataset.calibration {
+        let _ = write!(
+            out,
+            "<div class=\"calibration\"><p>judge against human labels: {}</p>",
+            Escaped(&calibration.summary_line())
+        );
+        super::calibration_plot::render(out, &dataset.name, calibration, evals);
+        out.push_str("</div>");
+    }
+    out.push_str("</td></tr>\n</tbody>\n");
 }
 
 /// One eval: its row, then a row of details. The two share a `<tbody>`, which the script moves
@@ -614,6 +628,7 @@ mod tests {
                 id: id.to_owned(),
                 line: 1,
                 min_pass_rate: Some(0.5),
+                human: None,
             }));
             row
         };

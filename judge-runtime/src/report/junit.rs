@@ -1,9 +1,9 @@
 //! The JUnit XML report: one `<testcase>` per eval, as CI systems (GitHub, GitLab, Jenkins)
 //! render test results. A failed eval carries a `<failure>` with its score, threshold and the
 //! judge's rationale; an eval that could not be scored, an `<error>`. Each dataset's summary is a
-//! property of the suite. A dataset with a pass-rate gate is one more `<testcase>`, which fails
-//! when the gate does; its rows are then reported without a failure of their own (their outcome
-//! in their output), as the gate, not a row, decides the test.
+//! property of the suite. A dataset with a pass-rate gate is one test, with a record (and a
+//! `<testcase>`) of its own that fails when the gate does; its rows are then reported without a
+//! failure of their own (their outcome in their output), as the gate, not a row, decides the test.
 
 use std::fmt::Write as _;
 
@@ -15,7 +15,7 @@ use crate::report::record::{EvalRecord, RunRecord, Status};
 pub(crate) fn render(record: &RunRecord) -> String {
     let gated = |eval: &EvalRecord| eval.dataset.as_ref().is_some_and(|d| d.min_pass_rate.is_some());
     let (_, failed, errors) = record.test_counts();
-    let tests = record.evals.len() + record.datasets.iter().filter(|d| d.gate.is_some()).count();
+    let tests = record.evals.len();
     let seconds = |ms: u64| format!("{:.3}", ms as f64 / 1000.0);
     // The run's wall time: its evals run at once, so the sum of their times would overstate it.
     // A record written before the wall time was kept falls back on that sum.
@@ -44,31 +44,16 @@ pub(crate) fn render(record: &RunRecord) -> String {
                 escape(&dataset.name),
                 escape(&crate::report::datasets::summary_line(dataset))
             );
+            if let Some(calibration) = &dataset.calibration {
+                let _ = writeln!(
+                    out,
+                    "      <property name=\"calibration {}\" value=\"{}\"/>",
+                    escape(&dataset.name),
+                    escape(&calibration.summary_line())
+                );
+            }
         }
         out.push_str("    </properties>\n");
-    }
-    for dataset in record.datasets.iter().filter(|d| d.gate.is_some()) {
-        let (classname, name) = dataset.name.rsplit_once("::").unwrap_or(("", &dataset.name));
-        let first = record.evals.iter().find(|e| e.dataset.as_ref().is_some_and(|d| d.name == dataset.name));
-        let _ = writeln!(
-            out,
-            "    <testcase classname=\"{}\" name=\"{}\" file=\"{}\" line=\"{}\" time=\"0.000\">",
-            escape(classname),
-            escape(name),
-            escape(first.map_or("", |e| e.file.as_str())),
-            first.map_or(0, |e| e.line),
-        );
-        let line = crate::report::datasets::summary_line(dataset);
-        if dataset.gate == Some(Status::Failed) {
-            let _ = writeln!(
-                out,
-                "      <failure type=\"below_min_pass_rate\" message=\"{}\">{}</failure>",
-                escape(&line),
-                escape(&line)
-            );
-        }
-        let _ = writeln!(out, "      <system-out>{}</system-out>", escape(&line));
-        out.push_str("    </testcase>\n");
     }
     for eval in &record.evals {
         let (classname, name) = eval.name.rsplit_once("::").unwrap_or(("", &eval.name));
@@ -219,6 +204,7 @@ mod tests {
             id: id.to_owned(),
             line: 2,
             min_pass_rate: gate,
+            human: None,
         }));
         row
     }
@@ -226,15 +212,20 @@ mod tests {
     #[test]
     fn a_gated_dataset_is_one_testcase_and_its_rows_fail_nothing_of_their_own() {
         let mut record = RunRecord::new("evals".to_owned(), std::time::SystemTime::now());
-        record.merge([row("a", Status::Passed, Some(0.9)), row("b", Status::Failed, Some(0.9))]);
+        // The gate's own record: the test, failed below its min_pass_rate.
+        let mut gate = eval("evals::support", Status::Failed, Some("1 of 2 rows passed (pass rate 0.50), below"));
+        gate.failure = Some(FailureKind::BelowMinPassRate);
+        gate.samples.clear();
+        record.merge([row("a", Status::Passed, Some(0.9)), row("b", Status::Failed, Some(0.9)), gate]);
         let xml = render(&record);
-        // Two rows and the gate; 1 of 2 is below 0.9, so the gate's testcase is the one failure.
+        // Two rows and the gate; the gate's testcase is the one failure.
         assert!(xml.contains("tests=\"3\" failures=\"1\" errors=\"0\""), "{xml}");
         assert!(xml.contains("<testcase classname=\"evals\" name=\"support\""), "{xml}");
         assert!(xml.contains("<failure type=\"below_min_pass_rate\" message=\"1 of 2 rows passed"), "{xml}");
         assert_eq!(xml.matches("<failure ").count(), 1, "{xml}");
         assert!(xml.contains("row failed, counted by the pass-rate gate of evals::support; low"), "{xml}");
         assert!(xml.contains("<property name=\"dataset evals::support\" value=\"1 of 2 rows passed"), "{xml}");
+        assert_eq!(record.datasets[0].gate, Some(Status::Failed), "the gate's test decides it");
 
         // Without a gate, each row is a test of its own: its failure is a failure.
         let mut record = RunRecord::new("evals".to_owned(), std::time::SystemTime::now());

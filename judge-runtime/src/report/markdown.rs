@@ -9,12 +9,10 @@ use crate::report::record::{EvalRecord, Status};
 
 /// A summary of `evals` (of the test binary `binary`) in GitHub-flavoured Markdown.
 pub(crate) fn render(binary: &str, evals: &[EvalRecord]) -> String {
-    let datasets = crate::report::datasets::summarize(
-        evals.iter().filter_map(|e| Some((e.dataset.as_deref()?, e.status, e.score))),
-    );
+    let datasets = crate::report::record::datasets_of(evals);
     // Tests, as libtest counts them: a gated dataset is one, its rows are in its summary line.
     let (passed, failed, errors) =
-        crate::report::datasets::test_counts(evals.iter().map(|e| (e.dataset.as_deref(), e.status)), &datasets);
+        crate::report::datasets::test_counts(evals.iter().map(|e| (e.dataset.as_deref(), e.status)));
     let mut out = String::new();
     let mut verdict = vec![format!("{passed} passed")];
     if failed > 0 {
@@ -41,6 +39,9 @@ pub(crate) fn render(binary: &str, evals: &[EvalRecord]) -> String {
             code(&dataset.file),
             crate::report::datasets::summary_line(dataset)
         );
+        if let Some(calibration) = &dataset.calibration {
+            let _ = writeln!(out, "  - judge against human labels: {}", calibration.summary_line());
+        }
     }
     if !datasets.is_empty() {
         out.push('\n');
@@ -175,6 +176,7 @@ mod tests {
                 id: id.to_owned(),
                 line: 1,
                 min_pass_rate: Some(0.9),
+                human: None,
             }));
             row
         };

@@ -47,18 +47,33 @@ pub(crate) fn row_outcome(row: &EvalRecord) -> RowOutcome {
         }
         _ => one_line(row.message.as_deref().unwrap_or("could not be scored"), 300),
     };
-    RowOutcome { line, id, passed, why }
+    let points = row.dataset_row().and_then(|(_, _, score, scale)| Some(scale.unwrap_or_default().denormalize(score?)));
+    let human = row.dataset.as_ref().and_then(|d| d.human);
+    RowOutcome { line, id, passed, why, points, human }
 }
 
 /// The message of a dataset whose share of passing rows is below its `min_pass_rate`: the counts,
 /// then each failing row (in file order) with its score and its lowest sample's rationale, or
 /// why it could not be scored.
-pub(crate) fn gate_failed(file: &str, mut rows: Vec<RowOutcome>, min_pass_rate: f64) -> String {
+pub(crate) fn gate_failed(file: &str, mut rows: Vec<RowOutcome>, min_pass_rate: f64, missed: &[String]) -> String {
     let passed = rows.iter().filter(|r| r.passed).count();
-    let mut out = format!(
-        "{passed} of {} rows passed (pass rate {:.2}), below min_pass_rate {min_pass_rate:.2}\nfailing rows of {file}:\n",
+    let pass_rate = passed as f64 / rows.len().max(1) as f64;
+    let mut out = String::new();
+    if !missed.is_empty() {
+        let _ = writeln!(out, "{}", calibration_failed(file, missed));
+    }
+    if crate::report::datasets::reaches(pass_rate, min_pass_rate) {
+        let _ = writeln!(
+            out,
+            "{passed} of {} rows passed (pass rate {pass_rate:.2}), reaching min_pass_rate {min_pass_rate:.2}",
+            rows.len()
+        );
+        return out.trim_end().to_owned();
+    }
+    let _ = write!(
+        out,
+        "{passed} of {} rows passed (pass rate {pass_rate:.2}), below min_pass_rate {min_pass_rate:.2}\nfailing rows of {file}:\n",
         rows.len(),
-        passed as f64 / rows.len().max(1) as f64,
     );
     rows.retain(|r| !r.passed);
     rows.sort_by_key(|r| r.line);
@@ -70,6 +85,16 @@ pub(crate) fn gate_failed(file: &str, mut rows: Vec<RowOutcome>, min_pass_rate: 
         let _ = writeln!(out, "  … and {more} more (every row is in the reports: JUDGE_REPORT_DIR)");
     }
     out.trim_end().to_owned()
+}
+
+/// The message of a dataset whose judge misses its calibration gates (`min_kappa`, …) against the
+/// rows' human labels: each gate missed, by how much.
+pub(crate) fn calibration_failed(file: &str, missed: &[String]) -> String {
+    let mut out = format!("the judge's agreement with the human labels of {file} misses its gates:");
+    for line in missed {
+        let _ = write!(out, "\n  {line}");
+    }
+    out
 }
 
 /// The first line of `text`, at most `max` characters of it, made printable; `…` where it is cut.

@@ -3,6 +3,7 @@
 //! JUnit, Markdown and HTML, and the records of a sharded run's machines merged into one run.
 //! Reports read outcomes; they never import the harness that made them.
 
+pub(crate) mod calibration_plot;
 pub(crate) mod datasets;
 pub(crate) mod escape;
 pub(crate) mod files;

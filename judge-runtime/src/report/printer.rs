@@ -301,6 +301,11 @@ pub(crate) fn agreement(agreement: &Agreement) {
     detail(&format!("agreement of {} over {} samples: {alpha}", agreement.judges.join(", "), agreement.samples));
 }
 
+/// How the judge agreed with a dataset's human labels.
+pub(crate) fn calibration(dataset: &str, calibration: &crate::calibration::Calibration) {
+    detail(&format!("judge against the human labels of {dataset}: {}", calibration.summary_line()));
+}
+
 /// A deferred snapshot assertion failed for another reason than a change.
 pub(crate) fn snapshot_error(text: &str) {
     error(text);

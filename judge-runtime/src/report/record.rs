@@ -344,6 +344,12 @@ impl EvalRecord {
         }
     }
 
+    /// What a dataset's summary reads of this eval, if it judged a row: the row, its status, its
+    /// score and the scale it was scored on.
+    pub fn dataset_row(&self) -> Option<(&DatasetRowRef, Status, Option<f64>, Option<Scale>)> {
+        Some((self.dataset.as_deref()?, self.status, self.score, self.samples.first().map(|s| s.scale)))
+    }
+
     /// The sample whose score is the median of the kept ones (the lower middle for an even
     /// count): the one whose rationale stands for the eval.
     pub fn median_sample(&self) -> Option<&SampleRecord> {
@@ -386,6 +392,19 @@ impl EvalRecord {
             samples: Vec::new(),
         }
     }
+}
+
+/// Each dataset of `evals` summed up over its rows. A gated dataset's gate is its test's outcome,
+/// when that test's record is among them (it also holds the calibration gates, which the rows
+/// alone cannot tell); else the pass-rate rule.
+pub(crate) fn datasets_of(evals: &[EvalRecord]) -> Vec<DatasetRecord> {
+    let mut datasets = summarize(evals.iter().filter_map(EvalRecord::dataset_row));
+    for dataset in datasets.iter_mut().filter(|d| d.gate.is_some()) {
+        if let Some(test) = evals.iter().find(|e| e.dataset.is_none() && e.name == dataset.name) {
+            dataset.gate = Some(test.status);
+        }
+    }
+    datasets
 }
 
 /// Krippendorff's alpha over every sample of `evals` that several judges scored.
@@ -442,17 +461,14 @@ impl RunRecord {
             }
         }
         self.agreement = agreement(&self.evals);
-        self.datasets = summarize(self.evals.iter().filter_map(|e| Some((e.dataset.as_deref()?, e.status, e.score))));
+        self.datasets = datasets_of(&self.evals);
         self.cost = self.total_cost();
     }
 
-    /// The run's tests as libtest counts them (a gated dataset is one test): passed, failed, not
-    /// scored.
+    /// The run's tests as libtest counts them (a gated dataset is one test, with a record of its
+    /// own): passed, failed, not scored.
     pub fn test_counts(&self) -> (usize, usize, usize) {
-        crate::report::datasets::test_counts(
-            self.evals.iter().map(|e| (e.dataset.as_deref(), e.status)),
-            &self.datasets,
-        )
+        crate::report::datasets::test_counts(self.evals.iter().map(|e| (e.dataset.as_deref(), e.status)))
     }
 
     /// Counts of passed, failed and errored evals.

@@ -214,6 +214,141 @@ mod techniques {
     }
 }
 
+/// Datasets whose rows carry a person's label (`human`), and the judge against them: labelled.jsonl
+/// (scores 0–10) and labelled_pass.jsonl (true/false). A row's `score` scripts the judge, its
+/// `dist` the judge's distribution over scores (weighted scoring). The rows pass their threshold
+/// (0.0) unless a test needs them not to, so that a run's outcome is the calibration's. Other
+/// tests that run the whole suite skip `calibration::`.
+mod calibration {
+    use judge_runtime::{Case, llm_eval};
+
+    /// `[score:N]` from the row's `score`, with `[dist:…]` from its `dist` when it has one. Fails
+    /// the row if its label reached the function: a label is not a variable.
+    fn labelled(case: &Case) -> anyhow::Result<String> {
+        anyhow::ensure!(!case.vars.contains_key("human"), "the row's human label is one of its variables");
+        let score: u32 = case.var("score")?;
+        let dist = case.var::<Option<String>>("dist")?.map(|d| format!(" [dist:{d}]")).unwrap_or_default();
+        Ok(format!("[score:{score}]{dist} An answer to: {}", case.input))
+    }
+
+    /// Weighted scoring (the default): the rows with a `dist` score between whole points. No gate:
+    /// the calibration is a test of its own, `scores::calibration`, that passes.
+    #[llm_eval(dataset = "data/datasets/labelled.jsonl", rubric = "Answers {{input}}.", threshold = 0.0)]
+    fn scores(case: &Case) -> anyhow::Result<String> {
+        labelled(case)
+    }
+
+    /// Stated scoring, one sample: every judge score is a whole number.
+    #[llm_eval(
+        dataset = "data/datasets/labelled.jsonl",
+        rubric = "Answers {{input}}.",
+        threshold = 0.0,
+        scoring = "stated"
+    )]
+    fn stated(case: &Case) -> anyhow::Result<String> {
+        labelled(case)
+    }
+
+    /// Every calibration gate, each met.
+    #[llm_eval(
+        dataset = "data/datasets/labelled.jsonl",
+        rubric = "Answers {{input}}.",
+        threshold = 0.0,
+        min_agreement = 0.2,
+        min_kappa = 0.1,
+        min_spearman = 0.8,
+        max_mae = 1.5
+    )]
+    fn lenient(case: &Case) -> anyhow::Result<String> {
+        labelled(case)
+    }
+
+    /// A Spearman correlation the judge does not reach.
+    #[llm_eval(
+        dataset = "data/datasets/labelled.jsonl",
+        rubric = "Answers {{input}}.",
+        threshold = 0.0,
+        min_spearman = 0.99
+    )]
+    fn strict_spearman(case: &Case) -> anyhow::Result<String> {
+        labelled(case)
+    }
+
+    /// A mean absolute error the judge exceeds.
+    #[llm_eval(dataset = "data/datasets/labelled.jsonl", rubric = "Answers {{input}}.", threshold = 0.0, max_mae = 0.1)]
+    fn strict_mae(case: &Case) -> anyhow::Result<String> {
+        labelled(case)
+    }
+
+    /// A pass-rate gate every row reaches, and a kappa the judge does not: one test, failed by
+    /// the calibration.
+    #[llm_eval(
+        dataset = "data/datasets/labelled.jsonl",
+        rubric = "Answers {{input}}.",
+        threshold = 0.0,
+        min_pass_rate = 0.5,
+        min_kappa = 0.95
+    )]
+    fn gated(case: &Case) -> anyhow::Result<String> {
+        labelled(case)
+    }
+
+    /// The same pass-rate gate, with a kappa the judge reaches: one test, passed.
+    #[llm_eval(
+        dataset = "data/datasets/labelled.jsonl",
+        rubric = "Answers {{input}}.",
+        threshold = 0.0,
+        min_pass_rate = 0.5,
+        min_kappa = 0.1
+    )]
+    fn gated_lenient(case: &Case) -> anyhow::Result<String> {
+        labelled(case)
+    }
+
+    /// No gate of its own, so that judge.toml's apply.
+    #[llm_eval(dataset = "data/datasets/labelled.jsonl", rubric = "Answers {{input}}.", threshold = 0.0)]
+    fn configured(case: &Case) -> anyhow::Result<String> {
+        labelled(case)
+    }
+
+    /// A rubric that asks for the label: every row fails, the judge asked nothing.
+    #[llm_eval(
+        dataset = "data/datasets/labelled.jsonl",
+        rubric = "Answers {{input}} as well as a person scored it: {{human}}.",
+        threshold = 0.0
+    )]
+    fn peeking(case: &Case) -> anyhow::Result<String> {
+        labelled(case)
+    }
+
+    /// Pass/fail labels: a row passes the judge at 0.7 (a score of 7), the person's as labelled.
+    #[llm_eval(dataset = "data/datasets/labelled_pass.jsonl", rubric = "Answers {{input}}.", threshold = 0.7)]
+    fn pass_fail(case: &Case) -> anyhow::Result<String> {
+        labelled(case)
+    }
+
+    /// Pass/fail labels behind a gate of no pass rate: an agreement the judge misses, and two
+    /// gates that need score labels.
+    #[llm_eval(
+        dataset = "data/datasets/labelled_pass.jsonl",
+        rubric = "Answers {{input}}.",
+        threshold = 0.7,
+        min_pass_rate = 0.0,
+        min_agreement = 0.9,
+        min_spearman = 0.5,
+        max_mae = 1.0
+    )]
+    fn pass_fail_gated(case: &Case) -> anyhow::Result<String> {
+        labelled(case)
+    }
+
+    /// A calibration gate on a dataset without labels, and without a pass-rate gate.
+    #[llm_eval(dataset = "data/datasets/faq.json", rubric = "Answers the FAQ {{input}}.", min_kappa = 0.4)]
+    fn unlabelled(case: &Case) -> anyhow::Result<String> {
+        super::scripted(case)
+    }
+}
+
 /// Datasets that cannot be read, or rows that cannot be judged: each fails with a message that
 /// starts `PATH:LINE:` (`PATH:` for the file as a whole), never a panic.
 mod bad {

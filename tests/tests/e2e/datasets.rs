@@ -16,18 +16,18 @@ use serde_json::{Value, json};
 
 use crate::common::{files, read_report, run_totals, snapshot_dir, snapshot_files};
 
-const BINARY: &str = env!("CARGO_BIN_EXE_suite-datasets");
+pub(crate) const BINARY: &str = env!("CARGO_BIN_EXE_suite-datasets");
 
 /// The longest a run of the suite may take: its evals are judged at once by a local fake judge,
 /// in well under a second.
 const RUN_LIMIT: Duration = Duration::from_secs(120);
 
 /// The longest a nested `cargo nextest run` may take, the build of the suite for tests included.
-const NEXTEST_LIMIT: Duration = Duration::from_secs(900);
+pub(crate) const NEXTEST_LIMIT: Duration = Duration::from_secs(900);
 
 /// The `suite-datasets` harness binary, judged by `judge`, with its verdict cache in `cache`;
 /// each eval has a deadline well within [`RUN_LIMIT`].
-fn suite(judge: &FakeJudge, cache: &Path) -> Command {
+pub(crate) fn suite(judge: &FakeJudge, cache: &Path) -> Command {
     let mut command = harness(BINARY);
     command
         .env("JUDGE_MODEL", "openai:fake-judge")
@@ -38,7 +38,7 @@ fn suite(judge: &FakeJudge, cache: &Path) -> Command {
 }
 
 /// [`suite`], writing its reports in `reports`.
-fn reporting(judge: &FakeJudge, cache: &Path, reports: &Path) -> Command {
+pub(crate) fn reporting(judge: &FakeJudge, cache: &Path, reports: &Path) -> Command {
     let mut command = suite(judge, cache);
     command.env("JUDGE_REPORT_DIR", reports);
     command
@@ -52,7 +52,7 @@ fn lenient_judge() -> FakeJudge {
 
 /// Runs `command` to completion, within `limit`: past it, the process is killed (by its id) and
 /// the test fails.
-fn bounded(command: &mut Command, limit: Duration) -> HarnessRun {
+pub(crate) fn bounded(command: &mut Command, limit: Duration) -> HarnessRun {
     let child = command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -81,12 +81,12 @@ fn bounded(command: &mut Command, limit: Duration) -> HarnessRun {
 }
 
 /// Runs a suite `command` within [`RUN_LIMIT`].
-fn run(command: &mut Command) -> HarnessRun {
+pub(crate) fn run(command: &mut Command) -> HarnessRun {
     bounded(command, RUN_LIMIT)
 }
 
 /// The tests `--list` prints for `filter`, in order.
-fn listed(filter: &str) -> Vec<String> {
+pub(crate) fn listed(filter: &str) -> Vec<String> {
     let run = run(harness(BINARY).args(["--list", filter]));
     assert_eq!(run.code, Some(0), "{}", run.all());
     run.stdout
@@ -96,12 +96,12 @@ fn listed(filter: &str) -> Vec<String> {
 }
 
 /// A dataset file of the suite, as the harness resolves it (`data/datasets/…` below the crate).
-fn dataset_path(file: &str) -> PathBuf {
+pub(crate) fn dataset_path(file: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("data/datasets").join(file)
 }
 
 /// The failure message libtest printed for `test`.
-fn failure<'a>(run: &'a HarnessRun, test: &str) -> &'a str {
+pub(crate) fn failure<'a>(run: &'a HarnessRun, test: &str) -> &'a str {
     let header = format!("---- {test} ----\n");
     let start =
         run.stdout.find(&header).unwrap_or_else(|| panic!("no failure of {test}:\n{}", run.all())) + header.len();
@@ -110,29 +110,29 @@ fn failure<'a>(run: &'a HarnessRun, test: &str) -> &'a str {
 }
 
 /// The JSON report of the suite in `reports`.
-fn report(reports: &Path) -> Value {
+pub(crate) fn report(reports: &Path) -> Value {
     read_report(&reports.join("suite-datasets.json"))
 }
 
 /// The record of the test (or gated row) named exactly `name`.
-fn record<'a>(report: &'a Value, name: &str) -> &'a Value {
+pub(crate) fn record<'a>(report: &'a Value, name: &str) -> &'a Value {
     let evals = report["evals"].as_array().expect("a report has evals");
     evals.iter().find(|e| e["name"] == name).unwrap_or_else(|| panic!("no record of {name}:\n{report:#}"))
 }
 
 /// The names of the report's records.
-fn recorded(report: &Value) -> Vec<&str> {
+pub(crate) fn recorded(report: &Value) -> Vec<&str> {
     report["evals"].as_array().expect("a report has evals").iter().map(|e| e["name"].as_str().unwrap()).collect()
 }
 
 /// The `datasets` entry of the report named `name`.
-fn dataset_summary<'a>(report: &'a Value, name: &str) -> &'a Value {
+pub(crate) fn dataset_summary<'a>(report: &'a Value, name: &str) -> &'a Value {
     let datasets = report["datasets"].as_array().unwrap_or_else(|| panic!("no datasets in the report:\n{report:#}"));
     datasets.iter().find(|d| d["name"] == name).unwrap_or_else(|| panic!("no dataset {name}:\n{report:#}"))
 }
 
 /// Whether `value` is the number `expected`, to within rounding.
-fn is_about(value: &Value, expected: f64) -> bool {
+pub(crate) fn is_about(value: &Value, expected: f64) -> bool {
     value.as_f64().is_some_and(|v| (v - expected).abs() < 1e-9)
 }
 
@@ -522,6 +522,9 @@ threshold = 0.35
         "drifting",
         "--skip",
         "techniques::",
+        // The calibration's datasets, tested in calibration.rs.
+        "--skip",
+        "calibration::",
     ];
     let thresholds = |env: Option<&str>| {
         let reports = tempfile::tempdir().unwrap();
@@ -596,8 +599,11 @@ fn a_gated_dataset_is_one_test_that_passes_when_enough_rows_pass() {
     let mut rows: Vec<String> = ["3", "refund-window", "shipping-abroad", "strict-row", "weak-answer"]
         .map(|id| format!("suite_datasets::support_gate::{id}"))
         .into();
+    rows.push("suite_datasets::support_gate".to_owned());
     rows.sort_unstable();
-    assert_eq!(recorded(&report), rows, "the report has every row");
+    assert_eq!(recorded(&report), rows, "the report has every row, and the gate's test");
+    let gate = record(&report, "suite_datasets::support_gate");
+    assert_eq!((&gate["status"], &gate["dataset"]), (&json!("passed"), &Value::Null), "{gate:#}");
     let weak = record(&report, "suite_datasets::support_gate::weak-answer");
     assert_eq!((&weak["status"], &weak["dataset"]["min_pass_rate"]), (&json!("failed"), &json!(0.8)));
     let summary = dataset_summary(&report, "suite_datasets::support_gate");
@@ -625,7 +631,9 @@ fn a_gate_above_the_pass_rate_fails_listing_the_failing_rows() {
          weak-answer (line 6): scored 0.30, below 0.70: The output carries the score marker 3."
     );
     let report = report(reports.path());
-    assert_eq!(recorded(&report).len(), 5, "the report has every row: {report:#}");
+    assert_eq!(recorded(&report).len(), 6, "the report has every row and the gate's test: {report:#}");
+    let gate = record(&report, "suite_datasets::support_strict_gate");
+    assert_eq!((&gate["status"], &gate["failure"]), (&json!("failed"), &json!("below_min_pass_rate")), "{gate:#}");
     assert_eq!(
         record(&report, "suite_datasets::support_strict_gate::strict-row")["samples"].as_array().unwrap().len(),
         3
@@ -667,7 +675,7 @@ fn a_zero_pass_rate_is_one_test_that_still_judges_and_reports_every_row() {
         run(reporting(&judge, cache.path(), reports.path()).args(["--exact", "suite_datasets::overrides_ungated"]));
     assert_eq!(run.code, Some(0), "a failing row fails no gate of 0.0: {}", run.all());
     let report = report(reports.path());
-    assert_eq!(recorded(&report).len(), 6, "{report:#}");
+    assert_eq!(recorded(&report).len(), 7, "every row and the gate's test: {report:#}");
     let stricter = record(&report, "suite_datasets::overrides_ungated::stricter-row");
     assert_eq!(stricter["status"], "failed");
     let summary = dataset_summary(&report, "suite_datasets::overrides_ungated");
@@ -1060,7 +1068,7 @@ fn technique_rows(eval: &str, judge: &FakeJudge, reports: &Path) -> (HarnessRun,
 }
 
 /// The judge's request for the row whose input is `input`, among `bodies`.
-fn request_for<'a>(bodies: &'a [Value], input: &str) -> Vec<&'a Value> {
+pub(crate) fn request_for<'a>(bodies: &'a [Value], input: &str) -> Vec<&'a Value> {
     bodies.iter().filter(|b| b["messages"][1]["content"].as_str().is_some_and(|user| user.contains(input))).collect()
 }
 
@@ -1196,7 +1204,7 @@ fn the_authors_steps_are_followed_for_each_row() {
 
 /// Whether `line` names `name` as a whole: not as the start of a longer name
 /// (`suite_datasets::support` in `suite_datasets::support_gate`).
-fn names(line: &str, name: &str) -> bool {
+pub(crate) fn names(line: &str, name: &str) -> bool {
     line.match_indices(name)
         .any(|(at, _)| !line[at + name.len()..].starts_with(|c: char| c.is_alphanumeric() || c == '_' || c == ':'))
 }
@@ -1333,6 +1341,10 @@ fn the_html_report_has_a_heading_per_dataset_before_its_rows() {
             Some("dataset") => under = Some(*name),
             Some("eval") => {
                 let dataset = under.unwrap_or_else(|| panic!("{name} comes before any heading"));
+                // The gate's own test sits first under its heading, then the rows.
+                if *name == dataset {
+                    continue;
+                }
                 let id = name.strip_prefix(dataset).and_then(|rest| rest.strip_prefix("::"));
                 assert!(id.is_some_and(|id| SUPPORT_IDS.contains(&id)), "{name} is under {dataset}");
                 seen += 1;

@@ -4,6 +4,7 @@
 mod architecture;
 mod basic;
 mod cache;
+mod calibration;
 mod common;
 mod concurrency;
 mod datasets;
