@@ -85,7 +85,7 @@ pub(crate) fn subjects(manifest_dir: &Path, cases: &[&'static EvalCase]) -> Vec<
         if case.min_pass_rate.is_some() {
             subjects.push(Subject::Gate { case, dataset });
         } else if let Some(row) = dataset.rows.iter().find(|row| row.id == "calibration")
-            && (dataset.rows.iter().any(|row| row.human.is_some()) || sets_calibration_gate(case))
+            && calibrated(case, &dataset)
         {
             let message = "the id \"calibration\" names the dataset's calibration test \
                            (module::function::calibration): give the row another id"
@@ -99,7 +99,7 @@ pub(crate) fn subjects(manifest_dir: &Path, cases: &[&'static EvalCase]) -> Vec<
             }));
             // Labelled rows, or a calibration gate on the attribute: the judge's agreement with the
             // labels is a test of its own, after the rows.
-            if dataset.rows.iter().any(|row| row.human.is_some()) || sets_calibration_gate(case) {
+            if calibrated(case, &dataset) {
                 subjects.push(Subject::Calibration { case, dataset });
             }
         }
@@ -227,14 +227,20 @@ fn calibration_missed(
             labelled.add(points, row.passed, row.human);
         }
     }
-    let mut missed = gates.missed(labelled.calibration().as_ref());
-    if let (false, Some(calibration)) = (missed.is_empty(), labelled.calibration()) {
+    let calibration = labelled.calibration();
+    let mut missed = gates.missed(calibration.as_ref());
+    if let (false, Some(calibration)) = (missed.is_empty(), calibration) {
         missed.push(format!("over {}", calibration.summary_line()));
     }
     Ok(missed)
 }
 
-/// Whether the attribute of `case` sets a calibration gate (`min_kappa`, …).
-fn sets_calibration_gate(case: &EvalCase) -> bool {
-    case.by_kind.iter().any(|(key, _)| matches!(*key, "min_agreement" | "min_kappa" | "min_spearman" | "max_mae"))
+/// Whether the dataset eval `case` over `dataset` has a calibration test: its rows carry human
+/// labels, or its attribute sets a calibration gate (`min_kappa`, …).
+fn calibrated(case: &EvalCase, dataset: &Dataset) -> bool {
+    dataset.rows.iter().any(|row| row.human.is_some())
+        || case
+            .by_kind
+            .iter()
+            .any(|(key, _)| matches!(*key, "min_agreement" | "min_kappa" | "min_spearman" | "max_mae"))
 }
