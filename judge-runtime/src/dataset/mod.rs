@@ -192,22 +192,14 @@ impl Row {
         serde_json::from_str(&self.text).expect("a row's text is a JSON object, checked when it was read")
     }
 
-    /// The text of the field `key`, if the row has it.
-    fn text_field(&self, key: &str) -> Option<String> {
-        match self.fields().remove(key) {
+    /// The row's `input` and `expected`, where it has them, from one reading of its text.
+    pub fn input_and_expected(&self) -> (Option<String>, Option<String>) {
+        let mut fields = self.fields();
+        let mut text = |key: &str| match fields.remove(key) {
             Some(Value::String(text)) => Some(text),
             _ => None,
-        }
-    }
-
-    /// The row's `input`, if it has one.
-    pub fn input(&self) -> Option<String> {
-        self.text_field("input")
-    }
-
-    /// The row's `expected`, if it has one.
-    pub fn expected(&self) -> Option<String> {
-        self.text_field("expected")
+        };
+        (text("input"), text("expected"))
     }
 
     /// The row's variables: every field but the known ones.

@@ -41,7 +41,7 @@ fn jsonl_rows_have_their_fields_settings_and_variables() {
         RowSettings { rubric: Some("Says yes.".into()), threshold: Some(0.9), samples: Some(3), compare_with: None }
     );
     assert_eq!(second.vars().keys().collect::<Vec<_>>(), ["tone"], "known fields are not variables");
-    assert_eq!(dataset.rows[2].expected(), None);
+    assert_eq!(dataset.rows[2].input_and_expected().1, None);
     assert_eq!(dataset.rows[2].settings.compare_with.as_deref(), Some("Hello!"));
 }
 
@@ -56,7 +56,7 @@ fn a_json_array_and_a_csv_read_the_same_rows() {
     let csv = csv.unwrap();
     assert_eq!(csv.rows.iter().map(|r| r.line).collect::<Vec<_>>(), [2, 3]);
     for (j, c) in json.rows.iter().zip(&csv.rows) {
-        assert_eq!((&j.id, j.input(), j.expected(), &j.settings), (&c.id, c.input(), c.expected(), &c.settings));
+        assert_eq!((&j.id, j.input_and_expected(), &j.settings), (&c.id, c.input_and_expected(), &c.settings));
     }
     let case = csv.rows[1].case().unwrap();
     assert_eq!(case.var::<u32>("words"), Ok(3), "a CSV cell is read as the number it spells");

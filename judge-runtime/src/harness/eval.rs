@@ -78,8 +78,7 @@ impl Eval {
                     error = Some(row.error(message));
                 }
             }
-            identity.input = row.row.input();
-            identity.expected = row.row.expected();
+            (identity.input, identity.expected) = row.row.input_and_expected();
             identity.dataset = Some(DatasetRowRef {
                 name: case.full_name(),
                 file: row.dataset.file.clone(),
