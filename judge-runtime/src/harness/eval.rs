@@ -3,9 +3,12 @@
 
 use std::sync::Arc;
 
+use crate::calibration::HumanLabel;
 use crate::dataset::{Dataset, Row};
 use crate::error::{ConfigError, DatasetError};
 use crate::harness::registry::EvalCase;
+use crate::judge::techniques::pairwise;
+use crate::judge::techniques::verdict::Scale;
 use crate::outcome::{DatasetRowRef, EvalIdentity};
 use crate::settings::{EvalSettings, RowOf, Settings};
 
@@ -108,6 +111,25 @@ impl Eval {
                 settings.eval(&name, attribute, Some(row))
             }
         }
+    }
+
+    /// The row's `human` score, when it lies outside the scale the eval's judge scores on (0–10,
+    /// or 0–2 for a comparison): no verdict could agree with it, so the row is an error.
+    pub fn label_off_scale(&self, settings: &EvalSettings) -> Option<DatasetError> {
+        let row = self.row.as_ref()?;
+        let Some(HumanLabel::Score(label)) = row.row.human else { return None };
+        let compares =
+            self.row_compare_with().is_some() || self.case.compare_with.is_some() || settings.compare_with.is_some();
+        let (scale, what) = match compares {
+            true => (pairwise::SCALE, "a comparison's scale 0–2 (0 a loss, 1 a tie, 2 a win)"),
+            false => (Scale::default(), "the judge's scale 0–10"),
+        };
+        let within = (f64::from(scale.min)..=f64::from(scale.max)).contains(&label);
+        (!within).then(|| {
+            row.error(format!(
+                "`human` is {label}, outside {what}: label the row with a score on that scale, or true/false"
+            ))
+        })
     }
 
     /// The row's own `compare_with`, over the attribute's.

@@ -275,6 +275,9 @@ pub(crate) async fn judge_eval(ctx: &RunContext, eval: &Eval) -> (EvalRecord, Re
         Ok(settings) => settings,
         Err(error) => return failed(&identity, error.into(), None),
     };
+    if let Some(error) = eval.label_off_scale(&settings) {
+        return failed(&identity, error.into(), Some(&settings));
+    }
     let outcome = match run_eval(ctx, eval, identity.clone(), settings.clone()).await {
         Ok(outcome) => outcome,
         Err(error) => return failed(&identity, error, Some(&settings)),

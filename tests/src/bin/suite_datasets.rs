@@ -392,6 +392,12 @@ mod bad {
         scripted(case)
     }
 
+    /// Its second row's `human` label, 12, is off the judge's scale 0–10: that row fails alone.
+    #[llm_eval(dataset = "data/datasets/bad/off_scale.jsonl", rubric = "Answers.")]
+    fn off_scale(case: &Case) -> anyhow::Result<String> {
+        scripted(case)
+    }
+
     /// An id that would make a test name of several segments.
     #[llm_eval(dataset = "data/datasets/bad/id.jsonl", rubric = "Answers.")]
     fn path_in_id(case: &Case) -> anyhow::Result<String> {

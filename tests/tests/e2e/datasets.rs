@@ -731,7 +731,7 @@ fn nextest_partitions_split_a_datasets_rows_between_shards() {
 
 /// Each bad dataset (or row) of the suite's module `bad`: the test, how its message starts (with
 /// the resolved path), and what else it says.
-fn bad_inputs() -> [(&'static str, String, &'static str); 11] {
+fn bad_inputs() -> [(&'static str, String, &'static str); 12] {
     let at = |file: &str| dataset_path(&format!("bad/{file}")).display().to_string();
     [
         ("duplicate", format!("{}:3: duplicate id \"x\" on lines 1 and 3", at("duplicate.jsonl")), "unique"),
@@ -747,6 +747,11 @@ fn bad_inputs() -> [(&'static str, String, &'static str); 11] {
             "not_a_ticket::t-2",
             format!("{}:2: ", at("tickets.jsonl")),
             "suite_datasets::Ticket`: missing field `priority`",
+        ),
+        (
+            "off_scale::off-scale",
+            format!("{}:2: `human` is 12, outside the judge's scale 0–10", at("off_scale.jsonl")),
+            "a score on that scale, or true/false",
         ),
         (
             "out_of_range",
@@ -779,6 +784,9 @@ fn a_bad_dataset_is_one_failing_test_whose_message_starts_with_its_path_and_line
             "suite_datasets::bad::no_input::without-input",
             "suite_datasets::bad::not_a_ticket::t-1",
             "suite_datasets::bad::not_a_ticket::t-2",
+            "suite_datasets::bad::off_scale::on-scale",
+            "suite_datasets::bad::off_scale::off-scale",
+            "suite_datasets::bad::off_scale::calibration",
             "suite_datasets::bad::out_of_range",
             "suite_datasets::bad::path_in_id",
             "suite_datasets::bad::unknown_extension",
@@ -800,8 +808,11 @@ fn a_bad_dataset_is_one_failing_test_whose_message_starts_with_its_path_and_line
     }
     assert!(run.has_outcome("suite_datasets::bad::no_input::with-input", "ok"), "{}", run.all());
     assert!(run.has_outcome("suite_datasets::bad::not_a_ticket::t-1", "ok"), "{}", run.all());
-    assert!(run.stdout.contains("test result: FAILED. 2 passed; 11 failed"), "{}", run.all());
-    assert_eq!(judge.requests(), 2, "only the good rows are judged");
+    assert!(run.has_outcome("suite_datasets::bad::off_scale::on-scale", "ok"), "{}", run.all());
+    // The calibration test of off_scale stands on its one good labelled row.
+    assert!(run.has_outcome("suite_datasets::bad::off_scale::calibration", "ok"), "{}", run.all());
+    assert!(run.stdout.contains("test result: FAILED. 4 passed; 12 failed"), "{}", run.all());
+    assert_eq!(judge.requests(), 3, "only the good rows are judged");
 }
 
 /// A malformed JSONL line is named once, by its line in the file: serde_json's own position
