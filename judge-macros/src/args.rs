@@ -66,6 +66,8 @@ pub(crate) enum KindValue {
     Whole(u64),
     /// A text: one of the setting's words, or any non-empty text.
     Text(LitStr),
+    /// An array of the setting's words (`probes`).
+    Texts(Vec<LitStr>),
 }
 
 /// The `compare_with` key: what the outputs are compared with.
@@ -128,6 +130,7 @@ pub(crate) fn parse(args: TokenStream) -> (EvalArgs, Vec<syn::Error>) {
                 "snapshot" => "true",
                 "criteria" => "{ accuracy = \"...\", clarity = \"...\" }",
                 "levels" => "[\"0-4: wrong\", \"5-10: right\"]",
+                "probes" => "[\"position\", \"verbosity\"]",
                 _ if setting.is_number() => "1",
                 _ => "\"...\"",
             };
@@ -247,6 +250,19 @@ fn set(args: &mut EvalArgs, setting: &'static Setting, key: &str, value: &Expr) 
                 },
             )?;
             args.judges = Some(judges);
+        }
+        "probes" => {
+            let Expr::Array(array) = value else {
+                return Err(syn::Error::new_spanned(
+                    value,
+                    "`probes` is an array of bias probes, e.g. probes = [\"position\", \"verbosity\"]",
+                ));
+            };
+            let names = array.elems.iter().map(|e| string(key, e)).collect::<syn::Result<Vec<LitStr>>>()?;
+            let words: Vec<String> = names.iter().map(LitStr::value).collect();
+            judge_rules::words::probes(&words)
+                .map_err(|(index, reason)| rule_error(key, names[index].span(), reason))?;
+            args.by_kind.push((setting.key, KindValue::Texts(names)));
         }
         "steps" => {
             const SHAPE: &str = "`steps` is \"auto\" (the judge writes them once, cached) or the evaluation \

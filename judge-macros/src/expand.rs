@@ -230,6 +230,7 @@ fn eval_case(
             args::KindValue::Number(v) => quote!(#private::AttributeValue::Number(#v)),
             args::KindValue::Whole(v) => quote!(#private::AttributeValue::Whole(#v)),
             args::KindValue::Text(text) => quote!(#private::AttributeValue::Text(#text)),
+            args::KindValue::Texts(texts) => quote!(#private::AttributeValue::Texts(&[#(#texts),*])),
         };
         quote!((#key, #value))
     });

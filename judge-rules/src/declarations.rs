@@ -96,6 +96,15 @@ macro_rules! declare_settings {
                 max_mae: f64 = number, optional
                     => Setting::eval(NUMBER, None, "none", "largest mean absolute error against a dataset's human scores")
                         .within(Range::new(0.0, None, "a number ≥ 0").meaning("is in scale points"));
+                probes: Vec<judge_rules::words::Probe> = probes, default
+                    => Setting::eval("array of words", Some("JUDGE_PROBES"), "none", "bias probes beside each verdict, in extra judge calls")
+                        .words(Probe::WORDS);
+                max_position_bias: f64 = number, optional
+                    => Setting::eval(NUMBER, None, "none", "largest share of comparisons whose winner flips with the order")
+                        .within(Range::new(0.0, Some(1.0), "in 0.0..=1.0").meaning("is a share of the comparisons"));
+                max_verbosity_bias: f64 = number, optional
+                    => Setting::eval(NUMBER, None, "none", "largest mean score gain from content-free padding")
+                        .within(Range::new(0.0, Some(1.0), "in 0.0..=1.0").meaning("is a gain of the 0..=1 score"));
                 name => Setting::code(TEXT, "the function's", "the eval's name");
                 crate => Setting::code("path", "judge_runtime", "the path of judge-runtime, when renamed");
             }

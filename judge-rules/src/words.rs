@@ -81,6 +81,54 @@ impl OnDisagreement {
     }
 }
 
+/// A bias probe: extra judge calls that measure a known bias of the judge (`probes`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Probe {
+    /// `position`: whether the judge prefers the output shown first.
+    Position,
+    /// `verbosity`: whether content-free padding raises the judge's score.
+    Verbosity,
+}
+
+impl Probe {
+    /// The words `probes` takes.
+    pub const WORDS: &[&str] = &["position", "verbosity"];
+
+    /// Reads one probe's name.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        match s.trim() {
+            "position" => Ok(Self::Position),
+            "verbosity" => Ok(Self::Verbosity),
+            _ => Err(format!(
+                "{s:?} is not a probe: \"position\" (does the judge prefer the output shown first?) or \"verbosity\" \
+                 (does padding raise the score?)"
+            )),
+        }
+    }
+
+    /// The word that names it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Position => "position",
+            Self::Verbosity => "verbosity",
+        }
+    }
+}
+
+/// Reads `probes`: each a probe's name, none named twice; in the order given. The error gives the
+/// offending name's index.
+pub fn probes<S: AsRef<str>>(names: &[S]) -> Result<Vec<Probe>, (usize, String)> {
+    let mut probes = Vec::with_capacity(names.len());
+    for (index, name) in names.iter().enumerate() {
+        let probe = Probe::parse(name.as_ref()).map_err(|reason| (index, reason))?;
+        if probes.contains(&probe) {
+            return Err((index, format!("{:?} is named twice", probe.name())));
+        }
+        probes.push(probe);
+    }
+    Ok(probes)
+}
+
 /// What an eval whose every comparison is a tie (`compare_with`) does: each order preferred the
 /// output in its own position, so the judge could not tell the two outputs apart.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -173,5 +221,16 @@ mod tests {
         assert_eq!(ensemble(&["openai:a"]).unwrap_err().0, None);
         assert_eq!(ensemble(&["openai:a", "openai:b", " openai: a"]).unwrap_err().0, Some(2));
         assert_eq!(ensemble(&["x", "openai:b", "x"]).unwrap_err().0, Some(2));
+    }
+
+    #[test]
+    fn probes_are_named_once() {
+        assert_eq!(probes(&["verbosity", " position"]), Ok(vec![Probe::Verbosity, Probe::Position]));
+        assert_eq!(probes::<&str>(&[]), Ok(vec![]));
+        let (index, reason) = probes(&["position", "length"]).unwrap_err();
+        assert_eq!(index, 1);
+        assert!(reason.contains("\"length\" is not a probe: \"position\""), "{reason}");
+        assert_eq!(probes(&["position", "position"]).unwrap_err(), (1, "\"position\" is named twice".to_owned()));
+        assert!(Probe::WORDS.iter().all(|w| Probe::parse(w).map(Probe::name) == Ok(*w)));
     }
 }

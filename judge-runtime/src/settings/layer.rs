@@ -195,6 +195,18 @@ fn judges(_: &Setting, raw: Raw<'_>) -> Result<Vec<JudgeName>, String> {
     words::ensemble_size(judges.len()).map(|()| judges.into_iter().map(JudgeName::Written).collect())
 }
 
+/// `probes`: the bias probes, each named once; `none` (the default's words), or an empty list, for
+/// none.
+fn probes(_: &Setting, raw: Raw<'_>) -> Result<Vec<words::Probe>, String> {
+    let names = raw.strings()?;
+    if let [only] = names.as_slice()
+        && only == "none"
+    {
+        return Ok(Vec::new());
+    }
+    words::probes(&names).map_err(|(_, reason)| reason)
+}
+
 /// `levels`: an array of bands (judge.toml only; the attribute's are read apart).
 fn levels(_: &Setting, raw: Raw<'_>) -> Result<Levels, String> {
     Levels::parse(&raw.strings()?, Scale::default())

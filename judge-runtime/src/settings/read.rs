@@ -18,6 +18,8 @@ pub enum AttributeValue {
     Whole(u64),
     /// A text: one of the setting's words, or any text.
     Text(&'static str),
+    /// Texts: an array of the setting's words.
+    Texts(&'static [&'static str]),
 }
 
 /// A value as found, before it is read.
@@ -66,6 +68,7 @@ impl<'a> Raw<'a> {
                 .iter()
                 .map(|v| v.as_str().map(str::to_owned).ok_or_else(|| "must be an array of strings".to_owned()))
                 .collect(),
+            Self::Attribute(AttributeValue::Texts(texts)) => Ok(texts.iter().map(|&t| t.to_owned()).collect()),
             Self::Attribute(_) => Err("must be an array of strings".to_owned()),
         }
     }
@@ -78,7 +81,7 @@ impl<'a> Raw<'a> {
             Self::Toml { value, .. } => Err(format!("must be a number, found {}", value.type_str())),
             Self::Attribute(AttributeValue::Number(v)) => Ok(v),
             Self::Attribute(AttributeValue::Whole(v)) => Ok(v as f64),
-            Self::Attribute(AttributeValue::Text(_)) => Err("must be a number".to_owned()),
+            Self::Attribute(AttributeValue::Text(_) | AttributeValue::Texts(_)) => Err("must be a number".to_owned()),
         }
     }
 
