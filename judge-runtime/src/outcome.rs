@@ -143,6 +143,8 @@ pub(crate) struct SampleResult {
     pub compared_with: Option<String>,
     pub verdict: Verdict,
     pub source: VerdictSource,
+    /// What the bias probes found on this sample.
+    pub probes: crate::probes::SampleProbes,
     /// How long getting the verdict took: cache lookup, judge call and retries.
     pub latency: Duration,
 }
@@ -165,6 +167,8 @@ pub(crate) struct EvalOutcome {
     pub cost: Option<f64>,
     /// The evaluation steps each judge generated, when the eval has `steps = "auto"`.
     pub steps: Vec<(String, GeneratedSteps)>,
+    /// What the bias probes found over the samples, when the eval runs any.
+    pub probes: Option<crate::probes::Probes>,
 }
 
 /// The sample on which an ensemble's judges were furthest apart.
@@ -191,13 +195,7 @@ pub(crate) struct AllTies {
 impl AllTies {
     /// The comparisons of `verdicts` (each judge's, for an ensemble), when every one is a tie.
     pub fn of<'a>(verdicts: impl IntoIterator<Item = &'a Verdict>) -> Option<Self> {
-        let comparisons: Vec<Comparison> = verdicts
-            .into_iter()
-            .flat_map(|v| match v.panel.is_empty() {
-                true => v.comparison.into_iter().collect::<Vec<_>>(),
-                false => v.panel.iter().filter_map(|p| p.comparison).collect(),
-            })
-            .collect();
+        let comparisons: Vec<Comparison> = verdicts.into_iter().flat_map(Verdict::comparisons).collect();
         let all_tie = !comparisons.is_empty() && comparisons.iter().all(|c| c.result() == Preference::Tie);
         all_tie.then(|| Self {
             comparisons: comparisons.len(),
@@ -226,6 +224,8 @@ pub(crate) enum FailureKind {
     BelowMinPassRate,
     /// The judge's agreement with a dataset's human labels misses a calibration gate.
     Calibration,
+    /// A bias probe found more bias than its gate allows (`max_position_bias`, `max_verbosity_bias`).
+    BiasProbe,
 }
 
 impl FailureKind {
@@ -240,6 +240,7 @@ impl FailureKind {
             Self::SnapshotChanged => "snapshot_changed",
             Self::BelowMinPassRate => "below_min_pass_rate",
             Self::Calibration => "calibration",
+            Self::BiasProbe => "bias_probe",
         }
     }
 }
@@ -267,6 +268,8 @@ impl EvalOutcome {
             Some(FailureKind::JudgesDisagree)
         } else if self.all_ties.is_some() && self.settings.values.on_tie == OnTie::Fail {
             Some(FailureKind::AllTies)
+        } else if self.probes.as_ref().is_some_and(|p| !p.missed().is_empty()) {
+            Some(FailureKind::BiasProbe)
         } else if regressed {
             Some(FailureKind::Regression)
         } else {

@@ -14,4 +14,4 @@ pub use fake_judge::{FakeJudge, FakeJudgeConfig, Faults, RateLimit, Rejects};
 pub use harness_process::{HarnessRun, clear_judge_env, harness, nested_cargo};
 pub use llama_server::{LlamaServer, llama_cpp_python_installed};
 pub use s3_server::{S3Server, moto_installed};
-pub use stats_reference::{scipy_installed, stats_reference};
+pub use stats_reference::{length_control_reference, scipy_installed, stats_reference, statsmodels_installed};

@@ -1,6 +1,8 @@
-//! tests/stats_reference.py: the calibration statistics (a dataset's judge against its `human`
-//! labels) as scipy and scikit-learn compute them, for the end-to-end tests to compare a run's
-//! report with. Install them with `pip install -r tests/requirements-stats.txt`.
+//! The reference statistics, as the reference libraries compute them, for the end-to-end tests to
+//! compare a run's report with: tests/stats_reference.py (the calibration statistics, a dataset's
+//! judge against its `human` labels, by scipy and scikit-learn) and
+//! tests/length_control_reference.py (the length-controlled win rate, by statsmodels). Install
+//! them with `pip install -r tests/requirements-stats.txt`.
 
 use std::io::Write;
 use std::process::Stdio;
@@ -14,16 +16,34 @@ pub fn scipy_installed() -> bool {
     python_module_installed("scipy.stats, sklearn.metrics, numpy")
 }
 
+/// Whether statsmodels and numpy can be imported by `python3`.
+pub fn statsmodels_installed() -> bool {
+    python_module_installed("statsmodels.api, numpy")
+}
+
 /// The statistics of `pairs` as the reference computes them: `kind` is `"scores"` (pairs of the
 /// judge's score and the label, in scale points) or `"pass_fail"` (pairs of booleans). The
 /// result has the keys of the JSON report's `datasets[].calibration`, undefined values null.
 pub fn stats_reference(kind: &str, pairs: &[(Value, Value)]) -> Result<Value, String> {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/stats_reference.py");
     let pairs: Vec<Value> =
         pairs.iter().map(|(judge, human)| Value::from(vec![judge.clone(), human.clone()])).collect();
-    let input = serde_json::json!({ "kind": kind, "pairs": pairs }).to_string();
+    reference("stats_reference.py", &serde_json::json!({ "kind": kind, "pairs": pairs }))
+}
+
+/// The length-controlled win rate of `comparisons` (the output's length minus the compared text's,
+/// and the outcome: 1 a win, 0.5 a tie, 0 a loss) as statsmodels fits it: `n`, `win_rate`,
+/// `intercept`, `slope`, `length_controlled_win_rate`, or `error` where there is no estimate.
+pub fn length_control_reference(comparisons: &[(f64, f64)]) -> Result<Value, String> {
+    let comparisons: Vec<[f64; 2]> = comparisons.iter().map(|&(delta, outcome)| [delta, outcome]).collect();
+    reference("length_control_reference.py", &serde_json::json!({ "comparisons": comparisons }))
+}
+
+/// Runs the reference script `name` (in tests/) on `input`; its JSON output.
+fn reference(name: &str, input: &Value) -> Result<Value, String> {
+    let script = format!("{}/{name}", env!("CARGO_MANIFEST_DIR"));
+    let input = input.to_string();
     let mut child = python3()
-        .arg(script)
+        .arg(&script)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -136,6 +136,12 @@ fn run_with(project: Project, mut args: Arguments) -> ExitCode {
         if let Some(calibration) = &dataset.calibration {
             printer::calibration(&dataset.name, calibration);
         }
+        if let Some(probes) = &dataset.probes {
+            printer::dataset_probes(&dataset.name, probes);
+        }
+        if let Some(win_rates) = &dataset.pairwise {
+            printer::win_rates(&dataset.name, win_rates);
+        }
     }
     // Every output is attempted: one that cannot be written does not cost the others.
     let mut errors = Vec::new();

@@ -25,12 +25,14 @@ use crate::judge::techniques::verdict::{Scale, Verdict};
 use crate::outcome::{
     AllTies, Disagreement, EvalFailure, EvalIdentity, EvalOutcome, FailureKind, SampleResult, VerdictSource,
 };
+use crate::probes::{self, Probes, SampleProbes};
 use crate::report::message;
 use crate::report::printer;
 use crate::report::record::{EvalRecord, Status};
 use crate::settings::EvalSettings;
 use crate::settings::steps::Steps;
 use crate::snapshot::{Snapshot, SnapshotMode, SnapshotState};
+use judge_rules::words::Probe;
 
 /// Runs `eval` to an outcome. A failing sample fails the eval: the samples not yet judged are then
 /// not judged, but the judge calls already sent finish and their verdicts are cached (they are
@@ -66,7 +68,10 @@ pub(crate) async fn run_eval(
     // What the verdicts judged for this eval cost, by judge.toml's prices.
     let spent = Mutex::new(0.0);
 
+    let values = &settings.values;
+    let wanted = probes::wanted(&values.probes, values.max_position_bias, values.max_verbosity_bias);
     let panel = Panel {
+        probes: &wanted,
         judges: &judges,
         names: &names,
         tasks: &tasks,
@@ -90,14 +95,29 @@ pub(crate) async fn run_eval(
                 let max_chars = ctx.run.values.max_output_chars;
                 let truncated_from = prompt::shown_part(&output, max_chars).1;
                 let start = Instant::now();
-                let (verdict, source) = panel.verdict(ctx, &output, compared_with.as_deref(), sample).await?;
+                let compared = compared_with.as_deref();
+                let (verdict, probes) = futures::future::join(
+                    panel.verdict(ctx, &output, compared, sample),
+                    panel.probe(ctx, &output, compared, sample),
+                )
+                .await;
+                let ((verdict, source), mut probes) = (verdict?, probes?);
+                let latency = start.elapsed();
+                if panel.probes.contains(&Probe::Position) && compared.is_some() {
+                    // The comparison already judged both orders: the probe reads it.
+                    probes.position = verdict.comparisons();
+                }
+                if let Some((plain, _)) = probes.verbosity.as_mut() {
+                    *plain = verdict.normalized();
+                }
                 Ok::<_, EvalFailure>(Some(SampleResult {
                     output,
                     truncated_from,
                     compared_with,
                     verdict,
                     source,
-                    latency: start.elapsed(),
+                    probes,
+                    latency,
                 }))
             }
             .await;
@@ -141,11 +161,30 @@ pub(crate) async fn run_eval(
     // Known when every judge of the eval is priced.
     let priced = settings.panel.iter().all(|spec| ctx.price(spec).is_some());
     let cost = priced.then(|| *spent.lock().unwrap_or_else(|e| e.into_inner()));
-    Ok(EvalOutcome { eval: identity, settings, samples, summary, criteria, disagreement, all_ties, cost, steps })
+    let probes = Probes::of(
+        samples.iter().map(|s| &s.probes),
+        &wanted,
+        settings.values.max_position_bias,
+        settings.values.max_verbosity_bias,
+    );
+    Ok(EvalOutcome {
+        eval: identity,
+        settings,
+        samples,
+        summary,
+        criteria,
+        disagreement,
+        all_ties,
+        cost,
+        steps,
+        probes,
+    })
 }
 
 /// The judges of one eval, each with its task (its own generated steps), and what they share.
 struct Panel<'a> {
+    /// The bias probes the eval runs.
+    probes: &'a [Probe],
     judges: &'a [std::sync::Arc<Judge>],
     names: &'a [String],
     tasks: &'a [Task],
@@ -180,6 +219,43 @@ impl Panel<'_> {
             ensemble::combine(self.names, verdicts, settings.values.combine, settings.threshold, criteria);
         combined.level = settings.levels.as_ref().map(|l| l.level_of(combined.score).label());
         Ok((combined, source))
+    }
+
+    /// The bias probes' own judge calls on a sample, beside its verdict: the output compared with
+    /// itself in both orders (position, unless the eval compares already) and the output judged
+    /// again with the padding (verbosity). The plain score and an eval's own comparisons are the
+    /// caller's to fill in from the sample's verdict.
+    async fn probe(
+        &self,
+        ctx: &RunContext,
+        output: &str,
+        compared_with: Option<&str>,
+        sample: usize,
+    ) -> Result<SampleProbes, EvalFailure> {
+        let judges = self.judges.len() as u64;
+        let position = async {
+            if !self.probes.contains(&Probe::Position) || compared_with.is_some() {
+                return Ok((Vec::new(), 0));
+            }
+            // The rubric alone: the comparison's own prompt has no levels or criteria.
+            let by_judge = self.judges.iter().zip(self.tasks).map(|(judge, task)| {
+                let task = task.clone().with_levels(None).with_criteria(None);
+                self.one_judge(ctx, judge, task, output, Some(output), sample)
+            });
+            let verdicts = try_join_all(by_judge).await?;
+            Ok::<_, EvalFailure>((verdicts.iter().flat_map(|(v, _)| v.comparisons()).collect(), 2 * judges))
+        };
+        let verbosity = async {
+            if !self.probes.contains(&Probe::Verbosity) {
+                return Ok((None, 0));
+            }
+            let (padded, _) = self.verdict(ctx, &probes::padded(output), compared_with, sample).await?;
+            let calls = judges * if compared_with.is_some() { 2 } else { 1 };
+            Ok::<_, EvalFailure>((Some((0.0, padded.normalized())), calls))
+        };
+        let ((position, position_calls), (verbosity, verbosity_calls)) =
+            futures::future::try_join(position, verbosity).await?;
+        Ok(SampleProbes { position, position_calls, verbosity, verbosity_calls })
     }
 
     /// One judge's verdict on a sample: graded, or compared with `compare_with` in both orders (at
@@ -291,7 +367,11 @@ pub(crate) async fn judge_eval(ctx: &RunContext, eval: &Eval) -> (EvalRecord, Re
         )
     });
     if failure.is_none() {
-        for text in [message::disagreement_flagged(&outcome), message::ties_noted(&outcome)].into_iter().flatten() {
+        // A dataset's rows have theirs pooled in the dataset's line, after the run.
+        let probes = outcome.probes.as_ref().filter(|_| outcome.eval.dataset.is_none()).map(Probes::summary_line);
+        for text in
+            [message::disagreement_flagged(&outcome), message::ties_noted(&outcome), probes].into_iter().flatten()
+        {
             printer::notice(&format!("{}: {text}", outcome.eval.name));
         }
     }

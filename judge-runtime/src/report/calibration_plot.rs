@@ -15,14 +15,14 @@ const MARGIN: f64 = 18.0;
 
 /// The picture of the calibration of the dataset `name`, from its rows among `evals`.
 pub(crate) fn render(out: &mut String, name: &str, calibration: &Calibration, evals: &[EvalRecord]) {
-    let rows = evals.iter().filter_map(EvalRecord::dataset_row).filter(|(row, ..)| row.name == name);
+    let rows = evals.iter().filter_map(EvalRecord::dataset_row).filter(|r| r.row.name == name);
     match calibration {
         Calibration::Scores(_) => {
             let mut points = Vec::new();
             let (mut low, mut high) = (f64::MAX, f64::MIN);
-            for (row, _, score, scale) in rows {
-                let (Some(HumanLabel::Score(human)), Some(score)) = (row.human, score) else { continue };
-                let scale = scale.unwrap_or_default();
+            for result in rows {
+                let (row, scale) = (result.row, result.scale.unwrap_or_default());
+                let (Some(HumanLabel::Score(human)), Some(score)) = (row.human, result.score) else { continue };
                 low = low.min(f64::from(scale.min)).min(human);
                 high = high.max(f64::from(scale.max)).max(human);
                 points.push((human, scale.denormalize(score), &row.id));

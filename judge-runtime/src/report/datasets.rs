@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::calibration::{Calibration, Labelled};
 use crate::outcome::{DatasetRowRef, Status};
+use crate::probes::Probes;
 use crate::settings::scale::Scale;
 
 /// One dataset eval, over the rows the run judged.
@@ -35,17 +36,91 @@ pub(crate) struct DatasetRecord {
     /// The judge against people, over the scored rows that carry a `human` label.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub calibration: Option<Calibration>,
+    /// The bias probes' findings pooled over the rows that ran them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probes: Option<Probes>,
+    /// The win rates of a dataset whose rows are compared (`compare_with`): raw, and controlled
+    /// for length.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pairwise: Option<WinRates>,
 }
 
-/// Each dataset of a run, in name order. `rows` are the evals that judged a dataset's row: the row,
-/// its status, its score (0..=1) and the scale the judge scored it on.
-pub(crate) fn summarize<'a>(
-    rows: impl IntoIterator<Item = (&'a DatasetRowRef, Status, Option<f64>, Option<Scale>)>,
-) -> Vec<DatasetRecord> {
+/// A pairwise dataset's win rates over its comparisons (one per scored row and sample): the raw
+/// win rate, a tie counting half, and AlpacaEval 2's length-controlled win rate, the win rate at
+/// equal length of the logistic fit P(win) = σ(intercept + slope·tanh(Δ / sd(Δ))), Δ the output's
+/// length minus the compared text's in characters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct WinRates {
+    /// The comparisons.
+    pub comparisons: usize,
+    /// The mean outcome: 1 a win, 0.5 a tie, 0 a loss.
+    pub win_rate: f64,
+    /// σ(intercept), when the fit has an estimate.
+    pub length_controlled_win_rate: Option<f64>,
+    /// The fit's intercept, the log-odds of a win at equal length.
+    pub intercept: Option<f64>,
+    /// The fit's slope on tanh(Δ / sd(Δ)): how much length sways the judge.
+    pub slope: Option<f64>,
+    /// Why there is no length-controlled win rate, when there is none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_fit: Option<String>,
+}
+
+impl WinRates {
+    /// The win rates of `comparisons`, `(Δ, outcome)` each; `None` for none.
+    pub fn of(comparisons: &[(f64, f64)]) -> Option<Self> {
+        if comparisons.is_empty() {
+            return None;
+        }
+        let win_rate = comparisons.iter().map(|c| c.1).sum::<f64>() / comparisons.len() as f64;
+        let fit = crate::length_control::fit(comparisons);
+        let fitted = fit.as_ref().ok();
+        Some(Self {
+            comparisons: comparisons.len(),
+            win_rate,
+            length_controlled_win_rate: fitted.map(|f| f.length_controlled_win_rate),
+            intercept: fitted.map(|f| f.intercept),
+            slope: fitted.map(|f| f.slope),
+            no_fit: fit.err().map(|e| e.to_string()),
+        })
+    }
+
+    /// One line: "win rate 0.47, length-controlled 0.52 (32 comparisons)".
+    pub fn summary_line(&self) -> String {
+        let controlled = match (self.length_controlled_win_rate, &self.no_fit) {
+            (Some(rate), _) => format!("length-controlled {rate:.2}"),
+            (None, Some(why)) => format!("no length-controlled win rate: {why}"),
+            (None, None) => "no length-controlled win rate".to_owned(),
+        };
+        format!("win rate {:.2}, {controlled} ({} comparisons)", self.win_rate, self.comparisons)
+    }
+}
+
+/// What a dataset's summary reads of one eval that judged a row.
+#[derive(Debug, Clone)]
+pub(crate) struct RowResult<'a> {
+    /// The row.
+    pub row: &'a DatasetRowRef,
+    pub status: Status,
+    /// The reduced score, 0..=1, when the row was scored.
+    pub score: Option<f64>,
+    /// The scale the judge scored it on.
+    pub scale: Option<Scale>,
+    /// What the bias probes found, when the eval ran any.
+    pub probes: Option<&'a Probes>,
+    /// Each sample's comparison (`compare_with`): the output's length minus the compared text's,
+    /// in characters, and the outcome (1 a win, 0.5 a tie, 0 a loss).
+    pub comparisons: Vec<(f64, f64)>,
+}
+
+/// Each dataset of a run, in name order, from the evals that judged its rows.
+pub(crate) fn summarize<'a>(rows: impl IntoIterator<Item = RowResult<'a>>) -> Vec<DatasetRecord> {
     let mut datasets: Vec<DatasetRecord> = Vec::new();
     let mut scores: Vec<(f64, usize)> = Vec::new();
     let mut labelled: Vec<Labelled> = Vec::new();
-    for (row, status, score, scale) in rows {
+    let mut probes: Vec<Vec<&Probes>> = Vec::new();
+    let mut compared: Vec<Vec<(f64, f64)>> = Vec::new();
+    for RowResult { row, status, score, scale, probes: row_probes, comparisons } in rows {
         let i = match datasets.iter().position(|d| d.name == row.name) {
             Some(i) => i,
             None => {
@@ -61,14 +136,20 @@ pub(crate) fn summarize<'a>(
                     min_pass_rate: row.min_pass_rate,
                     gate: None,
                     calibration: None,
+                    probes: None,
+                    pairwise: None,
                 });
                 scores.push((0.0, 0));
                 labelled.push(Labelled::default());
+                probes.push(Vec::new());
+                compared.push(Vec::new());
                 datasets.len() - 1
             }
         };
         let dataset = &mut datasets[i];
         dataset.rows += 1;
+        probes[i].extend(row_probes);
+        compared[i].extend(comparisons);
         match status {
             Status::Passed => dataset.passed += 1,
             Status::Failed => dataset.failed += 1,
@@ -80,8 +161,11 @@ pub(crate) fn summarize<'a>(
             labelled[i].add(scale.unwrap_or_default().denormalize(score), status == Status::Passed, row.human);
         }
     }
-    for ((dataset, (sum, scored)), labelled) in datasets.iter_mut().zip(scores).zip(labelled) {
+    let each = datasets.iter_mut().zip(scores).zip(labelled).zip(probes).zip(compared);
+    for ((((dataset, (sum, scored)), labelled), probes), compared) in each {
         dataset.calibration = labelled.calibration();
+        dataset.probes = Probes::pool(probes);
+        dataset.pairwise = WinRates::of(&compared);
         dataset.pass_rate = dataset.passed as f64 / dataset.rows as f64;
         dataset.mean_score = (scored > 0).then(|| sum / scored as f64);
         dataset.gate = dataset
@@ -156,11 +240,13 @@ mod tests {
         let (a, b, c) =
             (row("support", "a", Some(0.6)), row("support", "b", Some(0.6)), row("support", "c", Some(0.6)));
         let x = row("brief", "x", None);
+        let result =
+            |row, status, score| RowResult { row, status, score, scale: None, probes: None, comparisons: vec![] };
         let rows = [
-            (&a, Status::Passed, Some(0.9), None),
-            (&b, Status::Failed, Some(0.3), None),
-            (&c, Status::Error, None, None),
-            (&x, Status::Passed, Some(0.8), None),
+            result(&a, Status::Passed, Some(0.9)),
+            result(&b, Status::Failed, Some(0.3)),
+            result(&c, Status::Error, None),
+            result(&x, Status::Passed, Some(0.8)),
         ];
         let datasets = summarize(rows);
         assert_eq!(datasets.iter().map(|d| d.name.as_str()).collect::<Vec<_>>(), ["evals::brief", "evals::support"]);
@@ -168,6 +254,7 @@ mod tests {
         assert_eq!((support.rows, support.passed, support.failed, support.errors), (3, 1, 1, 1));
         assert_eq!(support.gate, Some(Status::Failed), "1 of 3 is below 0.6");
         assert_eq!(support.mean_score, Some(0.6), "the mean of the scored rows");
+        assert_eq!(support.pairwise, None, "no comparisons, no win rates");
         assert_eq!(
             summary_line(support),
             "1 of 3 rows passed (pass rate 0.33, 1 failed, 1 not scored), mean score 0.60; gate min_pass_rate 0.60: failed"

@@ -157,6 +157,13 @@ fn dataset_head(out: &mut String, dataset: &DatasetRecord, evals: &[EvalRecord])
         super::calibration_plot::render(out, &dataset.name, calibration, evals);
         out.push_str("</div>");
     }
+    if let Some(probes) = &dataset.probes {
+        let _ =
+            write!(out, "<div class=\"note probes\">bias probes over its rows: {}</div>", Escaped(&probes.findings()));
+    }
+    if let Some(win_rates) = &dataset.pairwise {
+        let _ = write!(out, "<div class=\"note win-rates\">comparisons: {}</div>", Escaped(&win_rates.summary_line()));
+    }
     out.push_str("</td></tr>\n</tbody>\n");
 }
 
@@ -384,6 +391,14 @@ fn technique_notes(out: &mut String, eval: &EvalRecord) {
             if t.fails { " (on_tie = \"fail\")" } else { "" },
         );
     }
+    if let Some(probes) = &eval.probes {
+        let _ = write!(
+            out,
+            "<div class=\"note probes{}\">bias probes: {}</div>",
+            if probes.missed().is_empty() { "" } else { " flagged" },
+            Escaped(&probes.findings())
+        );
+    }
     for generated in &eval.steps {
         let _ = write!(out, "<div class=\"note steps\">evaluation steps written by {}:<ol>", Escaped(&generated.judge));
         for step in &generated.steps {
@@ -553,6 +568,7 @@ mod tests {
             criteria: Vec::new(),
             comparison: None,
             compared_with: None,
+            compared_chars: None,
             panel: Vec::new(),
             score: raw / 10.0,
             raw_score: raw,
@@ -597,6 +613,7 @@ mod tests {
             criteria: Vec::new(),
             disagreement: None,
             all_ties: None,
+            probes: None,
             cost: None,
             steps: Vec::new(),
             samples,

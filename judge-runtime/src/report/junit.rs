@@ -52,6 +52,22 @@ pub(crate) fn render(record: &RunRecord) -> String {
                     escape(&calibration.summary_line())
                 );
             }
+            if let Some(probes) = &dataset.probes {
+                let _ = writeln!(
+                    out,
+                    "      <property name=\"bias probes {}\" value=\"{}\"/>",
+                    escape(&dataset.name),
+                    escape(&probes.findings())
+                );
+            }
+            if let Some(win_rates) = &dataset.pairwise {
+                let _ = writeln!(
+                    out,
+                    "      <property name=\"comparisons {}\" value=\"{}\"/>",
+                    escape(&dataset.name),
+                    escape(&win_rates.summary_line())
+                );
+            }
         }
         out.push_str("    </properties>\n");
     }
@@ -152,6 +168,7 @@ mod tests {
             criteria: Vec::new(),
             comparison: None,
             compared_with: None,
+            compared_chars: None,
             panel: Vec::new(),
             score,
             raw_score: score * 10.0,
@@ -189,6 +206,7 @@ mod tests {
             criteria: Vec::new(),
             disagreement: None,
             all_ties: None,
+            probes: None,
             cost: None,
             steps: Vec::new(),
             samples: vec![sample(0.2, "low", true), sample(0.6, "mid <b>", false), sample(0.9, "high", false)],

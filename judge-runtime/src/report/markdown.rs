@@ -42,6 +42,12 @@ pub(crate) fn render(binary: &str, evals: &[EvalRecord]) -> String {
         if let Some(calibration) = &dataset.calibration {
             let _ = writeln!(out, "  - judge against human labels: {}", calibration.summary_line());
         }
+        if let Some(probes) = &dataset.probes {
+            let _ = writeln!(out, "  - bias probes over its rows: {}", probes.findings());
+        }
+        if let Some(win_rates) = &dataset.pairwise {
+            let _ = writeln!(out, "  - comparisons: {}", win_rates.summary_line());
+        }
     }
     if !datasets.is_empty() {
         out.push('\n');
@@ -72,6 +78,12 @@ pub(crate) fn render(binary: &str, evals: &[EvalRecord]) -> String {
             "| {mark} | `{}` | {score} | {threshold} | {delta} | {samples} | {judge} |",
             code(&eval.name)
         );
+    }
+    // A dataset's rows have theirs pooled in the dataset's line.
+    for eval in evals.iter().filter(|e| e.dataset.is_none()) {
+        if let Some(probes) = &eval.probes {
+            let _ = writeln!(out, "\n> `{}` bias probes: {}", code(&eval.name), probes.findings());
+        }
     }
     for eval in evals.iter().filter(|e| e.status == Status::Passed) {
         if let Some(t) = &eval.all_ties {
@@ -123,6 +135,7 @@ mod tests {
             criteria: Vec::new(),
             comparison: None,
             compared_with: None,
+            compared_chars: None,
             panel: Vec::new(),
             score,
             raw_score: score * 10.0,
@@ -157,6 +170,7 @@ mod tests {
             criteria: Vec::new(),
             disagreement: None,
             all_ties: None,
+            probes: None,
             cost: None,
             steps: Vec::new(),
             samples: match score {

@@ -47,7 +47,7 @@ pub(crate) fn row_outcome(row: &EvalRecord) -> RowOutcome {
         }
         _ => one_line(row.message.as_deref().unwrap_or("could not be scored"), 300),
     };
-    let points = row.dataset_row().and_then(|(_, _, score, scale)| Some(scale.unwrap_or_default().denormalize(score?)));
+    let points = row.dataset_row().and_then(|r| Some(r.scale.unwrap_or_default().denormalize(r.score?)));
     let human = row.dataset.as_ref().and_then(|d| d.human);
     RowOutcome { line, id, passed, why, points, human }
 }
@@ -148,6 +148,11 @@ pub(crate) fn failed(
     if let Some(ties) = all_ties {
         let _ = writeln!(out, "  {}", ties_text(*ties, settings));
     }
+    if let Some(probes) = &outcome.probes {
+        for missed in probes.missed() {
+            let _ = writeln!(out, "  {missed}");
+        }
+    }
     if k > 1 {
         let reduced = settings.reduce.describe(k);
         let _ = writeln!(
@@ -174,6 +179,9 @@ pub(crate) fn failed(
         }
     }
     let _ = writeln!(out, "  set by:    {}", settings.sources.describe());
+    if let Some(probes) = &outcome.probes {
+        let _ = writeln!(out, "  probes:    {}", probes.findings());
+    }
     let _ = writeln!(out, "  rubric:    {}", indent_rest(eval.rubric.trim(), 13));
     let scores: Vec<String> = samples
         .iter()

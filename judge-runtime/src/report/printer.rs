@@ -306,6 +306,16 @@ pub(crate) fn calibration(dataset: &str, calibration: &crate::calibration::Calib
     detail(&format!("judge against the human labels of {dataset}: {}", calibration.summary_line()));
 }
 
+/// What the bias probes found over a dataset's rows.
+pub(crate) fn dataset_probes(dataset: &str, probes: &crate::probes::Probes) {
+    detail(&format!("bias probes over the rows of {dataset}: {}", probes.findings()));
+}
+
+/// A pairwise dataset's win rates, raw and controlled for length.
+pub(crate) fn win_rates(dataset: &str, win_rates: &crate::report::datasets::WinRates) {
+    detail(&format!("comparisons of {dataset}: {}", win_rates.summary_line()));
+}
+
 /// A deferred snapshot assertion failed for another reason than a change.
 pub(crate) fn snapshot_error(text: &str) {
     error(text);

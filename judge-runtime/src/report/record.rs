@@ -14,8 +14,9 @@ pub(crate) use crate::outcome::Status;
 use crate::outcome::{
     DatasetRowRef, EvalIdentity, EvalOutcome, FailureKind, OUTPUT_EXCERPT_CHARS, SampleResult, VerdictSource,
 };
+use crate::probes::Probes;
 pub(crate) use crate::report::datasets::DatasetRecord;
-use crate::report::datasets::summarize;
+use crate::report::datasets::{RowResult, summarize};
 use crate::snapshot::SnapshotState;
 
 /// Bumped when the record's layout changes; a record of another format is replaced, not merged.
@@ -104,6 +105,9 @@ pub(crate) struct EvalRecord {
     /// When every comparison (`compare_with`) is a tie: the judge could not tell the outputs apart.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub all_ties: Option<TiesRecord>,
+    /// What the bias probes found (`probes`, or a gate on one), when the eval runs any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probes: Option<Probes>,
     /// The evaluation steps each judge generated, when the eval has `steps = "auto"`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub steps: Vec<StepsRecord>,
@@ -232,6 +236,9 @@ pub(crate) struct SampleRecord {
     /// when the eval has one (`baseline = ...`; the eval's `baseline` is the score baseline's delta).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compared_with: Option<String>,
+    /// The full length in characters of what the output was compared with, when it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compared_chars: Option<usize>,
     /// Each judge's score (0..=1) and reasons, when an ensemble judged the sample.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub panel: Vec<crate::judge::techniques::verdict::PanelVerdict>,
@@ -260,6 +267,7 @@ impl SampleRecord {
             criteria: sample.verdict.criteria.clone(),
             comparison: sample.verdict.comparison,
             compared_with: sample.compared_with.as_ref().map(|b| b.chars().take(OUTPUT_EXCERPT_CHARS).collect()),
+            compared_chars: sample.compared_with.as_ref().map(|b| b.chars().count()),
             panel: sample.verdict.panel.clone(),
             output_chars: sample.output.chars().count(),
             output,
@@ -278,7 +286,8 @@ impl EvalRecord {
         baseline: Option<BaselineDelta>,
         duration: Duration,
     ) -> Self {
-        let EvalOutcome { eval, settings, samples, summary, criteria, disagreement, all_ties, cost, steps } = outcome;
+        let EvalOutcome { eval, settings, samples, summary, criteria, disagreement, all_ties, cost, steps, probes } =
+            outcome;
         let mut usage = Usage::default();
         for sample in samples {
             usage += sample.verdict.usage;
@@ -325,6 +334,7 @@ impl EvalRecord {
                 fails: settings.fail_on_disagreement,
             }),
             cost: *cost,
+            probes: probes.clone(),
             all_ties: all_ties.map(|t| TiesRecord {
                 comparisons: t.comparisons,
                 split: t.split,
@@ -344,10 +354,20 @@ impl EvalRecord {
         }
     }
 
-    /// What a dataset's summary reads of this eval, if it judged a row: the row, its status, its
-    /// score and the scale it was scored on.
-    pub fn dataset_row(&self) -> Option<(&DatasetRowRef, Status, Option<f64>, Option<Scale>)> {
-        Some((self.dataset.as_deref()?, self.status, self.score, self.samples.first().map(|s| s.scale)))
+    /// What a dataset's summary reads of this eval, if it judged a row.
+    pub fn dataset_row(&self) -> Option<RowResult<'_>> {
+        Some(RowResult {
+            row: self.dataset.as_deref()?,
+            status: self.status,
+            score: self.score,
+            scale: self.samples.first().map(|s| s.scale),
+            probes: self.probes.as_ref(),
+            comparisons: self
+                .samples
+                .iter()
+                .filter_map(|s| Some((s.output_chars as f64 - s.compared_chars? as f64, s.score)))
+                .collect(),
+        })
     }
 
     /// The sample whose score is the median of the kept ones (the lower middle for an even
@@ -388,6 +408,7 @@ impl EvalRecord {
             disagreement: None,
             cost: None,
             all_ties: None,
+            probes: None,
             steps: Vec::new(),
             samples: Vec::new(),
         }

@@ -84,9 +84,17 @@ pub(crate) fn grade_criteria(output: &str, reference: Option<&str>, criteria: &[
 }
 
 /// The verdict on two outputs: the one with the higher grade wins; equal grades tie, unless the
-/// judge is biased to position (`position_bias`), when the first shown wins.
-pub(crate) fn grade_pair(first: &str, second: &str, reference: Option<&str>, position_bias: bool) -> Verdict {
-    let (a, b) = (grade(first, reference), grade(second, reference));
+/// judge is biased to position (`position_bias`), when the first shown wins. A judge biased to
+/// length (`verbosity_bias`) grades each as [`lengthened`] does.
+pub(crate) fn grade_pair(
+    first: &str,
+    second: &str,
+    reference: Option<&str>,
+    position_bias: bool,
+    verbosity_bias: bool,
+) -> Verdict {
+    let grade = |output| lengthened(grade(output, reference), output, verbosity_bias);
+    let (a, b) = (grade(first), grade(second));
     let winner = match a.score.cmp(&b.score) {
         std::cmp::Ordering::Greater => "A",
         std::cmp::Ordering::Less => "B",
@@ -95,6 +103,17 @@ pub(crate) fn grade_pair(first: &str, second: &str, reference: Option<&str>, pos
     };
     let rationale = format!("Output A grades {}/10 and output B {}/10, so the winner is {winner}.", a.score, b.score);
     Verdict { winner: Some(winner), ..Verdict::new(0, rationale) }
+}
+
+/// `verdict` on `output`, as a judge biased to length gives it when `biased`: a point more for
+/// every 100 characters, at most 10.
+pub(crate) fn lengthened(mut verdict: Verdict, output: &str, biased: bool) -> Verdict {
+    if biased {
+        let bonus = output.chars().count() as u64 / 100;
+        verdict.score = (verdict.score + bonus).min(10);
+        verdict.rationale.push_str(&format!(" Its length earns it {bonus} more points."));
+    }
+    verdict
 }
 
 impl Verdict {
@@ -174,11 +193,16 @@ mod tests {
         let v = grade_criteria("22 times [clarity:3]", Some("22 times"), &names);
         assert_eq!(v.criteria.iter().map(|(_, v)| v.score).collect::<Vec<_>>(), [10, 3]);
         assert_eq!(v.to_json()["clarity"]["score"], 3);
-        assert_eq!(grade_pair("22 times", "24", Some("22 times"), false).winner, Some("A"));
-        assert_eq!(grade_pair("24", "22 times", Some("22 times"), false).winner, Some("B"));
-        assert_eq!(grade_pair("22 times", "22 times!", Some("22 times"), false).winner, Some("tie"));
-        assert_eq!(grade_pair("22 times", "22 times!", Some("22 times"), true).winner, Some("A"));
-        let json = grade_pair("a", "b", None, false).to_json();
+        assert_eq!(grade_pair("22 times", "24", Some("22 times"), false, false).winner, Some("A"));
+        assert_eq!(grade_pair("24", "22 times", Some("22 times"), false, false).winner, Some("B"));
+        assert_eq!(grade_pair("22 times", "22 times!", Some("22 times"), false, false).winner, Some("tie"));
+        assert_eq!(grade_pair("22 times", "22 times!", Some("22 times"), true, false).winner, Some("A"));
+        let long = format!("22 times{}", " ".repeat(200));
+        assert_eq!(grade_pair("22 times", &long, Some("22 times"), false, false).winner, Some("tie"));
+        assert_eq!(grade_pair("[score:7] x", &format!("[score:7]{long}"), None, false, true).winner, Some("B"));
+        assert_eq!(lengthened(grade(&long, Some("22 times")), &long, true).score, 10);
+        assert_eq!(lengthened(grade("[score:4] x", None), &"x".repeat(250), true).score, 6);
+        let json = grade_pair("a", "b", None, false, false).to_json();
         assert_eq!(json.as_object().unwrap().keys().collect::<Vec<_>>(), ["rationale", "winner"]);
     }
 

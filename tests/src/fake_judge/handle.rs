@@ -9,7 +9,7 @@ use axum::response::Response;
 use serde_json::Value;
 
 use super::faults::{ConversationId, Fault};
-use super::grade::{Verdict, grade_as, grade_criteria, grade_pair, marker, write_steps};
+use super::grade::{Verdict, grade_as, grade_criteria, grade_pair, lengthened, marker, write_steps};
 use super::rate_limit::retry_after_seconds;
 use super::request::JudgeRequest;
 use super::{FakeJudgeConfig, Shared, account};
@@ -146,9 +146,12 @@ async fn respond<W: Wire>(
     let reference = prompt.reference.as_deref();
     let verdict = match (&prompt.second, prompt.criteria.is_empty()) {
         _ if prompt.steps_for.is_some() => write_steps(prompt.steps_for.as_deref().unwrap_or_default()),
-        (Some(second), _) => grade_pair(&prompt.output, second, reference, config.position_bias),
+        (Some(second), _) => grade_pair(&prompt.output, second, reference, config.position_bias, config.verbosity_bias),
         (None, false) => grade_criteria(&prompt.output, reference, &prompt.criteria),
-        (None, true) => grade_as(&request.model, &prompt.output, reference).in_levels(&prompt.levels),
+        (None, true) => {
+            let verdict = grade_as(&request.model, &prompt.output, reference);
+            lengthened(verdict, &prompt.output, config.verbosity_bias).in_levels(&prompt.levels)
+        }
     };
     stats.record_verdict(&prompt.output);
     W::reply(&request, Some(&verdict), prompt_tokens)

@@ -83,6 +83,9 @@ pub struct FakeJudgeConfig {
     /// When two outputs grade the same, name the one shown first the winner instead of a tie, as
     /// a judge biased to position does. Default: false.
     pub position_bias: bool,
+    /// Grade longer outputs higher, a point more for every 100 characters (at most 10), as a judge
+    /// biased to length does. Default: false.
+    pub verbosity_bias: bool,
 }
 
 /// What every request handler shares: the configuration, the statistics and the state that

@@ -120,7 +120,8 @@ impl JudgeClient for Local {
             return Err(unsupported("`criteria`"));
         }
         if request.comparison.is_some() {
-            return Err(unsupported("`baseline`"));
+            // `compare_with`, or the position probe's comparison of an output with itself.
+            return Err(unsupported("a comparison (`compare_with`, or `probes = [\"position\"]`)"));
         }
         let mut verdict = self.score(request.task.clone(), &request.output, request.scale).await?;
         verdict.level = request.task.levels.as_ref().map(|l| l.level_of(verdict.score).label());

@@ -59,6 +59,15 @@ pub struct Verdict {
 }
 
 impl Verdict {
+    /// Each judge's comparison, when the verdict compares outputs (`compare_with`): its own, or
+    /// for an ensemble each judge's.
+    pub(crate) fn comparisons(&self) -> Vec<Comparison> {
+        match self.panel.is_empty() {
+            true => self.comparison.into_iter().collect(),
+            false => self.panel.iter().filter_map(|p| p.comparison).collect(),
+        }
+    }
+
     /// The score as the reports write it: `7/10`, or `win`, `tie`, `loss` for a comparison.
     pub fn show(&self) -> String {
         show(self.scale, self.method, self.score)
