@@ -158,11 +158,8 @@ impl Probes {
     /// outputs. The gates are each eval's own, so the pool has none.
     pub fn pool<'a>(each: impl IntoIterator<Item = &'a Probes>) -> Option<Self> {
         let (mut position, mut verbosity): (Option<PositionBias>, Option<VerbosityBias>) = (None, None);
-        let mut first_points = 0.0;
-        let (mut delta_sum, mut raised_sum) = (0.0, 0.0);
-        let mut any = false;
+        let (mut first_sum, mut delta_sum, mut raised_sum) = (0.0, 0.0, 0.0);
         for probes in each {
-            any = true;
             if let Some(p) = &probes.position {
                 let pooled = position.get_or_insert(PositionBias {
                     comparisons: 0,
@@ -175,7 +172,7 @@ impl Probes {
                 pooled.comparisons += p.comparisons;
                 pooled.flips += p.flips;
                 pooled.calls += p.calls;
-                first_points += p.first_preferred * p.comparisons as f64;
+                first_sum += p.first_preferred * p.comparisons as f64;
             }
             if let Some(v) = &probes.verbosity {
                 let pooled = verbosity.get_or_insert(VerbosityBias {
@@ -193,13 +190,13 @@ impl Probes {
         }
         if let Some(p) = position.as_mut() {
             p.flip_rate = ratio(p.flips as f64, p.comparisons);
-            p.first_preferred = if p.comparisons == 0 { 0.5 } else { first_points / p.comparisons as f64 };
+            p.first_preferred = if p.comparisons == 0 { 0.5 } else { first_sum / p.comparisons as f64 };
         }
         if let Some(v) = verbosity.as_mut() {
             v.mean_delta = ratio(delta_sum, v.outputs);
             v.raised = ratio(raised_sum, v.outputs);
         }
-        any.then_some(Self { position, verbosity }).filter(|p| p.position.is_some() || p.verbosity.is_some())
+        (position.is_some() || verbosity.is_some()).then_some(Self { position, verbosity })
     }
 
     /// The judge requests the probes added.

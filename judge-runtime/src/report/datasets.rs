@@ -274,4 +274,39 @@ mod tests {
         ];
         assert_eq!(test_counts(evals), (1, 1, 1));
     }
+
+    #[test]
+    fn a_compared_datasets_rows_give_its_win_rates() {
+        let (a, b, c) = (row("pairs", "a", None), row("pairs", "b", None), row("pairs", "c", None));
+        let compared = |row, comparisons| RowResult {
+            row,
+            status: Status::Passed,
+            score: Some(0.5),
+            scale: None,
+            probes: None,
+            comparisons,
+        };
+        let rows = [
+            compared(&a, vec![(120.0, 1.0), (-40.0, 0.5)]),
+            compared(&b, vec![(-200.0, 0.0), (30.0, 0.0)]),
+            compared(&c, vec![(80.0, 1.0), (-10.0, 1.0)]),
+        ];
+        let pairwise = summarize(rows).remove(0).pairwise.expect("compared rows have win rates");
+        assert_eq!((pairwise.comparisons, pairwise.win_rate), (6, 3.5 / 6.0));
+        let controlled = pairwise.length_controlled_win_rate.expect("wins and losses overlap in length");
+        assert!(controlled > 0.0 && controlled < 1.0 && pairwise.no_fit.is_none(), "{pairwise:?}");
+        assert_eq!(
+            pairwise.summary_line(),
+            format!("win rate 0.58, length-controlled {controlled:.2} (6 comparisons)")
+        );
+
+        let lost = WinRates::of(&[(10.0, 0.0), (-5.0, 0.0)]).unwrap();
+        assert_eq!((lost.length_controlled_win_rate, lost.intercept, lost.slope), (None, None, None));
+        assert_eq!(
+            lost.summary_line(),
+            "win rate 0.00, no length-controlled win rate: every comparison is a loss, so there is no win rate at \
+             equal length to estimate (2 comparisons)"
+        );
+        assert_eq!(WinRates::of(&[]), None);
+    }
 }
