@@ -23,7 +23,8 @@ pub(crate) struct EvalArgs {
     pub dataset: Option<LitStr>,
     /// `min_pass_rate`, and where it is written.
     pub min_pass_rate: Option<(f64, Span)>,
-    pub samples: Option<u32>,
+    /// `samples`, and where it is written (for the checks against `reduce` and the bounds).
+    pub samples: Option<(judge_rules::Samples, Span)>,
     pub trim: Option<f64>,
     /// `reduce`, and where it is written (for the check against `samples`).
     pub reduce: Option<(judge_rules::Reduce, Span)>,
@@ -149,11 +150,28 @@ pub(crate) fn parse(args: TokenStream) -> (EvalArgs, Vec<syn::Error>) {
             false
         }
     };
-    // `at_least(k)` needs k samples.
-    if let (Some((reduce, span)), Some(samples)) = (parsed.reduce, parsed.samples)
-        && let Err(reason) = judge_rules::reduce::check_samples(reduce, samples)
-    {
-        errors.push(syn::Error::new(span, format!("`reduce`: {reason} (`samples`)")));
+    // `at_least(k)` needs k samples; adaptive samples need ordered bounds and a central reducer.
+    match parsed.samples {
+        Some((judge_rules::Samples::Fixed(samples), _)) => {
+            if let Some((reduce, span)) = parsed.reduce
+                && let Err(reason) = judge_rules::reduce::check_samples(reduce, samples)
+            {
+                errors.push(syn::Error::new(span, format!("`reduce`: {reason} (`samples`)")));
+            }
+        }
+        Some((judge_rules::Samples::Adaptive, span)) => {
+            let bound = |key: &str| match parsed.by_kind.iter().find(|(k, _)| *k == key) {
+                Some((_, KindValue::Whole(v))) => *v as u32,
+                _ => judge_rules::settings::get(key).default.parse().expect("a whole default"),
+            };
+            let reduce = parsed.reduce.map_or(judge_rules::Reduce::TrimmedMean, |(reduce, _)| reduce);
+            if let Err(reason) =
+                judge_rules::samples::check_adaptive(bound("min_samples"), bound("max_samples"), reduce)
+            {
+                errors.push(syn::Error::new(parsed.reduce.map_or(span, |(_, span)| span), reason));
+            }
+        }
+        None => {}
     }
     // Ensemble settings beside one judge would do nothing.
     if let Some(judge) = parsed.judge.as_ref().filter(|_| parsed.judges.is_none()) {
@@ -341,7 +359,25 @@ fn set(args: &mut EvalArgs, setting: &'static Setting, key: &str, value: &Expr) 
         }
         "threshold" => args.threshold = Some(in_range(key, value)?),
         "trim" => args.trim = Some(in_range(key, value)?),
-        "samples" => args.samples = Some(in_range(key, value)? as u32),
+        "samples" => {
+            let samples = match value {
+                Expr::Lit(ExprLit { lit: Lit::Str(word), .. }) if word.value() == judge_rules::samples::ADAPTIVE => {
+                    judge_rules::Samples::Adaptive
+                }
+                Expr::Lit(ExprLit { lit: Lit::Str(word), .. }) => {
+                    return Err(syn::Error::new(
+                        word.span(),
+                        format!(
+                            "`samples` is a whole number in 1..=10000 or \"adaptive\" (drawn until the score is \
+                             decided), not {:?}",
+                            word.value()
+                        ),
+                    ));
+                }
+                _ => judge_rules::Samples::Fixed(in_range(key, value)? as u32),
+            };
+            args.samples = Some((samples, syn::spanned::Spanned::span(value)));
+        }
         "temperature" => args.temperature = Some(in_range(key, value)?),
         "max_tokens" => args.max_tokens = Some(in_range(key, value)? as u32),
         "seed" => args.seed = Some(whole(key, value)?),
@@ -497,7 +533,7 @@ mod tests {
         assert_eq!(parse(quote! { rubric = "r", snapshot = false }).0.snapshot, Some(Snapshot::Off));
         assert!(errors(quote! { rubric = "r", snapshot = 1 })[0].contains("true, false or \"strict\""));
         assert_eq!(args.threshold, Some(0.8));
-        assert_eq!(args.samples, Some(7));
+        assert_eq!(args.samples.map(|s| s.0), Some(judge_rules::Samples::Fixed(7)));
         assert_eq!(args.trim, Some(0.2));
         assert_eq!(args.judge.unwrap().value(), "openai:gpt-4.1-mini");
         assert_eq!(args.name.unwrap().value(), "renamed");

@@ -148,7 +148,8 @@ fn eval_case(
     let (threshold, trim) = (opt_num(args.threshold), opt_num(args.trim));
     let (temperature, timeout) = (opt_num(args.temperature), opt_num(args.timeout));
     let samples = match args.samples {
-        Some(n) => quote!(#private::Some(#n)),
+        Some((judge_rules::Samples::Fixed(n), _)) => quote!(#private::Some(#private::Samples::Fixed(#n))),
+        Some((judge_rules::Samples::Adaptive, _)) => quote!(#private::Some(#private::Samples::Adaptive)),
         None => quote!(#private::None),
     };
     let max_tokens = match args.max_tokens {
@@ -346,7 +347,13 @@ mod tests {
         assert!(out.contains("inventory :: submit !"), "{out}");
         assert!(out.contains(":: judge_runtime :: __private :: EvalCase"), "{out}");
         assert!(out.contains("OutputFn :: Sync"), "{out}");
-        assert!(out.contains("samples : :: judge_runtime :: __private :: Some (3u32)"), "{out}");
+        assert!(
+            out.contains(
+                "samples : :: judge_runtime :: __private :: Some (:: judge_runtime :: __private :: Samples :: Fixed \
+                 (3u32))"
+            ),
+            "{out}"
+        );
     }
 
     #[test]

@@ -36,9 +36,15 @@ macro_rules! declare_settings {
                 dataset => Setting::code(PATH, "none", "a file of cases (JSONL, JSON, CSV): a test per row");
                 min_pass_rate => Setting::code(NUMBER, "none", "a dataset is one test, passing when this share of rows pass")
                     .within(Range::new(0.0, Some(1.0), "in 0.0..=1.0").meaning("is the share of rows that must pass"));
-                samples: u32 = whole
-                    => Setting::eval(WHOLE, Some("JUDGE_SAMPLES"), "1", "outputs generated and judged per eval")
+                samples: judge_rules::Samples = samples
+                    => Setting::eval(WHOLE, Some("JUDGE_SAMPLES"), "1", "outputs generated and judged per eval, or \"adaptive\"")
                         .within(Range::new(1.0, Some(10_000.0), "a whole number in 1..=10000").whole());
+                min_samples: u32 = whole, default
+                    => Setting::eval(WHOLE, Some("JUDGE_MIN_SAMPLES"), "3", "adaptive samples judged before the first decision")
+                        .within(Range::new(2.0, Some(10_000.0), "a whole number in 2..=10000").whole());
+                max_samples: u32 = whole, default
+                    => Setting::eval(WHOLE, Some("JUDGE_MAX_SAMPLES"), "15", "adaptive samples judged at most")
+                        .within(Range::new(2.0, Some(10_000.0), "a whole number in 2..=10000").whole());
                 trim: f64 = number
                     => Setting::eval(NUMBER, Some("JUDGE_TRIM"), "0.15", "fraction of scores dropped at each end")
                         .within(Range::new(0.0, Some(0.5), "in 0.0..0.5").open_high().meaning("is the fraction dropped at each end"));

@@ -30,9 +30,11 @@ pub mod judge;
 pub mod levels;
 pub mod ranges;
 pub mod reduce;
+pub mod samples;
 pub mod settings;
 pub mod steps;
 pub mod techniques;
 pub mod words;
 
 pub use reduce::Reduce;
+pub use samples::Samples;

@@ -84,6 +84,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod adaptive;
 mod aggregate;
 mod agreement;
 mod atomic_file;
@@ -160,10 +161,10 @@ pub mod __private {
     pub use crate::snapshot::{Snapshot, SnapshotHook, SnapshotMode};
     pub use insta;
     pub use inventory;
-    pub use judge_rules::Reduce;
     pub use judge_rules::judge::{JudgeSpec, Provider};
     pub use judge_rules::levels::Band;
     pub use judge_rules::words::{Combine, OnDisagreement};
+    pub use judge_rules::{Reduce, Samples};
     pub use std::borrow::Cow;
     pub use std::boxed::Box;
     pub use std::option::Option::{None, Some};

@@ -169,6 +169,8 @@ pub(crate) struct EvalOutcome {
     pub steps: Vec<(String, GeneratedSteps)>,
     /// What the bias probes found over the samples, when the eval runs any.
     pub probes: Option<crate::probes::Probes>,
+    /// How many samples adaptive sampling drew, and the score's interval, when it is adaptive.
+    pub adaptive: Option<crate::adaptive::AdaptiveRecord>,
 }
 
 /// The sample on which an ensemble's judges were furthest apart.

@@ -33,8 +33,8 @@ pub struct EvalCase {
     pub expected: Option<&'static str>,
     /// The attribute's `threshold`.
     pub threshold: Option<f64>,
-    /// The attribute's `samples`.
-    pub samples: Option<u32>,
+    /// The attribute's `samples`: a number, or adaptive.
+    pub samples: Option<judge_rules::Samples>,
     /// The attribute's `trim`.
     pub trim: Option<f64>,
     /// The attribute's `judge`.

@@ -13,6 +13,7 @@ use std::time::Instant;
 use futures::FutureExt;
 use futures::future::try_join_all;
 
+use crate::adaptive::{self, AdaptiveRecord};
 use crate::error::panic_message;
 use crate::harness::context::{Judged, RunContext};
 use crate::harness::eval::Eval;
@@ -80,7 +81,8 @@ pub(crate) async fn run_eval(
         spent: &spent,
     };
     let failed = AtomicBool::new(false);
-    let samples = (0..settings.samples as usize).map(|sample| {
+    // One sample, generated and judged.
+    let draw = |sample: usize| {
         let (panel, failed) = (&panel, &failed);
         async move {
             let result = async {
@@ -126,12 +128,30 @@ pub(crate) async fn run_eval(
             }
             result
         }
-    });
-    let samples = match tokio::time::timeout(ctx.run.values.deadline, every_sample(samples)).await {
+    };
+    let judged = async {
+        let Some(bounds) = settings.adaptive else {
+            return every_sample((0..settings.samples as usize).map(draw)).await;
+        };
+        // Adaptive: `min_samples` at once, then one at a time until the interval decides.
+        let mut judged = every_sample((0..bounds.min as usize).map(draw)).await?;
+        while judged.len() < bounds.max as usize {
+            let scores: Vec<f64> = judged.iter().map(|s| s.verdict.normalized()).collect();
+            if adaptive::decided(adaptive::interval(&scores, &settings.reduce), settings.threshold).is_some() {
+                break;
+            }
+            judged.extend(every_sample([draw(judged.len())]).await?);
+        }
+        Ok(judged)
+    };
+    let samples = match tokio::time::timeout(ctx.run.values.deadline, judged).await {
         Ok(samples) => samples?,
         Err(_) => return Err(EvalFailure::Deadline { deadline: ctx.run.values.deadline }),
     };
     let scores: Vec<f64> = samples.iter().map(|s| s.verdict.normalized()).collect();
+    let adaptive = settings
+        .adaptive
+        .map(|bounds| AdaptiveRecord::of(&scores, &settings.reduce, settings.threshold, bounds.min, bounds.max));
     let mut summary = settings.reduce.summarize(&scores);
     // With criteria, each is reduced on its own (for its threshold). A central reducer's score is
     // the weighted mean of the criteria's; a reducer that asks about single samples (min,
@@ -178,6 +198,7 @@ pub(crate) async fn run_eval(
         cost,
         steps,
         probes,
+        adaptive,
     })
 }
 

@@ -391,6 +391,9 @@ fn technique_notes(out: &mut String, eval: &EvalRecord) {
             if t.fails { " (on_tie = \"fail\")" } else { "" },
         );
     }
+    if let Some(adaptive) = &eval.adaptive {
+        let _ = write!(out, "<div class=\"note adaptive\">{}</div>", Escaped(&adaptive.summary_line()));
+    }
     if let Some(probes) = &eval.probes {
         let _ = write!(
             out,
@@ -614,6 +617,7 @@ mod tests {
             disagreement: None,
             all_ties: None,
             probes: None,
+            adaptive: None,
             cost: None,
             steps: Vec::new(),
             samples,

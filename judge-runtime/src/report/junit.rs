@@ -207,6 +207,7 @@ mod tests {
             disagreement: None,
             all_ties: None,
             probes: None,
+            adaptive: None,
             cost: None,
             steps: Vec::new(),
             samples: vec![sample(0.2, "low", true), sample(0.6, "mid <b>", false), sample(0.9, "high", false)],

@@ -68,9 +68,11 @@ pub(crate) fn render(binary: &str, evals: &[EvalRecord]) -> String {
             None => "—".to_owned(),
         };
         let reused = eval.samples.iter().filter(|s| s.source != VerdictSource::Judged).count();
+        let adaptive = if eval.adaptive.is_some() { ", adaptive" } else { "" };
         let samples = match reused {
-            0 => eval.samples.len().to_string(),
-            n => format!("{} ({n} cached)", eval.samples.len()),
+            0 if adaptive.is_empty() => eval.samples.len().to_string(),
+            0 => format!("{} (adaptive)", eval.samples.len()),
+            n => format!("{} ({n} cached{adaptive})", eval.samples.len()),
         };
         let judge = eval.judge.as_deref().map_or("—".to_owned(), |j| format!("`{}`", code(j)));
         let _ = writeln!(
@@ -171,6 +173,7 @@ mod tests {
             disagreement: None,
             all_ties: None,
             probes: None,
+            adaptive: None,
             cost: None,
             steps: Vec::new(),
             samples: match score {

@@ -153,6 +153,9 @@ pub(crate) fn failed(
             let _ = writeln!(out, "  {missed}");
         }
     }
+    if let Some(adaptive) = &outcome.adaptive {
+        let _ = writeln!(out, "  {}", adaptive.summary_line());
+    }
     if k > 1 {
         let reduced = settings.reduce.describe(k);
         let _ = writeln!(

@@ -7,6 +7,7 @@ use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
+use crate::adaptive::AdaptiveRecord;
 use crate::agreement::Agreement;
 use crate::baseline::BaselineDelta;
 use crate::judge::techniques::verdict::{Scale, ScoreMethod, Usage};
@@ -108,6 +109,9 @@ pub(crate) struct EvalRecord {
     /// What the bias probes found (`probes`, or a gate on one), when the eval runs any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub probes: Option<Probes>,
+    /// How many samples were drawn and the score's interval, when `samples = "adaptive"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adaptive: Option<AdaptiveRecord>,
     /// The evaluation steps each judge generated, when the eval has `steps = "auto"`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub steps: Vec<StepsRecord>,
@@ -286,8 +290,19 @@ impl EvalRecord {
         baseline: Option<BaselineDelta>,
         duration: Duration,
     ) -> Self {
-        let EvalOutcome { eval, settings, samples, summary, criteria, disagreement, all_ties, cost, steps, probes } =
-            outcome;
+        let EvalOutcome {
+            eval,
+            settings,
+            samples,
+            summary,
+            criteria,
+            disagreement,
+            all_ties,
+            cost,
+            steps,
+            probes,
+            adaptive,
+        } = outcome;
         let mut usage = Usage::default();
         for sample in samples {
             usage += sample.verdict.usage;
@@ -335,6 +350,7 @@ impl EvalRecord {
             }),
             cost: *cost,
             probes: probes.clone(),
+            adaptive: *adaptive,
             all_ties: all_ties.map(|t| TiesRecord {
                 comparisons: t.comparisons,
                 split: t.split,
@@ -409,6 +425,7 @@ impl EvalRecord {
             cost: None,
             all_ties: None,
             probes: None,
+            adaptive: None,
             steps: Vec::new(),
             samples: Vec::new(),
         }

@@ -27,7 +27,7 @@ use crate::settings::steps::{Steps, StepsDef};
 pub(crate) struct AttributeSettings<'a> {
     pub judge: Option<&'a JudgeSpec>,
     pub threshold: Option<f64>,
-    pub samples: Option<u32>,
+    pub samples: Option<judge_rules::Samples>,
     pub trim: Option<f64>,
     pub temperature: Option<f64>,
     pub max_tokens: Option<u32>,
@@ -69,7 +69,13 @@ impl AttributeSettings<'_> {
             judge: self.judge.map(|spec| JudgeName::Spec(spec.clone())),
             judges: self.judges.map(|judges| judges.iter().cloned().map(JudgeName::Spec).collect()),
             threshold: self.threshold.map(|v| range("threshold", v)).transpose()?,
-            samples: self.samples.map(|v| range("samples", v.into()).map(|_| v)).transpose()?,
+            samples: self
+                .samples
+                .map(|samples| match samples {
+                    judge_rules::Samples::Fixed(n) => range("samples", n.into()).map(|_| samples),
+                    judge_rules::Samples::Adaptive => Ok(samples),
+                })
+                .transpose()?,
             trim: self.trim.map(|v| range("trim", v)).transpose()?,
             temperature: self.temperature.map(|v| range("temperature", v)).transpose()?,
             max_tokens: self.max_tokens.map(|v| range("max_tokens", v.into()).map(|_| v)).transpose()?,

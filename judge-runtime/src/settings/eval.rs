@@ -32,7 +32,10 @@ pub(crate) struct EvalSettings {
     /// Whether a flagged disagreement fails the eval (`on_disagreement = "fail"`).
     pub fail_on_disagreement: bool,
     pub threshold: f64,
+    /// The samples to draw: the fixed number, or at most `max_samples` when adaptive.
     pub samples: u32,
+    /// Adaptive samples' bounds, when `samples = "adaptive"`.
+    pub adaptive: Option<Adaptive>,
     pub generation: GenerationParams,
     /// How the samples' scores reduce to the eval's score: the rule and the eval's `trim`.
     pub reduce: Reducer,
@@ -47,6 +50,15 @@ pub(crate) struct EvalSettings {
     pub steps: Option<Steps>,
     /// Where the judge, threshold and samples came from.
     pub sources: Sources,
+}
+
+/// The bounds of adaptive samples (`samples = "adaptive"`): judged first, and at most.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Adaptive {
+    /// `min_samples`.
+    pub min: u32,
+    /// `max_samples`.
+    pub max: u32,
 }
 
 /// Where an eval's main settings came from, for its failure message and the reports.
@@ -112,7 +124,7 @@ impl Settings {
         let dataset = row.as_ref().map(|row| row.dataset);
         let row = row.map(|row| Layer {
             threshold: row.settings.threshold,
-            samples: row.settings.samples,
+            samples: row.settings.samples.map(judge_rules::Samples::Fixed),
             compare_with: row.settings.compare_with.clone().map(Comparison::Text),
             ..Layer::new(Origin::Row { path: row.path.to_owned(), line: row.line })
         });
@@ -182,16 +194,25 @@ impl Settings {
         let threshold = all.threshold.unwrap_or_else(|| {
             Sourced::default(if compares { DEFAULT_COMPARISON_THRESHOLD } else { DEFAULT_THRESHOLD })
         });
-        let samples = all.samples.unwrap_or_else(|| Sourced::default(DEFAULT_SAMPLES));
+        let samples = all.samples.unwrap_or_else(|| Sourced::default(judge_rules::Samples::Fixed(DEFAULT_SAMPLES)));
         let trim = all.trim.map_or(DEFAULT_TRIM, |s| s.value);
-        let rule = match all.reduce {
-            Some(Sourced { value, source }) => judge_rules::reduce::check_samples(value, samples.value)
-                .map(|()| value)
-                .map_err(|reason| source.error(eval, value, reason))?,
+        let adaptive = (samples.value == judge_rules::Samples::Adaptive)
+            .then_some(Adaptive { min: values.min_samples, max: values.max_samples });
+        let rule = match &all.reduce {
+            Some(Sourced { value, source }) => match adaptive {
+                None => judge_rules::reduce::check_samples(*value, samples.value.count(values.max_samples)),
+                Some(a) => judge_rules::samples::check_adaptive(a.min, a.max, *value),
+            }
+            .map(|()| *value)
+            .map_err(|reason| source.error(eval, value, reason))?,
             // A comparison's score is the win rate: the mean of wins (1), ties (0.5) and losses.
             None if compares => Reduce::Mean,
             None => Reduce::TrimmedMean,
         };
+        if let Some(a) = adaptive {
+            judge_rules::samples::check_adaptive(a.min, a.max, rule)
+                .map_err(|reason| samples.source.error(eval, judge_rules::samples::ADAPTIVE, reason))?;
+        }
         let reduce = Reducer::new(rule, trim);
         let max_spread = all.max_spread.as_ref().map(|s| s.value);
         let fail_on_disagreement = all.on_disagreement.as_ref().is_some_and(|s| s.value);
@@ -231,7 +252,8 @@ impl Settings {
             max_spread,
             fail_on_disagreement,
             threshold: threshold.value,
-            samples: samples.value,
+            samples: adaptive.map_or(samples.value.count(DEFAULT_SAMPLES), |a| a.max),
+            adaptive,
             generation: GenerationParams {
                 temperature: Some(all.temperature.map_or(DEFAULT_TEMPERATURE, |s| s.value)),
                 max_tokens: all.max_tokens.map(|s| s.value),

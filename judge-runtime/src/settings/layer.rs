@@ -195,6 +195,24 @@ fn judges(_: &Setting, raw: Raw<'_>) -> Result<Vec<JudgeName>, String> {
     words::ensemble_size(judges.len()).map(|()| judges.into_iter().map(JudgeName::Written).collect())
 }
 
+/// `samples`: a whole number in its range, or `"adaptive"`.
+fn samples(setting: &Setting, raw: Raw<'_>) -> Result<judge_rules::Samples, String> {
+    use judge_rules::samples::ADAPTIVE;
+    match raw {
+        Raw::Env { text, .. } | Raw::Attribute(AttributeValue::Text(text)) if text.trim() == ADAPTIVE => {
+            Ok(judge_rules::Samples::Adaptive)
+        }
+        Raw::Toml { value: toml::Value::String(s), .. } if s == ADAPTIVE => Ok(judge_rules::Samples::Adaptive),
+        Raw::Toml { value: toml::Value::String(s), .. } => {
+            Err(format!("must be a whole number or \"adaptive\", found {s:?}"))
+        }
+        Raw::Env { text, .. } if text.trim().parse::<i64>().is_err() => {
+            Err(format!("{text:?} is not a whole number nor \"adaptive\""))
+        }
+        _ => whole(setting, raw).map(judge_rules::Samples::Fixed),
+    }
+}
+
 /// `probes`: the bias probes, each named once; `none` (the default's words), or an empty list, for
 /// none.
 fn probes(_: &Setting, raw: Raw<'_>) -> Result<Vec<words::Probe>, String> {

@@ -133,10 +133,30 @@ fn words(text: &str) -> Vec<String> {
     text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase).collect()
 }
 
+/// The score of a `[normal:MEAN]` marker: MEAN (0..=1) plus a normal draw of standard deviation
+/// 0.15, on the 0–10 scale, rounded and clipped. The draw is a function of the whole output, so
+/// the same output always gets the same score and outputs that differ (a sample's number) draw
+/// apart, as a noisy judge's verdicts on one eval would.
+pub(crate) fn normal_score(output: &str) -> Option<u64> {
+    let start = output.find("[normal:")? + "[normal:".len();
+    let end = output[start..].find(']')? + start;
+    let mean: f64 = output[start..end].trim().parse().ok()?;
+    let digest = <sha2::Sha256 as sha2::Digest>::digest(output.as_bytes());
+    let word = |i: usize| u64::from_le_bytes(digest[i * 8..i * 8 + 8].try_into().expect("8 bytes"));
+    // Box–Muller, from two uniforms in (0, 1].
+    let uniform = |w: u64| ((w >> 11) as f64 + 1.0) / (1u64 << 53) as f64;
+    let (u1, u2) = (uniform(word(0)), uniform(word(1)));
+    let z = (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos();
+    Some((10.0 * (mean + 0.15 * z)).round().clamp(0.0, 10.0) as u64)
+}
+
 /// The verdict the fake judge gives `output`.
 pub(crate) fn grade(output: &str, reference: Option<&str>) -> Verdict {
     if let Some(score) = marker(output, "score") {
         return Verdict::new(score, format!("The output carries the score marker {score}."));
+    }
+    if let Some(score) = normal_score(output) {
+        return Verdict::new(score, format!("The output draws the score {score} around its mean."));
     }
     let Some(reference) = reference else {
         let rationale = "There is no reference answer to compare with; the output is middling.".to_owned();
@@ -169,6 +189,19 @@ mod tests {
         assert_eq!(marker("x [score:7] y", "score"), Some(7));
         assert_eq!(marker("x [score:high]", "score"), None);
         assert_eq!(marker("none", "delay"), None);
+    }
+
+    #[test]
+    fn normal_markers_draw_around_their_mean() {
+        assert_eq!(normal_score("[normal:0.6] draw 1"), normal_score("[normal:0.6] draw 1"));
+        let draws: Vec<u64> = (0..400).filter_map(|k| normal_score(&format!("[normal:0.6] draw {k}"))).collect();
+        assert_eq!(draws.len(), 400);
+        let mean = draws.iter().sum::<u64>() as f64 / 400.0;
+        let sd = (draws.iter().map(|d| (*d as f64 - mean).powi(2)).sum::<f64>() / 399.0).sqrt();
+        assert!((mean - 6.0).abs() < 0.3 && (sd - 1.5).abs() < 0.3, "mean {mean}, sd {sd}");
+        assert!((0..200).all(|k| normal_score(&format!("[normal:0.97] {k}")).unwrap() <= 10), "clipped");
+        assert_eq!(normal_score("[normal:x]"), None);
+        assert_eq!(grade("[normal:0.0] draw", None).score, normal_score("[normal:0.0] draw").unwrap());
     }
 
     #[test]

@@ -12,7 +12,8 @@
 //! Further markers script its behaviour: `[malformed:N]` answers the first N asks of a
 //! conversation with prose instead of a verdict (re-asks carry the earlier replies, so this needs
 //! no state); `[delay:MS]` waits MS milliseconds; `[status:CODE]` answers with that HTTP status;
-//! `[dist:7=0.6,8=0.4]` sets the score token's log-probabilities.
+//! `[dist:7=0.6,8=0.4]` sets the score token's log-probabilities; `[normal:0.6]` draws the score
+//! around 6/10 with a standard deviation of 1.5, from the whole output's hash.
 //!
 //! [`FakeJudgeConfig`] makes it behave like a particular provider or a bad day: request features
 //! it refuses ([`Rejects`]), random transport and server faults ([`Faults`]), per-key rate limits

@@ -1,6 +1,7 @@
 //! End-to-end tests: real harness binaries run as subprocesses against real HTTP servers on
 //! 127.0.0.1. One test binary with modules, for build speed.
 
+mod adaptive;
 mod architecture;
 mod basic;
 mod cache;
