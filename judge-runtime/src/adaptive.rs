@@ -8,8 +8,9 @@
 //! those. A bootstrap rather than a t-interval: with three samples a t-interval needs the 4.3
 //! quantile of Student's t and almost never excludes a threshold, and judges' scores are bounded,
 //! discrete and skewed near the ends of the scale, where a t-interval's symmetry is wrong. The
-//! resamples come from a fixed seed, so the same scores always give the same interval: a rerun on
-//! the same cache draws the same samples and stops at the same one, with no judge call.
+//! resamples come from a fixed seed and the scores are sorted first, so the same scores, in any
+//! order, always give the same interval: a rerun on the same cache draws the same samples and
+//! stops at the same one, with no judge call.
 
 use serde::{Deserialize, Serialize};
 
@@ -31,6 +32,11 @@ pub(crate) fn interval(scores: &[f64], reducer: &Reducer) -> (f64, f64) {
         let score = scores.first().copied().unwrap_or(0.0);
         return (score, score);
     }
+    // Sorted first: the samples judged at once finish in any order, and the interval must depend
+    // on the scores alone, not on which sample finished first.
+    let mut sorted = scores.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let scores = sorted.as_slice();
     let mut rng = SplitMix64(SEED ^ scores.len() as u64);
     let mut resample = vec![0.0; scores.len()];
     let mut reduced: Vec<f64> = (0..RESAMPLES)
@@ -153,6 +159,9 @@ mod tests {
     fn the_interval_is_the_same_for_the_same_scores_and_narrows_with_more() {
         let scores = [0.6, 0.8, 0.7, 0.7, 0.8, 0.7, 0.7, 0.6, 0.7];
         assert_eq!(interval(&scores, &trimmed()), interval(&scores, &trimmed()));
+        let mut reordered = scores;
+        reordered.reverse();
+        assert_eq!(interval(&reordered, &trimmed()), interval(&scores, &trimmed()), "the order does not count");
         let few = interval(&scores[..3], &trimmed());
         let more = interval(&scores, &trimmed());
         assert!(more.1 - more.0 < few.1 - few.0, "{few:?} {more:?}");
