@@ -114,6 +114,29 @@ fn first_points(comparison: &Comparison) -> f64 {
     points(comparison.output_first, Preference::Output) + points(comparison.baseline_first, Preference::Baseline)
 }
 
+impl PositionBias {
+    /// The findings of `comparisons` comparisons: `flips` of them flipped, `first` is the sum over
+    /// them of the share (0..=1) each gave the output shown first.
+    fn new(comparisons: usize, flips: usize, first: f64, calls: u64, max_position_bias: Option<f64>) -> Self {
+        Self {
+            comparisons,
+            flips,
+            flip_rate: ratio(flips as f64, comparisons),
+            first_preferred: if comparisons == 0 { 0.5 } else { first / comparisons as f64 },
+            calls,
+            max_position_bias,
+        }
+    }
+}
+
+impl VerbosityBias {
+    /// The findings over `outputs` outputs: `delta` the sum of their score changes, `raised` how
+    /// many (or, pooled, what share-weighted count) the padding raised.
+    fn new(outputs: usize, delta: f64, raised: f64, calls: u64, max_verbosity_bias: Option<f64>) -> Self {
+        Self { outputs, mean_delta: ratio(delta, outputs), raised: ratio(raised, outputs), calls, max_verbosity_bias }
+    }
+}
+
 impl Probes {
     /// The findings over an eval's samples; `None` when no probe ran.
     pub(crate) fn of<'a>(
@@ -127,29 +150,17 @@ impl Probes {
         }
         let position = probes.contains(&Probe::Position).then(|| {
             let comparisons: Vec<&Comparison> = samples.clone().into_iter().flat_map(|s| &s.position).collect();
-            let n = comparisons.len();
             let flips = comparisons.iter().filter(|c| !c.consistent()).count();
-            let first: f64 = comparisons.iter().map(|c| first_points(c)).sum();
-            PositionBias {
-                comparisons: n,
-                flips,
-                flip_rate: ratio(flips as f64, n),
-                first_preferred: if n == 0 { 0.5 } else { first / (2 * n) as f64 },
-                calls: samples.clone().into_iter().map(|s| s.position_calls).sum(),
-                max_position_bias,
-            }
+            let first: f64 = comparisons.iter().map(|c| first_points(c) / 2.0).sum();
+            let calls = samples.clone().into_iter().map(|s| s.position_calls).sum();
+            PositionBias::new(comparisons.len(), flips, first, calls, max_position_bias)
         });
         let verbosity = probes.contains(&Probe::Verbosity).then(|| {
             let deltas: Vec<f64> =
                 samples.clone().into_iter().filter_map(|s| s.verbosity).map(|(plain, padded)| padded - plain).collect();
-            let n = deltas.len();
-            VerbosityBias {
-                outputs: n,
-                mean_delta: ratio(deltas.iter().sum(), n),
-                raised: ratio(deltas.iter().filter(|d| **d > 1e-9).count() as f64, n),
-                calls: samples.into_iter().map(|s| s.verbosity_calls).sum(),
-                max_verbosity_bias,
-            }
+            let raised = deltas.iter().filter(|d| **d > 1e-9).count() as f64;
+            let calls = samples.into_iter().map(|s| s.verbosity_calls).sum();
+            VerbosityBias::new(deltas.len(), deltas.iter().sum(), raised, calls, max_verbosity_bias)
         });
         Some(Self { position, verbosity })
     }
@@ -157,45 +168,27 @@ impl Probes {
     /// Pools the findings of several evals (a dataset's rows): each weighed by its comparisons or
     /// outputs. The gates are each eval's own, so the pool has none.
     pub fn pool<'a>(each: impl IntoIterator<Item = &'a Probes>) -> Option<Self> {
-        let (mut position, mut verbosity): (Option<PositionBias>, Option<VerbosityBias>) = (None, None);
-        let (mut first_sum, mut delta_sum, mut raised_sum) = (0.0, 0.0, 0.0);
-        for probes in each {
-            if let Some(p) = &probes.position {
-                let pooled = position.get_or_insert(PositionBias {
-                    comparisons: 0,
-                    flips: 0,
-                    flip_rate: 0.0,
-                    first_preferred: 0.5,
-                    calls: 0,
-                    max_position_bias: None,
-                });
-                pooled.comparisons += p.comparisons;
-                pooled.flips += p.flips;
-                pooled.calls += p.calls;
-                first_sum += p.first_preferred * p.comparisons as f64;
-            }
-            if let Some(v) = &probes.verbosity {
-                let pooled = verbosity.get_or_insert(VerbosityBias {
-                    outputs: 0,
-                    mean_delta: 0.0,
-                    raised: 0.0,
-                    calls: 0,
-                    max_verbosity_bias: None,
-                });
-                pooled.outputs += v.outputs;
-                pooled.calls += v.calls;
-                delta_sum += v.mean_delta * v.outputs as f64;
-                raised_sum += v.raised * v.outputs as f64;
-            }
-        }
-        if let Some(p) = position.as_mut() {
-            p.flip_rate = ratio(p.flips as f64, p.comparisons);
-            p.first_preferred = if p.comparisons == 0 { 0.5 } else { first_sum / p.comparisons as f64 };
-        }
-        if let Some(v) = verbosity.as_mut() {
-            v.mean_delta = ratio(delta_sum, v.outputs);
-            v.raised = ratio(raised_sum, v.outputs);
-        }
+        let each: Vec<&Probes> = each.into_iter().collect();
+        let positions: Vec<&PositionBias> = each.iter().filter_map(|p| p.position.as_ref()).collect();
+        let verbosities: Vec<&VerbosityBias> = each.iter().filter_map(|p| p.verbosity.as_ref()).collect();
+        let position = (!positions.is_empty()).then(|| {
+            PositionBias::new(
+                positions.iter().map(|p| p.comparisons).sum(),
+                positions.iter().map(|p| p.flips).sum(),
+                positions.iter().map(|p| p.first_preferred * p.comparisons as f64).sum(),
+                positions.iter().map(|p| p.calls).sum(),
+                None,
+            )
+        });
+        let verbosity = (!verbosities.is_empty()).then(|| {
+            VerbosityBias::new(
+                verbosities.iter().map(|v| v.outputs).sum(),
+                verbosities.iter().map(|v| v.mean_delta * v.outputs as f64).sum(),
+                verbosities.iter().map(|v| v.raised * v.outputs as f64).sum(),
+                verbosities.iter().map(|v| v.calls).sum(),
+                None,
+            )
+        });
         (position.is_some() || verbosity.is_some()).then_some(Self { position, verbosity })
     }
 
