@@ -84,17 +84,16 @@ pub(crate) struct AdaptiveRecord {
 }
 
 impl AdaptiveRecord {
-    /// The record of `scores` drawn between `min_samples` and `max_samples`, reduced by `reducer`
-    /// and held against `threshold`.
-    pub fn of(scores: &[f64], reducer: &Reducer, threshold: f64, min_samples: u32, max_samples: u32) -> Self {
-        let (low, high) = interval(scores, reducer);
+    /// The record of `drawn` samples between `min_samples` and `max_samples`, whose score's
+    /// interval is `interval` and which it `decided` or not.
+    pub fn new(drawn: usize, min_samples: u32, max_samples: u32, interval: (f64, f64), decided: bool) -> Self {
         Self {
-            drawn: scores.len() as u32,
+            drawn: drawn as u32,
             min_samples,
             max_samples,
             confidence: CONFIDENCE,
-            interval: [low, high],
-            decided: decided((low, high), threshold).is_some(),
+            interval: [interval.0, interval.1],
+            decided,
         }
     }
 
@@ -172,7 +171,8 @@ mod tests {
 
     #[test]
     fn the_record_says_what_was_drawn() {
-        let record = AdaptiveRecord::of(&[0.5, 0.9, 0.7], &trimmed(), 0.7, 3, 3);
+        let scattered = interval(&[0.5, 0.9, 0.7], &trimmed());
+        let record = AdaptiveRecord::new(3, 3, 3, scattered, decided(scattered, 0.7).is_some());
         assert_eq!((record.drawn, record.decided, record.confidence), (3, false, 0.9));
         assert!(record.summary_line().starts_with("3 samples drawn (adaptive, 3..=3); 90% interval of the score ["));
         assert!(record.summary_line().ends_with("undecided at max_samples"));

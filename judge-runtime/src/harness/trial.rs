@@ -131,27 +131,26 @@ pub(crate) async fn run_eval(
     };
     let judged = async {
         let Some(bounds) = settings.adaptive else {
-            return every_sample((0..settings.samples as usize).map(draw)).await;
+            return Ok::<_, EvalFailure>((every_sample((0..settings.samples as usize).map(draw)).await?, None));
         };
         // Adaptive: `min_samples` at once, then one at a time until the interval decides.
         let mut judged = every_sample((0..bounds.min as usize).map(draw)).await?;
-        while judged.len() < bounds.max as usize {
+        loop {
             let scores: Vec<f64> = judged.iter().map(|s| s.verdict.normalized()).collect();
-            if adaptive::decided(adaptive::interval(&scores, &settings.reduce), settings.threshold).is_some() {
-                break;
+            let interval = adaptive::interval(&scores, &settings.reduce);
+            let decided = adaptive::decided(interval, settings.threshold).is_some();
+            if decided || judged.len() >= bounds.max as usize {
+                let record = AdaptiveRecord::new(judged.len(), bounds.min, bounds.max, interval, decided);
+                return Ok((judged, Some(record)));
             }
             judged.extend(every_sample([draw(judged.len())]).await?);
         }
-        Ok(judged)
     };
-    let samples = match tokio::time::timeout(ctx.run.values.deadline, judged).await {
-        Ok(samples) => samples?,
+    let (samples, adaptive) = match tokio::time::timeout(ctx.run.values.deadline, judged).await {
+        Ok(judged) => judged?,
         Err(_) => return Err(EvalFailure::Deadline { deadline: ctx.run.values.deadline }),
     };
     let scores: Vec<f64> = samples.iter().map(|s| s.verdict.normalized()).collect();
-    let adaptive = settings
-        .adaptive
-        .map(|bounds| AdaptiveRecord::of(&scores, &settings.reduce, settings.threshold, bounds.min, bounds.max));
     let mut summary = settings.reduce.summarize(&scores);
     // With criteria, each is reduced on its own (for its threshold). A central reducer's score is
     // the weighted mean of the criteria's; a reducer that asks about single samples (min,
