@@ -38,34 +38,19 @@ pub(crate) fn render(record: &RunRecord) -> String {
     if !record.datasets.is_empty() {
         out.push_str("    <properties>\n");
         for dataset in &record.datasets {
-            let _ = writeln!(
-                out,
-                "      <property name=\"dataset {}\" value=\"{}\"/>",
-                escape(&dataset.name),
-                escape(&crate::report::datasets::summary_line(dataset))
-            );
-            if let Some(calibration) = &dataset.calibration {
+            // The dataset's line, then what its rows also tell: each a property named after it.
+            let properties = [
+                ("dataset", Some(crate::report::datasets::summary_line(dataset))),
+                ("calibration", dataset.calibration.as_ref().map(|c| c.summary_line())),
+                ("bias probes", dataset.probes.as_ref().map(|p| p.findings())),
+                ("comparisons", dataset.pairwise.as_ref().map(|w| w.summary_line())),
+            ];
+            for (what, value) in properties.iter().filter_map(|(what, value)| Some((what, value.as_ref()?))) {
                 let _ = writeln!(
                     out,
-                    "      <property name=\"calibration {}\" value=\"{}\"/>",
+                    "      <property name=\"{what} {}\" value=\"{}\"/>",
                     escape(&dataset.name),
-                    escape(&calibration.summary_line())
-                );
-            }
-            if let Some(probes) = &dataset.probes {
-                let _ = writeln!(
-                    out,
-                    "      <property name=\"bias probes {}\" value=\"{}\"/>",
-                    escape(&dataset.name),
-                    escape(&probes.findings())
-                );
-            }
-            if let Some(win_rates) = &dataset.pairwise {
-                let _ = writeln!(
-                    out,
-                    "      <property name=\"comparisons {}\" value=\"{}\"/>",
-                    escape(&dataset.name),
-                    escape(&win_rates.summary_line())
+                    escape(value)
                 );
             }
         }

@@ -39,14 +39,13 @@ pub(crate) fn render(binary: &str, evals: &[EvalRecord]) -> String {
             code(&dataset.file),
             crate::report::datasets::summary_line(dataset)
         );
-        if let Some(calibration) = &dataset.calibration {
-            let _ = writeln!(out, "  - judge against human labels: {}", calibration.summary_line());
-        }
-        if let Some(probes) = &dataset.probes {
-            let _ = writeln!(out, "  - bias probes over its rows: {}", probes.findings());
-        }
-        if let Some(win_rates) = &dataset.pairwise {
-            let _ = writeln!(out, "  - comparisons: {}", win_rates.summary_line());
+        let told = [
+            ("judge against human labels", dataset.calibration.as_ref().map(|c| c.summary_line())),
+            ("bias probes over its rows", dataset.probes.as_ref().map(|p| p.findings())),
+            ("comparisons", dataset.pairwise.as_ref().map(|w| w.summary_line())),
+        ];
+        for (what, line) in told.iter().filter_map(|(what, line)| Some((what, line.as_ref()?))) {
+            let _ = writeln!(out, "  - {what}: {line}");
         }
     }
     if !datasets.is_empty() {
