@@ -250,14 +250,12 @@ fn set(args: &mut EvalArgs, setting: &'static Setting, key: &str, value: &Expr) 
         }
         "judge" => args.judge = Some(judge_spec(key, string(key, value)?)?),
         "judges" => {
-            let Expr::Array(array) = value else {
-                return Err(syn::Error::new_spanned(
-                    value,
-                    "`judges` is an array of judges, e.g. judges = [\"openai:gpt-4.1\", \"anthropic:claude-sonnet-4-5\"]",
-                ));
-            };
-            let judges =
-                array.elems.iter().map(|e| judge_spec(key, string(key, e)?)).collect::<syn::Result<Vec<LitStr>>>()?;
+            const SHAPE: &str =
+                "`judges` is an array of judges, e.g. judges = [\"openai:gpt-4.1\", \"anthropic:claude-sonnet-4-5\"]";
+            let judges = strings(key, value, SHAPE)?
+                .into_iter()
+                .map(|judge| judge_spec(key, judge))
+                .collect::<syn::Result<Vec<_>>>()?;
             let specs: Vec<String> = judges.iter().map(LitStr::value).collect();
             judge_rules::words::ensemble(&specs.iter().map(String::as_str).collect::<Vec<_>>()).map_err(
                 |(index, reason)| match index.and_then(|i| judges.get(i)) {
@@ -270,13 +268,11 @@ fn set(args: &mut EvalArgs, setting: &'static Setting, key: &str, value: &Expr) 
             args.judges = Some(judges);
         }
         "probes" => {
-            let Expr::Array(array) = value else {
-                return Err(syn::Error::new_spanned(
-                    value,
-                    "`probes` is an array of bias probes, e.g. probes = [\"position\", \"verbosity\"]",
-                ));
-            };
-            let names = array.elems.iter().map(|e| string(key, e)).collect::<syn::Result<Vec<LitStr>>>()?;
+            let names = strings(
+                key,
+                value,
+                "`probes` is an array of bias probes, e.g. probes = [\"position\", \"verbosity\"]",
+            )?;
             let words: Vec<String> = names.iter().map(LitStr::value).collect();
             judge_rules::words::probes(&words)
                 .map_err(|(index, reason)| rule_error(key, names[index].span(), reason))?;
@@ -329,13 +325,9 @@ fn set(args: &mut EvalArgs, setting: &'static Setting, key: &str, value: &Expr) 
             });
         }
         "levels" => {
-            let Expr::Array(array) = value else {
-                return Err(syn::Error::new_spanned(
-                    value,
-                    "`levels` is an array of bands of the 0-10 scale, e.g. levels = [\"0-4: wrong\", \"5-10: right\"]",
-                ));
-            };
-            let levels = array.elems.iter().map(|e| string(key, e)).collect::<syn::Result<Vec<LitStr>>>()?;
+            const SHAPE: &str =
+                "`levels` is an array of bands of the 0-10 scale, e.g. levels = [\"0-4: wrong\", \"5-10: right\"]";
+            let levels = strings(key, value, SHAPE)?;
             let texts: Vec<String> = levels.iter().map(LitStr::value).collect();
             // The attribute's levels are bands of the default 0–10 scale.
             judge_rules::levels::bands(&texts, 0, 10).map_err(|e| match e.index.and_then(|i| levels.get(i)) {
@@ -436,6 +428,14 @@ fn judge_spec(key: &str, judge: LitStr) -> syn::Result<LitStr> {
 /// A rule of judge-rules broken by the value of `key`, at `span`.
 fn rule_error(key: &str, span: Span, reason: String) -> syn::Error {
     syn::Error::new(span, format!("`{key}`: {reason}"))
+}
+
+/// An array of string literals; `shape`, spanned at the value, when it is not an array.
+fn strings(key: &str, value: &Expr, shape: &str) -> syn::Result<Vec<LitStr>> {
+    let Expr::Array(array) = value else {
+        return Err(syn::Error::new_spanned(value, shape));
+    };
+    array.elems.iter().map(|e| string(key, e)).collect()
 }
 
 fn string(key: &str, value: &Expr) -> syn::Result<LitStr> {
