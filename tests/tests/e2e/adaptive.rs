@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use judge_tests::{FakeJudge, HarnessRun, harness};
+use judge_tests::{FakeJudge, HarnessRun};
 use serde_json::Value;
 
 use crate::common::read_report;
@@ -16,14 +16,7 @@ use crate::datasets::{failure, record, run};
 const BINARY: &str = env!("CARGO_BIN_EXE_suite-adaptive");
 
 fn suite(judge: &FakeJudge, cache: &Path, reports: &Path) -> Command {
-    let mut command = harness(BINARY);
-    command
-        .env("JUDGE_MODEL", "openai:fake-judge")
-        .env("OPENAI_BASE_URL", judge.base_url())
-        .env("JUDGE_CACHE_DIR", cache)
-        .env("JUDGE_REPORT_DIR", reports)
-        .env("JUDGE_DEADLINE", "60");
-    command
+    crate::common::reporting(BINARY, judge, cache, reports)
 }
 
 /// Runs the suite with `vars` (and `args`); the run and its JSON report.

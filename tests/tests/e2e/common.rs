@@ -20,12 +20,21 @@ pub fn soak(judge: &FakeJudge, cache_dir: &Path) -> Command {
     judged(env!("CARGO_BIN_EXE_suite-soak"), judge, cache_dir)
 }
 
-fn judged(binary: &str, judge: &FakeJudge, cache_dir: &Path) -> Command {
+/// `binary`, a harness binary of the suites, judged by `judge`, with its verdict cache in `cache_dir`.
+pub fn judged(binary: &str, judge: &FakeJudge, cache_dir: &Path) -> Command {
     let mut command = harness(binary);
     command
         .env("JUDGE_MODEL", "openai:fake-judge")
         .env("OPENAI_BASE_URL", judge.base_url())
         .env("JUDGE_CACHE_DIR", cache_dir);
+    command
+}
+
+/// [`judged`], writing its reports in `reports`, each eval's deadline (60 s) well within the
+/// tests' limit on a run.
+pub fn reporting(binary: &str, judge: &FakeJudge, cache_dir: &Path, reports: &Path) -> Command {
+    let mut command = judged(binary, judge, cache_dir);
+    command.env("JUDGE_REPORT_DIR", reports).env("JUDGE_DEADLINE", "60");
     command
 }
 

@@ -28,20 +28,14 @@ pub(crate) const NEXTEST_LIMIT: Duration = Duration::from_secs(900);
 /// The `suite-datasets` harness binary, judged by `judge`, with its verdict cache in `cache`;
 /// each eval has a deadline well within [`RUN_LIMIT`].
 pub(crate) fn suite(judge: &FakeJudge, cache: &Path) -> Command {
-    let mut command = harness(BINARY);
-    command
-        .env("JUDGE_MODEL", "openai:fake-judge")
-        .env("OPENAI_BASE_URL", judge.base_url())
-        .env("JUDGE_CACHE_DIR", cache)
-        .env("JUDGE_DEADLINE", "60");
+    let mut command = crate::common::judged(BINARY, judge, cache);
+    command.env("JUDGE_DEADLINE", "60");
     command
 }
 
 /// [`suite`], writing its reports in `reports`.
 pub(crate) fn reporting(judge: &FakeJudge, cache: &Path, reports: &Path) -> Command {
-    let mut command = suite(judge, cache);
-    command.env("JUDGE_REPORT_DIR", reports);
-    command
+    crate::common::reporting(BINARY, judge, cache, reports)
 }
 
 /// A fake judge that also accepts a request without an input or a reference answer: the rows of

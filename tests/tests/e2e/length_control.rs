@@ -5,10 +5,10 @@
 //! tests/requirements-stats.txt`; with `CI` set, the comparison fails rather than skips without
 //! it), and the line the terminal and the other reports show.
 
-use judge_tests::{FakeJudge, harness, length_control_reference, statsmodels_installed};
+use judge_tests::{FakeJudge, length_control_reference, statsmodels_installed};
 use serde_json::Value;
 
-use crate::common::{in_ci, read_report};
+use crate::common::{in_ci, read_report, reporting};
 use crate::datasets::{dataset_path, run};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_suite-probes");
@@ -29,14 +29,8 @@ fn lengths() -> Vec<(String, usize, usize)> {
 fn a_pairwise_datasets_length_controlled_win_rate_is_statsmodels_fit() {
     let judge = FakeJudge::start();
     let (cache, reports) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let mut command = harness(BINARY);
-    command
-        .env("JUDGE_MODEL", "openai:fake-judge")
-        .env("OPENAI_BASE_URL", judge.base_url())
-        .env("JUDGE_CACHE_DIR", cache.path())
-        .env("JUDGE_REPORT_DIR", reports.path())
-        .env("JUDGE_PROBES", "none")
-        .arg("pairwise");
+    let mut command = reporting(BINARY, &judge, cache.path(), reports.path());
+    command.env("JUDGE_PROBES", "none").arg("pairwise");
     let run = run(&mut command);
     assert_eq!(run.code, Some(0), "{}", run.all());
     let report = read_report(&reports.path().join("suite-probes.json"));
@@ -104,14 +98,8 @@ fn a_pairwise_dataset_without_an_estimate_says_why() {
     let (cache, reports) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     // The two rows pair-08 and pair-09, whose answers both lose: every comparison a loss, so the
     // log-odds of a win are infinite and there is no estimate.
-    let mut command = harness(BINARY);
-    command
-        .env("JUDGE_MODEL", "openai:fake-judge")
-        .env("OPENAI_BASE_URL", judge.base_url())
-        .env("JUDGE_CACHE_DIR", cache.path())
-        .env("JUDGE_REPORT_DIR", reports.path())
-        .env("JUDGE_PROBES", "none")
-        .arg("suite_probes::pairwise::pair-0");
+    let mut command = reporting(BINARY, &judge, cache.path(), reports.path());
+    command.env("JUDGE_PROBES", "none").arg("suite_probes::pairwise::pair-0");
     for earlier in 1..=7 {
         command.args(["--skip", &format!("pair-0{earlier}")]);
     }

@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use judge_tests::{FakeJudge, FakeJudgeConfig, HarnessRun, harness};
+use judge_tests::{FakeJudge, FakeJudgeConfig, HarnessRun};
 use serde_json::{Value, json};
 
 use crate::common::read_report;
@@ -20,14 +20,7 @@ const SINGLE: [&str; 5] = ["compared", "graded", "position_gated", "unprobed", "
 
 /// The `suite-probes` binary judged by `judge`, with its cache in `cache` and reports in `reports`.
 fn suite(judge: &FakeJudge, cache: &Path, reports: &Path) -> Command {
-    let mut command = harness(BINARY);
-    command
-        .env("JUDGE_MODEL", "openai:fake-judge")
-        .env("OPENAI_BASE_URL", judge.base_url())
-        .env("JUDGE_CACHE_DIR", cache)
-        .env("JUDGE_REPORT_DIR", reports)
-        .env("JUDGE_DEADLINE", "60");
-    command
+    crate::common::reporting(BINARY, judge, cache, reports)
 }
 
 /// Runs the evals that are not the dataset's rows; returns the run and its JSON report.
