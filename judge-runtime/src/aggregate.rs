@@ -54,9 +54,11 @@ impl TrimmedMean {
         }
         let kept: Vec<f64> = order[dropped..k - dropped].iter().map(|&i| scores[i]).collect();
         let sorted: Vec<f64> = order.iter().map(|&i| scores[i]).collect();
-        let mean = scores.iter().sum::<f64>() / k as f64;
+        // Over the sorted scores: samples judged at once finish in any order, and the same scores
+        // must give the same statistics to the last bit (a sharded run is compared with one run).
+        let mean = sorted.iter().sum::<f64>() / k as f64;
         let variance =
-            if k > 1 { scores.iter().map(|s| (s - mean).powi(2)).sum::<f64>() / (k - 1) as f64 } else { 0.0 };
+            if k > 1 { sorted.iter().map(|s| (s - mean).powi(2)).sum::<f64>() / (k - 1) as f64 } else { 0.0 };
         Summary {
             score: kept.iter().sum::<f64>() / kept.len() as f64,
             mean,
@@ -254,6 +256,18 @@ mod tests {
         let s = TrimmedMean::new(0.0).summarize(&[0.6, 0.7, 0.8]);
         assert!(s.passes(0.7));
         assert!(!s.passes(0.71));
+    }
+
+    #[test]
+    fn the_statistics_do_not_depend_on_the_order_of_the_samples() {
+        let scores = [0.9, 0.2, 0.6, 0.7, 1.0, 0.5, 0.8];
+        let mut reversed = scores;
+        reversed.reverse();
+        let (a, b) = (TrimmedMean::new(0.15).summarize(&scores), TrimmedMean::new(0.15).summarize(&reversed));
+        assert_eq!(
+            (a.score.to_bits(), a.mean.to_bits(), a.std_dev.to_bits()),
+            (b.score.to_bits(), b.mean.to_bits(), b.std_dev.to_bits())
+        );
     }
 
     #[test]
