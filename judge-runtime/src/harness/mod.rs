@@ -3,6 +3,7 @@
 pub(crate) mod context;
 pub(crate) mod datasets;
 pub(crate) mod eval;
+pub(crate) mod panel;
 pub(crate) mod registry;
 pub(crate) mod run;
 pub(crate) mod shared_calls;
