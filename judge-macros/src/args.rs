@@ -57,6 +57,8 @@ pub(crate) struct EvalArgs {
     /// The settings read by their kind alone (a number in its range, one of its words, a text),
     /// by key: every attribute key that needs no reading of its own.
     pub by_kind: Vec<(&'static str, KindValue)>,
+    /// Where each key is written, for the checks that span several keys.
+    pub keys: Vec<(&'static str, Span)>,
 }
 
 /// A value read by its setting's kind.
@@ -123,6 +125,7 @@ pub(crate) fn parse(args: TokenStream) -> (EvalArgs, Vec<syn::Error>) {
             return Ok(());
         }
         seen.push(setting.key.to_owned());
+        parsed.keys.push((setting.key, syn::spanned::Spanned::span(&meta.path)));
         if key != setting.key {
             parsed.deprecated_baseline = meta.path.get_ident().cloned();
         }
@@ -215,12 +218,25 @@ pub(crate) fn parse(args: TokenStream) -> (EvalArgs, Vec<syn::Error>) {
                 ));
             }
         }
-    } else if let Some((_, span)) = parsed.min_pass_rate {
-        errors.push(syn::Error::new(
-            span,
-            "`min_pass_rate` is the share of a dataset's rows that must pass: add `dataset = \"cases.jsonl\"`, or \
-             remove it",
-        ));
+    } else {
+        if let Some((_, span)) = parsed.min_pass_rate {
+            errors.push(syn::Error::new(
+                span,
+                "`min_pass_rate` is the share of a dataset's rows that must pass: add `dataset = \"cases.jsonl\"`, \
+                 or remove it",
+            ));
+        }
+        // The synthetic validation makes its pairs from a dataset's rows.
+        let synthetic = ["validate", "generator", "max_pairs", "min_accuracy"];
+        for (key, span) in parsed.keys.iter().filter(|(key, _)| synthetic.contains(key)) {
+            errors.push(syn::Error::new(
+                *span,
+                format!(
+                    "`{key}` belongs to the synthetic validation of a dataset's judge, which makes its pairs from \
+                     the rows: add `dataset = \"cases.jsonl\"`, or remove it"
+                ),
+            ));
+        }
     }
     // A rubric that was given but invalid, or arguments that stopped parsing early, already
     // have their error.
@@ -249,6 +265,7 @@ fn set(args: &mut EvalArgs, setting: &'static Setting, key: &str, value: &Expr) 
             args.name = Some(name);
         }
         "judge" => args.judge = Some(judge_spec(key, string(key, value)?)?),
+        "generator" => args.by_kind.push((setting.key, KindValue::Text(judge_spec(key, string(key, value)?)?))),
         "judges" => {
             const SHAPE: &str =
                 "`judges` is an array of judges, e.g. judges = [\"openai:gpt-4.1\", \"anthropic:claude-sonnet-4-5\"]";

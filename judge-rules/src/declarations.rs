@@ -111,6 +111,17 @@ macro_rules! declare_settings {
                 max_verbosity_bias: f64 = number, optional
                     => Setting::eval(NUMBER, None, "none", "largest mean score gain from content-free padding")
                         .within(Range::new(0.0, Some(1.0), "in 0.0..=1.0").meaning("is a gain of the 0..=1 score"));
+                validate: judge_rules::words::Validate = word(judge_rules::words::Validate::parse), optional
+                    => Setting::eval(WORD, Some("JUDGE_VALIDATE"), "none", "validate the judge on a dataset's rows without labels")
+                        .words(Validate::WORDS);
+                generator: JudgeName = |_, raw| text(raw).map(JudgeName::Written)
+                    => Setting::eval("provider:model", Some("JUDGE_GENERATOR"), "the judge", "the model that writes synthetic pairs");
+                max_pairs: u32 = whole, default
+                    => Setting::eval(WHOLE, Some("JUDGE_MAX_PAIRS"), "50", "rows of a dataset made into synthetic pairs, at most")
+                        .within(Range::new(1.0, Some(100_000.0), "a whole number in 1..=100000").whole());
+                min_accuracy: f64 = number, optional
+                    => Setting::eval(NUMBER, None, "none", "least share of synthetic pairs the judge orders right")
+                        .within(Range::new(0.0, Some(1.0), "in 0.0..=1.0").meaning("is a share of the pairs"));
                 name => Setting::code(TEXT, "the function's", "the eval's name");
                 crate => Setting::code("path", "judge_runtime", "the path of judge-runtime, when renamed");
             }

@@ -6,7 +6,7 @@
 //! The declarations themselves are in `declarations.rs`, one entry per setting.
 
 use crate::ranges::Range;
-use crate::words::{OnTie, Probe};
+use crate::words::{OnTie, Probe, Validate};
 
 /// Whether a setting belongs to one eval or to the whole run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

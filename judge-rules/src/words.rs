@@ -81,6 +81,28 @@ impl OnDisagreement {
     }
 }
 
+/// How a dataset validates its judge without human labels (`validate`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Validate {
+    /// `synthetic`: contrastive pairs written by a generator (the Self-Taught Evaluator recipe).
+    Synthetic,
+}
+
+impl Validate {
+    /// The words `validate` takes.
+    pub const WORDS: &[&str] = &["synthetic"];
+
+    /// Reads `validate`.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        match s.trim() {
+            "synthetic" => Ok(Self::Synthetic),
+            _ => Err(format!(
+                "{s:?} is not \"synthetic\" (contrastive pairs a generator writes from the dataset's good answers)"
+            )),
+        }
+    }
+}
+
 /// A bias probe: extra judge calls that measure a known bias of the judge (`probes`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Probe {

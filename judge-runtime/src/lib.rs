@@ -103,6 +103,7 @@ mod probes;
 mod report;
 mod settings;
 mod snapshot;
+mod synthetic;
 
 pub use aggregate::{Reducer, Summary, TrimmedMean};
 pub use cache::CacheMode;

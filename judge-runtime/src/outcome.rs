@@ -228,6 +228,8 @@ pub(crate) enum FailureKind {
     Calibration,
     /// A bias probe found more bias than its gate allows (`max_position_bias`, `max_verbosity_bias`).
     BiasProbe,
+    /// The judge ordered fewer of a dataset's synthetic pairs right than `min_accuracy` asks.
+    SyntheticAccuracy,
 }
 
 impl FailureKind {
@@ -243,6 +245,7 @@ impl FailureKind {
             Self::BelowMinPassRate => "below_min_pass_rate",
             Self::Calibration => "calibration",
             Self::BiasProbe => "bias_probe",
+            Self::SyntheticAccuracy => "synthetic_accuracy",
         }
     }
 }
@@ -304,6 +307,8 @@ pub(crate) enum EvalFailure {
     Output { sample: usize, message: String },
     #[error("generating the evaluation steps (steps = \"auto\") with {judge} failed: {message}")]
     Steps { judge: String, message: String },
+    #[error("generating a contrastive pair (validate = \"synthetic\") with {generator} failed: {message}")]
+    Contrast { generator: String, message: String },
     #[error("sample {}: the baseline function failed, so the output was not compared:\n{message}", sample + 1)]
     CompareWith { sample: usize, message: String },
     #[error("sample {}: {error}", sample + 1)]

@@ -38,9 +38,12 @@ pub struct Snapshot {
 #[derive(Debug, Serialize)]
 struct SnapshotInfo {
     eval: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     input: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     expected: Option<String>,
     /// The output of the median sample, whose rationale the snapshot holds.
+    #[serde(skip_serializing_if = "Option::is_none")]
     output: Option<String>,
 }
 
@@ -99,6 +102,18 @@ impl Snapshot {
                 // As much of it as the report keeps.
                 output: median.map(|m| m.output.chars().take(OUTPUT_EXCERPT_CHARS).collect()),
             },
+        }
+    }
+
+    /// The snapshot of the synthetic pairs (`body`) of the dataset eval `eval` (short name
+    /// `function`) over the dataset `file`, for a person to review: `function@@synthetic`, a name
+    /// no row's snapshot has (a row id's `@` is written `%40`).
+    pub(crate) fn synthetic_pairs(function: &str, eval: &str, file: &str, body: String) -> Self {
+        Self {
+            name: format!("{function}@@synthetic"),
+            body,
+            rubric: format!("synthetic contrastive pairs of {file}: each row's good answer and a worse one"),
+            info: SnapshotInfo { eval: format!("{eval}::synthetic"), input: None, expected: None, output: None },
         }
     }
 

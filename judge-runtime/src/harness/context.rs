@@ -8,8 +8,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::baseline::Baselines;
 use crate::cache::{CacheKey, VerdictCache};
-use crate::error::{CacheError, ConfigError};
+use crate::error::{CacheError, ConfigError, JudgeError};
 use crate::harness::shared_calls::{Call, SharedCalls};
+use crate::judge::techniques::contrast::{self, Generated};
 use crate::judge::techniques::prompt::{JudgeRequest, Task};
 use crate::judge::techniques::steps::{self, GeneratedSteps};
 use crate::judge::techniques::verdict::Verdict;
@@ -33,6 +34,8 @@ pub(crate) struct RunContext {
     /// Held while a judge is made, which may read the cache: one judge per spec.
     judges: tokio::sync::Mutex<HashMap<JudgeSpec, Arc<Judge>>>,
     in_flight: SharedCalls<CacheKey, Verdict>,
+    /// The contrastive pairs being generated: two evals over one dataset ask once.
+    contrasts_in_flight: SharedCalls<CacheKey, Generated>,
     /// Under nextest, the ledger the run's processes share: budget, pacing, claims on verdicts.
     ledger: Option<Arc<Ledger>>,
     cache_hits: AtomicU64,
@@ -103,6 +106,7 @@ impl RunContext {
             http,
             judges: tokio::sync::Mutex::default(),
             in_flight: SharedCalls::default(),
+            contrasts_in_flight: SharedCalls::default(),
             ledger,
             cache_hits: AtomicU64::new(0),
             shared: AtomicU64::new(0),
@@ -224,6 +228,55 @@ impl RunContext {
         let sent =
             CacheKey::new(spec.provider.name(), &spec.model, &judge.key_params(&params), &(&messages, &schema), 0);
         self.cache.store(&sent, &spec.to_string(), &generated).await.map_err(|e| failed(e.to_string()))?;
+        Ok(generated)
+    }
+
+    /// The contrastive pair `generator` writes for the task `input` with the good answer `good`
+    /// (`validate = "synthetic"`), or why its reply was not one: from the cache, or asked for once
+    /// and stored, keyed by the request like a verdict, so that a rerun (or CI, replaying) costs
+    /// nothing. Only a failure to reach the generator is an `Err`.
+    pub async fn contrast(
+        &self,
+        generator: &Judge,
+        eval: &EvalSettings,
+        input: &str,
+        good: &str,
+    ) -> Result<Generated, EvalFailure> {
+        let (messages, schema) = contrast::request(input, good);
+        let spec = generator.spec();
+        // A text, not a score: no token probabilities.
+        let params = GenerationParams { weighted: false, ..eval.generation };
+        let key = || {
+            CacheKey::new(spec.provider.name(), &spec.model, &generator.key_params(&params), &(&messages, &schema), 0)
+        };
+        let failed = |message: String| EvalFailure::Contrast { generator: spec.to_string(), message };
+        if let Some(generated) = self.cache.lookup::<Generated>(&key()).await.map_err(|e| failed(e.to_string()))? {
+            return Ok(generated);
+        }
+        let leader = match self.contrasts_in_flight.join(&key()).await {
+            Call::Shared(generated) => return Ok(generated),
+            Call::Lead(leader) => leader,
+        };
+        let asked = generator
+            .ask(
+                &messages,
+                &schema,
+                &params,
+                eval.values.timeout,
+                |reply| contrast::parse(&reply.text),
+                contrast::reask,
+            )
+            .await;
+        generator.take_notices().iter().for_each(|text| crate::report::printer::notice(text));
+        self.keep_refusals(generator).await.map_err(|e| failed(e.to_string()))?;
+        let generated = match asked {
+            Ok((pair, _usage)) => Generated::Pair(pair),
+            Err(JudgeError::UnparseableVerdict { reason, .. }) => Generated::Unreadable(reason),
+            Err(error) => return Err(failed(error.to_string())),
+        };
+        // Under the key of the request as it was sent (the server may have refused a part of it).
+        self.cache.store(&key(), &spec.to_string(), &generated).await.map_err(|e| failed(e.to_string()))?;
+        leader.finish(generated.clone());
         Ok(generated)
     }
 

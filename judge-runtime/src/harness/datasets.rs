@@ -19,6 +19,7 @@ use crate::harness::trial::judge_eval;
 use crate::outcome::{FailureKind, RowOutcome};
 use crate::report::message;
 use crate::report::record::{EvalRecord, Status};
+use crate::synthetic::SyntheticRecord;
 
 /// What one test runs.
 #[derive(Debug, Clone)]
@@ -30,6 +31,9 @@ pub(crate) enum Subject {
     /// The judge's agreement with the human labels of a dataset without a pass-rate gate, against
     /// its calibration gates (`min_kappa`, …): `<module>::<function>::calibration`.
     Calibration { case: &'static EvalCase, dataset: Arc<Dataset> },
+    /// The judge's accuracy on synthetic pairs of a dataset's rows (`validate = "synthetic"`, or a
+    /// `min_accuracy` gate): `<module>::<function>::synthetic`.
+    Synthetic { case: &'static EvalCase, dataset: Arc<Dataset> },
     /// A dataset that could not be read.
     Unreadable { case: &'static EvalCase, error: DatasetError },
 }
@@ -41,6 +45,7 @@ impl Subject {
             Self::One(eval) => eval.name(),
             Self::Gate { case, .. } | Self::Unreadable { case, .. } => case.full_name(),
             Self::Calibration { case, .. } => format!("{}::calibration", case.full_name()),
+            Self::Synthetic { case, .. } => format!("{}::synthetic", case.full_name()),
         }
     }
 
@@ -48,7 +53,10 @@ impl Subject {
     pub fn case(&self) -> &'static EvalCase {
         match self {
             Self::One(eval) => eval.case,
-            Self::Gate { case, .. } | Self::Calibration { case, .. } | Self::Unreadable { case, .. } => case,
+            Self::Gate { case, .. }
+            | Self::Calibration { case, .. }
+            | Self::Synthetic { case, .. }
+            | Self::Unreadable { case, .. } => case,
         }
     }
 
@@ -59,14 +67,21 @@ impl Subject {
             Self::Gate { case, dataset } => std::iter::once(case.full_name())
                 .chain(dataset.rows.iter().map(|row| format!("{}::{}", case.full_name(), row.id)))
                 .collect(),
-            Self::Unreadable { case, .. } | Self::Calibration { case, .. } => vec![case.full_name()],
+            Self::Unreadable { case, .. } | Self::Calibration { case, .. } | Self::Synthetic { case, .. } => {
+                vec![case.full_name()]
+            }
         }
     }
 }
 
-/// The tests of `cases`, in order; the datasets are read from `manifest_dir`.
-/// A file that several evals name is read once.
-pub(crate) fn subjects(manifest_dir: &Path, cases: &[&'static EvalCase]) -> Vec<Subject> {
+/// The tests of `cases`, in order; the datasets are read from `manifest_dir`. A file that several
+/// evals name is read once. `validates` tells which dataset evals validate their judge on
+/// synthetic pairs: they have a test for it, after their rows'.
+pub(crate) fn subjects(
+    manifest_dir: &Path,
+    cases: &[&'static EvalCase],
+    validates: impl Fn(&'static EvalCase) -> bool,
+) -> Vec<Subject> {
     let mut subjects = Vec::with_capacity(cases.len());
     let mut read: HashMap<&str, Result<Arc<Dataset>, DatasetError>> = HashMap::new();
     for &case in cases {
@@ -82,16 +97,22 @@ pub(crate) fn subjects(manifest_dir: &Path, cases: &[&'static EvalCase]) -> Vec<
                 continue;
             }
         };
+        let validated = validates(case);
+        // The dataset's own tests, after its rows: a row's id must not name one of them.
+        let tests = [("calibration", calibrated(case, &dataset)), ("synthetic", validated)];
+        let clash = tests
+            .iter()
+            .filter(|(_, has)| *has && case.min_pass_rate.is_none())
+            .find_map(|(test, _)| dataset.rows.iter().find(|row| row.id == *test).map(|row| (*test, row.line)));
+        if let Some((test, line)) = clash {
+            let message = format!(
+                "the id \"{test}\" names the dataset's {test} test (module::function::{test}): give the row another id"
+            );
+            subjects.push(Subject::Unreadable { case, error: DatasetError::new(&dataset.path, Some(line), message) });
+            continue;
+        }
         if case.min_pass_rate.is_some() {
-            subjects.push(Subject::Gate { case, dataset });
-        } else if let Some(row) = dataset.rows.iter().find(|row| row.id == "calibration")
-            && calibrated(case, &dataset)
-        {
-            let message = "the id \"calibration\" names the dataset's calibration test \
-                           (module::function::calibration): give the row another id"
-                .to_owned();
-            subjects
-                .push(Subject::Unreadable { case, error: DatasetError::new(&dataset.path, Some(row.line), message) });
+            subjects.push(Subject::Gate { case, dataset: Arc::clone(&dataset) });
         } else {
             subjects.extend(dataset.rows.iter().map(|row| {
                 let row = DatasetRow { dataset: Arc::clone(&dataset), row: Arc::clone(row) };
@@ -100,8 +121,11 @@ pub(crate) fn subjects(manifest_dir: &Path, cases: &[&'static EvalCase]) -> Vec<
             // Labelled rows, or a calibration gate on the attribute: the judge's agreement with the
             // labels is a test of its own, after the rows.
             if calibrated(case, &dataset) {
-                subjects.push(Subject::Calibration { case, dataset });
+                subjects.push(Subject::Calibration { case, dataset: Arc::clone(&dataset) });
             }
+        }
+        if validated {
+            subjects.push(Subject::Synthetic { case, dataset });
         }
     }
     subjects
@@ -137,7 +161,12 @@ pub(crate) async fn run(ctx: &RunContext, subject: &Subject) -> Result<(), libte
                     Err((Some(kind), message::gate_failed(&dataset.file, rows, min_pass_rate, &missed)))
                 }
             });
-            test_record(ctx, case, case.full_name(), result, start)
+            test_record(ctx, case, case.full_name(), result, start, None)
+        }
+        Subject::Synthetic { case, dataset } => {
+            let start = std::time::Instant::now();
+            let (synthetic, result) = crate::harness::validation::validate(ctx, case, dataset).await;
+            test_record(ctx, case, subject.name(), result, start, synthetic)
         }
         Subject::Calibration { case, dataset } => {
             // The labelled rows judged again (their verdicts come from the cache, or are shared
@@ -152,7 +181,7 @@ pub(crate) async fn run(ctx: &RunContext, subject: &Subject) -> Result<(), libte
                     Err((Some(FailureKind::Calibration), message::calibration_failed(&dataset.file, &missed)))
                 }
             });
-            test_record(ctx, case, subject.name(), result, start)
+            test_record(ctx, case, subject.name(), result, start, None)
         }
     }
 }
@@ -183,15 +212,17 @@ async fn judge_rows(
     futures::stream::iter(rows).buffer_unordered(bound).collect().await
 }
 
-/// Records the outcome of a test over a dataset's rows (its gate, or its calibration), named
-/// `name`, as an eval of its own, so that the reports count it as libtest does; its result. An
-/// `Err` without a kind is an error (its settings did not resolve), with one a failure.
+/// Records the outcome of a test over a dataset's rows (its gate, its calibration, its synthetic
+/// validation, with its `synthetic` record), named `name`, as an eval of its own, so that the
+/// reports count it as libtest does; its result. An `Err` without a kind is an error (its settings
+/// did not resolve), with one a failure.
 fn test_record(
     ctx: &RunContext,
     case: &'static EvalCase,
     name: String,
     result: Result<(), (Option<FailureKind>, String)>,
     start: std::time::Instant,
+    synthetic: Option<SyntheticRecord>,
 ) -> Result<(), libtest_mimic::Failed> {
     let mut identity = Eval::of(case).identity().0;
     identity.name = name;
@@ -201,6 +232,7 @@ fn test_record(
         Err((None, message)) => (Status::Error, None, Some(message.clone())),
         Err((kind, message)) => (Status::Failed, *kind, Some(message.clone())),
     };
+    record.synthetic = synthetic.map(Box::new);
     ctx.recorder.add(record);
     result.map_err(|(_, message)| message.into())
 }

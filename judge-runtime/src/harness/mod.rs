@@ -8,3 +8,4 @@ pub(crate) mod registry;
 pub(crate) mod run;
 pub(crate) mod shared_calls;
 pub(crate) mod trial;
+pub(crate) mod validation;

@@ -48,26 +48,33 @@ fn run_with(project: Project, mut args: Arguments) -> ExitCode {
         printer::no_evals_registered();
         return ExitCode::FAILURE;
     }
+    let target_dir = project.target_tmpdir.and_then(|tmp| Path::new(tmp).parent());
+    let embedded = EmbeddedJudge {
+        available: cfg!(feature = "local") && crate::local_model::default_model_installed(),
+        install_command: crate::local_model::install_command(),
+    };
+    let settings = Settings::load(Path::new(project.manifest_dir), target_dir, embedded);
+    // Whether a dataset eval has a synthetic validation test: listing asks too, and settings that
+    // do not load leave only the attribute to tell (the run then stops on them).
+    let validates = |case: &'static registry::EvalCase| match &settings {
+        Ok(settings) => settings.validates(&case.full_name(), case.attribute_settings()),
+        Err(_) => case.by_kind.iter().any(|(key, _)| matches!(*key, "validate" | "min_accuracy")),
+    };
     // Datasets are read now, listing included: their rows are tests.
-    let subjects = datasets::subjects(Path::new(project.manifest_dir), &cases);
+    let subjects = datasets::subjects(Path::new(project.manifest_dir), &cases, validates);
     let duplicates = duplicate_names(&subjects);
     if !duplicates.is_empty() {
         printer::duplicate_names(&duplicates);
         return ExitCode::FAILURE;
     }
     if args.list {
-        // Listing is pure: no settings read, no cache touched, no network; a dataset is read,
-        // nothing else.
+        // Listing is pure: no cache touched, no network; a dataset and the settings are read,
+        // nothing else, and a setting that does not read is not an error yet.
         let trials = subjects.into_iter().map(|subject| trial(subject, |_| Ok(()))).collect();
         return libtest_mimic::run(&args, trials).exit_code();
     }
 
-    let target_dir = project.target_tmpdir.and_then(|tmp| Path::new(tmp).parent());
-    let embedded = EmbeddedJudge {
-        available: cfg!(feature = "local") && crate::local_model::default_model_installed(),
-        install_command: crate::local_model::install_command(),
-    };
-    let settings = match Settings::load(Path::new(project.manifest_dir), target_dir, embedded) {
+    let settings = match settings {
         Ok(settings) => settings,
         Err(error) => {
             printer::config_error(&error);
@@ -141,6 +148,9 @@ fn run_with(project: Project, mut args: Arguments) -> ExitCode {
         }
         if let Some(win_rates) = &dataset.pairwise {
             printer::win_rates(&dataset.name, win_rates);
+        }
+        if let Some(synthetic) = &dataset.synthetic {
+            printer::synthetic(&dataset.name, synthetic);
         }
     }
     // Every output is attempted: one that cannot be written does not cost the others.

@@ -7,6 +7,7 @@ use crate::calibration::{Calibration, Labelled};
 use crate::outcome::{DatasetRowRef, Status};
 use crate::probes::Probes;
 use crate::settings::scale::Scale;
+use crate::synthetic::SyntheticRecord;
 
 /// One dataset eval, over the rows the run judged.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -43,6 +44,31 @@ pub(crate) struct DatasetRecord {
     /// for length.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pairwise: Option<WinRates>,
+    /// The judge's accuracy on synthetic pairs of the rows (`validate = "synthetic"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub synthetic: Option<SyntheticRecord>,
+}
+
+impl DatasetRecord {
+    /// The dataset eval `name` over `file`, before any row is counted.
+    pub fn empty(name: &str, file: &str) -> Self {
+        Self {
+            name: name.to_owned(),
+            file: file.to_owned(),
+            rows: 0,
+            passed: 0,
+            failed: 0,
+            errors: 0,
+            pass_rate: 0.0,
+            mean_score: None,
+            min_pass_rate: None,
+            gate: None,
+            calibration: None,
+            probes: None,
+            pairwise: None,
+            synthetic: None,
+        }
+    }
 }
 
 /// A pairwise dataset's win rates over its comparisons (one per scored row and sample): the raw
@@ -125,19 +151,8 @@ pub(crate) fn summarize<'a>(rows: impl IntoIterator<Item = RowResult<'a>>) -> Ve
             Some(i) => i,
             None => {
                 datasets.push(DatasetRecord {
-                    name: row.name.clone(),
-                    file: row.file.clone(),
-                    rows: 0,
-                    passed: 0,
-                    failed: 0,
-                    errors: 0,
-                    pass_rate: 0.0,
-                    mean_score: None,
                     min_pass_rate: row.min_pass_rate,
-                    gate: None,
-                    calibration: None,
-                    probes: None,
-                    pairwise: None,
+                    ..DatasetRecord::empty(&row.name, &row.file)
                 });
                 scores.push((0.0, 0));
                 labelled.push(Labelled::default());

@@ -164,6 +164,14 @@ fn dataset_head(out: &mut String, dataset: &DatasetRecord, evals: &[EvalRecord])
     if let Some(win_rates) = &dataset.pairwise {
         let _ = write!(out, "<div class=\"note win-rates\">comparisons: {}</div>", Escaped(&win_rates.summary_line()));
     }
+    if let Some(synthetic) = &dataset.synthetic {
+        let flag = if synthetic.missed().is_some() { " flagged" } else { "" };
+        let _ = write!(
+            out,
+            "<div class=\"note synthetic{flag}\">judge on synthetic pairs: {}</div>",
+            Escaped(&synthetic.summary_line())
+        );
+    }
     out.push_str("</td></tr>\n</tbody>\n");
 }
 
@@ -618,6 +626,7 @@ mod tests {
             all_ties: None,
             probes: None,
             adaptive: None,
+            synthetic: None,
             cost: None,
             steps: Vec::new(),
             samples,

@@ -44,6 +44,7 @@ pub(crate) fn render(record: &RunRecord) -> String {
                 ("calibration", dataset.calibration.as_ref().map(|c| c.summary_line())),
                 ("bias probes", dataset.probes.as_ref().map(|p| p.findings())),
                 ("comparisons", dataset.pairwise.as_ref().map(|w| w.summary_line())),
+                ("synthetic pairs", dataset.synthetic.as_ref().map(|s| s.summary_line())),
             ];
             for (what, value) in properties.iter().filter_map(|(what, value)| Some((what, value.as_ref()?))) {
                 let _ = writeln!(
@@ -193,6 +194,7 @@ mod tests {
             all_ties: None,
             probes: None,
             adaptive: None,
+            synthetic: None,
             cost: None,
             steps: Vec::new(),
             samples: vec![sample(0.2, "low", true), sample(0.6, "mid <b>", false), sample(0.9, "high", false)],

@@ -43,6 +43,7 @@ pub(crate) fn render(binary: &str, evals: &[EvalRecord]) -> String {
             ("judge against human labels", dataset.calibration.as_ref().map(|c| c.summary_line())),
             ("bias probes over its rows", dataset.probes.as_ref().map(|p| p.findings())),
             ("comparisons", dataset.pairwise.as_ref().map(|w| w.summary_line())),
+            ("judge on synthetic pairs", dataset.synthetic.as_ref().map(|s| s.summary_line())),
         ];
         for (what, line) in told.iter().filter_map(|(what, line)| Some((what, line.as_ref()?))) {
             let _ = writeln!(out, "  - {what}: {line}");
@@ -173,6 +174,7 @@ mod tests {
             all_ties: None,
             probes: None,
             adaptive: None,
+            synthetic: None,
             cost: None,
             steps: Vec::new(),
             samples: match score {

@@ -311,6 +311,11 @@ pub(crate) fn dataset_probes(dataset: &str, probes: &crate::probes::Probes) {
     detail(&format!("bias probes over the rows of {dataset}: {}", probes.findings()));
 }
 
+/// The judge's accuracy on a dataset's synthetic pairs.
+pub(crate) fn synthetic(dataset: &str, synthetic: &crate::synthetic::SyntheticRecord) {
+    detail(&format!("judge on the synthetic pairs of {dataset}: {}", synthetic.summary_line()));
+}
+
 /// A pairwise dataset's win rates, raw and controlled for length.
 pub(crate) fn win_rates(dataset: &str, win_rates: &crate::report::datasets::WinRates) {
     detail(&format!("comparisons of {dataset}: {}", win_rates.summary_line()));

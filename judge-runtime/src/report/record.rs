@@ -19,6 +19,7 @@ use crate::probes::Probes;
 pub(crate) use crate::report::datasets::DatasetRecord;
 use crate::report::datasets::{RowResult, summarize};
 use crate::snapshot::SnapshotState;
+use crate::synthetic::SyntheticRecord;
 
 /// Bumped when the record's layout changes; a record of another format is replaced, not merged.
 pub(crate) const FORMAT: u32 = 1;
@@ -112,6 +113,9 @@ pub(crate) struct EvalRecord {
     /// How many samples were drawn and the score's interval, when `samples = "adaptive"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub adaptive: Option<AdaptiveRecord>,
+    /// The judge's accuracy on a dataset's synthetic pairs, for its `::synthetic` test.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub synthetic: Option<Box<SyntheticRecord>>,
     /// The evaluation steps each judge generated, when the eval has `steps = "auto"`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub steps: Vec<StepsRecord>,
@@ -351,6 +355,7 @@ impl EvalRecord {
             cost: *cost,
             probes: probes.clone(),
             adaptive: *adaptive,
+            synthetic: None,
             all_ties: all_ties.map(|t| TiesRecord {
                 comparisons: t.comparisons,
                 split: t.split,
@@ -426,6 +431,7 @@ impl EvalRecord {
             all_ties: None,
             probes: None,
             adaptive: None,
+            synthetic: None,
             steps: Vec::new(),
             samples: Vec::new(),
         }
@@ -434,7 +440,8 @@ impl EvalRecord {
 
 /// Each dataset of `evals` summed up over its rows. A gated dataset's gate is its test's outcome,
 /// when that test's record is among them (it also holds the calibration gates, which the rows
-/// alone cannot tell); else the pass-rate rule.
+/// alone cannot tell); else the pass-rate rule. A dataset's synthetic validation is its
+/// `::synthetic` test's, and makes the dataset's entry when none of its rows ran.
 pub(crate) fn datasets_of(evals: &[EvalRecord]) -> Vec<DatasetRecord> {
     let mut datasets = summarize(evals.iter().filter_map(EvalRecord::dataset_row));
     for dataset in datasets.iter_mut().filter(|d| d.gate.is_some()) {
@@ -442,6 +449,20 @@ pub(crate) fn datasets_of(evals: &[EvalRecord]) -> Vec<DatasetRecord> {
             dataset.gate = Some(test.status);
         }
     }
+    for eval in evals.iter().filter(|e| e.dataset.is_none()) {
+        let (Some(synthetic), Some(name)) = (&eval.synthetic, eval.name.strip_suffix("::synthetic")) else {
+            continue;
+        };
+        match datasets.iter_mut().find(|d| d.name == name) {
+            Some(dataset) => dataset.synthetic = Some((**synthetic).clone()),
+            None => {
+                let mut dataset = DatasetRecord::empty(name, &synthetic.file);
+                dataset.synthetic = Some((**synthetic).clone());
+                datasets.push(dataset);
+            }
+        }
+    }
+    datasets.sort_by(|a, b| a.name.cmp(&b.name));
     datasets
 }
 

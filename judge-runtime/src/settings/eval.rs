@@ -50,6 +50,8 @@ pub(crate) struct EvalSettings {
     pub steps: Option<Steps>,
     /// Where the judge, threshold and samples came from.
     pub sources: Sources,
+    /// The model that writes a dataset's synthetic pairs (`generator`), when not the judge.
+    pub generator: Option<JudgeSpec>,
 }
 
 /// The bounds of adaptive samples (`samples = "adaptive"`): judged first, and at most.
@@ -110,6 +112,17 @@ pub(crate) struct RowOf<'a> {
 }
 
 impl Settings {
+    /// Whether the dataset eval `eval` (attribute `attr`) validates its judge on synthetic pairs:
+    /// `validate = "synthetic"`, or a `min_accuracy` gate, from the attribute, the environment or
+    /// judge.toml. Read when the tests are listed, before (and whatever) the rest resolves: a
+    /// setting that does not read counts as unset here and stops the run later.
+    pub fn validates(&self, eval: &str, attr: AttributeSettings<'_>) -> bool {
+        let attribute = attr.layer(eval).unwrap_or_default();
+        let layers = [Some(&attribute), Some(&self.env), self.file.evals.get(eval), Some(&self.file)];
+        let all = Layer::merge(&layers.into_iter().flatten().collect::<Vec<_>>());
+        all.validate.is_some() || all.min_accuracy.is_some()
+    }
+
     /// The settings of one eval: its attribute first, then the environment, its judge.toml section,
     /// the file's own settings, defaults. A row of a dataset (`row`, its own settings) comes before
     /// the attribute, and its section (`[evals."mod::fn::id"]`) before its dataset's
@@ -269,6 +282,14 @@ impl Settings {
             },
             steps: all.steps.map(|s| s.value),
             sources: Sources { judge: judge_source, threshold: threshold.source, samples: samples.source },
+            generator: match all.generator {
+                Some(Sourced { value, source }) => Some(value.spec().map_err(|reason| ConfigError::InvalidJudge {
+                    spec: value.to_string(),
+                    source_name: format!("{source} (`generator`)"),
+                    reason,
+                })?),
+                None => None,
+            },
         })
     }
 }

@@ -137,7 +137,8 @@ fn read(body: &Value, headers: &HeaderMap, config: &FakeJudgeConfig) -> Result<J
     let prior_replies = messages.iter().filter(|m| m["role"] == "assistant").count() as u64;
     let prompt = request::read_prompt(&user, prior_replies, config.allow_missing_context)?;
     let bounded = body["tools"][0]["input_schema"]["properties"]["score"].get("maximum").is_some();
-    if !bounded && prompt.second.is_none() && prompt.steps_for.is_none() && prompt.stated_range.is_none() {
+    let generates = prompt.steps_for.is_some() || prompt.contrast_for.is_some();
+    if !bounded && prompt.second.is_none() && !generates && prompt.stated_range.is_none() {
         return Err("the schema does not bound the score and the prompt does not state its range".into());
     }
     Ok(JudgeRequest { model, prompt, reply: Reply { tool } })

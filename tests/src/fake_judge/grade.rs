@@ -18,6 +18,9 @@ pub(crate) struct Verdict {
     pub winner: Option<&'static str>,
     /// Evaluation steps, when the prompt asks for them: the reply is then only these.
     pub steps: Option<Vec<String>>,
+    /// A contrastive pair (`{"instruction": …, "answer": …}`), when the prompt asks for one: the
+    /// reply is then only this.
+    pub contrast: Option<serde_json::Value>,
 }
 
 impl Verdict {
@@ -25,6 +28,9 @@ impl Verdict {
     pub fn to_json(&self) -> serde_json::Value {
         if let Some(steps) = &self.steps {
             return serde_json::json!({ "steps": steps });
+        }
+        if let Some(contrast) = &self.contrast {
+            return contrast.clone();
         }
         if let Some(winner) = self.winner {
             return serde_json::json!({ "rationale": self.rationale, "winner": winner });
@@ -55,6 +61,28 @@ pub(crate) fn write_steps(rubric: &str) -> Verdict {
         "Choose the score whose description fits the output.".to_owned(),
     ];
     Verdict { steps: Some(steps), ..Verdict::new(0, String::new()) }
+}
+
+/// A contrastive pair for `task` with the good answer `good`: an instruction about another case
+/// and an answer the fake judge grades 1/10 (`[score:1]`), unless the good answer scripts it:
+/// `[contrast:identical]` repeats the good answer, `[contrast:empty]` answers nothing,
+/// `[contrast:refuse]` declines, `[contrast:better]` answers with `[score:10]`, and
+/// `[contrast:unreadable]` replies with an object that lacks the answer, every time it is asked.
+pub(crate) fn write_contrast(task: &str, good: &str) -> Verdict {
+    let instruction = format!("{} (asked about a different case)", task.trim());
+    if good.contains("[contrast:unreadable]") {
+        let reply = serde_json::json!({ "instruction": instruction });
+        return Verdict { contrast: Some(reply), ..Verdict::new(0, String::new()) };
+    }
+    let answer = match () {
+        _ if good.contains("[contrast:identical]") => good.trim().to_owned(),
+        _ if good.contains("[contrast:empty]") => String::new(),
+        _ if good.contains("[contrast:refuse]") => "I'm sorry, I can't write that.".to_owned(),
+        _ if good.contains("[contrast:better]") => "[score:10] An answer to the different case.".to_owned(),
+        _ => "[score:1] An answer to the different case.".to_owned(),
+    };
+    let reply = serde_json::json!({ "instruction": instruction, "answer": answer });
+    Verdict { contrast: Some(reply), ..Verdict::new(0, String::new()) }
 }
 
 /// The verdict of the judge named `model`: a `[score@MODEL:N]` marker scripts that judge's score
@@ -118,7 +146,7 @@ pub(crate) fn lengthened(mut verdict: Verdict, output: &str, biased: bool) -> Ve
 
 impl Verdict {
     fn new(score: u64, rationale: String) -> Self {
-        Self { rationale, level: None, score, criteria: Vec::new(), winner: None, steps: None }
+        Self { rationale, level: None, score, criteria: Vec::new(), winner: None, steps: None, contrast: None }
     }
 }
 
@@ -189,6 +217,21 @@ mod tests {
         assert_eq!(marker("x [score:7] y", "score"), Some(7));
         assert_eq!(marker("x [score:high]", "score"), None);
         assert_eq!(marker("none", "delay"), None);
+    }
+
+    #[test]
+    fn contrastive_pairs_are_worse_unless_scripted() {
+        let pair = |good: &str| write_contrast("How many times?", good).contrast.unwrap();
+        let answer = |good: &str| pair(good)["answer"].as_str().unwrap().to_owned();
+        assert_eq!(pair("22 times.")["instruction"], "How many times? (asked about a different case)");
+        assert_eq!(grade(&answer("22 times."), None).score, 1);
+        assert_eq!(answer("22 [contrast:identical]"), "22 [contrast:identical]");
+        assert_eq!(answer("22 [contrast:empty]"), "");
+        assert!(answer("22 [contrast:refuse]").starts_with("I'm sorry"));
+        assert_eq!(grade(&answer("22 [contrast:better]"), None).score, 10);
+        assert!(pair("22 [contrast:unreadable]").get("answer").is_none());
+        let json = write_contrast("t", "g").to_json();
+        assert_eq!(json.as_object().unwrap().keys().collect::<Vec<_>>(), ["instruction", "answer"]);
     }
 
     #[test]

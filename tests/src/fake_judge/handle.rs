@@ -9,7 +9,7 @@ use axum::response::Response;
 use serde_json::Value;
 
 use super::faults::{ConversationId, Fault};
-use super::grade::{Verdict, grade_as, grade_criteria, grade_pair, lengthened, marker, write_steps};
+use super::grade::{Verdict, grade_as, grade_criteria, grade_pair, lengthened, marker, write_contrast, write_steps};
 use super::rate_limit::retry_after_seconds;
 use super::request::JudgeRequest;
 use super::{FakeJudgeConfig, Shared, account};
@@ -146,6 +146,10 @@ async fn respond<W: Wire>(
     let reference = prompt.reference.as_deref();
     let verdict = match (&prompt.second, prompt.criteria.is_empty()) {
         _ if prompt.steps_for.is_some() => write_steps(prompt.steps_for.as_deref().unwrap_or_default()),
+        _ if prompt.contrast_for.is_some() => {
+            let (task, good) = prompt.contrast_for.clone().unwrap_or_default();
+            write_contrast(&task, &good)
+        }
         (Some(second), _) => grade_pair(&prompt.output, second, reference, config.position_bias, config.verbosity_bias),
         (None, false) => grade_criteria(&prompt.output, reference, &prompt.criteria),
         (None, true) => {

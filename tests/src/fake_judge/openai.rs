@@ -168,6 +168,7 @@ impl Wire for OpenAi {
         let compares = prompt.second.is_some();
         if !compares
             && prompt.steps_for.is_none()
+            && prompt.contrast_for.is_none()
             && mode != (Mode::JsonSchema { bounded: true })
             && prompt.stated_range.is_none()
         {

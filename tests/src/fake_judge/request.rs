@@ -21,6 +21,9 @@ pub(crate) struct Prompt {
     pub second: Option<String>,
     /// The rubric, when the prompt asks for evaluation steps (and holds no output).
     pub steps_for: Option<String>,
+    /// The task and its good answer, when the prompt asks for a contrastive pair (and holds no
+    /// rubric nor output).
+    pub contrast_for: Option<(String, String)>,
 }
 
 /// A valid judge request: what every wire format has, and what `reply` says about how this one
@@ -34,6 +37,22 @@ pub(crate) struct JudgeRequest<R> {
 
 /// Reads the prompt from the first user message, `user`.
 pub(crate) fn read_prompt(user: &str, prior_replies: u64, allow_missing_context: bool) -> Result<Prompt, String> {
+    if let (Some(task), Some(good)) = (section(user, "## Task\n"), section(user, "## A good answer to the task\n")) {
+        if user.contains("<output-") || user.contains("## Rubric") {
+            return Err("a request for a contrastive pair holds an output or a rubric".into());
+        }
+        return Ok(Prompt {
+            output: String::new(),
+            reference: None,
+            prior_replies,
+            stated_range: None,
+            levels: Vec::new(),
+            criteria: Vec::new(),
+            second: None,
+            steps_for: None,
+            contrast_for: Some((task, good)),
+        });
+    }
     let rubric = section(user, "## Rubric\n").ok_or("no rubric")?;
     if user.contains("## Your task\nWrite the evaluation steps") {
         if user.contains("<output-") {
@@ -50,6 +69,7 @@ pub(crate) fn read_prompt(user: &str, prior_replies: u64, allow_missing_context:
             criteria,
             second,
             steps_for: Some(rubric),
+            contrast_for: None,
         });
     }
     let input = section(user, "## Input given to the AI system\n");
@@ -80,6 +100,7 @@ pub(crate) fn read_prompt(user: &str, prior_replies: u64, allow_missing_context:
         criteria,
         second,
         steps_for: None,
+        contrast_for: None,
     })
 }
 
@@ -122,6 +143,12 @@ pub(crate) fn check_schema(schema: &Value, bounds: Bounds) -> Result<(), String>
         return match (&properties["steps"]["type"], &properties["steps"]["items"]["type"]) {
             (Value::String(array), Value::String(string)) if array == "array" && string == "string" => Ok(()),
             _ => Err("steps is not an array of strings".into()),
+        };
+    }
+    if keys == ["instruction", "answer"] {
+        return match (&properties["instruction"]["type"], &properties["answer"]["type"]) {
+            (Value::String(a), Value::String(b)) if a == "string" && b == "string" => Ok(()),
+            _ => Err("instruction and answer are not strings".into()),
         };
     }
     if keys == ["rationale", "winner"] {

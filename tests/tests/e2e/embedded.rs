@@ -224,3 +224,40 @@ fn levels_name_the_band_of_the_score_and_text_techniques_say_what_judge_they_nee
         );
     }
 }
+
+#[test]
+fn the_embedded_judge_grades_synthetic_pairs_that_another_model_writes() {
+    if installed_model().is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let synthetic = |vars: &[(&str, &str)]| {
+        let mut command = harness(env!("CARGO_BIN_EXE_suite-synthetic"));
+        command
+            .env("JUDGE_MODEL", "local")
+            .env("JUDGE_CACHE_DIR", dir.path().join("cache"))
+            .env("JUDGE_REPORT_JSON", dir.path().join("report.json"))
+            .env("INSTA_WORKSPACE_ROOT", dir.path())
+            .env("INSTA_UPDATE", "no")
+            .envs(vars.iter().copied())
+            .args(["--exact", "suite_synthetic::support::synthetic"]);
+        let run = HarnessRun::of(&mut command);
+        (run, crate::common::read_report(&dir.path().join("report.json")))
+    };
+    // It writes no pairs itself, and says what to do.
+    let (alone, report) = synthetic(&[]);
+    assert_eq!(alone.code, Some(101), "{}", alone.all());
+    let message = crate::common::eval_named(&report, "support::synthetic")["message"].as_str().unwrap().to_owned();
+    assert!(message.contains("validate = \"synthetic\"") && message.contains("`generator`"), "{message}");
+    // A generator that writes (the fake judge's generation mode), the embedded judge grading: every
+    // pair is judged, each answer graded on its own, and the dropped ones are dropped as before.
+    let writer = judge_tests::FakeJudge::start();
+    let vars = [("JUDGE_GENERATOR", "openai:fake-generator"), ("OPENAI_BASE_URL", &writer.base_url())];
+    let (run, report) = synthetic(&vars);
+    assert_eq!(run.code, Some(0), "{}", run.all());
+    let record = crate::common::eval_named(&report, "support::synthetic");
+    assert_eq!(record["synthetic"]["pairs"], 4, "{}", run.all());
+    assert_eq!(record["synthetic"]["dropped"], serde_json::json!({"identical": 1, "empty": 1, "refused": 1, "unreadable": 1}));
+    // Only the pairs were asked of the server; the embedded judge graded them.
+    assert_eq!(writer.requests(), 7 + 3, "{}", run.all());
+}

@@ -177,3 +177,35 @@ fn every_technique_that_asks_for_text_is_understood_by_the_server() {
         context()
     );
 }
+
+#[test]
+fn synthetic_pairs_are_generated_and_judged_by_the_server() {
+    let Some(server) = start_server("synthetic") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = harness(env!("CARGO_BIN_EXE_suite-synthetic"));
+    // Three rows, each a pair to generate (the reply constrained by the grammar of our schema)
+    // and two answers to grade.
+    command
+        .env("JUDGE_MODEL", format!("openai:{}", server.alias()))
+        .env("OPENAI_BASE_URL", server.base_url())
+        .env("JUDGE_CACHE", "off")
+        .env("JUDGE_VALIDATE", "synthetic")
+        .env("JUDGE_REPORT_JSON", dir.path().join("synthetic.json"))
+        .env("INSTA_WORKSPACE_ROOT", dir.path())
+        .env("INSTA_UPDATE", "new")
+        .args(["--exact", "suite_synthetic::outputs::synthetic"]);
+    let run = HarnessRun::of(&mut command);
+    eprintln!("{}", run.all());
+    let context = || format!("{}\n{}", run.all(), server.log());
+    assert_eq!(run.code, Some(0), "no gate, so nothing fails: {}", context());
+    // SmolLM2-135M is no reliable generator nor grader: what is checked is that every row's pair
+    // was read (or dropped for a stated reason) and every kept pair judged.
+    let report = crate::common::read_report(&dir.path().join("synthetic.json"));
+    let record = crate::common::eval_named(&report, "outputs::synthetic");
+    assert_eq!(record["status"], "passed", "{}", context());
+    let synthetic = &record["synthetic"];
+    let dropped: u64 = synthetic["dropped"].as_object().unwrap().values().map(|n| n.as_u64().unwrap()).sum();
+    assert_eq!(synthetic["pairs"].as_u64().unwrap() + dropped, 3, "{synthetic}\n{}", context());
+    let snapshot = crate::common::snapshot_dir(dir.path()).join("suite_synthetic__outputs@@synthetic.snap.new");
+    assert!(snapshot.is_file(), "the pairs are kept for review: {}", context());
+}

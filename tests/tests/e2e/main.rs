@@ -26,5 +26,6 @@ mod settings;
 mod shards;
 mod snapshots;
 mod soak;
+mod synthetic;
 mod techniques;
 mod terminal;

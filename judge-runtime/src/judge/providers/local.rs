@@ -106,7 +106,10 @@ impl JudgeClient for Local {
         _schema: &Value,
         _timeout: Duration,
     ) -> Result<Completion, JudgeError> {
-        Err(unsupported("`steps = \"auto\"` (it writes no evaluation steps)"))
+        Err(unsupported(
+            "a technique that needs written text (`steps = \"auto\"`'s evaluation steps, or the pairs of `validate = \
+             \"synthetic\"`, whose `generator` may be another model)",
+        ))
     }
 
     async fn verdict(

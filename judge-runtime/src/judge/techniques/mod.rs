@@ -2,6 +2,7 @@
 //! parsing, and each grading technique (levels, criteria, pairwise comparison, evaluation steps,
 //! ensembles, G-Eval's probability weighting).
 
+pub(crate) mod contrast;
 pub(crate) mod criteria;
 pub(crate) mod ensemble;
 pub(crate) mod geval;
