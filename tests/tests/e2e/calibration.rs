@@ -481,20 +481,9 @@ fn the_calibration_test_stands_alone_under_nextest() {
     let expected_failure =
         calibration_failure(&[below(&in_process, "spearman", "Spearman's rho", "min_spearman", 0.99)], &in_process);
 
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
     let nextest = |cache: &Path, reports: &Path, filters: &[String]| {
-        let mut command = judge_tests::nested_cargo();
-        judge_tests::clear_judge_env(&mut command);
-        command
-            .current_dir(workspace)
-            .args(["nextest", "run", "-p", "judge-tests", "--bin", "suite-datasets", "--no-fail-fast"])
-            .args(["--color", "never"])
-            .args(filters)
-            .env("JUDGE_MODEL", "openai:fake-judge")
-            .env("OPENAI_BASE_URL", judge.base_url())
-            .env("JUDGE_CACHE_DIR", cache)
-            .env("JUDGE_REPORT_DIR", reports);
-        bounded(&mut command, NEXTEST_LIMIT)
+        let mut command = crate::nextest::suite_under_nextest("suite-datasets", &judge, cache, reports);
+        bounded(command.args(filters), NEXTEST_LIMIT)
     };
     // Whether nextest's output shows `message` (a failure's, which it indents) line by line.
     let shows = |run: &HarnessRun, message: &str| {

@@ -685,21 +685,11 @@ fn nextest_partitions_split_a_datasets_rows_between_shards() {
     }
     let judge = FakeJudge::start();
     let cache = tempfile::tempdir().unwrap();
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
     // Two shards, as two CI machines would run them, sharing one verdict cache; each row passes
     // at this threshold, so each shard's exit code says its rows passed.
     let shard = |partition: &str, reports: &Path| {
-        let mut command = judge_tests::nested_cargo();
-        judge_tests::clear_judge_env(&mut command);
-        command
-            .current_dir(workspace)
-            .args(["nextest", "run", "-p", "judge-tests", "--bin", "suite-datasets", "--no-fail-fast"])
-            .args(["--color", "never", "--partition", partition, "suite_datasets::support::"])
-            .env("JUDGE_MODEL", "openai:fake-judge")
-            .env("OPENAI_BASE_URL", judge.base_url())
-            .env("JUDGE_CACHE_DIR", cache.path())
-            .env("JUDGE_REPORT_DIR", reports)
-            .env("JUDGE_THRESHOLD", "0.25");
+        let mut command = crate::nextest::suite_under_nextest("suite-datasets", &judge, cache.path(), reports);
+        command.args(["--partition", partition, "suite_datasets::support::"]).env("JUDGE_THRESHOLD", "0.25");
         let run = bounded(&mut command, NEXTEST_LIMIT);
         assert_eq!(run.code, Some(0), "{}", run.all());
         // Built for tests, the binary is `deps/suite_datasets-HASH`: its reports are `suite_datasets.*`.

@@ -257,7 +257,10 @@ fn the_embedded_judge_grades_synthetic_pairs_that_another_model_writes() {
     assert_eq!(run.code, Some(0), "{}", run.all());
     let record = crate::common::eval_named(&report, "support::synthetic");
     assert_eq!(record["synthetic"]["pairs"], 4, "{}", run.all());
-    assert_eq!(record["synthetic"]["dropped"], serde_json::json!({"identical": 1, "empty": 1, "refused": 1, "unreadable": 1}));
+    assert_eq!(
+        record["synthetic"]["dropped"],
+        serde_json::json!({"identical": 1, "empty": 1, "refused": 1, "unreadable": 1})
+    );
     // Only the pairs were asked of the server; the embedded judge graded them.
     assert_eq!(writer.requests(), 7 + 3, "{}", run.all());
 }

@@ -20,6 +20,23 @@ pub(crate) fn nextest_available(name: &str) -> bool {
     installed
 }
 
+/// `cargo nextest run` of the suite binary `bin` of judge-tests (`suite-datasets`), judged by
+/// `judge`, with its verdict cache in `cache` and its reports in `reports`; arguments and
+/// variables are the caller's to add.
+pub(crate) fn suite_under_nextest(bin: &str, judge: &FakeJudge, cache: &Path, reports: &Path) -> std::process::Command {
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let mut command = judge_tests::nested_cargo();
+    judge_tests::clear_judge_env(&mut command);
+    command
+        .current_dir(workspace)
+        .args(["nextest", "run", "-p", "judge-tests", "--bin", bin, "--no-fail-fast", "--color", "never"])
+        .env("JUDGE_MODEL", "openai:fake-judge")
+        .env("OPENAI_BASE_URL", judge.base_url())
+        .env("JUDGE_CACHE_DIR", cache)
+        .env("JUDGE_REPORT_DIR", reports);
+    command
+}
+
 /// `cargo nextest run` of the example suite, judged by `judge`, with `args` added.
 fn nextest(judge: &FakeJudge, cache: &Path, reports: &Path, args: &[&str]) -> judge_tests::HarnessRun {
     nextest_with(judge, cache, reports, args, &[])

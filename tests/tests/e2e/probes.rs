@@ -283,18 +283,8 @@ fn probes_and_their_gates_work_under_nextest() {
     }
     let judge = FakeJudge::start_with(FakeJudgeConfig { position_bias: true, ..FakeJudgeConfig::default() });
     let (cache, reports) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-    let mut command = judge_tests::nested_cargo();
-    judge_tests::clear_judge_env(&mut command);
-    command
-        .current_dir(workspace)
-        .args(["nextest", "run", "-p", "judge-tests", "--bin", "suite-probes", "--no-fail-fast", "--color", "never"])
-        .args(["-E", "not test(/pairwise/)"])
-        .env("JUDGE_MODEL", "openai:fake-judge")
-        .env("OPENAI_BASE_URL", judge.base_url())
-        .env("JUDGE_CACHE_DIR", cache.path())
-        .env("JUDGE_REPORT_DIR", reports.path());
-    let run = bounded(&mut command, NEXTEST_LIMIT);
+    let mut command = crate::nextest::suite_under_nextest("suite-probes", &judge, cache.path(), reports.path());
+    let run = bounded(command.args(["-E", "not test(/pairwise/)"]), NEXTEST_LIMIT);
     assert_eq!(run.code, Some(100), "nextest fails the gated eval: {}", run.all());
     assert!(run.all().contains("position bias: 1 of 1 comparisons flip with the order"), "{}", run.all());
     // One process per eval, one report: built for tests, the binary is `suite_probes-HASH`.

@@ -238,17 +238,9 @@ fn the_validation_runs_under_nextest_one_process_per_test() {
     }
     let judge = fake_judge();
     let (cache, dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-    let mut command = judge_tests::nested_cargo();
-    judge_tests::clear_judge_env(&mut command);
+    let mut command = crate::nextest::suite_under_nextest("suite-synthetic", &judge, cache.path(), dir.path());
     command
-        .current_dir(workspace)
-        .args(["nextest", "run", "-p", "judge-tests", "--bin", "suite-synthetic", "--no-fail-fast", "--color", "never"])
         .args(["-E", "test(/::(support|gated)::/)"])
-        .env("JUDGE_MODEL", "openai:fake-judge")
-        .env("OPENAI_BASE_URL", judge.base_url())
-        .env("JUDGE_CACHE_DIR", cache.path())
-        .env("JUDGE_REPORT_DIR", dir.path())
         .env("INSTA_WORKSPACE_ROOT", dir.path())
         .env("INSTA_UPDATE", "new");
     let run = crate::datasets::bounded(&mut command, crate::datasets::NEXTEST_LIMIT);
