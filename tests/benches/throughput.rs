@@ -92,7 +92,8 @@ fn main() -> anyhow::Result<()> {
     println!(
         "judge throughput: {evals} evals × {samples} samples, judge latency {latency:?}, max concurrency {concurrency}"
     );
-    let suite = GeneratedSuite { evals, samples };
+    // `s3`: the bench also keeps the suite's verdicts on an object store.
+    let suite = GeneratedSuite { evals, samples, workspace_profiles: true, features: &["s3"] };
     suite.write(&suite_dir, workspace_root)?;
     let started = Instant::now();
     let executable = GeneratedSuite::build(&suite_dir, target_dir)?;

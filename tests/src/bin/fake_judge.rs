@@ -1,7 +1,8 @@
 //! Runs the fake judge on 127.0.0.1 until stdin closes or the process is killed. Prints
 //! `OPENAI_BASE_URL=http://127.0.0.1:PORT/v1` and `ANTHROPIC_BASE_URL=http://127.0.0.1:PORT`.
 //!
-//! `fake-judge [--port N] [--latency-ms N] [--seed N] [--fault KIND=RATE]...`, where KIND is one of
+//! `fake-judge [--port N] [--latency-ms N] [--seed N] [--full-logprobs] [--fault KIND=RATE]...`
+//! (`--full-logprobs`: logprobs as OpenAI sends them, every token with 10 alternatives), where KIND is one of
 //! 429, 500, 503, 529, stall, malformed_json, truncated, wrong_content_type, malformed_verdict.
 
 use std::io::Read;
@@ -9,12 +10,16 @@ use std::time::Duration;
 
 use judge_tests::{FakeJudge, FakeJudgeConfig};
 
-const USAGE: &str = "usage: fake-judge [--port N] [--latency-ms N] [--seed N] [--fault KIND=RATE]...";
+const USAGE: &str = "usage: fake-judge [--port N] [--latency-ms N] [--seed N] [--full-logprobs] [--fault KIND=RATE]...";
 
 fn main() {
     let mut args = std::env::args().skip(1);
     let (mut port, mut config) = (0u16, FakeJudgeConfig { allow_missing_context: true, ..Default::default() });
     while let Some(arg) = args.next() {
+        if arg == "--full-logprobs" {
+            config.full_logprobs = true;
+            continue;
+        }
         let value = args.next().unwrap_or_default();
         match arg.as_str() {
             "--port" => port = value.parse().expect("--port takes a port number"),

@@ -38,6 +38,7 @@ mod anthropic;
 mod faults;
 mod grade;
 mod handle;
+mod logprobs;
 mod openai;
 mod rate_limit;
 mod request;
@@ -87,6 +88,11 @@ pub struct FakeJudgeConfig {
     /// Grade longer outputs higher, a point more for every 100 characters (at most 10), as a judge
     /// biased to length does. Default: false.
     pub verbosity_bias: bool,
+    /// Answer an OpenAI request that asks for `logprobs` as OpenAI does: every token of the reply
+    /// with its `bytes` and as many `top_logprobs` (with theirs) as asked, the rationale written at
+    /// a judge's usual length (about 100 tokens). Default: false (three tokens, alternatives for the
+    /// score's alone), which keeps replies small.
+    pub full_logprobs: bool,
 }
 
 /// What every request handler shares: the configuration, the statistics and the state that

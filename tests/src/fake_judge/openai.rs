@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 
 use super::grade::Verdict;
 use super::handle::{Refusal, Wire, handle};
+use super::logprobs::{self, Logprobs};
 use super::request::{self, Bounds, JudgeRequest};
 use super::{FakeJudgeConfig, Shared};
 
@@ -114,7 +115,8 @@ pub(crate) enum Mode {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Reply {
     mode: Mode,
-    logprobs: bool,
+    /// The logprobs to send, when the request asks for them.
+    logprobs: Option<Logprobs>,
 }
 
 /// The OpenAI Chat Completions format.
@@ -177,7 +179,10 @@ impl Wire for OpenAi {
                  (\"from MIN (worst) to MAX (best)\")",
             ));
         }
-        let logprobs = body["logprobs"] == true;
+        let logprobs = (body["logprobs"] == true).then(|| match config.full_logprobs {
+            true => Logprobs::Full { top: body["top_logprobs"].as_u64().unwrap_or(0) as usize },
+            false => Logprobs::Score,
+        });
         Ok(JudgeRequest { model, prompt, reply: Reply { mode, logprobs } })
     }
 
@@ -246,17 +251,24 @@ impl Wire for OpenAi {
         let (content, logprobs) = match verdict {
             None => ("I would rate this output quite highly overall.".to_owned(), Value::Null),
             Some(verdict) => {
-                let object = verdict.to_json().to_string();
+                let mut object = verdict.to_json();
+                if let (Some(Logprobs::Full { .. }), Some(rationale)) =
+                    (request.reply.logprobs, object.get_mut("rationale"))
+                {
+                    *rationale = json!(logprobs::judges_length(rationale.as_str().unwrap_or_default()));
+                }
+                let object = object.to_string();
                 let content = match request.reply.mode {
                     Mode::JsonSchema { .. } | Mode::JsonObject => object,
                     Mode::Text => format!("Here is my verdict:\n```json\n{object}\n```\nI hope this helps."),
                 };
                 // One score token to weigh: not in a comparison or a reply with several scores.
                 let one_score = verdict.winner.is_none() && verdict.criteria.is_empty() && verdict.steps.is_none();
-                let logprobs = if request.reply.logprobs && one_score {
-                    token_logprobs(&content, verdict.score, &request.prompt.output)
-                } else {
-                    Value::Null
+                let output = &request.prompt.output;
+                let logprobs = match request.reply.logprobs.filter(|_| one_score) {
+                    Some(Logprobs::Score) => logprobs::score_only(&content, verdict.score, output),
+                    Some(Logprobs::Full { top }) => logprobs::every_token(&content, verdict.score, output, top),
+                    None => Value::Null,
                 };
                 (content, logprobs)
             }
@@ -330,35 +342,6 @@ fn mode(format: &Value, rejects: &Rejects) -> Result<Mode, String> {
         }
         other => Err(format!("response_format type {other:?} is not text, json_schema or json_object")),
     }
-}
-
-/// OpenAI's `logprobs` for `content`, as three tokens: up to the score, the score, the rest. The
-/// score token's alternatives follow `[dist:7=0.6,8=0.4]` in the output, else the score alone.
-fn token_logprobs(content: &str, score: u64, output: &str) -> Value {
-    let digits = score.to_string();
-    let at = content.rfind(&format!(":{digits}}}")).map_or(0, |i| i + 1);
-    let alternatives: Vec<(String, f64)> = match output.find("[dist:") {
-        Some(start) => output[start + 6..]
-            .split(']')
-            .next()
-            .unwrap_or("")
-            .split(',')
-            .filter_map(|pair| {
-                let (token, p) = pair.split_once('=')?;
-                Some((token.to_owned(), p.parse::<f64>().ok()?.ln()))
-            })
-            .collect(),
-        None => vec![(digits.clone(), 0.0)],
-    };
-    let token = |text: &str, top: &[(String, f64)]| {
-        json!({
-            "token": text,
-            "logprob": top.first().map_or(0.0, |t| t.1),
-            "top_logprobs": top.iter().map(|(t, lp)| json!({ "token": t, "logprob": lp })).collect::<Vec<_>>()
-        })
-    };
-    let (head, tail) = (&content[..at], &content[at + digits.len()..]);
-    json!({ "content": [token(head, &[]), token(&digits, &alternatives), token(tail, &[])] })
 }
 
 #[cfg(test)]
@@ -496,14 +479,5 @@ mod tests {
         let mut open = strict(schema(true));
         open["json_schema"]["schema"]["additionalProperties"] = json!(true);
         assert!(mode(&open, &none).is_err());
-    }
-
-    #[test]
-    fn the_score_token_carries_the_distribution() {
-        let logprobs = token_logprobs(r#"{"rationale":"r","score":7}"#, 7, "x [dist:7=0.5,8=0.5]");
-        let score = &logprobs["content"][1];
-        assert_eq!(score["token"], "7");
-        assert_eq!(score["top_logprobs"].as_array().unwrap().len(), 2);
-        assert_eq!(logprobs["content"][2]["token"], "}");
     }
 }
