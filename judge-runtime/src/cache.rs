@@ -21,7 +21,6 @@ use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::error::CacheError;
 use crate::judge::techniques::prompt::TEMPLATE_VERSION;
@@ -36,6 +35,17 @@ pub use crate::settings::CacheMode;
 /// The address of one verdict.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct CacheKey(String);
+
+/// The SHA-256 of `bytes`, in lowercase hex.
+fn sha256_hex(bytes: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut hex = String::with_capacity(64);
+    for &byte in ring::digest::digest(&ring::digest::SHA256, bytes).as_ref() {
+        hex.push(char::from(HEX[usize::from(byte >> 4)]));
+        hex.push(char::from(HEX[usize::from(byte & 0xf)]));
+    }
+    hex
+}
 
 impl CacheKey {
     /// Hashes everything that decides the verdict (or other answer, such as generated evaluation
@@ -67,7 +77,7 @@ impl CacheKey {
             occurrence,
         };
         let bytes = serde_json::to_vec(&material).expect("key material always serializes");
-        Self(Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect())
+        Self(sha256_hex(&bytes))
     }
 
     /// The key of what a server of `provider:model` was found to refuse ([`RefusalRecord`]s), kept
@@ -204,6 +214,15 @@ mod tests {
     use super::*;
     use crate::judge::techniques::prompt::{JudgeRequest, Task, render};
     use crate::judge::techniques::verdict::{Scale, ScoreMethod, Usage, Verdict};
+
+    #[test]
+    fn keys_are_the_sha256_they_always_were() {
+        use sha2::{Digest, Sha256};
+        for bytes in [&b""[..], b"abc", &[7u8; 1000]] {
+            let expected: String = Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect();
+            assert_eq!(sha256_hex(bytes), expected);
+        }
+    }
 
     fn request(output: &str) -> JudgeRequest {
         render(

@@ -165,6 +165,9 @@ impl RunContext {
         (sample, occurrence): (usize, u32),
     ) -> Result<Judged, EvalFailure> {
         let cache_failure = |error| EvalFailure::Cache { sample, error };
+        // What `key` was made with (nothing has been awaited since): the request is stored under
+        // it, unless the server refuses a part of it meanwhile.
+        let params = judge.key_params(&eval.generation);
         if let Some(verdict) = self.cache.lookup(key).await.map_err(cache_failure)? {
             self.cache_hits.fetch_add(1, Ordering::Relaxed);
             return Ok(Judged { verdict, source: VerdictSource::Cached });
@@ -198,7 +201,10 @@ impl RunContext {
         self.judged.fetch_add(1, Ordering::Relaxed);
         // Under the key of the request as it was sent: the server may have refused a part of it
         // meanwhile, and the request was sent again without it.
-        let sent = self.cache_key(judge, eval, request, occurrence);
+        let sent = match judge.key_params(&eval.generation) == params {
+            true => key.clone(),
+            false => self.cache_key(judge, eval, request, occurrence),
+        };
         // Stored before the waiting callers are let go, so that nothing asks for it twice.
         self.cache.store(&sent, &judge.spec().to_string(), &verdict).await.map_err(cache_failure)?;
         leader.finish(verdict.clone());

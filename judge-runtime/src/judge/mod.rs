@@ -140,7 +140,8 @@ impl Judge {
         reask: impl Fn(&str) -> String,
     ) -> Result<(T, Usage), JudgeError> {
         let model = &self.spec.model;
-        with_client!(&self.backend, client => client::ask(client, model, messages, schema, params, timeout, read, reask).await)
+        let conversation = client::Conversation { messages, json: None };
+        with_client!(&self.backend, client => client::ask(client, model, conversation, schema, params, timeout, read, reask).await)
     }
 
     /// What the server was found to refuse since this was last asked, for the cache to keep.

@@ -7,13 +7,13 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::error::{ConfigError, JudgeError};
-use crate::judge::providers::client::JudgeClient;
+use crate::judge::providers::client::{Conversation, JudgeClient};
 use crate::judge::providers::preset::Preset;
 use crate::judge::techniques::prompt::{Message, Role};
 use crate::judge::techniques::reply::Completion;
 use crate::judge::techniques::verdict::Usage;
 use crate::judge::transport::api_key::ApiKey;
-use crate::judge::transport::http::{HttpClient, Post, excerpt};
+use crate::judge::transport::http::{HttpClient, Post, Unreadable};
 use crate::settings::params::GenerationParams;
 use crate::settings::prices::Price;
 
@@ -85,7 +85,7 @@ impl JudgeClient for Anthropic {
         &self,
         model: &str,
         params: &GenerationParams,
-        messages: &[Message],
+        conversation: Conversation<'_>,
         schema: &Value,
         timeout: Duration,
     ) -> Result<Completion, JudgeError> {
@@ -93,7 +93,9 @@ impl JudgeClient for Anthropic {
             return Err(ANTHROPIC.missing_key());
         }
         let params = Self::effective(params);
-        let body = request_body(model, &params, messages, schema);
+        // The system messages go elsewhere than OpenAI's: the rendered JSON does not serve.
+        let body = serde_json::to_vec(&request_body(model, &params, conversation.messages, schema))
+            .expect("a JSON value always serializes");
         let mut headers = vec![("anthropic-version", API_VERSION)];
         if let Some(key) = &self.api_key {
             headers.push(("x-api-key", key.expose()));
@@ -107,11 +109,11 @@ impl JudgeClient for Anthropic {
             adapt: &|_| false,
             timeout,
             max_reply_tokens: params.max_tokens.map_or(u64::from(DEFAULT_MAX_TOKENS), u64::from),
-            usage: usage_of,
+            read: read_message,
+            usage: |completion| completion.usage,
             price: self.price,
         };
-        let response = self.http.post_json(post).await?;
-        parse_message(&response.body, &response.text)
+        self.http.post_json(post).await
     }
 
     fn key_params(&self, params: &GenerationParams) -> Value {
@@ -150,14 +152,18 @@ fn usage_of(body: &Value) -> Usage {
     Usage { prompt_tokens: count("input_tokens"), completion_tokens: count("output_tokens") }
 }
 
-/// The verdict's JSON from the tool call (or, if the model answered in text, that text, which the
-/// verdict parser then reads or re-asks about).
-fn parse_message(body: &Value, raw: &str) -> Result<Completion, JudgeError> {
-    let malformed = |reason: &str| JudgeError::MalformedResponse {
-        provider: NAME,
-        reason: reason.to_owned(),
-        body_excerpt: excerpt(raw, 500),
-    };
+/// Reads a response body as a message: the verdict's JSON from the tool call (or, if the model
+/// answered in text, that text, which the verdict parser then reads or re-asks about). A message
+/// is small (no logprobs): read as a JSON value.
+fn read_message(raw: &str) -> Result<Completion, Unreadable> {
+    let body: Value =
+        serde_json::from_str(raw).map_err(|e| Unreadable::NotJson(format!("the body is not JSON ({e})")))?;
+    parse_message(&body)
+}
+
+/// The completion of a message's body.
+fn parse_message(body: &Value) -> Result<Completion, Unreadable> {
+    let malformed = |reason: &str| Unreadable::Malformed(reason.to_owned());
     let content = body.get("content").and_then(Value::as_array).ok_or_else(|| malformed("no content array"))?;
     let tool_input =
         content.iter().find(|block| block["type"] == "tool_use" && block["name"] == TOOL).map(|block| &block["input"]);
@@ -208,12 +214,13 @@ mod tests {
             ],
             "usage": { "input_tokens": 100, "output_tokens": 20 }
         });
-        let c = parse_message(&body, "").unwrap();
+        let c = parse_message(&body).unwrap();
         assert_eq!(c.text, r#"{"rationale":"good","score":8}"#);
         assert_eq!(c.usage, Usage { prompt_tokens: 100, completion_tokens: 20 });
         let text_only = json!({ "content": [{ "type": "text", "text": "I give it 8." }] });
-        assert_eq!(parse_message(&text_only, "").unwrap().text, "I give it 8.");
-        assert!(parse_message(&json!({}), "{}").unwrap_err().to_string().contains("no content array"));
+        assert_eq!(parse_message(&text_only).unwrap().text, "I give it 8.");
+        assert_eq!(parse_message(&json!({})).unwrap_err(), Unreadable::Malformed("no content array".to_owned()));
+        assert!(matches!(read_message("<html>"), Err(Unreadable::NotJson(_))));
     }
 
     #[test]

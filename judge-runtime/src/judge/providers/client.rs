@@ -7,6 +7,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::error::JudgeError;
 use crate::judge::providers::refusals::RefusalRecord;
@@ -19,6 +20,14 @@ use crate::settings::params::GenerationParams;
 /// How many replies are read before a verdict is given up: the first and two re-asks.
 pub(crate) const MAX_VERDICT_ATTEMPTS: u32 = 3;
 
+/// A conversation to send: its messages and, for a request as rendered (before any re-ask), the
+/// same messages as JSON, made once for the cache key and sent as they are.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Conversation<'a> {
+    pub messages: &'a [Message],
+    pub json: Option<&'a RawValue>,
+}
+
 /// A client of one judge provider.
 pub(crate) trait JudgeClient: Sync + Sized {
     /// Asks `model` for a reply to `conversation` that follows the JSON `schema`.
@@ -26,7 +35,7 @@ pub(crate) trait JudgeClient: Sync + Sized {
         &self,
         model: &str,
         params: &GenerationParams,
-        conversation: &[Message],
+        conversation: Conversation<'_>,
         schema: &Value,
         timeout: Duration,
     ) -> impl Future<Output = Result<Completion, JudgeError>> + Send;
@@ -42,8 +51,9 @@ pub(crate) trait JudgeClient: Sync + Sized {
         async move {
             let read = |reply: &Completion| reply::read(reply, request, params.weighted);
             let reask = |reason: &str| reply::reask(reason, request);
+            let conversation = Conversation { messages: request.messages(), json: Some(request.messages_json()) };
             let (verdict, usage) =
-                ask(self, model, &request.messages, &request.schema, params, timeout, read, reask).await?;
+                ask(self, model, conversation, &request.schema, params, timeout, read, reask).await?;
             Ok(Verdict { usage, ..verdict })
         }
     }
@@ -77,19 +87,22 @@ pub(crate) trait JudgeClient: Sync + Sized {
 pub(crate) async fn ask<T>(
     client: &impl JudgeClient,
     model: &str,
-    messages: &[Message],
+    messages: Conversation<'_>,
     schema: &Value,
     params: &GenerationParams,
     timeout: Duration,
     read: impl Fn(&Completion) -> Result<T, String>,
     reask: impl Fn(&str) -> String,
 ) -> Result<(T, Usage), JudgeError> {
-    let mut conversation = messages.to_vec();
+    let mut conversation = messages.messages.to_vec();
     let mut usage = Usage::default();
     let mut attempts = 0;
     loop {
         attempts += 1;
-        let reply = client.complete(model, params, &conversation, schema, timeout).await?;
+        // The rendered JSON is the first attempt's: a re-ask adds to the conversation.
+        let json = messages.json.filter(|_| attempts == 1);
+        let reply =
+            client.complete(model, params, Conversation { messages: &conversation, json }, schema, timeout).await?;
         usage += reply.usage;
         let reason = match read(&reply) {
             Ok(answer) => return Ok((answer, usage)),

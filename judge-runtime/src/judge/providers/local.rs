@@ -30,9 +30,9 @@ use serde_json::{Value, json};
 use crate::error::{ConfigError, JudgeError, panic_message};
 use crate::judge::embedded::llama::{self, Branch, Session, log_prob, softmax};
 use crate::judge::embedded::local_model::{self, DEFAULT_MODEL_SHA256};
-use crate::judge::providers::client::JudgeClient;
+use crate::judge::providers::client::{Conversation, JudgeClient};
 use crate::judge::techniques::geval::ScoreDistribution;
-use crate::judge::techniques::prompt::{JudgeRequest, Message, Task, fence_tag};
+use crate::judge::techniques::prompt::{JudgeRequest, Task, fence_tag};
 use crate::judge::techniques::reply::Completion;
 use crate::judge::techniques::verdict::{Scale, ScoreMethod, Usage, Verdict};
 use crate::settings::params::GenerationParams;
@@ -102,7 +102,7 @@ impl JudgeClient for Local {
         &self,
         _model: &str,
         _params: &GenerationParams,
-        _conversation: &[Message],
+        _conversation: Conversation<'_>,
         _schema: &Value,
         _timeout: Duration,
     ) -> Result<Completion, JudgeError> {

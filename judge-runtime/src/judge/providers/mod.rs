@@ -6,5 +6,6 @@ pub(crate) mod client;
 #[cfg(feature = "local")]
 pub(crate) mod local;
 pub(crate) mod openai;
+pub(crate) mod openai_reply;
 pub(crate) mod preset;
 pub(crate) mod refusals;

@@ -10,21 +10,22 @@
 use std::sync::Mutex;
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::error::{ConfigError, JudgeError};
-use crate::judge::providers::client::JudgeClient;
+use crate::judge::providers::client::{Conversation, JudgeClient};
+use crate::judge::providers::openai_reply;
 use crate::judge::providers::preset::Preset;
 use crate::judge::providers::refusals::{
     FORMAT_JSON_OBJECT, FORMAT_JSON_SCHEMA, LENGTH_MAX_COMPLETION_TOKENS, LENGTH_MAX_TOKENS, RefusalRecord, Refusals,
     Shape,
 };
-use crate::judge::techniques::geval::TokenLogprobs;
 use crate::judge::techniques::prompt::Message;
 use crate::judge::techniques::reply::Completion;
-use crate::judge::techniques::verdict::Usage;
 use crate::judge::transport::api_key::ApiKey;
-use crate::judge::transport::http::{HttpClient, Post, excerpt};
+use crate::judge::transport::http::{HttpClient, Post};
 use crate::settings::params::GenerationParams;
 use crate::settings::prices::Price;
 
@@ -130,7 +131,7 @@ impl JudgeClient for OpenAi {
         &self,
         model: &str,
         params: &GenerationParams,
-        messages: &[Message],
+        conversation: Conversation<'_>,
         schema: &Value,
         timeout: Duration,
     ) -> Result<Completion, JudgeError> {
@@ -146,7 +147,7 @@ impl JudgeClient for OpenAi {
         let body = || {
             let shape = self.refusals.shape(params);
             *sent.lock().unwrap_or_else(|e| e.into_inner()) = shape;
-            request_body(model, params, messages, schema, shape)
+            request_body(model, params, conversation, schema, shape)
         };
         let adapt = |error: &JudgeError| match error {
             JudgeError::Http { status: 400 | 422 | 500, provider_message, body_excerpt, .. } => self.fall_back(
@@ -164,11 +165,11 @@ impl JudgeClient for OpenAi {
             adapt: &adapt,
             timeout,
             max_reply_tokens: params.max_tokens.map_or(ASSUMED_REPLY_TOKENS, u64::from),
-            usage: usage_of,
+            read: openai_reply::read,
+            usage: |completion| completion.usage,
             price: self.price,
         };
-        let response = self.http.post_json(post).await?;
-        parse_completion(self.preset.name, &response.body, &response.text)
+        self.http.post_json(post).await
     }
 
     fn take_notices(&self) -> Vec<String> {
@@ -202,112 +203,96 @@ fn adjust_base_url(preset: Preset, mut url: String) -> String {
     url
 }
 
-/// A chat completion request of the given shape.
-fn request_body(model: &str, params: &GenerationParams, messages: &[Message], schema: &Value, shape: Shape) -> Value {
-    let mut body = json!({ "model": model, "messages": messages });
-    let mut schema = schema.clone();
-    if !shape.bounds
-        && let Some(score) = schema.pointer_mut("/properties/score").and_then(Value::as_object_mut)
-    {
-        score.remove("minimum");
-        score.remove("maximum");
-    }
-    match shape.format {
-        FORMAT_JSON_SCHEMA => {
-            body["response_format"] = json!({ "type": "json_schema", "json_schema": { "name": "verdict", "strict": true, "schema": schema } });
-        }
-        // llama-cpp-python turns a `schema` beside JSON mode into a grammar; others ignore it.
-        FORMAT_JSON_OBJECT => body["response_format"] = json!({ "type": "json_object", "schema": schema }),
-        _ => {}
-    }
-    if let Some(t) = params.temperature.filter(|_| shape.temperature) {
-        body["temperature"] = json!(t);
-    }
-    if let Some(n) = params.max_tokens {
-        match shape.length_field {
-            LENGTH_MAX_TOKENS => body["max_tokens"] = json!(n),
-            LENGTH_MAX_COMPLETION_TOKENS => body["max_completion_tokens"] = json!(n),
-            _ => {}
-        }
-    }
-    if let Some(seed) = params.seed.filter(|_| shape.seed) {
-        body["seed"] = json!(seed);
-    }
-    if shape.logprobs {
-        body["logprobs"] = json!(true);
-        body["top_logprobs"] = json!(TOP_LOGPROBS);
-    }
-    body
+/// A chat completion request, as sent.
+#[derive(Serialize)]
+struct RequestBody<'a> {
+    model: &'a str,
+    messages: Messages<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    response_format: Option<ResponseFormat<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    temperature: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_tokens: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_completion_tokens: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    seed: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    logprobs: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    top_logprobs: Option<u32>,
 }
 
-fn usage_of(body: &Value) -> Usage {
-    let count = |field: &str| body.pointer(&format!("/usage/{field}")).and_then(Value::as_u64).unwrap_or(0);
-    Usage { prompt_tokens: count("prompt_tokens"), completion_tokens: count("completion_tokens") }
+/// The messages: their JSON as rendered once, or (after a re-ask) serialized now.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Messages<'a> {
+    Rendered(&'a RawValue),
+    Listed(&'a [Message]),
 }
 
-fn parse_completion(provider: &'static str, body: &Value, raw: &str) -> Result<Completion, JudgeError> {
-    let malformed = |reason: &str| JudgeError::MalformedResponse {
-        provider,
-        reason: reason.to_owned(),
-        body_excerpt: excerpt(raw, 500),
-    };
-    let message = body.pointer("/choices/0/message").ok_or_else(|| malformed("no choices[0].message"))?;
-    let text = match message.get("content").and_then(Value::as_str) {
-        Some(text) => text.to_owned(),
-        None => match message.get("refusal").and_then(Value::as_str) {
-            // A refusal is a reply too: the verdict parser rejects it and the judge is asked again.
-            Some(refusal) => refusal.to_owned(),
-            None => return Err(malformed("choices[0].message.content is not a string")),
+#[derive(Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum ResponseFormat<'a> {
+    JsonSchema { json_schema: NamedSchema<'a> },
+    // llama-cpp-python turns a `schema` beside JSON mode into a grammar; others ignore it.
+    JsonObject { schema: &'a Value },
+}
+
+#[derive(Serialize)]
+struct NamedSchema<'a> {
+    name: &'static str,
+    strict: bool,
+    schema: &'a Value,
+}
+
+/// A chat completion request of the given shape, as JSON.
+fn request_body(
+    model: &str,
+    params: &GenerationParams,
+    conversation: Conversation<'_>,
+    schema: &Value,
+    shape: Shape,
+) -> Vec<u8> {
+    let mut unbounded = None;
+    if !shape.bounds && schema.pointer("/properties/score").is_some() {
+        let mut copy = schema.clone();
+        if let Some(score) = copy.pointer_mut("/properties/score").and_then(Value::as_object_mut) {
+            score.remove("minimum");
+            score.remove("maximum");
+        }
+        unbounded = Some(copy);
+    }
+    let schema = unbounded.as_ref().unwrap_or(schema);
+    let max_tokens = params.max_tokens;
+    let body = RequestBody {
+        model,
+        messages: match conversation.json {
+            Some(json) => Messages::Rendered(json),
+            None => Messages::Listed(conversation.messages),
         },
+        response_format: match shape.format {
+            FORMAT_JSON_SCHEMA => {
+                Some(ResponseFormat::JsonSchema { json_schema: NamedSchema { name: "verdict", strict: true, schema } })
+            }
+            FORMAT_JSON_OBJECT => Some(ResponseFormat::JsonObject { schema }),
+            _ => None,
+        },
+        temperature: params.temperature.filter(|_| shape.temperature),
+        max_tokens: max_tokens.filter(|_| shape.length_field == LENGTH_MAX_TOKENS),
+        max_completion_tokens: max_tokens.filter(|_| shape.length_field == LENGTH_MAX_COMPLETION_TOKENS),
+        seed: params.seed.filter(|_| shape.seed),
+        logprobs: shape.logprobs.then_some(true),
+        top_logprobs: shape.logprobs.then_some(TOP_LOGPROBS),
     };
-    let tokens = body.pointer("/choices/0/logprobs/content").and_then(Value::as_array).map(|content| {
-        content
-            .iter()
-            .filter_map(|token| {
-                let alternative = |v: &Value| Some((v.get("token")?.as_str()?.to_owned(), v.get("logprob")?.as_f64()?));
-                let (text, logprob) = alternative(token)?;
-                let top = token
-                    .get("top_logprobs")
-                    .and_then(Value::as_array)
-                    .map_or_else(Vec::new, |top| top.iter().filter_map(alternative).collect());
-                Some(TokenLogprobs { text, logprob, top })
-            })
-            .collect()
-    });
-    Ok(Completion { text, usage: usage_of(body), tokens })
+    serde_json::to_vec(&body).expect("a request of strings and numbers always serializes")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn reads_content_and_usage() {
-        let body = json!({
-            "choices": [{"message": {"role": "assistant", "content": "{\"rationale\":\"r\",\"score\":7}"}}],
-            "usage": {"prompt_tokens": 120, "completion_tokens": 15}
-        });
-        let c = parse_completion("openai", &body, "").unwrap();
-        assert_eq!(c.text, "{\"rationale\":\"r\",\"score\":7}");
-        assert_eq!(c.usage, Usage { prompt_tokens: 120, completion_tokens: 15 });
-        assert!(c.tokens.is_none());
-    }
-
-    #[test]
-    fn reads_token_logprobs() {
-        let body = json!({
-            "choices": [{
-                "message": {"role": "assistant", "content": "7"},
-                "logprobs": {"content": [
-                    {"token": "7", "logprob": -0.5, "top_logprobs": [{"token": "7", "logprob": -0.5}, {"token": "8", "logprob": -1.2}]}
-                ]}
-            }]
-        });
-        let tokens = parse_completion("openai", &body, "").unwrap().tokens.unwrap();
-        assert_eq!(tokens.len(), 1);
-        assert_eq!(tokens[0].text, "7");
-        assert_eq!(tokens[0].top, vec![("7".to_owned(), -0.5), ("8".to_owned(), -1.2)]);
-    }
+    use serde_json::json;
 
     fn client(preset: Preset) -> OpenAi {
         OpenAi::from_env(preset, HttpClient::new(Default::default()), |_| None).unwrap()
@@ -317,9 +302,26 @@ mod tests {
         GenerationParams { temperature: Some(0.0), max_tokens: Some(300), seed: Some(7), weighted: true }
     }
 
+    /// The body `request_body` makes, read back.
+    fn sent(params: &GenerationParams, conversation: Conversation<'_>, schema: &Value, shape: Shape) -> Value {
+        serde_json::from_slice(&request_body("m", params, conversation, schema, shape)).unwrap()
+    }
+
     fn body(client: &OpenAi) -> Value {
         let schema = crate::judge::techniques::verdict::schema(crate::judge::techniques::verdict::Scale::default());
-        request_body("m", &all_params(), &[], &schema, client.refusals.shape(&all_params()))
+        sent(&all_params(), Conversation { messages: &[], json: None }, &schema, client.refusals.shape(&all_params()))
+    }
+
+    #[test]
+    fn the_messages_rendered_once_are_sent_as_they_are() {
+        let messages =
+            vec![Message { role: crate::judge::techniques::prompt::Role::User, content: "grade \"this\"".into() }];
+        let json = serde_json::value::to_raw_value(&messages).unwrap();
+        let shape = client(OPENAI).refusals.shape(&all_params());
+        let rendered = sent(&all_params(), Conversation { messages: &messages, json: Some(&json) }, &json!({}), shape);
+        let listed = sent(&all_params(), Conversation { messages: &messages, json: None }, &json!({}), shape);
+        assert_eq!(rendered, listed);
+        assert_eq!(rendered["messages"], json!([{"role": "user", "content": "grade \"this\""}]));
     }
 
     #[test]
@@ -333,7 +335,8 @@ mod tests {
             (&json!(0.0), &json!(300), &json!(7), &json!(true), &json!(10))
         );
         let unset = GenerationParams { temperature: None, max_tokens: None, seed: None, weighted: false };
-        let body = request_body("m", &unset, &[], &json!({}), client(OLLAMA).refusals.shape(&unset));
+        let body =
+            sent(&unset, Conversation { messages: &[], json: None }, &json!({}), client(OLLAMA).refusals.shape(&unset));
         assert!(body.get("temperature").is_none() && body.get("max_tokens").is_none() && body.get("seed").is_none());
     }
 
@@ -399,7 +402,10 @@ mod tests {
     async fn a_call_without_a_needed_key_fails_before_sending() {
         let client = OpenAi::from_env(OPENAI, HttpClient::new(Default::default()), |_| None).unwrap();
         let params = GenerationParams::default();
-        let err = client.complete("m", &params, &[], &json!({}), Duration::from_secs(1)).await.unwrap_err();
+        let err = client
+            .complete("m", &params, Conversation { messages: &[], json: None }, &json!({}), Duration::from_secs(1))
+            .await
+            .unwrap_err();
         assert!(matches!(err, JudgeError::MissingApiKey { var: "OPENAI_API_KEY", .. }), "{err}");
         assert_eq!(client.http.totals().calls, 0, "nothing was sent");
     }
@@ -429,11 +435,5 @@ mod tests {
         assert_eq!(local.endpoint, "http://127.0.0.1:9/v1/chat/completions");
         let err = OpenAi::from_env(OPENAI, http(), env(&[("OPENAI_BASE_URL", "ftp://x")])).unwrap_err().to_string();
         assert!(err.contains("OPENAI_BASE_URL") && err.contains("http"), "{err}");
-    }
-
-    #[test]
-    fn a_body_without_choices_is_malformed() {
-        let err = parse_completion("openai", &json!({"object": "list"}), "{\"object\":\"list\"}").unwrap_err();
-        assert!(err.to_string().contains("no choices[0].message"), "{err}");
     }
 }

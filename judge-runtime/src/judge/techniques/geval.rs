@@ -71,7 +71,8 @@ impl Scale {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct TokenLogprobs {
     pub text: String,
-    pub logprob: f64,
+    /// The alternatives with their log-probabilities; a reader may leave them out for tokens where
+    /// no score starts.
     pub top: Vec<(String, f64)>,
 }
 
@@ -112,7 +113,7 @@ pub(crate) fn from_token_logprobs(tokens: &[TokenLogprobs], scale: Scale) -> Opt
 }
 
 /// The byte offset where the number after the first `"score":` starts.
-fn score_value_offset(text: &str) -> Option<usize> {
+pub(crate) fn score_value_offset(text: &str) -> Option<usize> {
     let mut from = 0;
     while let Some(found) = text[from..].find("\"score\"") {
         let after = from + found + "\"score\"".len();
@@ -174,11 +175,7 @@ mod tests {
     }
 
     fn token(text: &str, top: &[(&str, f64)]) -> TokenLogprobs {
-        TokenLogprobs {
-            text: text.to_owned(),
-            logprob: top.first().map_or(0.0, |t| t.1),
-            top: top.iter().map(|(t, p)| ((*t).to_owned(), p.ln())).collect(),
-        }
+        TokenLogprobs { text: text.to_owned(), top: top.iter().map(|(t, p)| ((*t).to_owned(), p.ln())).collect() }
     }
 
     #[test]

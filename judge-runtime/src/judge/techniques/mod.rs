@@ -7,6 +7,7 @@ pub(crate) mod criteria;
 pub(crate) mod ensemble;
 pub(crate) mod geval;
 pub(crate) mod levels;
+pub(crate) mod messages_json;
 pub(crate) mod pairwise;
 pub(crate) mod prompt;
 pub(crate) mod reply;

@@ -57,17 +57,9 @@ pub(crate) fn render(task: Task, output: &str, compared: &str, order: Order, max
          two fields, in this order: \"rationale\", a string giving your reasons, then \"winner\": \"A\" if \
          output A is better, \"B\" if output B is better, or \"tie\" if neither is better.",
     );
-    JudgeRequest {
-        messages: vec![
-            Message { role: Role::System, content: SYSTEM.to_owned() },
-            Message { role: Role::User, content: user },
-        ],
-        schema: schema(),
-        scale: SCALE,
-        task,
-        output: output_shown.to_owned(),
-        comparison: Some(order),
-    }
+    let messages =
+        vec![Message { role: Role::System, content: SYSTEM.to_owned() }, Message { role: Role::User, content: user }];
+    JudgeRequest::new(messages, schema(), SCALE, task, output_shown.to_owned(), Some(order))
 }
 
 /// The JSON schema of one order's verdict: a rationale, then the winner.
@@ -211,7 +203,7 @@ mod tests {
     fn both_outputs_are_fenced_apart() {
         let task = Task::borrowed("Right.", Some("q"), None);
         let req = render(task, "the output", "the baseline", Order::ComparedFirst, 1000);
-        let user = &req.messages[1].content;
+        let user = &req.messages()[1].content;
         let (a, b) = (user.find("## Output A\n").unwrap(), user.find("## Output B\n").unwrap());
         assert!(user[a..b].contains("the baseline") && user[b..].contains("the output"), "{user}");
         assert_eq!(req.schema["properties"]["winner"]["enum"], json!(["A", "B", "tie"]));

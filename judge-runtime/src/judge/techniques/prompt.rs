@@ -6,6 +6,7 @@
 use std::borrow::Cow;
 
 use serde::Serialize;
+use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
 use crate::judge::techniques::levels::schema_with_levels;
@@ -24,6 +25,17 @@ pub(crate) enum Role {
     System,
     User,
     Assistant,
+}
+
+impl Role {
+    /// The role as the wire formats name it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::System => "system",
+            Self::User => "user",
+            Self::Assistant => "assistant",
+        }
+    }
 }
 
 /// One message of the conversation with the judge.
@@ -93,20 +105,71 @@ impl Task {
 /// A rendered judge request: the conversation, the verdict's JSON schema and its scale. The task
 /// and output it was rendered from ride along for judges that build their own prompts (the
 /// embedded judge); they are in the messages already, so they stay out of the cache key.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+///
+/// It serializes (for its cache key) as `messages`, `schema` and `scale`; the messages' JSON is
+/// made once (`messages_json.rs`), kept, and sent in the request's body too: escaping a long
+/// prompt is most of what building a request costs in a debug build.
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct JudgeRequest {
-    pub messages: Vec<Message>,
+    messages: Vec<Message>,
     pub schema: serde_json::Value,
     pub scale: Scale,
-    #[serde(skip)]
     pub task: Task,
     /// The output as the judge sees it (cut if it was too long; the note that says so is in the
     /// messages, so the cut is part of the cache key).
-    #[serde(skip)]
     pub output: String,
     /// For a comparison (`compare_with`): where the output is shown. The order is in the messages.
-    #[serde(skip)]
     pub comparison: Option<Order>,
+    messages_json: MessagesJson,
+}
+
+impl JudgeRequest {
+    /// A request of `messages`, whose verdict follows `schema` on `scale`.
+    pub fn new(
+        messages: Vec<Message>,
+        schema: serde_json::Value,
+        scale: Scale,
+        task: Task,
+        output: String,
+        comparison: Option<Order>,
+    ) -> Self {
+        Self { messages, schema, scale, task, output, comparison, messages_json: MessagesJson::default() }
+    }
+
+    /// The conversation.
+    pub fn messages(&self) -> &[Message] {
+        &self.messages
+    }
+
+    /// The conversation as JSON, made once.
+    pub fn messages_json(&self) -> &RawValue {
+        self.messages_json.0.get_or_init(|| {
+            crate::judge::techniques::messages_json::to_json(
+                self.messages.iter().map(|m| (m.role.name(), m.content.as_str())),
+            )
+        })
+    }
+}
+
+impl Serialize for JudgeRequest {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut request = serializer.serialize_struct("JudgeRequest", 3)?;
+        request.serialize_field("messages", self.messages_json())?;
+        request.serialize_field("schema", &self.schema)?;
+        request.serialize_field("scale", &self.scale)?;
+        request.end()
+    }
+}
+
+/// The JSON of a request's messages, once made: a cache, equal to any other.
+#[derive(Debug, Clone, Default)]
+struct MessagesJson(std::sync::OnceLock<Box<RawValue>>);
+
+impl PartialEq for MessagesJson {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
 }
 
 /// Where the output under evaluation is shown.
@@ -182,21 +245,14 @@ pub(crate) fn render(task: Task, output: &str, scale: Scale, max_output_chars: u
             ));
         }
     }
-    JudgeRequest {
-        messages: vec![
-            Message { role: Role::System, content: SYSTEM.to_owned() },
-            Message { role: Role::User, content: user },
-        ],
-        schema: match (&task.levels, &task.criteria) {
-            (_, Some(criteria)) => criteria.schema(scale),
-            (Some(levels), None) => schema_with_levels(scale, levels),
-            (None, None) => verdict::schema(scale),
-        },
-        scale,
-        task,
-        output: shown.to_owned(),
-        comparison: None,
-    }
+    let schema = match (&task.levels, &task.criteria) {
+        (_, Some(criteria)) => criteria.schema(scale),
+        (Some(levels), None) => schema_with_levels(scale, levels),
+        (None, None) => verdict::schema(scale),
+    };
+    let messages =
+        vec![Message { role: Role::System, content: SYSTEM.to_owned() }, Message { role: Role::User, content: user }];
+    JudgeRequest::new(messages, schema, scale, task, shown.to_owned(), None)
 }
 
 /// What the judge is shown of `output`: its first `max_output_chars` characters, and its length
@@ -334,6 +390,27 @@ mod tests {
         assert!(req.messages[0].content.contains("untrusted data"));
         // The rationale is asked for before the score.
         assert!(text.find("\"rationale\"").unwrap() < text.find("\"score\"").unwrap());
+    }
+
+    #[test]
+    fn a_request_serializes_as_its_fields_would_so_cache_keys_stay() {
+        #[derive(Serialize)]
+        struct Fields<'a> {
+            messages: &'a [Message],
+            schema: &'a serde_json::Value,
+            scale: &'a Scale,
+        }
+        let request =
+            render(Task::borrowed("Names the \"capital\".", Some("Capital?"), None), "Paris\n", Scale::default(), 100);
+        let fields = Fields { messages: request.messages(), schema: &request.schema, scale: &request.scale };
+        assert_eq!(serde_json::to_string(&request).unwrap(), serde_json::to_string(&fields).unwrap());
+        // Made once, kept: a clone carries it, and equality ignores it.
+        let clone = request.clone();
+        assert_eq!(clone.messages_json().get(), request.messages_json().get());
+        assert_eq!(
+            clone,
+            render(Task::borrowed("Names the \"capital\".", Some("Capital?"), None), "Paris\n", Scale::default(), 100)
+        );
     }
 
     #[test]

@@ -69,7 +69,7 @@ pub(crate) struct HttpClient {
 }
 
 /// One POST of a JSON body to a provider.
-pub(crate) struct Post<'a> {
+pub(crate) struct Post<'a, T> {
     /// The provider's name, for messages.
     pub provider: &'static str,
     pub url: &'a str,
@@ -77,9 +77,9 @@ pub(crate) struct Post<'a> {
     pub headers: &'a [(&'a str, &'a str)],
     /// The API key the headers carry: redacted from anything the provider sends back.
     pub secret: Option<&'a ApiKey>,
-    /// Builds the body, just before each attempt is sent: a provider that learned what the server
-    /// rejects while this request waited for its turn sends what it knows now.
-    pub body: &'a (dyn Fn() -> Value + Sync),
+    /// Builds the body (JSON), just before each attempt is sent: a provider that learned what the
+    /// server rejects while this request waited for its turn sends what it knows now.
+    pub body: &'a (dyn Fn() -> Vec<u8> + Sync),
     /// Reads a refusal of the request (4xx): whether the provider learned from it what to leave
     /// out, so that a body built anew would be accepted. Called before the next request is let
     /// through, so that none is sent with what is already known to be refused.
@@ -89,18 +89,22 @@ pub(crate) struct Post<'a> {
     /// The longest reply the request allows, in tokens: with the request's own length, the
     /// estimate that the budget and the tokens-per-minute limit reserve.
     pub max_reply_tokens: u64,
-    /// Reads the tokens used from a successful response body.
-    pub usage: fn(&Value) -> Usage,
+    /// Reads a successful response body as the provider's reply.
+    pub read: fn(&str) -> Result<T, Unreadable>,
+    /// The tokens a reply used, which count against the budget.
+    pub usage: fn(&T) -> Usage,
     /// The price of the judge's tokens, when judge.toml gives one: what the call costs, and what
     /// `max_judge_cost` reserves for it.
     pub price: Option<Price>,
 }
 
-/// A successful response: its JSON body and its raw text (kept for error messages; any API key
-/// in it is redacted).
-pub(crate) struct JsonResponse {
-    pub body: Value,
-    pub text: String,
+/// Why a successful (2xx) response body could not be read as a completion.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Unreadable {
+    /// The body is not JSON: a truncated body or a proxy's page, worth another try.
+    NotJson(String),
+    /// JSON, but not the provider's completion: no use asking again.
+    Malformed(String),
 }
 
 impl HttpClient {
@@ -150,15 +154,15 @@ impl HttpClient {
         Arc::clone(gate)
     }
 
-    /// POSTs `post.body` as JSON, retrying transient failures.
-    pub async fn post_json(&self, post: Post<'_>) -> Result<JsonResponse, JudgeError> {
+    /// POSTs `post.body` as JSON, retrying transient failures; the reply read by `post.read`.
+    pub async fn post_json<T>(&self, post: Post<'_, T>) -> Result<T, JudgeError> {
         let gate = self.gate(post.url);
         let retry = self.config.retry;
         let mut attempt = 1;
         loop {
             let result = {
                 let _slot = self.in_flight.acquire().await.expect("the semaphore is never closed");
-                let bytes = serde_json::to_vec(&(post.body)()).expect("a JSON value always serializes");
+                let bytes = (post.body)();
                 // About four bytes of English text per token.
                 let estimated_prompt = bytes.len() as u64 / 4;
                 let estimated_tokens = estimated_prompt + post.max_reply_tokens;
@@ -167,7 +171,7 @@ impl HttpClient {
                 let reservation = self.budget.reserve(estimated_tokens, estimated_cost)?;
                 self.stats.sent(attempt > 1);
                 let result = self.send_once(&post, bytes).await;
-                let usage = result.as_ref().map_or(Usage::default(), |response| (post.usage)(&response.body));
+                let usage = result.as_ref().map_or(Usage::default(), post.usage);
                 let cost = post.price.map(|p| p.cost(usage.prompt_tokens, usage.completion_tokens));
                 self.stats.used(usage, cost);
                 reservation.settle(usage.prompt_tokens + usage.completion_tokens, cost.unwrap_or(0.0));
@@ -212,15 +216,15 @@ impl HttpClient {
         }
     }
 
-    async fn send_once(&self, post: &Post<'_>, bytes: Vec<u8>) -> Result<JsonResponse, Failure> {
+    async fn send_once<T>(&self, post: &Post<'_, T>, bytes: Vec<u8>) -> Result<T, Failure> {
         let provider = post.provider;
-        let redact = |text: &str| redact(text, post.secret);
+        let redacted = |text: &str| redact(text.to_owned(), post.secret);
         let timeout = post.timeout;
         let transport = |e: reqwest::Error| {
             let reason = if e.is_timeout() {
                 format!("no complete answer within {} s (the `timeout` setting)", timeout.as_secs_f64())
             } else {
-                redact(&error_chain(&e))
+                redacted(&error_chain(&e))
             };
             Failure::transient(JudgeError::Transport { provider, url: post.url.to_owned(), reason }, None)
         };
@@ -240,20 +244,21 @@ impl HttpClient {
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(parse_retry_after);
-        let text = redact(&response.text().await.map_err(transport)?);
+        let body = response.bytes().await.map_err(transport)?;
+        // Valid UTF-8 is checked by the standard library's optimized code, even in a debug build;
+        // only a body that is not is converted with replacements.
+        let text =
+            String::from_utf8(body.to_vec()).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        let text = redact(text, post.secret);
         if (200..300).contains(&status) {
-            return match serde_json::from_str(&text) {
-                Ok(body) => Ok(JsonResponse { body, text }),
+            let malformed =
+                |reason: String| JudgeError::MalformedResponse { provider, reason, body_excerpt: excerpt(&text, 500) };
+            return match (post.read)(&text) {
+                Ok(reply) => Ok(reply),
                 // A 2xx whose body is not JSON is a truncated body or a proxy's error page: worth
                 // another try.
-                Err(e) => Err(Failure::transient(
-                    JudgeError::MalformedResponse {
-                        provider,
-                        reason: format!("the body is not JSON ({e})"),
-                        body_excerpt: excerpt(&text, 500),
-                    },
-                    None,
-                )),
+                Err(Unreadable::NotJson(reason)) => Err(Failure::transient(malformed(reason), None)),
+                Err(Unreadable::Malformed(reason)) => Err(Failure::Fatal(malformed(reason))),
             };
         }
         let (key_var, base_url_var) = crate::judge::provider_variables(provider);
@@ -273,11 +278,13 @@ impl HttpClient {
     }
 }
 
-/// `text` with every occurrence of the key replaced.
-fn redact(text: &str, secret: Option<&ApiKey>) -> String {
+/// `text` with every occurrence of the key replaced; searched first, as a key is rarely there.
+fn redact(text: String, secret: Option<&ApiKey>) -> String {
     match secret {
-        Some(key) if !key.expose().is_empty() => text.replace(key.expose(), "<redacted>"),
-        _ => text.to_owned(),
+        Some(key) if !key.expose().is_empty() && text.contains(key.expose()) => {
+            text.replace(key.expose(), "<redacted>")
+        }
+        _ => text,
     }
 }
 
