@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail, ensure};
 use judge_tests::generated_suite::GeneratedSuite;
-use judge_tests::{FakeJudge, FakeJudgeConfig, harness};
+use judge_tests::{FakeJudge, FakeJudgeConfig};
 
 /// The suites of the issue that set the goals: N evals × k samples, judge latency.
 const ROWS: [Row; 3] = [
@@ -175,13 +175,9 @@ fn run_suite(
     log: &Path,
 ) -> anyhow::Result<Measured> {
     let (stdout_path, stderr_path) = (log.with_extension("stdout"), log.with_extension("stderr"));
-    let mut command = harness(executable);
+    let mut command =
+        GeneratedSuite::command(executable, suite_dir, &judge.base_url(), concurrency, cache_dir.as_os_str());
     command
-        .current_dir(suite_dir)
-        .env("JUDGE_MODEL", "openai:fake-judge")
-        .env("OPENAI_BASE_URL", judge.base_url())
-        .env("JUDGE_MAX_CONCURRENCY", concurrency.to_string())
-        .env("JUDGE_CACHE_DIR", cache_dir)
         .env("JUDGE_PROGRESS", "off")
         .stdin(Stdio::null())
         .stdout(File::create(&stdout_path)?)

@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use judge_tests::generated_suite::GeneratedSuite;
-use judge_tests::{FakeJudge, FakeJudgeConfig, HarnessRun, S3Server, harness, moto_installed};
+use judge_tests::{FakeJudge, FakeJudgeConfig, HarnessRun, S3Server, moto_installed};
 
 /// The goal for a cold run's wall time over the ideal, at N=200, k=7, L=200 ms, C=32.
 const RATIO_GOAL: f64 = 1.10;
@@ -220,13 +220,8 @@ fn run_suite(
     log: &Path,
 ) -> anyhow::Result<Measured> {
     let (stdout_path, stderr_path) = (log.with_extension("stdout"), log.with_extension("stderr"));
-    let mut command = harness(executable);
+    let mut command = GeneratedSuite::command(executable, suite_dir, &judge.base_url(), params.concurrency, cache_dir);
     command
-        .current_dir(suite_dir)
-        .env("JUDGE_MODEL", "openai:fake-judge")
-        .env("OPENAI_BASE_URL", judge.base_url())
-        .env("JUDGE_MAX_CONCURRENCY", params.concurrency.to_string())
-        .env("JUDGE_CACHE_DIR", cache_dir)
         .env("JUDGE_CACHE", "on")
         .envs(vars.iter().map(|(name, value)| (name, value)))
         .stdin(Stdio::null())

@@ -83,6 +83,26 @@ impl GeneratedSuite {
             .context("cargo reported no test executable named `evals`")
     }
 
+    /// The suite's test executable, run as `cargo test` would run it from `suite_dir`, judged by
+    /// the fake judge at `base_url` (OpenAI's format) with at most `concurrency` requests in flight
+    /// and its verdicts cached in `cache_dir`.
+    pub fn command(
+        executable: &Path,
+        suite_dir: &Path,
+        base_url: &str,
+        concurrency: usize,
+        cache_dir: &std::ffi::OsStr,
+    ) -> std::process::Command {
+        let mut command = crate::harness_process::harness(executable);
+        command
+            .current_dir(suite_dir)
+            .env("JUDGE_MODEL", "openai:fake-judge")
+            .env("OPENAI_BASE_URL", base_url)
+            .env("JUDGE_MAX_CONCURRENCY", concurrency.to_string())
+            .env("JUDGE_CACHE_DIR", cache_dir);
+        command
+    }
+
     /// `tests/evals.rs`: each eval's outputs are distinct from every other eval's and from each
     /// other (a per-eval call counter), and all contain the reference answer, so every sample is a
     /// separate judge request and every eval passes.
