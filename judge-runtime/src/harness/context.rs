@@ -256,10 +256,11 @@ impl RunContext {
             CacheKey::new(spec.provider.name(), &spec.model, &generator.key_params(&params), &(&messages, &schema), 0)
         };
         let failed = |message: String| EvalFailure::Contrast { generator: spec.to_string(), message };
-        if let Some(generated) = self.cache.lookup::<Generated>(&key()).await.map_err(|e| failed(e.to_string()))? {
+        let asked_key = key();
+        if let Some(generated) = self.cache.lookup::<Generated>(&asked_key).await.map_err(|e| failed(e.to_string()))? {
             return Ok(generated);
         }
-        let leader = match self.contrasts_in_flight.join(&key()).await {
+        let leader = match self.contrasts_in_flight.join(&asked_key).await {
             Call::Shared(generated) => return Ok(generated),
             Call::Lead(leader) => leader,
         };

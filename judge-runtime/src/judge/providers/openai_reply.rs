@@ -67,23 +67,6 @@ struct UsageField {
     completion_tokens: u64,
 }
 
-/// The envelope of a body whose logprobs were cut out: everything but them.
-#[derive(Deserialize)]
-struct Envelope {
-    #[serde(default)]
-    choices: Vec<EnvelopeChoice>,
-    #[serde(default)]
-    usage: Option<UsageField>,
-}
-
-#[derive(Deserialize)]
-struct EnvelopeChoice {
-    message: Option<Value>,
-    #[serde(default)]
-    #[allow(dead_code)] // Read to skip it: the logprobs were cut out, `null` stands in their place.
-    logprobs: IgnoredAny,
-}
-
 /// Reads `raw`, a successful response body, as a completion.
 pub(crate) fn read(raw: &str) -> Result<Completion, Unreadable> {
     if let Some(completion) = shortcut(raw) {
@@ -160,7 +143,8 @@ fn shortcut(raw: &str) -> Option<Completion> {
     // the object itself: three levels up from inside that token.
     let end = close(raw.as_bytes(), last_top + TOP_KEY.len(), 3)?;
     let envelope = format!("{}null{}", &raw[..logprobs_at], &raw[end..]);
-    let body: Envelope = serde_json::from_str(&envelope).ok()?;
+    // The same body, read with `null` in the logprobs' place.
+    let body: Body = serde_json::from_str(&envelope).ok()?;
     let [choice] = body.choices.as_slice() else { return None };
     let text = text_of(choice.message.as_ref()).ok()?;
     // The check: the tokens spell the reply's text, so each is the token it seems.
