@@ -29,7 +29,9 @@ pub(crate) fn suite_under_nextest(bin: &str, judge: &FakeJudge, cache: &Path, re
     judge_tests::clear_judge_env(&mut command);
     command
         .current_dir(workspace)
-        .args(["nextest", "run", "-p", "judge-tests", "--bin", bin, "--no-fail-fast", "--color", "never"])
+        // `--workspace`, as `cargo test --workspace` selects: features resolve as they did there, so
+        // nextest's build reuses every dependency (`-p judge-tests` rebuilt them all, minutes).
+        .args(["nextest", "run", "--workspace", "--bin", bin, "--no-fail-fast", "--color", "never"])
         .env("JUDGE_MODEL", "openai:fake-judge")
         .env("OPENAI_BASE_URL", judge.base_url())
         .env("JUDGE_CACHE_DIR", cache)
@@ -53,8 +55,9 @@ fn nextest_with(
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
     let mut command = judge_tests::nested_cargo();
     judge_tests::clear_judge_env(&mut command);
-    // The example suite has `test = false`, so it is named. (This selection resolves features apart
-    // from `cargo test --workspace`: the first run builds its own dependencies, a few minutes.)
+    // The example suite has `test = false`, so it is named. With `--workspace`, features resolve as
+    // `cargo test --workspace` resolved them, and the workspace's profile builds build scripts'
+    // dependencies as the others: only the suite itself is compiled.
     command
         .current_dir(workspace)
         .args(["nextest", "run", "--workspace", "--test", "evals", "--no-fail-fast", "--color", "never"])

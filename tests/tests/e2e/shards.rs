@@ -19,15 +19,17 @@ const SHARDS: [&[&str]; 3] = [
     &["panics", "score_six_attribute_threshold", "identical_seven"],
 ];
 
-/// The cargo-judge binary, built as `cargo build -p cargo-judge` builds it (cargo-judge is not a
-/// dependency of this crate, so cargo builds no binary of it for these tests).
+/// The cargo-judge binary, as `cargo test --workspace` builds it for cargo-judge's own tests
+/// (cargo-judge is not a dependency of this crate, so cargo builds no binary of it for these
+/// tests). The same selection resolves the same features, so nothing is rebuilt; `cargo build -p
+/// cargo-judge` would build every dependency again, without dev-dependencies' features.
 pub(crate) fn cargo_judge() -> &'static Path {
     static BINARY: OnceLock<PathBuf> = OnceLock::new();
     BINARY.get_or_init(|| {
         let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
         let output = nested_cargo()
             .current_dir(workspace)
-            .args(["build", "-q", "-p", "cargo-judge", "--bin", "cargo-judge", "--message-format=json"])
+            .args(["test", "--no-run", "-q", "--workspace", "--test", "cli", "--message-format=json"])
             .output()
             .expect("cargo runs");
         let stdout = String::from_utf8_lossy(&output.stdout);
@@ -35,7 +37,7 @@ pub(crate) fn cargo_judge() -> &'static Path {
         let executable = stdout
             .lines()
             .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-            .filter(|message| message["target"]["name"] == "cargo-judge")
+            .filter(|message| message["target"]["name"] == "cargo-judge" && message["profile"]["test"] == false)
             .find_map(|message| message["executable"].as_str().map(PathBuf::from));
         executable.expect("cargo names the cargo-judge executable it built")
     })
