@@ -6,14 +6,19 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
 use crate::baseline::Baselines;
 use crate::cache::{CacheKey, VerdictCache};
 use crate::error::{CacheError, ConfigError, JudgeError};
 use crate::harness::shared_calls::{Call, SharedCalls};
-use crate::judge::techniques::contrast::{self, Generated};
-use crate::judge::techniques::prompt::{JudgeRequest, Task};
+use crate::judge::techniques::contrast::{self, Contrast, Generated};
+use crate::judge::techniques::prompt::{JudgeRequest, Message, Task};
+use crate::judge::techniques::reply::Completion;
 use crate::judge::techniques::steps::{self, GeneratedSteps};
-use crate::judge::techniques::verdict::Verdict;
+use crate::judge::techniques::verdict::{Usage, Verdict};
 use crate::judge::transport::http::{HttpClient, HttpConfig, RetryPolicy};
 use crate::judge::transport::ledger::Ledger;
 use crate::judge::{Judge, JudgeSpec};
@@ -34,6 +39,8 @@ pub(crate) struct RunContext {
     /// Held while a judge is made, which may read the cache: one judge per spec.
     judges: tokio::sync::Mutex<HashMap<JudgeSpec, Arc<Judge>>>,
     in_flight: SharedCalls<CacheKey, Verdict>,
+    /// The evaluation steps being generated: evals with one rubric ask once.
+    steps_in_flight: SharedCalls<CacheKey, GeneratedSteps>,
     /// The contrastive pairs being generated: two evals over one dataset ask once.
     contrasts_in_flight: SharedCalls<CacheKey, Generated>,
     /// Under nextest, the ledger the run's processes share: budget, pacing, claims on verdicts.
@@ -106,6 +113,7 @@ impl RunContext {
             http,
             judges: tokio::sync::Mutex::default(),
             in_flight: SharedCalls::default(),
+            steps_in_flight: SharedCalls::default(),
             contrasts_in_flight: SharedCalls::default(),
             ledger,
             cache_hits: AtomicU64::new(0),
@@ -211,36 +219,23 @@ impl RunContext {
         Ok(Judged { verdict, source: VerdictSource::Judged })
     }
 
-    /// The evaluation steps `judge` writes for `task` (G-Eval's `steps = "auto"`): from the cache,
-    /// or asked for once and stored, keyed by the request like a verdict.
+    /// The evaluation steps `judge` writes for `task` (G-Eval's `steps = "auto"`), generated once
+    /// for the run (see [`RunContext::generated`]).
     pub async fn steps(&self, judge: &Judge, eval: &EvalSettings, task: &Task) -> Result<GeneratedSteps, EvalFailure> {
-        let (messages, schema) = steps::request(task);
-        let spec = judge.spec();
-        // Steps are text, not a score: no token probabilities to ask for, whatever `scoring` says.
-        let params = GenerationParams { weighted: false, ..eval.generation };
-        let key =
-            CacheKey::new(spec.provider.name(), &spec.model, &judge.key_params(&params), &(&messages, &schema), 0);
-        let failed = |message: String| EvalFailure::Steps { judge: spec.to_string(), message };
-        if let Some(steps) = self.cache.lookup::<GeneratedSteps>(&key).await.map_err(|e| failed(e.to_string()))? {
-            return Ok(steps);
-        }
-        let asked = judge
-            .ask(&messages, &schema, &params, eval.values.timeout, |reply| steps::parse(&reply.text), steps::reask)
-            .await;
-        judge.take_notices().iter().for_each(|text| crate::report::printer::notice(text));
-        self.keep_refusals(judge).await.map_err(|e| failed(e.to_string()))?;
-        let (steps, usage) = asked.map_err(|e| failed(e.to_string()))?;
-        let generated = GeneratedSteps { steps, usage };
-        let sent =
-            CacheKey::new(spec.provider.name(), &spec.model, &judge.key_params(&params), &(&messages, &schema), 0);
-        self.cache.store(&sent, &spec.to_string(), &generated).await.map_err(|e| failed(e.to_string()))?;
-        Ok(generated)
+        let request = steps::request(task);
+        let read = |reply: &Completion| steps::parse(&reply.text);
+        let kept = |asked: Result<(Vec<String>, Usage), JudgeError>| {
+            asked.map(|(steps, usage)| GeneratedSteps { steps, usage })
+        };
+        self.generated(judge, eval, &request, &self.steps_in_flight, read, steps::reask, kept)
+            .await
+            .map_err(|message| EvalFailure::Steps { judge: judge.spec().to_string(), message })
     }
 
     /// The contrastive pair `generator` writes for the task `input` with the good answer `good`
-    /// (`validate = "synthetic"`), or why its reply was not one: from the cache, or asked for once
-    /// and stored, keyed by the request like a verdict, so that a rerun (or CI, replaying) costs
-    /// nothing. Only a failure to reach the generator is an `Err`.
+    /// (`validate = "synthetic"`), or why its reply was not one (kept too: a rerun does not ask
+    /// again), generated once for the run (see [`RunContext::generated`]). Only a failure to reach
+    /// the generator is an `Err`.
     pub async fn contrast(
         &self,
         generator: &Judge,
@@ -248,41 +243,61 @@ impl RunContext {
         input: &str,
         good: &str,
     ) -> Result<Generated, EvalFailure> {
-        let (messages, schema) = contrast::request(input, good);
-        let spec = generator.spec();
-        // A text, not a score: no token probabilities.
-        let params = GenerationParams { weighted: false, ..eval.generation };
-        let key = || {
-            CacheKey::new(spec.provider.name(), &spec.model, &generator.key_params(&params), &(&messages, &schema), 0)
+        let request = contrast::request(input, good);
+        let read = |reply: &Completion| contrast::parse(&reply.text);
+        let kept = |asked: Result<(Contrast, Usage), JudgeError>| match asked {
+            Ok((pair, _usage)) => Ok(Generated::Pair(pair)),
+            Err(JudgeError::UnparseableVerdict { reason, .. }) => Ok(Generated::Unreadable(reason)),
+            Err(error) => Err(error),
         };
-        let failed = |message: String| EvalFailure::Contrast { generator: spec.to_string(), message };
+        self.generated(generator, eval, &request, &self.contrasts_in_flight, read, contrast::reask, kept)
+            .await
+            .map_err(|message| EvalFailure::Contrast { generator: generator.spec().to_string(), message })
+    }
+
+    /// A text `judge` writes on the way to verdicts (G-Eval's steps, a contrastive pair), asked
+    /// for with `request` (its messages and the reply's schema), read from each reply by `read`,
+    /// re-asked with `reask`'s words, and made what is kept by `kept`: from the cache, shared with
+    /// an identical request in flight (`in_flight`), or asked for once and stored under the key
+    /// of the request as it was sent (the server may have refused a part of it meanwhile), so that
+    /// a rerun, or CI replaying the cache, asks nothing. A text, not a score: no token
+    /// probabilities are asked for, whatever `scoring` says. A failure comes back as its message.
+    #[allow(clippy::too_many_arguments)]
+    async fn generated<T, R>(
+        &self,
+        judge: &Judge,
+        eval: &EvalSettings,
+        (messages, schema): &(Vec<Message>, Value),
+        in_flight: &SharedCalls<CacheKey, T>,
+        read: impl Fn(&Completion) -> Result<R, String>,
+        reask: impl Fn(&str) -> String,
+        kept: impl FnOnce(Result<(R, Usage), JudgeError>) -> Result<T, JudgeError>,
+    ) -> Result<T, String>
+    where
+        T: Clone + Serialize + DeserializeOwned,
+    {
+        let spec = judge.spec();
+        let params = GenerationParams { weighted: false, ..eval.generation };
+        let key =
+            || CacheKey::new(spec.provider.name(), &spec.model, &judge.key_params(&params), &(messages, schema), 0);
         let asked_key = key();
-        if let Some(generated) = self.cache.lookup::<Generated>(&asked_key).await.map_err(|e| failed(e.to_string()))? {
+        if let Some(generated) = self.cache.lookup::<T>(&asked_key).await.map_err(|e| e.to_string())? {
             return Ok(generated);
         }
-        let leader = match self.contrasts_in_flight.join(&asked_key).await {
+        let leader = match in_flight.join(&asked_key).await {
             Call::Shared(generated) => return Ok(generated),
             Call::Lead(leader) => leader,
         };
-        let asked = generator
-            .ask(
-                &messages,
-                &schema,
-                &params,
-                eval.values.timeout,
-                |reply| contrast::parse(&reply.text),
-                contrast::reask,
-            )
-            .await;
-        generator.take_notices().iter().for_each(|text| crate::report::printer::notice(text));
-        self.keep_refusals(generator).await.map_err(|e| failed(e.to_string()))?;
-        let generated = match asked {
-            Ok((pair, _usage)) => Generated::Pair(pair),
-            Err(JudgeError::UnparseableVerdict { reason, .. }) => Generated::Unreadable(reason),
-            Err(error) => return Err(failed(error.to_string())),
-        };
-        // Under the key of the request as it was sent (the server may have refused a part of it).
-        self.cache.store(&key(), &spec.to_string(), &generated).await.map_err(|e| failed(e.to_string()))?;
+        // A leader that finished between the lookup above and the join stored it first.
+        if let Some(generated) = self.cache.lookup::<T>(&asked_key).await.map_err(|e| e.to_string())? {
+            leader.finish(generated.clone());
+            return Ok(generated);
+        }
+        let asked = judge.ask(messages, schema, &params, eval.values.timeout, read, reask).await;
+        judge.take_notices().iter().for_each(|text| crate::report::printer::notice(text));
+        self.keep_refusals(judge).await.map_err(|e| e.to_string())?;
+        let generated = kept(asked).map_err(|e| e.to_string())?;
+        self.cache.store(&key(), &spec.to_string(), &generated).await.map_err(|e| e.to_string())?;
         leader.finish(generated.clone());
         Ok(generated)
     }

@@ -512,12 +512,22 @@ fn g_eval_steps_are_generated_once_cached_recorded_and_followed() {
         "{snapshot}"
     );
 
-    // JUDGE_STEPS=auto applies where the attribute is silent.
+    // JUDGE_STEPS=auto applies where the attribute is silent. Two evals of one task, run at
+    // once, share the steps being generated: they are asked for once.
+    let before = judge.bodies().len();
     let mut command = techniques(&judge, dir.path());
     command.env("JUDGE_STEPS", "auto");
-    let run = run_exact(command, &["weighted_scoring"]);
+    let run = run_exact(command, &["weighted_scoring", "stated_scoring"]);
     assert_eq!(run.code, Some(0), "{}", run.all());
-    assert_eq!(report(dir.path())["evals"][0]["steps"][0]["steps"][0], "Read what the rubric asks: Scripted.");
+    let record = report(dir.path());
+    for name in ["weighted_scoring", "stated_scoring"] {
+        assert_eq!(eval_named(&record, name)["steps"][0]["steps"][0], "Read what the rubric asks: Scripted.");
+    }
+    let asks = judge.bodies()[before..]
+        .iter()
+        .filter(|b| b["messages"][1]["content"].as_str().unwrap().contains("Write the evaluation steps"))
+        .count();
+    assert_eq!(asks, 1, "one request for the steps of both evals");
 }
 
 /// Krippendorff's alpha (interval), computed here from its definition, independently of the runtime.
