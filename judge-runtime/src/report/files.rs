@@ -59,7 +59,10 @@ pub(crate) fn write(
     let lock_path = shared.clone().unwrap_or_else(|| first.clone());
     let mut record = RunRecord::new(binary.to_owned(), started);
     let locked = crate::atomic_file::with_lock(lock_dir, &lock_path, || {
-        if let Some(earlier) = shared.as_deref().and_then(read_record)
+        // Only the processes of one nextest run share a run id: outside nextest, an earlier file
+        // is another run's, and is not read (it may hold thousands of evals).
+        if nextest
+            && let Some(earlier) = shared.as_deref().and_then(read_record)
             && earlier.format == record.format
             && earlier.run_id == record.run_id
         {
@@ -67,12 +70,31 @@ pub(crate) fn write(
             record.extend_run(&this);
         }
         record.merge(evals);
-        for (path, what, setting, render) in &reports {
-            if let Some(path) = path {
-                match crate::atomic_file::write_durable(path, render(&record).as_bytes()) {
-                    Ok(()) => written.push(path.clone()),
-                    Err(source) => errors.push(failure(what, setting, path)(source)),
-                }
+        // Each report is rendered and written on a thread of its own: at the end of the run, with
+        // nothing else left to do, they take the cores there are.
+        let record = &record;
+        let outcomes = std::thread::scope(|scope| {
+            let rendering: Vec<_> = reports
+                .iter()
+                .filter_map(|(path, what, setting, render)| {
+                    let path = path.as_ref()?;
+                    let writing =
+                        scope.spawn(move || crate::atomic_file::write_durable(path, render(record).as_bytes()));
+                    Some((path, what, setting, writing))
+                })
+                .collect();
+            rendering
+                .into_iter()
+                .map(|(path, what, setting, writing)| {
+                    let outcome = writing.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                    (path, what, setting, outcome)
+                })
+                .collect::<Vec<_>>()
+        });
+        for (path, what, setting, outcome) in outcomes {
+            match outcome {
+                Ok(()) => written.push(path.clone()),
+                Err(source) => errors.push(failure(what, setting, path)(source)),
             }
         }
         if let Some(shared) = shared.as_ref().filter(|shared| Some(*shared) != json.as_ref())
