@@ -101,7 +101,7 @@ impl ScoreBaseline {
         for (name, score) in scores {
             baseline.scores.insert(name.to_owned(), round(score));
         }
-        let mut text = serde_json::to_string_pretty(&baseline).expect("a baseline always serializes");
+        let mut text = crate::json_writer::to_string_pretty(&baseline);
         text.push('\n');
         Ok(text)
     }

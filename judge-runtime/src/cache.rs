@@ -196,7 +196,7 @@ impl VerdictCache {
             return Ok(());
         }
         let entry = Entry { format: FORMAT, key: key.0.clone(), judge: judge.to_owned(), verdict };
-        let bytes = serde_json::to_vec_pretty(&entry).expect("an entry always serializes");
+        let bytes = crate::json_writer::to_string_pretty(&entry).into_bytes();
         match &self.store {
             Store::Dir(dir) => dir.put(&key.0, &bytes)?,
             #[cfg(feature = "s3")]

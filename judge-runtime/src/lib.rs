@@ -95,6 +95,7 @@ mod dataset;
 pub mod error;
 mod grader;
 mod harness;
+mod json_writer;
 mod judge;
 mod length_control;
 mod outcome;

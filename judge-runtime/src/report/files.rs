@@ -98,7 +98,7 @@ pub(crate) fn write(
             }
         }
         if let Some(shared) = shared.as_ref().filter(|shared| Some(*shared) != json.as_ref())
-            && let Err(source) = crate::atomic_file::write(shared, json_text(&record).as_bytes())
+            && let Err(source) = crate::atomic_file::write(shared, json_text(record).as_bytes())
         {
             errors.push(failure("the run record", first_setting, shared)(source));
         }
@@ -114,7 +114,7 @@ type Report = (Option<PathBuf>, &'static str, &'static str, fn(&RunRecord) -> St
 
 /// The record as the JSON report holds it.
 pub(crate) fn json_text(record: &RunRecord) -> String {
-    let mut text = serde_json::to_string_pretty(record).expect("a run record always serializes");
+    let mut text = crate::json_writer::to_string_pretty(record);
     text.push('\n');
     text
 }

@@ -1,8 +1,9 @@
 //! A conversation's messages as JSON, byte for byte what serde_json writes for them, written here
 //! because it is on every judge call's path (the cache key hashes it, the request body carries
 //! it) and serde_json's string escaping, compiled unoptimized in the debug build `cargo test`
-//! makes, costs some 200 instructions per byte of prompt. Here the text between characters that
-//! need escaping is copied whole.
+//! makes, costs some 200 instructions per byte of prompt. The contents are escaped by
+//! [`crate::json_writer::escaped_into`], which copies the text between characters that need
+//! escaping whole.
 
 use serde_json::value::RawValue;
 
@@ -19,50 +20,11 @@ pub(crate) fn to_json<'a>(messages: impl ExactSizeIterator<Item = (&'a str, &'a 
         json.push_str(r#"{"role":""#);
         json.push_str(role);
         json.push_str(r#"","content":"#);
-        escaped(&mut json, content);
+        crate::json_writer::escaped_into(&mut json, content);
         json.push('}');
     }
     json.push(']');
     RawValue::from_string(json).expect("the messages are written as valid JSON")
-}
-
-/// Appends `text` as a JSON string, escaped as serde_json escapes it: `"` and `\`, the short forms
-/// of backspace, form feed, newline, carriage return and tab, `\u00XX` (lowercase hex) for the other
-/// control characters; nothing else.
-fn escaped(out: &mut String, text: &str) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    out.push('"');
-    let bytes = text.as_bytes();
-    let mut copied = 0;
-    let mut at = 0;
-    while at < bytes.len() {
-        let byte = bytes[at];
-        // Every byte of a multi-byte character is ≥ 0x80: none needs escaping, and a cut between
-        // two escapes always falls on a character boundary.
-        if byte >= 0x20 && byte != b'"' && byte != b'\\' {
-            at += 1;
-            continue;
-        }
-        out.push_str(&text[copied..at]);
-        match byte {
-            b'"' => out.push_str("\\\""),
-            b'\\' => out.push_str("\\\\"),
-            0x08 => out.push_str("\\b"),
-            0x0c => out.push_str("\\f"),
-            b'\n' => out.push_str("\\n"),
-            b'\r' => out.push_str("\\r"),
-            b'\t' => out.push_str("\\t"),
-            _ => {
-                out.push_str("\\u00");
-                out.push(char::from(HEX[usize::from(byte >> 4)]));
-                out.push(char::from(HEX[usize::from(byte & 0xf)]));
-            }
-        }
-        at += 1;
-        copied = at;
-    }
-    out.push_str(&text[copied..]);
-    out.push('"');
 }
 
 #[cfg(test)]
