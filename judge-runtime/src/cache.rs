@@ -76,7 +76,7 @@ impl CacheKey {
             request,
             occurrence,
         };
-        let bytes = serde_json::to_vec(&material).expect("key material always serializes");
+        let bytes = crate::json_writer::to_vec(&material);
         Self(sha256_hex(&bytes))
     }
 
@@ -222,6 +222,14 @@ mod tests {
             let expected: String = Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect();
             assert_eq!(sha256_hex(bytes), expected);
         }
+    }
+
+    #[test]
+    fn key_material_is_written_as_serde_json_writes_it() {
+        let request = request("out \"quoted\"\n\u{1} é ✓");
+        assert_eq!(crate::json_writer::to_vec(&request), serde_json::to_vec(&request).unwrap());
+        let params = serde_json::json!({"temperature": 0.0, "logprobs": true, "top_logprobs": 10, "seed": null});
+        assert_eq!(crate::json_writer::to_vec(&params), serde_json::to_vec(&params).unwrap());
     }
 
     fn request(output: &str) -> JudgeRequest {

@@ -1,11 +1,12 @@
-//! JSON as serde_json writes it, byte for byte, for the files a run writes in quantity: the JSON
-//! report (every eval, every sample) and the verdict cache's entries. serde_json escapes strings,
+//! JSON as serde_json writes it, byte for byte, for what a run writes in quantity: the JSON report
+//! (every eval, every sample), the verdict cache's entries and the material of their keys, the
+//! requests' bodies. serde_json escapes strings,
 //! keys included, one byte at a time through several generic layers, and in the debug build that
 //! `cargo test` makes (judge-runtime unoptimized) that is most of the cost of writing a report: here
 //! the text between the characters that need escaping is copied whole. Numbers are still written
-//! by serde_json, so that floats read the same. A value this writer does not take (a map keyed by
-//! something other than a string, a number or a character, or serde_json's `RawValue`) is written by
-//! serde_json instead.
+//! by serde_json, so that floats read the same, and serde_json's `RawValue` is copied as it is. A
+//! value this writer does not take (a map keyed by something other than a string, a number or a
+//! character) is written by serde_json instead.
 
 use std::fmt::{self, Display};
 
@@ -14,10 +15,19 @@ use serde::ser::{self, SerializeMap as _};
 
 /// `value` as `serde_json::to_string_pretty` writes it.
 pub(crate) fn to_string_pretty<T: Serialize + ?Sized>(value: &T) -> String {
-    let mut writer = Writer { out: String::with_capacity(4096), depth: 0 };
+    let mut writer = Writer { out: String::with_capacity(4096), depth: 0, pretty: true };
     match value.serialize(&mut writer) {
         Ok(()) => writer.out,
         Err(Unsupported) => serde_json::to_string_pretty(value).expect("the value serializes as JSON"),
+    }
+}
+
+/// `value` as `serde_json::to_vec` writes it (no white space).
+pub(crate) fn to_vec<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
+    let mut writer = Writer { out: String::with_capacity(1024), depth: 0, pretty: false };
+    match value.serialize(&mut writer) {
+        Ok(()) => writer.out.into_bytes(),
+        Err(Unsupported) => serde_json::to_vec(value).expect("the value serializes as JSON"),
     }
 }
 
@@ -82,10 +92,15 @@ impl ser::Error for Unsupported {
 struct Writer {
     out: String,
     depth: usize,
+    /// Indented, as `PrettyFormatter`; else compact, as `CompactFormatter`.
+    pretty: bool,
 }
 
 impl Writer {
     fn newline(&mut self) {
+        if !self.pretty {
+            return;
+        }
         self.out.push('\n');
         for _ in 0..self.depth {
             self.out.push_str("  ");
@@ -104,14 +119,14 @@ impl Writer {
         self.depth += 1;
         self.newline();
         escaped_into(&mut self.out, variant);
-        self.out.push_str(": ");
+        self.out.push_str(if self.pretty { ": " } else { ":" });
     }
 
     /// Opens an array or object; `empty` closes it at once, as serde_json writes `[]` and `{}`.
     fn open(&mut self, bracket: char, empty: bool) -> Compound<'_> {
         self.out.push(bracket);
         self.depth += 1;
-        Compound { writer: self, first: true, empty }
+        Compound { writer: self, first: true, empty, raw: false }
     }
 }
 
@@ -121,6 +136,8 @@ struct Compound<'a> {
     first: bool,
     /// Known to have no elements (a length of 0 given up front).
     empty: bool,
+    /// serde_json's `RawValue`: its one field is JSON text, copied as it is.
+    raw: bool,
 }
 
 impl Compound<'_> {
@@ -143,11 +160,12 @@ impl Compound<'_> {
     fn key(&mut self, key: &str) {
         self.element();
         escaped_into(&mut self.writer.out, key);
-        self.writer.out.push_str(": ");
+        self.writer.out.push_str(if self.writer.pretty { ": " } else { ":" });
     }
 }
 
-/// serde_json's marker for a `RawValue`, whose text it copies as it is.
+/// serde_json's marker for a `RawValue`, whose text it copies as it is: a struct of this name with
+/// one field of this name, the JSON text (as serde_json's own `RawValue` serializes itself).
 const RAW_VALUE: &str = "$serde_json::private::RawValue";
 
 impl<'a> ser::Serializer for &'a mut Writer {
@@ -271,7 +289,7 @@ impl<'a> ser::Serializer for &'a mut Writer {
     }
     fn serialize_struct(self, name: &'static str, len: usize) -> Result<Compound<'a>, Unsupported> {
         if name == RAW_VALUE {
-            return Err(Unsupported);
+            return Ok(Compound { writer: self, first: true, empty: false, raw: true });
         }
         self.serialize_map(Some(len))
     }
@@ -334,7 +352,7 @@ impl ser::SerializeTupleVariant for Compound<'_> {
     }
     fn end(self) -> Result<(), Unsupported> {
         let writer = close_inner(self, ']');
-        Compound { writer, first: false, empty: false }.close('}');
+        Compound { writer, first: false, empty: false, raw: false }.close('}');
         Ok(())
     }
 }
@@ -362,11 +380,21 @@ impl ser::SerializeStruct for Compound<'_> {
     type Error = Unsupported;
 
     fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result<(), Unsupported> {
+        if self.raw {
+            if key != RAW_VALUE {
+                return Err(Unsupported);
+            }
+            let text = value.serialize(KeyText)?;
+            self.writer.out.push_str(&text);
+            return Ok(());
+        }
         self.key(key);
         value.serialize(&mut *self.writer)
     }
     fn end(self) -> Result<(), Unsupported> {
-        self.close('}');
+        if !self.raw {
+            self.close('}');
+        }
         Ok(())
     }
 }
@@ -380,7 +408,7 @@ impl ser::SerializeStructVariant for Compound<'_> {
     }
     fn end(self) -> Result<(), Unsupported> {
         let writer = close_inner(self, '}');
-        Compound { writer, first: false, empty: false }.close('}');
+        Compound { writer, first: false, empty: false, raw: false }.close('}');
         Ok(())
     }
 }
@@ -388,7 +416,7 @@ impl ser::SerializeStructVariant for Compound<'_> {
 /// Closes the inner array or object of a variant, `{"variant": [ … ]}`, and gives back the writer
 /// to close the outer object with.
 fn close_inner<'a>(inner: Compound<'a>, bracket: char) -> &'a mut Writer {
-    let Compound { writer, first, empty } = inner;
+    let Compound { writer, first, empty, .. } = inner;
     writer.depth -= 1;
     if !first && !empty {
         writer.newline();
@@ -507,6 +535,7 @@ mod tests {
 
     fn same<T: Serialize + ?Sized>(value: &T) {
         assert_eq!(to_string_pretty(value), serde_json::to_string_pretty(value).unwrap());
+        assert_eq!(to_vec(value), serde_json::to_vec(value).unwrap());
     }
 
     #[derive(Serialize)]
@@ -582,10 +611,21 @@ mod tests {
     }
 
     #[test]
+    fn raw_json_is_copied_as_it_is() {
+        #[derive(Serialize)]
+        struct WithRaw<'a> {
+            before: u8,
+            raw: &'a serde_json::value::RawValue,
+            after: [Box<serde_json::value::RawValue>; 1],
+        }
+        let raw = serde_json::value::RawValue::from_string("{\"a\":[1, 2] ,\"b\":\"\\n\"}".to_owned()).unwrap();
+        same(&WithRaw { before: 1, raw: &raw, after: [raw.clone()] });
+        same(&raw);
+    }
+
+    #[test]
     fn a_map_keyed_by_anything_else_is_written_by_serde_json() {
         let by_bool = BTreeMap::from([(false, 1), (true, 2)]);
-        assert_eq!(to_string_pretty(&by_bool), serde_json::to_string_pretty(&by_bool).unwrap());
-        let raw = serde_json::value::RawValue::from_string("{\"a\":1}".to_owned()).unwrap();
-        assert_eq!(to_string_pretty(&raw), serde_json::to_string_pretty(&raw).unwrap());
+        same(&by_bool);
     }
 }

@@ -94,8 +94,7 @@ impl JudgeClient for Anthropic {
         }
         let params = Self::effective(params);
         // The system messages go elsewhere than OpenAI's: the rendered JSON does not serve.
-        let body = serde_json::to_vec(&request_body(model, &params, conversation.messages, schema))
-            .expect("a JSON value always serializes");
+        let body = crate::json_writer::to_vec(&request_body(model, &params, conversation.messages, schema));
         let mut headers = vec![("anthropic-version", API_VERSION)];
         if let Some(key) = &self.api_key {
             headers.push(("x-api-key", key.expose()));

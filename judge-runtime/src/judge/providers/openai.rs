@@ -255,6 +255,18 @@ fn request_body(
     schema: &Value,
     shape: Shape,
 ) -> Vec<u8> {
+    written_body(model, params, conversation, schema, shape, |body| crate::json_writer::to_vec(body))
+}
+
+/// [`request_body`], written by `write`.
+fn written_body(
+    model: &str,
+    params: &GenerationParams,
+    conversation: Conversation<'_>,
+    schema: &Value,
+    shape: Shape,
+    write: fn(&RequestBody<'_>) -> Vec<u8>,
+) -> Vec<u8> {
     let mut unbounded = None;
     if !shape.bounds && schema.pointer("/properties/score").is_some() {
         let mut copy = schema.clone();
@@ -286,7 +298,7 @@ fn request_body(
         logprobs: shape.logprobs.then_some(true),
         top_logprobs: shape.logprobs.then_some(TOP_LOGPROBS),
     };
-    serde_json::to_vec(&body).expect("a request of strings and numbers always serializes")
+    write(&body)
 }
 
 #[cfg(test)]
@@ -310,6 +322,30 @@ mod tests {
     fn body(client: &OpenAi) -> Value {
         let schema = crate::judge::techniques::verdict::schema(crate::judge::techniques::verdict::Scale::default());
         sent(&all_params(), Conversation { messages: &[], json: None }, &schema, client.refusals.shape(&all_params()))
+    }
+
+    #[test]
+    fn bodies_of_every_shape_are_written_as_serde_json_writes_them() {
+        let schema = crate::judge::techniques::verdict::schema(crate::judge::techniques::verdict::Scale::default());
+        let messages = vec![Message {
+            role: crate::judge::techniques::prompt::Role::User,
+            content: "grade \"this\"\n\u{1}é".into(),
+        }];
+        let json = serde_json::value::to_raw_value(&messages).unwrap();
+        let serde = |body: &RequestBody<'_>| serde_json::to_vec(body).unwrap();
+        let full = client(OPENAI).refusals.shape(&all_params());
+        let plain = GenerationParams { temperature: None, max_tokens: None, seed: None, weighted: false };
+        for shape in [full, client(OPENAI).refusals.shape(&plain), Shape { format: FORMAT_JSON_OBJECT, ..full }] {
+            for conversation in [
+                Conversation { messages: &messages, json: Some(&json) },
+                Conversation { messages: &messages, json: None },
+            ] {
+                let ours = written_body("m", &all_params(), conversation, &schema, shape, |body| {
+                    crate::json_writer::to_vec(body)
+                });
+                assert_eq!(ours, written_body("m", &all_params(), conversation, &schema, shape, serde));
+            }
+        }
     }
 
     #[test]
