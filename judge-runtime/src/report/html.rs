@@ -290,21 +290,27 @@ fn plot(out: &mut String, eval: &EvalRecord) {
          role=\"img\" aria-label=\"scores of {} samples\">",
         eval.samples.len()
     );
-    let (left, right) = (x_of(0.0), x_of(1.0));
-    let _ = write!(
-        out,
-        "<line class=\"axis\" x1=\"{left:.1}\" y1=\"{PLOT_AXIS:.1}\" x2=\"{right:.1}\" y2=\"{PLOT_AXIS:.1}\"/>"
-    );
-    for (tick, label) in [(0.0, "0"), (0.5, "0.5"), (1.0, "1")] {
-        let x = x_of(tick);
+    // The axis and its ticks are the same in every plot: drawn once per process.
+    static AXIS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        let mut axis = String::new();
+        let (left, right) = (x_of(0.0), x_of(1.0));
         let _ = write!(
-            out,
-            "<line class=\"tick\" x1=\"{x:.1}\" y1=\"{PLOT_AXIS:.1}\" x2=\"{x:.1}\" y2=\"{:.1}\"/>\
-             <text x=\"{x:.1}\" y=\"{:.1}\">{label}</text>",
-            PLOT_AXIS + 3.0,
-            PLOT_HEIGHT - 1.0
+            axis,
+            "<line class=\"axis\" x1=\"{left:.1}\" y1=\"{PLOT_AXIS:.1}\" x2=\"{right:.1}\" y2=\"{PLOT_AXIS:.1}\"/>"
         );
-    }
+        for (tick, label) in [(0.0, "0"), (0.5, "0.5"), (1.0, "1")] {
+            let x = x_of(tick);
+            let _ = write!(
+                axis,
+                "<line class=\"tick\" x1=\"{x:.1}\" y1=\"{PLOT_AXIS:.1}\" x2=\"{x:.1}\" y2=\"{:.1}\"/>\
+                 <text x=\"{x:.1}\" y=\"{:.1}\">{label}</text>",
+                PLOT_AXIS + 3.0,
+                PLOT_HEIGHT - 1.0
+            );
+        }
+        axis
+    });
+    out.push_str(&AXIS);
     if let Some(threshold) = eval.threshold {
         let x = x_of(threshold);
         let _ = write!(
