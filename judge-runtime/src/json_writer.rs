@@ -140,7 +140,7 @@ struct Compound<'a> {
     raw: bool,
 }
 
-impl Compound<'_> {
+impl<'a> Compound<'a> {
     fn element(&mut self) {
         if !self.first {
             self.writer.out.push(',');
@@ -149,12 +149,23 @@ impl Compound<'_> {
         self.writer.newline();
     }
 
-    fn close(self, bracket: char) {
-        self.writer.depth -= 1;
-        if !self.first && !self.empty {
-            self.writer.newline();
+    /// Closes the array or object, and gives the writer back.
+    fn close(self, bracket: char) -> &'a mut Writer {
+        let Compound { writer, first, empty, .. } = self;
+        writer.depth -= 1;
+        if !first && !empty {
+            writer.newline();
         }
-        self.writer.out.push(bracket);
+        writer.out.push(bracket);
+        writer
+    }
+
+    /// Closes a variant's fields and the object around them, `{"variant": [ … ]}`.
+    fn close_variant(self, bracket: char) {
+        let writer = self.close(bracket);
+        writer.depth -= 1;
+        writer.newline();
+        writer.out.push('}');
     }
 
     fn key(&mut self, key: &str) {
@@ -319,29 +330,24 @@ impl ser::SerializeSeq for Compound<'_> {
     }
 }
 
-impl ser::SerializeTuple for Compound<'_> {
-    type Ok = ();
-    type Error = Unsupported;
+/// Tuples, of any kind but a variant's, are written as arrays.
+macro_rules! as_array {
+    ($($trait:ident :: $method:ident),*) => {$(
+        impl ser::$trait for Compound<'_> {
+            type Ok = ();
+            type Error = Unsupported;
 
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Unsupported> {
-        ser::SerializeSeq::serialize_element(self, value)
-    }
-    fn end(self) -> Result<(), Unsupported> {
-        ser::SerializeSeq::end(self)
-    }
+            fn $method<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Unsupported> {
+                ser::SerializeSeq::serialize_element(self, value)
+            }
+            fn end(self) -> Result<(), Unsupported> {
+                ser::SerializeSeq::end(self)
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeTupleStruct for Compound<'_> {
-    type Ok = ();
-    type Error = Unsupported;
-
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Unsupported> {
-        ser::SerializeSeq::serialize_element(self, value)
-    }
-    fn end(self) -> Result<(), Unsupported> {
-        ser::SerializeSeq::end(self)
-    }
-}
+as_array!(SerializeTuple::serialize_element, SerializeTupleStruct::serialize_field);
 
 impl ser::SerializeTupleVariant for Compound<'_> {
     type Ok = ();
@@ -351,8 +357,7 @@ impl ser::SerializeTupleVariant for Compound<'_> {
         ser::SerializeSeq::serialize_element(self, value)
     }
     fn end(self) -> Result<(), Unsupported> {
-        let writer = close_inner(self, ']');
-        Compound { writer, first: false, empty: false, raw: false }.close('}');
+        self.close_variant(']');
         Ok(())
     }
 }
@@ -407,22 +412,9 @@ impl ser::SerializeStructVariant for Compound<'_> {
         ser::SerializeStruct::serialize_field(self, key, value)
     }
     fn end(self) -> Result<(), Unsupported> {
-        let writer = close_inner(self, '}');
-        Compound { writer, first: false, empty: false, raw: false }.close('}');
+        self.close_variant('}');
         Ok(())
     }
-}
-
-/// Closes the inner array or object of a variant, `{"variant": [ … ]}`, and gives back the writer
-/// to close the outer object with.
-fn close_inner<'a>(inner: Compound<'a>, bracket: char) -> &'a mut Writer {
-    let Compound { writer, first, empty, .. } = inner;
-    writer.depth -= 1;
-    if !first && !empty {
-        writer.newline();
-    }
-    writer.out.push(bracket);
-    writer
 }
 
 /// A map key as the text serde_json writes for it: a string or character as it is, a number as
