@@ -3,13 +3,13 @@
 //!
 //! A reply with logprobs is mostly `top_logprobs`: every token of a judge's reply comes with its
 //! alternatives (ten, with their `bytes`), 80 KB for a reply of 120 tokens, while G-Eval weighting
-//! reads the alternatives of two tokens, the score's and the one after it. In the debug build that
-//! `cargo test` makes, merely scanning 80 KB with serde_json costs milliseconds, more than the rest
-//! of a judge call. So the token list is found with substring search (which runs at memory speed
-//! even unoptimized), the other fields are read by serde from the body with the logprobs cut out,
-//! and only the two tokens' alternatives are deserialized. The shortcut checks itself: the tokens
-//! must spell the reply's text exactly, or the whole body is read by serde instead, as it is for
-//! any body the shortcut does not recognize.
+//! reads the alternatives of one or two tokens, the score's and the one after it. In the debug
+//! build that `cargo test` makes, merely scanning 80 KB with serde_json costs milliseconds, more
+//! than the rest of a judge call. So the body is read from its end: the logprobs are cut out by
+//! substring search, serde reads the rest, and the tokens are walked backwards, as far as the
+//! score's, which a judge that writes its rationale first writes last. The shortcut checks itself:
+//! the tokens read must spell the end of the reply's text, each before the ones after it, or the
+//! whole body is read by serde instead, as it is for any body the shortcut does not recognize.
 
 use std::borrow::Cow;
 
@@ -57,6 +57,30 @@ struct Alternative<'a> {
     #[serde(borrow)]
     token: Cow<'a, str>,
     logprob: f64,
+}
+
+/// A body with its logprobs cut out, as the shortcut reads it: the message typed and borrowed
+/// (anything else is left to [`Body`], which tells what is wrong).
+#[derive(Deserialize)]
+struct Envelope<'a> {
+    #[serde(borrow)]
+    choices: Vec<EnvelopeChoice<'a>>,
+    #[serde(default)]
+    usage: Option<UsageField>,
+}
+
+#[derive(Deserialize)]
+struct EnvelopeChoice<'a> {
+    #[serde(borrow)]
+    message: Message<'a>,
+}
+
+#[derive(Deserialize)]
+struct Message<'a> {
+    #[serde(default, borrow)]
+    content: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    refusal: Option<Cow<'a, str>>,
 }
 
 #[derive(Deserialize)]
@@ -121,125 +145,213 @@ const TOP_KEY: &str = "\"top_logprobs\":";
 const TOKEN_KEY: &str = "\"token\":";
 const LOGPROBS_KEY: &str = "\"logprobs\":";
 
-/// The completion read without deserializing every token's alternatives, when `raw` has the
-/// shape OpenAI sends (each token's `"token"` before its `"top_logprobs"`, one choice) and the
-/// tokens found spell the reply's text; `None` otherwise, and the caller reads it all.
+/// The completion read without deserializing its tokens, when `raw` has the shape OpenAI sends
+/// (one choice; in each token's object its `"token"`, then its own `logprob` and `bytes`, then its
+/// `"top_logprobs"`) and the tokens read spell the end of the reply's text; `None` otherwise, and
+/// the caller reads it all.
+///
+/// It reads from the end: the last token's alternatives, after which the logprobs close, then one
+/// token after another backwards, as far as the token where the score starts. A judge asked for
+/// its rationale first writes the score last, so that is a few tokens of a hundred; of their
+/// alternatives only the score's are read (and the next token's, for a "10" split in two).
 fn shortcut(raw: &str) -> Option<Completion> {
     // A key is found by its quotes and colon: inside a JSON string every `"` is escaped, so no
     // string's text matches one.
     let logprobs_at = raw.find(LOGPROBS_KEY)? + LOGPROBS_KEY.len();
-    let tops = top_keys(raw.as_bytes(), logprobs_at);
-    let last_top = *tops.last()?;
-    // Each token's own `"token"` is the last one before its `"top_logprobs"`: between the two
-    // come the previous token's alternatives, then its own fields.
-    let mut tokens = Vec::with_capacity(tops.len());
-    let mut from = logprobs_at;
-    for &top in &tops {
-        let key = from + raw[from..top].rfind(TOKEN_KEY)? + TOKEN_KEY.len();
-        tokens.push((json_string(raw, key)?, top + TOP_KEY.len()));
-        from = top;
-    }
-    // The logprobs object ends where the last token's does, and its enclosing `content` array and
-    // the object itself: three levels up from inside that token.
-    let end = close(raw.as_bytes(), last_top + TOP_KEY.len(), 3)?;
+    let last_top = logprobs_at + raw[logprobs_at..].rfind(TOP_KEY)?;
+    let (last_alternatives, after) = alternatives(raw, last_top + TOP_KEY.len())?;
+    // After the last token's alternatives close its object, the `content` array and the logprobs.
+    let end = close(raw.as_bytes(), after, 3)?;
     let envelope = format!("{}null{}", &raw[..logprobs_at], &raw[end..]);
     // The same body, read with `null` in the logprobs' place.
-    let body: Body = serde_json::from_str(&envelope).ok()?;
-    let [choice] = body.choices.as_slice() else { return None };
-    let text = text_of(choice.message.as_ref()).ok()?;
-    // The check: the tokens spell the reply's text, so each is the token it seems.
-    let spelled = tokens.iter().map(|(t, _)| t.len()).sum::<usize>() == text.len()
-        && tokens.iter().try_fold(0, |at, (t, _)| text[at..].starts_with(t.as_ref()).then(|| at + t.len())).is_some();
-    if !spelled {
+    let body: Envelope = serde_json::from_str(&envelope).ok()?;
+    let [EnvelopeChoice { message }] = body.choices.as_slice() else { return None };
+    let text = message.content.as_deref().or(message.refusal.as_deref())?.to_owned();
+    let usage = usage(body.usage);
+    let Some(offset) = geval::score_value_offset(&text) else {
+        // No score to weigh: no token is needed.
+        return Some(Completion { text, usage, tokens: Some(Vec::new()) });
+    };
+    // Backwards from the last token: (its text, where its alternatives are), last first.
+    let mut tail = Vec::new();
+    let mut begins = text.len();
+    let mut top = last_top;
+    loop {
+        // The token's own `"token"` is the last one before its `"top_logprobs"`, and no object opens
+        // or closes between the two (the previous token's alternatives would).
+        let key = logprobs_at + raw[logprobs_at..top].rfind(TOKEN_KEY)?;
+        let (token, token_end) = json_string(raw, key + TOKEN_KEY.len())?;
+        if raw.as_bytes()[token_end..top].iter().any(|&b| b == b'{' || b == b'}') {
+            return None;
+        }
+        // The check: the token spells the text just before the tokens after it.
+        begins = begins.checked_sub(token.len()).filter(|&at| text[at..].starts_with(token.as_ref()))?;
+        tail.push((token, top));
+        if begins <= offset {
+            break;
+        }
+        top = logprobs_at + raw[logprobs_at..key].rfind(TOP_KEY)?;
+    }
+    tail.reverse();
+    // G-Eval reads the alternatives of the token where the score starts, the first of the tail,
+    // and of the one after it when that token's digits are a "1" (whether it goes on to "10").
+    let weighed = if tail[0].0[offset - begins..].trim() == "1" { 2 } else { 1 };
+    let mut tokens = Vec::with_capacity(tail.len());
+    for (i, (token, top_at)) in tail.into_iter().enumerate() {
+        let top = match i < weighed {
+            true if top_at == last_top => last_alternatives.clone(),
+            true => alternatives(raw, top_at + TOP_KEY.len())?.0,
+            false => Vec::new(),
+        };
+        tokens.push(TokenLogprobs { text: token.into_owned(), top });
+    }
+    Some(Completion { text, usage, tokens: Some(tokens) })
+}
+
+/// The alternatives of the `top_logprobs` value at `at` (`null`, or an array of objects with a
+/// `"token"` string and a `"logprob"` number, other members skipped) and the index just after it.
+///
+/// Written for the debug build, as the scans below: indexing rather than iterator adapters and
+/// `Option` chains, each of which is a function call there.
+fn alternatives(raw: &str, at: usize) -> Option<(Vec<(String, f64)>, usize)> {
+    let bytes = raw.as_bytes();
+    let mut at = skip_space(bytes, at);
+    if bytes[at..].starts_with(b"null") {
+        return Some((Vec::new(), at + "null".len()));
+    }
+    if at >= bytes.len() || bytes[at] != b'[' {
         return None;
     }
-    // G-Eval reads the alternatives of the token where the score starts, and of the one after it
-    // when that token's digits are a "1" (whether it goes on to "10").
-    let mut weighed = Vec::new();
-    if let Some(offset) = geval::score_value_offset(&text) {
-        let mut start = 0;
-        if let Some(score) = tokens.iter().position(|(t, _)| {
-            start += t.len();
-            start > offset
-        }) {
-            let token = &tokens[score].0;
-            let digits = &token[offset - (start - token.len())..];
-            weighed.push(score);
-            if digits.trim() == "1" {
-                weighed.push(score + 1);
+    let mut read = Vec::with_capacity(10);
+    at = skip_space(bytes, at + 1);
+    if at < bytes.len() && bytes[at] == b']' {
+        return Some((read, at + 1));
+    }
+    loop {
+        if at >= bytes.len() || bytes[at] != b'{' {
+            return None;
+        }
+        let (mut token, mut logprob) = (None, None);
+        at += 1;
+        loop {
+            at = skip_space(bytes, at);
+            if at >= bytes.len() || bytes[at] != b'"' {
+                return None;
+            }
+            let (key_end, _) = string_end(bytes, at + 1)?;
+            let key = &bytes[at + 1..key_end - 1];
+            at = skip_space(bytes, key_end);
+            if at >= bytes.len() || bytes[at] != b':' {
+                return None;
+            }
+            at = skip_space(bytes, at + 1);
+            at = if key == b"token" {
+                let (text, end) = json_string(raw, at)?;
+                token = Some(text.into_owned());
+                end
+            } else if key == b"logprob" {
+                let end = scalar_end(bytes, at);
+                logprob = Some(raw[at..end].parse::<f64>().ok()?);
+                end
+            } else {
+                value_end(bytes, at)?
+            };
+            at = skip_space(bytes, at);
+            if at >= bytes.len() {
+                return None;
+            }
+            match bytes[at] {
+                b',' => at += 1,
+                b'}' => break,
+                _ => return None,
             }
         }
-    }
-    let mut read = Vec::with_capacity(tokens.len());
-    for (i, (token, top_at)) in tokens.iter().enumerate() {
-        let top = if weighed.contains(&i) { alternatives(raw, *top_at)? } else { Vec::new() };
-        read.push(TokenLogprobs { text: token.clone().into_owned(), top });
-    }
-    Some(Completion { text, usage: usage(body.usage), tokens: Some(read) })
-}
-
-/// Where each `"top_logprobs":` key starts, from `from` on. Found by their `_`, the rarest byte of
-/// the body, with the C library's `memchr` (through `BufRead::skip_until`): unlike `str::find`,
-/// whose generic search is compiled unoptimized in a debug build, it runs at memory speed in any
-/// build, and this is the scan that covers the whole body.
-fn top_keys(bytes: &[u8], mut from: usize) -> Vec<usize> {
-    use std::io::BufRead;
-    const UNDERSCORE_AT: usize = "\"top".len();
-    let mut keys = Vec::new();
-    loop {
-        let mut rest = &bytes[from..];
-        let skipped = rest.skip_until(b'_').unwrap_or(0);
-        if skipped == 0 || bytes[from + skipped - 1] != b'_' {
-            return keys;
+        read.push((token?, logprob?));
+        at = skip_space(bytes, at + 1);
+        if at >= bytes.len() {
+            return None;
         }
-        let underscore = from + skipped - 1;
-        if let Some(start) = underscore.checked_sub(UNDERSCORE_AT)
-            && bytes[start..].starts_with(TOP_KEY.as_bytes())
-        {
-            keys.push(start);
+        match bytes[at] {
+            b',' => at = skip_space(bytes, at + 1),
+            b']' => return Some((read, at + 1)),
+            _ => return None,
         }
-        from = underscore + 1;
     }
 }
 
-/// The JSON string value at `at` (after a key's colon, white space allowed).
-fn json_string(raw: &str, at: usize) -> Option<Cow<'_, str>> {
+/// The first index from `at` on that is not JSON white space.
+fn skip_space(bytes: &[u8], mut at: usize) -> usize {
+    while at < bytes.len() && matches!(bytes[at], b' ' | b'\n' | b'\r' | b'\t') {
+        at += 1;
+    }
+    at
+}
+
+/// The JSON string at `at` (white space allowed before it), and the index just after it.
+fn json_string(raw: &str, at: usize) -> Option<(Cow<'_, str>, usize)> {
     let bytes = raw.as_bytes();
-    let start = at + bytes[at..].iter().position(|b| !b.is_ascii_whitespace())?;
-    if bytes[start] != b'"' {
+    let start = skip_space(bytes, at);
+    if start >= bytes.len() || bytes[start] != b'"' {
         return None;
     }
-    let end = string_end(bytes, start + 1)?;
-    let quoted = &raw[start..end];
-    if quoted.contains('\\') {
-        serde_json::from_str::<String>(quoted).ok().map(Cow::Owned)
+    let (end, escaped) = string_end(bytes, start + 1)?;
+    let text = if escaped {
+        Cow::Owned(serde_json::from_str::<String>(&raw[start..end]).ok()?)
     } else {
-        Some(Cow::Borrowed(&quoted[1..quoted.len() - 1]))
-    }
+        Cow::Borrowed(&raw[start + 1..end - 1])
+    };
+    Some((text, end))
 }
 
-/// The index just after the closing quote of the string whose text starts at `at`.
-fn string_end(bytes: &[u8], mut at: usize) -> Option<usize> {
-    loop {
-        match *bytes.get(at)? {
-            b'"' => return Some(at + 1),
-            b'\\' => at += 2,
+/// The index just after the closing quote of the string whose text starts at `at`, and whether
+/// the string has escapes.
+fn string_end(bytes: &[u8], mut at: usize) -> Option<(usize, bool)> {
+    let mut escaped = false;
+    while at < bytes.len() {
+        match bytes[at] {
+            b'"' => return Some((at + 1, escaped)),
+            b'\\' => {
+                escaped = true;
+                at += 2;
+            }
             _ => at += 1,
         }
     }
+    None
 }
 
-/// The index just after the value at `at` and then `levels` enclosing arrays or objects close.
+/// The index just after the number or literal (`true`, `null`) at `at`.
+fn scalar_end(bytes: &[u8], mut at: usize) -> usize {
+    while at < bytes.len() && matches!(bytes[at], b'-' | b'+' | b'.' | b'0'..=b'9' | b'a'..=b'z' | b'E') {
+        at += 1;
+    }
+    at
+}
+
+/// The index just after the JSON value at `at`.
+fn value_end(bytes: &[u8], at: usize) -> Option<usize> {
+    match *bytes.get(at)? {
+        b'"' => string_end(bytes, at + 1).map(|(end, _)| end),
+        b'[' | b'{' => close(bytes, at, 0),
+        _ => Some(scalar_end(bytes, at)).filter(|&end| end > at),
+    }
+}
+
+/// The index just after the value at `at` and then `levels` enclosing arrays or objects close
+/// (`levels` closings from `at` on, when `at` is just after a value).
 fn close(bytes: &[u8], mut at: usize, levels: usize) -> Option<usize> {
     let mut depth = levels;
-    loop {
-        match *bytes.get(at)? {
-            b'"' => at = string_end(bytes, at + 1)?,
+    while at < bytes.len() {
+        match bytes[at] {
+            b'"' => at = string_end(bytes, at + 1)?.0,
             b'[' | b'{' => {
                 depth += 1;
                 at += 1;
             }
             b']' | b'}' => {
+                if depth == 0 {
+                    return None;
+                }
                 depth -= 1;
                 at += 1;
                 if depth == 0 {
@@ -249,13 +361,7 @@ fn close(bytes: &[u8], mut at: usize, levels: usize) -> Option<usize> {
             _ => at += 1,
         }
     }
-}
-
-/// The alternatives of the `top_logprobs` value at `at`.
-fn alternatives(raw: &str, at: usize) -> Option<Vec<(String, f64)>> {
-    let mut deserializer = serde_json::Deserializer::from_str(&raw[at..]);
-    let alternatives: Option<Vec<Alternative>> = Deserialize::deserialize(&mut deserializer).ok()?;
-    Some(alternatives.into_iter().flatten().map(|a| (a.token.into_owned(), a.logprob)).collect())
+    None
 }
 
 #[cfg(test)]
@@ -296,40 +402,35 @@ mod tests {
         .to_string()
     }
 
-    /// What serde alone reads of `raw`, with only the score's and the next token's alternatives
-    /// kept, as the shortcut keeps them.
+    /// What serde alone reads of `raw`, kept as the shortcut keeps it: the tokens from the score's
+    /// on, with only the score's and (after a "1") the next token's alternatives.
     fn read_by_serde(raw: &str) -> Completion {
         let body: Body = serde_json::from_str(raw).unwrap();
         let mut completion = Completion {
             text: text_of(body.choices[0].message.as_ref()).unwrap(),
             usage: usage(body.usage),
-            tokens: None,
+            tokens: Some(Vec::new()),
         };
         let content = body.choices[0].logprobs.as_ref().unwrap().content.as_ref().unwrap();
-        let offset = geval::score_value_offset(&completion.text);
+        let Some(offset) = geval::score_value_offset(&completion.text) else { return completion };
         let mut start = 0;
-        let score = offset.and_then(|offset| {
-            content.iter().position(|t| {
+        let score = content
+            .iter()
+            .position(|t| {
                 start += t.token.len();
                 start > offset
             })
-        });
+            .unwrap();
+        let split_ten = content[score].token.trim_start_matches(|c: char| !c.is_ascii_digit()).trim() == "1";
         completion.tokens = Some(
-            content
+            content[score..]
                 .iter()
                 .enumerate()
                 .map(|(i, t)| TokenLogprobs {
                     text: t.token.to_string(),
-                    top: match score {
-                        Some(s)
-                            if i == s
-                                || (i == s + 1
-                                    && content[s].token.trim_start_matches(|c: char| !c.is_ascii_digit()).trim()
-                                        == "1") =>
-                        {
-                            t.top_logprobs.iter().flatten().map(|a| (a.token.to_string(), a.logprob)).collect()
-                        }
-                        _ => Vec::new(),
+                    top: match i == 0 || (i == 1 && split_ten) {
+                        true => t.top_logprobs.iter().flatten().map(|a| (a.token.to_string(), a.logprob)).collect(),
+                        false => Vec::new(),
                     },
                 })
                 .collect(),
@@ -349,13 +450,41 @@ mod tests {
             // Escapes, keys quoted inside the text, brackets, non-ASCII.
             vec!["{\"rationale\":\"", "a \\\"token\\\": ", "]}\" [", "é€", "\",\"score\":", " 1", "0", "}"],
             vec!["Here: ```json\n{\"rationale\":\"r\",\"score\":", "3", "}\n```"],
+            // The score first: every token is walked back to it.
+            vec!["{\"score\": ", "7", ", \"rationale\": \"", "long", " and", " fine", "\"}"],
+            // The key named in the rationale before the score; the score the last token.
+            vec!["{\"rationale\":\"no \\\"score\\\": ", "3", " here\",\"score\":", "8"],
         ];
+        let alternatives = [("7", -0.5), ("8", -1.0), ("1", -2.0), ("3", -0.2), ("0", -0.1)];
         for tokens in tricky {
-            let raw = body(&tokens, &[("7", -0.5), ("8", -1.0), ("1", -2.0), ("3", -0.2), ("0", -0.1)]);
-            let fast = shortcut(&raw).unwrap_or_else(|| panic!("the shortcut reads {raw}"));
-            same(&fast, &read_by_serde(&raw));
-            same(&read(&raw).unwrap(), &fast);
-            assert!(fast.tokens.as_ref().unwrap().iter().any(|t| !t.top.is_empty()), "{tokens:?}");
+            let compact = body(&tokens, &alternatives);
+            let pretty = serde_json::to_string_pretty(&serde_json::from_str::<Value>(&compact).unwrap()).unwrap();
+            for raw in [compact, pretty] {
+                let fast = shortcut(&raw).unwrap_or_else(|| panic!("the shortcut reads {raw}"));
+                same(&fast, &read_by_serde(&raw));
+                same(&read(&raw).unwrap(), &fast);
+                let kept = fast.tokens.as_ref().unwrap();
+                assert!(kept[0].top.len() == 10 && kept[0].text.contains(char::is_numeric), "{tokens:?}");
+            }
+        }
+        // A reply without a score needs no token.
+        let raw = body(&["I would give", " it", " a 7."], &alternatives);
+        assert_eq!(shortcut(&raw).unwrap().tokens, Some(Vec::new()));
+    }
+
+    #[test]
+    fn alternatives_are_read_as_serde_reads_them() {
+        let text = r#" [ {"token" : "a\"b", "bytes": [97, 34, 98], "logprob": -0.25, "x": {"y": [1, "]"]} },
+            {"logprob":-1e-3,"token":"\u00e9","bytes":null}] ,"#;
+        let (read, end) = alternatives(text, 0).unwrap();
+        assert_eq!(read, vec![("a\"b".to_owned(), -0.25), ("é".to_owned(), -0.001)]);
+        assert_eq!(&text[end..], " ,");
+        assert_eq!(alternatives(" null}", 0), Some((Vec::new(), 5)));
+        assert_eq!(alternatives("[]", 0), Some((Vec::new(), 2)));
+        for bad in
+            [r#"[{"token": "a"}]"#, r#"[{"logprob": -1}]"#, r#"[{"token": "a", "logprob": x}]"#, "[", "{}", "[1]"]
+        {
+            assert_eq!(alternatives(bad, 0), None, "{bad}");
         }
     }
 
@@ -369,26 +498,35 @@ mod tests {
         ]}}]})
         .to_string();
         assert!(shortcut(&reordered).is_none());
+        // Alike tokens, so that each token seen with the next token's alternatives still spells the
+        // text: an object closes between them, which tells.
+        let shifted = json!({"choices": [{"message": {"content": "{\"score\":7}}"}, "logprobs": {"content": [
+            {"top_logprobs": [], "token": "{\"score\":", "logprob": -0.1},
+            {"top_logprobs": [{"token": "7", "logprob": -0.1}, {"token": "8", "logprob": -2.3}], "token": "7", "logprob": -0.1},
+            {"top_logprobs": [], "token": "}", "logprob": 0.0},
+            {"top_logprobs": [], "token": "}", "logprob": 0.0}
+        ]}}]})
+        .to_string();
+        assert!(shortcut(&shifted).is_none());
+        assert_eq!(read(&shifted).unwrap().tokens.unwrap()[1].top.len(), 2);
         let tokens = read(&reordered).unwrap().tokens.unwrap();
         assert_eq!(tokens[1].top, vec![("7".to_owned(), -0.1), ("8".to_owned(), -2.3)]);
-        // Two choices, tokens that do not spell the text, no logprobs: serde, or no tokens.
-        let two = json!({"choices": [{"message": {"content": "a"}, "logprobs": {"content": [{"token": "a", "top_logprobs": []}]}},
-                                     {"message": {"content": "b"}, "logprobs": {"content": [{"token": "b", "top_logprobs": []}]}}]});
-        assert!(shortcut(&two.to_string()).is_none());
-        assert_eq!(read(&two.to_string()).unwrap().text, "a");
-        let misspelt = json!({"choices": [{"message": {"content": "ab"}, "logprobs": {"content": [{"token": "a", "top_logprobs": []}]}}]});
+        // Two choices (the shortcut would see the last one's tokens), tokens that do not spell the
+        // text: serde.
+        let scored = |score: &str| {
+            json!({"message": {"content": format!("{{\"score\":{score}}}")}, "logprobs": {"content": [
+                {"token": "{\"score\":", "top_logprobs": []}, {"token": score, "top_logprobs": []}, {"token": "}", "top_logprobs": []}
+            ]}})
+        };
+        let two = json!({"choices": [scored("7"), scored("8")]}).to_string();
+        assert!(shortcut(&two).is_none());
+        assert_eq!(read(&two).unwrap().tokens.unwrap()[1].text, "7");
+        let mut misspelt = json!({"choices": [scored("7")]});
+        misspelt["choices"][0]["message"]["content"] = json!("{\"score\":8}");
         assert!(shortcut(&misspelt.to_string()).is_none());
         let plain = json!({"choices": [{"message": {"content": "{\"score\":7}"}}], "usage": {"prompt_tokens": 3, "completion_tokens": 4}});
         let read_plain = read(&plain.to_string()).unwrap();
         assert_eq!((read_plain.usage.prompt_tokens, read_plain.tokens), (3, None));
-    }
-
-    #[test]
-    fn top_keys_are_found_by_their_underscore() {
-        let text = r#"{"a_b":1,"top_logprobs":[],"x":"top_logprobs","top_logprobs": null}_"#;
-        let found = top_keys(text.as_bytes(), 0);
-        assert_eq!(found, vec![text.find("\"top_logprobs\":").unwrap(), text.rfind("\"top_logprobs\":").unwrap()]);
-        assert_eq!(top_keys(b"_top_logprobs\":", 0), Vec::<usize>::new());
     }
 
     #[test]

@@ -76,20 +76,31 @@ pub(crate) struct TokenLogprobs {
     pub top: Vec<(String, f64)>,
 }
 
-/// The distribution of the score the judge wrote in `tokens` (the reply, token by token): the
-/// alternatives of the token where the value of `"score"` starts. `None` when the score's token
-/// cannot be found or its alternatives name no score.
-pub(crate) fn from_token_logprobs(tokens: &[TokenLogprobs], scale: Scale) -> Option<ScoreDistribution> {
-    let text: String = tokens.iter().map(|t| t.text.as_str()).collect();
+/// The distribution of the score the judge wrote in `text`, read from `tokens`: the reply's last
+/// tokens (all of them, or as many as reach back to the score's), which spell the end of `text`.
+/// It is the alternatives of the token where the value of `"score"` starts. `None` when the
+/// score's token is not among `tokens` or its alternatives name no score. Tokens that do not spell
+/// the end of `text` are read as the whole reply, spelled by themselves.
+pub(crate) fn from_token_logprobs(text: &str, tokens: &[TokenLogprobs], scale: Scale) -> Option<ScoreDistribution> {
+    let spelled = tokens.iter().map(|t| t.text.len()).sum::<usize>();
+    let ends_text = text.len() >= spelled
+        && tokens
+            .iter()
+            .try_fold(text.len() - spelled, |at, t| text[at..].starts_with(t.text.as_str()).then(|| at + t.text.len()))
+            .is_some();
+    let text: std::borrow::Cow<str> =
+        if ends_text { text.into() } else { tokens.iter().map(|t| t.text.as_str()).collect::<String>().into() };
     let offset = score_value_offset(&text)?;
-    let mut start = 0;
+    let mut start = text.len() - spelled;
     let index = tokens.iter().position(|t| {
         let end = start + t.text.len();
         let found = (start..end).contains(&offset);
-        start = end;
+        if !found {
+            start = end;
+        }
         found
     })?;
-    let token_start: usize = tokens[..index].iter().map(|t| t.text.len()).sum();
+    let token_start = start;
     // The token may begin before the digits (`": 7"`): its alternatives then share that lead.
     let lead = &text[token_start..offset];
     let candidates: Vec<(&str, f64)> = tokens[index]
@@ -112,11 +123,16 @@ pub(crate) fn from_token_logprobs(tokens: &[TokenLogprobs], scale: Scale) -> Opt
     ScoreDistribution::from_candidates(candidates, scale, zero_after_one)
 }
 
-/// The byte offset where the number after the first `"score":` starts.
+/// The byte offset where the number after the first `"score":` starts. A `\"score\"` is quoted
+/// inside a JSON string (a rationale that names the key), not the key.
 pub(crate) fn score_value_offset(text: &str) -> Option<usize> {
     let mut from = 0;
     while let Some(found) = text[from..].find("\"score\"") {
         let after = from + found + "\"score\"".len();
+        if text[..from + found].ends_with('\\') {
+            from = after;
+            continue;
+        }
         let rest = &text[after..];
         let rest_trimmed = rest.trim_start();
         if let Some(value) = rest_trimmed.strip_prefix(':') {
@@ -185,7 +201,7 @@ mod tests {
             token(" 7", &[(" 7", 0.6), (" 8", 0.3), (" the", 0.1)]),
             token("}", &[]),
         ];
-        let d = from_token_logprobs(&tokens, SCALE).unwrap();
+        let d = from_token_logprobs(&text_of(&tokens), &tokens, SCALE).unwrap();
         assert!(close(d.mean(SCALE), (7.0 * 0.6 + 8.0 * 0.3) / 0.9));
         assert!(close(d.mass, 0.9));
     }
@@ -194,7 +210,7 @@ mod tests {
     fn a_token_that_starts_before_the_digits_shares_its_lead() {
         let tokens =
             [token("{\"rationale\":\"r\",\"score\"", &[]), token(":9", &[(":9", 0.5), (":10", 0.5)]), token("}", &[])];
-        let d = from_token_logprobs(&tokens, SCALE).unwrap();
+        let d = from_token_logprobs(&text_of(&tokens), &tokens, SCALE).unwrap();
         assert!(close(d.mean(SCALE), 9.5));
     }
 
@@ -205,12 +221,32 @@ mod tests {
             token("1", &[("1", 0.8), ("9", 0.2)]),
             token("0", &[("0", 0.75), ("}", 0.25)]),
         ];
-        let d = from_token_logprobs(&tokens, SCALE).unwrap();
+        let d = from_token_logprobs(&text_of(&tokens), &tokens, SCALE).unwrap();
         assert!(close(d.probabilities[10], 0.6) && close(d.probabilities[1], 0.2) && close(d.probabilities[9], 0.2));
     }
 
     #[test]
     fn no_score_no_distribution() {
-        assert_eq!(from_token_logprobs(&[token("I give it a seven.", &[])], SCALE), None);
+        let tokens = [token("I give it a seven.", &[])];
+        assert_eq!(from_token_logprobs(&text_of(&tokens), &tokens, SCALE), None);
+    }
+
+    fn text_of(tokens: &[TokenLogprobs]) -> String {
+        tokens.iter().map(|t| t.text.as_str()).collect()
+    }
+
+    #[test]
+    fn the_last_tokens_alone_are_read_where_they_end_the_text() {
+        let text = "{\"rationale\": \"a \\\"score\\\": 3 here\", \"score\": 7}";
+        let whole = [token(&text[..text.len() - 3], &[]), token(" 7", &[(" 7", 0.5), (" 8", 0.5)]), token("}", &[])];
+        let d = from_token_logprobs(text, &whole, SCALE).unwrap();
+        assert!(close(d.mean(SCALE), 7.5));
+        // The same reply with only the score's token and the one after it kept.
+        assert_eq!(from_token_logprobs(text, &whole[1..], SCALE), Some(d.clone()));
+        // The score's token left out: nothing to weigh.
+        assert_eq!(from_token_logprobs(text, &whole[2..], SCALE), None);
+        // Tokens that do not end the text are the reply themselves.
+        let other = [token("{\"score\":", &[]), token("2", &[("2", 1.0)]), token("}", &[])];
+        assert!(close(from_token_logprobs(text, &other, SCALE).unwrap().mean(SCALE), 2.0));
     }
 }

@@ -16,7 +16,9 @@ pub(crate) struct Completion {
     /// The reply's text; for a tool call, its input as JSON.
     pub text: String,
     pub usage: Usage,
-    /// Each token of `text` with its most likely alternatives, when the provider returned logprobs.
+    /// The tokens of `text` with their most likely alternatives, when the provider returned
+    /// logprobs: every token, or the last ones, from the token where the score starts (a reader may
+    /// leave out those before it, which spell the rest of `text`).
     pub tokens: Option<Vec<TokenLogprobs>>,
 }
 
@@ -66,7 +68,7 @@ pub(crate) fn read(reply: &Completion, request: &JudgeRequest, weighted: bool) -
         .tokens
         .as_deref()
         .filter(|_| weighted)
-        .and_then(|tokens| geval::from_token_logprobs(tokens, scale))
+        .and_then(|tokens| geval::from_token_logprobs(&reply.text, tokens, scale))
         .filter(|d| d.mass >= MIN_SCORE_MASS);
     let (score, method) = match distribution {
         Some(d) => (d.mean(scale), ScoreMethod::ProbabilityWeighted),
