@@ -11,9 +11,10 @@ use crate::judge::providers::client::{Conversation, JudgeClient};
 use crate::judge::providers::preset::Preset;
 use crate::judge::techniques::prompt::{Message, Role};
 use crate::judge::techniques::reply::Completion;
+use crate::judge::techniques::schema::Schema;
 use crate::judge::techniques::verdict::Usage;
 use crate::judge::transport::api_key::ApiKey;
-use crate::judge::transport::http::{HttpClient, Post, Unreadable};
+use crate::judge::transport::http::{Endpoint, HttpClient, Post, Unreadable};
 use crate::settings::params::GenerationParams;
 use crate::settings::prices::Price;
 
@@ -36,7 +37,7 @@ const TOOL: &str = "record_verdict";
 /// A client of the Anthropic Messages API.
 #[derive(Debug)]
 pub(crate) struct Anthropic {
-    endpoint: String,
+    endpoint: Endpoint,
     api_key: Option<ApiKey>,
     /// A call fails for want of a key (see `preset::Access::missing_key`).
     missing_key: bool,
@@ -52,7 +53,7 @@ impl Anthropic {
         // A base URL that includes `/v1` would double it.
         let access = ANTHROPIC.read(var, |url| url.strip_suffix("/v1").map(str::to_owned).unwrap_or(url))?;
         Ok(Self {
-            endpoint: format!("{}/v1/messages", access.base_url),
+            endpoint: Endpoint::new(format!("{}/v1/messages", access.base_url)),
             api_key: access.api_key,
             missing_key: access.missing_key,
             price: None,
@@ -86,7 +87,7 @@ impl JudgeClient for Anthropic {
         model: &str,
         params: &GenerationParams,
         conversation: Conversation<'_>,
-        schema: &Value,
+        schema: &Schema,
         timeout: Duration,
     ) -> Result<Completion, JudgeError> {
         if self.missing_key {
@@ -232,12 +233,12 @@ mod tests {
         let local = Anthropic::from_env(http(), |name| {
             (name == "ANTHROPIC_BASE_URL").then(|| "http://127.0.0.1:9/".to_owned())
         });
-        assert_eq!(local.unwrap().endpoint, "http://127.0.0.1:9/v1/messages");
+        assert_eq!(local.unwrap().endpoint.as_str(), "http://127.0.0.1:9/v1/messages");
         let with_v1 = Anthropic::from_env(http(), |name| {
             (name == "ANTHROPIC_BASE_URL").then(|| "http://127.0.0.1:9/v1".to_owned())
         });
-        assert_eq!(with_v1.unwrap().endpoint, "http://127.0.0.1:9/v1/messages", "/v1 is not doubled");
+        assert_eq!(with_v1.unwrap().endpoint.as_str(), "http://127.0.0.1:9/v1/messages", "/v1 is not doubled");
         let keyed = Anthropic::from_env(http(), |name| (name == "ANTHROPIC_API_KEY").then(|| "k".to_owned())).unwrap();
-        assert_eq!(keyed.endpoint, "https://api.anthropic.com/v1/messages");
+        assert_eq!(keyed.endpoint.as_str(), "https://api.anthropic.com/v1/messages");
     }
 }

@@ -2,6 +2,7 @@
 //! per-request timeouts, and retries of transient failures (`retry.rs` says which, and how long to
 //! wait). API keys never reach an error message: whatever a provider echoes is redacted.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -72,7 +73,7 @@ pub(crate) struct HttpClient {
 pub(crate) struct Post<'a, T> {
     /// The provider's name, for messages.
     pub provider: &'static str,
-    pub url: &'a str,
+    pub url: &'a Endpoint,
     /// Headers besides `content-type`.
     pub headers: &'a [(&'a str, &'a str)],
     /// The API key the headers carry: redacted from anything the provider sends back.
@@ -96,6 +97,26 @@ pub(crate) struct Post<'a, T> {
     /// The price of the judge's tokens, when judge.toml gives one: what the call costs, and what
     /// `max_judge_cost` reserves for it.
     pub price: Option<Price>,
+}
+
+/// The URL a provider posts to, parsed once: reqwest parses a URL given as text on every request.
+#[derive(Debug, Clone)]
+pub(crate) struct Endpoint {
+    text: String,
+    /// `None` when `text` is no URL: then it is given to reqwest as text, which reports why.
+    parsed: Option<reqwest::Url>,
+}
+
+impl Endpoint {
+    pub fn new(text: String) -> Self {
+        let parsed = reqwest::Url::parse(&text).ok();
+        Self { text, parsed }
+    }
+
+    /// The URL as configured.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
 }
 
 /// Why a successful (2xx) response body could not be read as a completion.
@@ -156,7 +177,7 @@ impl HttpClient {
 
     /// POSTs `post.body` as JSON, retrying transient failures; the reply read by `post.read`.
     pub async fn post_json<T>(&self, post: Post<'_, T>) -> Result<T, JudgeError> {
-        let gate = self.gate(post.url);
+        let gate = self.gate(post.url.as_str());
         let retry = self.config.retry;
         let mut attempt = 1;
         loop {
@@ -218,7 +239,7 @@ impl HttpClient {
 
     async fn send_once<T>(&self, post: &Post<'_, T>, bytes: Vec<u8>) -> Result<T, Failure> {
         let provider = post.provider;
-        let redacted = |text: &str| redact(text.to_owned(), post.secret);
+        let redacted = |text: &str| redact(Cow::Borrowed(text), post.secret).into_owned();
         let timeout = post.timeout;
         let transport = |e: reqwest::Error| {
             let reason = if e.is_timeout() {
@@ -226,14 +247,14 @@ impl HttpClient {
             } else {
                 redacted(&error_chain(&e))
             };
-            Failure::transient(JudgeError::Transport { provider, url: post.url.to_owned(), reason }, None)
+            Failure::transient(JudgeError::Transport { provider, url: post.url.as_str().to_owned(), reason }, None)
         };
-        let mut request = self
-            .client
-            .post(post.url)
-            .timeout(timeout)
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(bytes);
+        let request = match &post.url.parsed {
+            Some(url) => self.client.post(url.clone()),
+            None => self.client.post(post.url.as_str()),
+        };
+        let mut request =
+            request.timeout(timeout).header(reqwest::header::CONTENT_TYPE, "application/json").body(bytes);
         for (name, value) in post.headers {
             request = request.header(*name, *value);
         }
@@ -245,10 +266,13 @@ impl HttpClient {
             .and_then(|v| v.to_str().ok())
             .and_then(parse_retry_after);
         let body = response.bytes().await.map_err(transport)?;
-        // Valid UTF-8 is checked by the standard library's optimized code, even in a debug build;
-        // only a body that is not is converted with replacements.
-        let text =
-            String::from_utf8(body.to_vec()).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        // Read where it lies: `str::from_utf8` is the standard library's optimized code, even in a
+        // debug build (`String::from_utf8_lossy` walks the bytes in code compiled unoptimized);
+        // only a body that is not valid UTF-8 is copied, with replacements.
+        let text = match std::str::from_utf8(&body) {
+            Ok(text) => Cow::Borrowed(text),
+            Err(_) => String::from_utf8_lossy(&body),
+        };
         let text = redact(text, post.secret);
         if (200..300).contains(&status) {
             let malformed =
@@ -279,10 +303,10 @@ impl HttpClient {
 }
 
 /// `text` with every occurrence of the key replaced; searched first, as a key is rarely there.
-fn redact(text: String, secret: Option<&ApiKey>) -> String {
+fn redact<'a>(text: Cow<'a, str>, secret: Option<&ApiKey>) -> Cow<'a, str> {
     match secret {
         Some(key) if !key.expose().is_empty() && text.contains(key.expose()) => {
-            text.replace(key.expose(), "<redacted>")
+            Cow::Owned(text.replace(key.expose(), "<redacted>"))
         }
         _ => text,
     }
