@@ -177,7 +177,7 @@ impl<'a> Compound<'a> {
 
 /// serde_json's marker for a `RawValue`, whose text it copies as it is: a struct of this name with
 /// one field of this name, the JSON text (as serde_json's own `RawValue` serializes itself).
-const RAW_VALUE: &str = "$serde_json::private::RawValue";
+pub(crate) const RAW_VALUE: &str = "$serde_json::private::RawValue";
 
 impl<'a> ser::Serializer for &'a mut Writer {
     type Ok = ();

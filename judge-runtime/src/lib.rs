@@ -101,6 +101,7 @@ mod length_control;
 mod outcome;
 mod output;
 mod probes;
+mod raw_json;
 mod report;
 mod settings;
 mod snapshot;

@@ -141,6 +141,7 @@ impl Judge {
     ) -> Result<(T, Usage), JudgeError> {
         let model = &self.spec.model;
         let conversation = client::Conversation { messages, json: None };
+        let schema = &*techniques::schema::Schema::new(schema.clone());
         with_client!(&self.backend, client => client::ask(client, model, conversation, schema, params, timeout, read, reask).await)
     }
 

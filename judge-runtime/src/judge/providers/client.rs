@@ -7,7 +7,9 @@ use std::future::Future;
 use std::time::Duration;
 
 use serde_json::Value;
-use serde_json::value::RawValue;
+
+use crate::judge::techniques::schema::Schema;
+use crate::raw_json::RawJson;
 
 use crate::error::JudgeError;
 use crate::judge::providers::refusals::RefusalRecord;
@@ -25,7 +27,7 @@ pub(crate) const MAX_VERDICT_ATTEMPTS: u32 = 3;
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Conversation<'a> {
     pub messages: &'a [Message],
-    pub json: Option<&'a RawValue>,
+    pub json: Option<&'a RawJson>,
 }
 
 /// A client of one judge provider.
@@ -36,7 +38,7 @@ pub(crate) trait JudgeClient: Sync + Sized {
         model: &str,
         params: &GenerationParams,
         conversation: Conversation<'_>,
-        schema: &Value,
+        schema: &Schema,
         timeout: Duration,
     ) -> impl Future<Output = Result<Completion, JudgeError>> + Send;
 
@@ -88,7 +90,7 @@ pub(crate) async fn ask<T>(
     client: &impl JudgeClient,
     model: &str,
     messages: Conversation<'_>,
-    schema: &Value,
+    schema: &Schema,
     params: &GenerationParams,
     timeout: Duration,
     read: impl Fn(&Completion) -> Result<T, String>,

@@ -34,6 +34,7 @@ use crate::judge::providers::client::{Conversation, JudgeClient};
 use crate::judge::techniques::geval::ScoreDistribution;
 use crate::judge::techniques::prompt::{JudgeRequest, Task, fence_tag};
 use crate::judge::techniques::reply::Completion;
+use crate::judge::techniques::schema::Schema;
 use crate::judge::techniques::verdict::{Scale, ScoreMethod, Usage, Verdict};
 use crate::settings::params::GenerationParams;
 
@@ -103,7 +104,7 @@ impl JudgeClient for Local {
         _model: &str,
         _params: &GenerationParams,
         _conversation: Conversation<'_>,
-        _schema: &Value,
+        _schema: &Schema,
         _timeout: Duration,
     ) -> Result<Completion, JudgeError> {
         Err(unsupported(

@@ -12,7 +12,9 @@ use std::time::Duration;
 
 use serde::Serialize;
 use serde_json::Value;
-use serde_json::value::RawValue;
+
+use crate::judge::techniques::schema::Schema;
+use crate::raw_json::RawJson;
 
 use crate::error::{ConfigError, JudgeError};
 use crate::judge::providers::client::{Conversation, JudgeClient};
@@ -25,7 +27,7 @@ use crate::judge::providers::refusals::{
 use crate::judge::techniques::prompt::Message;
 use crate::judge::techniques::reply::Completion;
 use crate::judge::transport::api_key::ApiKey;
-use crate::judge::transport::http::{HttpClient, Post};
+use crate::judge::transport::http::{Endpoint, HttpClient, Post};
 use crate::settings::params::GenerationParams;
 use crate::settings::prices::Price;
 
@@ -74,7 +76,7 @@ pub(crate) const OPENROUTER: Preset = Preset {
 #[derive(Debug)]
 pub(crate) struct OpenAi {
     preset: Preset,
-    endpoint: String,
+    endpoint: Endpoint,
     api_key: Option<ApiKey>,
     /// A call fails for want of a key (see `preset::Access::missing_key`).
     missing_key: bool,
@@ -97,7 +99,7 @@ impl OpenAi {
         let access = preset.read(var, |url| adjust_base_url(preset, url))?;
         Ok(Self {
             preset,
-            endpoint: format!("{}/chat/completions", access.base_url),
+            endpoint: Endpoint::new(format!("{}/chat/completions", access.base_url)),
             api_key: access.api_key,
             missing_key: access.missing_key,
             price: None,
@@ -132,7 +134,7 @@ impl JudgeClient for OpenAi {
         model: &str,
         params: &GenerationParams,
         conversation: Conversation<'_>,
-        schema: &Value,
+        schema: &Schema,
         timeout: Duration,
     ) -> Result<Completion, JudgeError> {
         if self.missing_key {
@@ -228,7 +230,7 @@ struct RequestBody<'a> {
 #[derive(Serialize)]
 #[serde(untagged)]
 enum Messages<'a> {
-    Rendered(&'a RawValue),
+    Rendered(&'a RawJson),
     Listed(&'a [Message]),
 }
 
@@ -237,14 +239,14 @@ enum Messages<'a> {
 enum ResponseFormat<'a> {
     JsonSchema { json_schema: NamedSchema<'a> },
     // llama-cpp-python turns a `schema` beside JSON mode into a grammar; others ignore it.
-    JsonObject { schema: &'a Value },
+    JsonObject { schema: &'a Schema },
 }
 
 #[derive(Serialize)]
 struct NamedSchema<'a> {
     name: &'static str,
     strict: bool,
-    schema: &'a Value,
+    schema: &'a Schema,
 }
 
 /// A chat completion request of the given shape, as JSON.
@@ -252,7 +254,7 @@ fn request_body(
     model: &str,
     params: &GenerationParams,
     conversation: Conversation<'_>,
-    schema: &Value,
+    schema: &Schema,
     shape: Shape,
 ) -> Vec<u8> {
     written_body(model, params, conversation, schema, shape, |body| crate::json_writer::to_vec(body))
@@ -263,20 +265,20 @@ fn written_body(
     model: &str,
     params: &GenerationParams,
     conversation: Conversation<'_>,
-    schema: &Value,
+    schema: &Schema,
     shape: Shape,
     write: fn(&RequestBody<'_>) -> Vec<u8>,
 ) -> Vec<u8> {
     let mut unbounded = None;
     if !shape.bounds && schema.pointer("/properties/score").is_some() {
-        let mut copy = schema.clone();
+        let mut copy = Value::clone(schema);
         if let Some(score) = copy.pointer_mut("/properties/score").and_then(Value::as_object_mut) {
             score.remove("minimum");
             score.remove("maximum");
         }
-        unbounded = Some(copy);
+        unbounded = Some(Schema::new(copy));
     }
-    let schema = unbounded.as_ref().unwrap_or(schema);
+    let schema = unbounded.as_deref().unwrap_or(schema);
     let max_tokens = params.max_tokens;
     let body = RequestBody {
         model,
@@ -316,22 +318,24 @@ mod tests {
 
     /// The body `request_body` makes, read back.
     fn sent(params: &GenerationParams, conversation: Conversation<'_>, schema: &Value, shape: Shape) -> Value {
-        serde_json::from_slice(&request_body("m", params, conversation, schema, shape)).unwrap()
+        serde_json::from_slice(&request_body("m", params, conversation, &Schema::new(schema.clone()), shape)).unwrap()
     }
 
     fn body(client: &OpenAi) -> Value {
-        let schema = crate::judge::techniques::verdict::schema(crate::judge::techniques::verdict::Scale::default());
+        let schema = Schema::of_verdict(crate::judge::techniques::verdict::Scale::default());
         sent(&all_params(), Conversation { messages: &[], json: None }, &schema, client.refusals.shape(&all_params()))
     }
 
     #[test]
     fn bodies_of_every_shape_are_written_as_serde_json_writes_them() {
-        let schema = crate::judge::techniques::verdict::schema(crate::judge::techniques::verdict::Scale::default());
+        let schema = Schema::of_verdict(crate::judge::techniques::verdict::Scale::default());
         let messages = vec![Message {
             role: crate::judge::techniques::prompt::Role::User,
             content: "grade \"this\"\n\u{1}é".into(),
         }];
-        let json = serde_json::value::to_raw_value(&messages).unwrap();
+        let json = crate::judge::techniques::messages_json::to_json(
+            messages.iter().map(|m| (m.role.name(), m.content.as_str())),
+        );
         let serde = |body: &RequestBody<'_>| serde_json::to_vec(body).unwrap();
         let full = client(OPENAI).refusals.shape(&all_params());
         let plain = GenerationParams { temperature: None, max_tokens: None, seed: None, weighted: false };
@@ -352,7 +356,9 @@ mod tests {
     fn the_messages_rendered_once_are_sent_as_they_are() {
         let messages =
             vec![Message { role: crate::judge::techniques::prompt::Role::User, content: "grade \"this\"".into() }];
-        let json = serde_json::value::to_raw_value(&messages).unwrap();
+        let json = crate::judge::techniques::messages_json::to_json(
+            messages.iter().map(|m| (m.role.name(), m.content.as_str())),
+        );
         let shape = client(OPENAI).refusals.shape(&all_params());
         let rendered = sent(&all_params(), Conversation { messages: &messages, json: Some(&json) }, &json!({}), shape);
         let listed = sent(&all_params(), Conversation { messages: &messages, json: None }, &json!({}), shape);
@@ -439,7 +445,13 @@ mod tests {
         let client = OpenAi::from_env(OPENAI, HttpClient::new(Default::default()), |_| None).unwrap();
         let params = GenerationParams::default();
         let err = client
-            .complete("m", &params, Conversation { messages: &[], json: None }, &json!({}), Duration::from_secs(1))
+            .complete(
+                "m",
+                &params,
+                Conversation { messages: &[], json: None },
+                &Schema::new(json!({})),
+                Duration::from_secs(1),
+            )
             .await
             .unwrap_err();
         assert!(matches!(err, JudgeError::MissingApiKey { var: "OPENAI_API_KEY", .. }), "{err}");
@@ -453,22 +465,22 @@ mod tests {
         };
         let http = || HttpClient::new(Default::default());
         let ollama = OpenAi::from_env(OLLAMA, http(), env(&[])).unwrap();
-        assert_eq!(ollama.endpoint, "http://127.0.0.1:11434/v1/chat/completions");
+        assert_eq!(ollama.endpoint.as_str(), "http://127.0.0.1:11434/v1/chat/completions");
         let moved = OpenAi::from_env(OLLAMA, http(), env(&[("OLLAMA_HOST", "10.0.0.5:11434")])).unwrap();
-        assert_eq!(moved.endpoint, "http://10.0.0.5:11434/v1/chat/completions");
+        assert_eq!(moved.endpoint.as_str(), "http://10.0.0.5:11434/v1/chat/completions");
         let vllm = OpenAi::from_env(VLLM, http(), env(&[("VLLM_API_KEY", "k")])).unwrap();
-        assert_eq!(vllm.endpoint, "http://127.0.0.1:8000/v1/chat/completions");
+        assert_eq!(vllm.endpoint.as_str(), "http://127.0.0.1:8000/v1/chat/completions");
         assert!(vllm.api_key.is_some());
         assert!(OpenAi::from_env(OPENROUTER, http(), env(&[])).unwrap().missing_key);
         assert!(OPENROUTER.missing_key().to_string().contains("OPENROUTER_API_KEY"));
         let router = OpenAi::from_env(OPENROUTER, http(), env(&[("OPENROUTER_API_KEY", "k")])).unwrap();
-        assert!(router.endpoint.starts_with("https://"), "hosted presets default to HTTPS");
+        assert!(router.endpoint.as_str().starts_with("https://"), "hosted presets default to HTTPS");
         let keyless = OpenAi::from_env(OPENAI, http(), env(&[])).unwrap();
         assert!(keyless.missing_key, "a key is needed only for a call");
         let err = OPENAI.missing_key().to_string();
         assert!(err.contains("OPENAI_API_KEY") && err.contains("OPENAI_BASE_URL"), "{err}");
         let local = OpenAi::from_env(OPENAI, http(), env(&[("OPENAI_BASE_URL", "http://127.0.0.1:9/v1/")])).unwrap();
-        assert_eq!(local.endpoint, "http://127.0.0.1:9/v1/chat/completions");
+        assert_eq!(local.endpoint.as_str(), "http://127.0.0.1:9/v1/chat/completions");
         let err = OpenAi::from_env(OPENAI, http(), env(&[("OPENAI_BASE_URL", "ftp://x")])).unwrap_err().to_string();
         assert!(err.contains("OPENAI_BASE_URL") && err.contains("http"), "{err}");
     }

@@ -5,11 +5,11 @@
 //! [`crate::json_writer::escaped_into`], which copies the text between characters that need
 //! escaping whole.
 
-use serde_json::value::RawValue;
+use crate::raw_json::RawJson;
 
 /// Messages given as `(role, content)`, as serde_json writes `prompt::Message`s:
 /// `[{"role":"system","content":"…"},…]`. A role is a plain lowercase word.
-pub(crate) fn to_json<'a>(messages: impl ExactSizeIterator<Item = (&'a str, &'a str)> + Clone) -> Box<RawValue> {
+pub(crate) fn to_json<'a>(messages: impl ExactSizeIterator<Item = (&'a str, &'a str)> + Clone) -> RawJson {
     let length: usize = messages.clone().map(|(_, content)| content.len() + 32).sum();
     let mut json = String::with_capacity(length + 2);
     json.push('[');
@@ -24,7 +24,7 @@ pub(crate) fn to_json<'a>(messages: impl ExactSizeIterator<Item = (&'a str, &'a 
         json.push('}');
     }
     json.push(']');
-    RawValue::from_string(json).expect("the messages are written as valid JSON")
+    RawJson::written(json)
 }
 
 #[cfg(test)]
@@ -32,7 +32,7 @@ mod tests {
     use super::*;
     use crate::judge::techniques::prompt::{Message, Role};
 
-    fn json_of(messages: &[Message]) -> Box<RawValue> {
+    fn json_of(messages: &[Message]) -> RawJson {
         to_json(messages.iter().map(|m| (m.role.name(), m.content.as_str())))
     }
 
@@ -53,7 +53,20 @@ mod tests {
                 Message { role: Role::User, content: format!("{text}|{text}") },
                 Message { role: Role::Assistant, content: text.clone() },
             ];
-            assert_eq!(json_of(&messages).get(), serde_json::to_string(&messages).unwrap(), "{text:?}");
+            let json = json_of(&messages);
+            assert_eq!(json.get(), serde_json::to_string(&messages).unwrap(), "{text:?}");
+            // Valid JSON, serialized as it is by serde_json and by json_writer.
+            let parsed: serde_json::Value = serde_json::from_str(json.get()).unwrap();
+            assert_eq!(parsed, serde_json::to_value(&messages).unwrap());
+            let wrapped = serde_json::json!({"messages": "x"}).to_string().replace("\"x\"", json.get());
+            assert_eq!(
+                serde_json::to_string(&std::collections::BTreeMap::from([("messages", &json)])).unwrap(),
+                wrapped
+            );
+            assert_eq!(
+                crate::json_writer::to_vec(&std::collections::BTreeMap::from([("messages", &json)])),
+                wrapped.as_bytes()
+            );
         }
         assert_eq!(json_of(&[]).get(), "[]");
     }

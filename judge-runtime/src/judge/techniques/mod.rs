@@ -11,5 +11,6 @@ pub(crate) mod messages_json;
 pub(crate) mod pairwise;
 pub(crate) mod prompt;
 pub(crate) mod reply;
+pub(crate) mod schema;
 pub(crate) mod steps;
 pub mod verdict;

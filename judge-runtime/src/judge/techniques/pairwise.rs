@@ -6,9 +6,12 @@
 //! A comparison verdict's score is on the scale 0–2 from the output's side: 2 a win, 1 a tie, 0 a
 //! loss; normalised, 1, 0.5 and 0, so the mean over samples is the win rate.
 
+use std::sync::{Arc, LazyLock};
+
 use serde_json::{Value, json};
 
 use crate::judge::techniques::prompt::{JudgeRequest, Message, Role, Task, fence_tag, shown_part, task_sections};
+use crate::judge::techniques::schema::Schema;
 use crate::judge::techniques::verdict::{Comparison, Preference, Scale, ScoreMethod, Usage, Verdict, json_objects};
 
 /// The scale of a comparison: loss 0, tie 1, win 2.
@@ -59,7 +62,13 @@ pub(crate) fn render(task: Task, output: &str, compared: &str, order: Order, max
     );
     let messages =
         vec![Message { role: Role::System, content: SYSTEM.to_owned() }, Message { role: Role::User, content: user }];
-    JudgeRequest::new(messages, schema(), SCALE, task, output_shown.to_owned(), Some(order))
+    JudgeRequest::new(messages, shared_schema(), SCALE, task, output_shown.to_owned(), Some(order))
+}
+
+/// [`schema`], made once.
+fn shared_schema() -> Arc<Schema> {
+    static MADE: LazyLock<Arc<Schema>> = LazyLock::new(|| Schema::new(schema()));
+    Arc::clone(&MADE)
 }
 
 /// The JSON schema of one order's verdict: a rationale, then the winner.

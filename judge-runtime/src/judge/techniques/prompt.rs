@@ -4,13 +4,14 @@
 //! the verdict cache key.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use serde::Serialize;
-use serde_json::value::RawValue;
-use sha2::{Digest, Sha256};
 
 use crate::judge::techniques::levels::schema_with_levels;
-use crate::judge::techniques::verdict::{self, Scale};
+use crate::judge::techniques::schema::Schema;
+use crate::judge::techniques::verdict::Scale;
+use crate::raw_json::RawJson;
 use crate::settings::criteria::Criteria;
 use crate::settings::levels::Levels;
 
@@ -112,7 +113,7 @@ impl Task {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct JudgeRequest {
     messages: Vec<Message>,
-    pub schema: serde_json::Value,
+    pub schema: Arc<Schema>,
     pub scale: Scale,
     pub task: Task,
     /// The output as the judge sees it (cut if it was too long; the note that says so is in the
@@ -120,20 +121,20 @@ pub(crate) struct JudgeRequest {
     pub output: String,
     /// For a comparison (`compare_with`): where the output is shown. The order is in the messages.
     pub comparison: Option<Order>,
-    messages_json: MessagesJson,
+    messages_json: MessagesJsonOnce,
 }
 
 impl JudgeRequest {
     /// A request of `messages`, whose verdict follows `schema` on `scale`.
     pub fn new(
         messages: Vec<Message>,
-        schema: serde_json::Value,
+        schema: Arc<Schema>,
         scale: Scale,
         task: Task,
         output: String,
         comparison: Option<Order>,
     ) -> Self {
-        Self { messages, schema, scale, task, output, comparison, messages_json: MessagesJson::default() }
+        Self { messages, schema, scale, task, output, comparison, messages_json: MessagesJsonOnce::default() }
     }
 
     /// The conversation.
@@ -142,7 +143,7 @@ impl JudgeRequest {
     }
 
     /// The conversation as JSON, made once.
-    pub fn messages_json(&self) -> &RawValue {
+    pub fn messages_json(&self) -> &RawJson {
         self.messages_json.0.get_or_init(|| {
             crate::judge::techniques::messages_json::to_json(
                 self.messages.iter().map(|m| (m.role.name(), m.content.as_str())),
@@ -156,7 +157,7 @@ impl Serialize for JudgeRequest {
         use serde::ser::SerializeStruct;
         let mut request = serializer.serialize_struct("JudgeRequest", 3)?;
         request.serialize_field("messages", self.messages_json())?;
-        request.serialize_field("schema", &self.schema)?;
+        request.serialize_field("schema", &*self.schema)?;
         request.serialize_field("scale", &self.scale)?;
         request.end()
     }
@@ -164,9 +165,9 @@ impl Serialize for JudgeRequest {
 
 /// The JSON of a request's messages, once made: a cache, equal to any other.
 #[derive(Debug, Clone, Default)]
-struct MessagesJson(std::sync::OnceLock<Box<RawValue>>);
+struct MessagesJsonOnce(std::sync::OnceLock<RawJson>);
 
-impl PartialEq for MessagesJson {
+impl PartialEq for MessagesJsonOnce {
     fn eq(&self, _: &Self) -> bool {
         true
     }
@@ -246,9 +247,9 @@ pub(crate) fn render(task: Task, output: &str, scale: Scale, max_output_chars: u
         }
     }
     let schema = match (&task.levels, &task.criteria) {
-        (_, Some(criteria)) => criteria.schema(scale),
-        (Some(levels), None) => schema_with_levels(scale, levels),
-        (None, None) => verdict::schema(scale),
+        (_, Some(criteria)) => Schema::new(criteria.schema(scale)),
+        (Some(levels), None) => Schema::new(schema_with_levels(scale, levels)),
+        (None, None) => Schema::of_verdict(scale),
     };
     let messages =
         vec![Message { role: Role::System, content: SYSTEM.to_owned() }, Message { role: Role::User, content: user }];
@@ -335,12 +336,19 @@ fn section(out: &mut String, title: &str, body: &str) {
 /// A tag name that `output` cannot close: derived from a hash of the output (so the request stays
 /// deterministic) and re-drawn until the output does not contain it.
 pub(crate) fn fence_tag(output: &str) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     first_absent(output, |round| {
-        let mut hasher = Sha256::new();
-        hasher.update(round.to_le_bytes());
+        // SHA-256 by ring (assembly, fast even in a debug build); the first 8 bytes, in hex.
+        let mut hasher = ring::digest::Context::new(&ring::digest::SHA256);
+        hasher.update(&round.to_le_bytes());
         hasher.update(output.as_bytes());
-        let digest = hasher.finalize();
-        digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+        let digest = hasher.finish();
+        let mut id = String::with_capacity(16);
+        for &byte in &digest.as_ref()[..8] {
+            id.push(char::from(HEX[usize::from(byte >> 4)]));
+            id.push(char::from(HEX[usize::from(byte & 0xf)]));
+        }
+        id
     })
 }
 
@@ -417,6 +425,12 @@ mod tests {
     fn rendering_is_deterministic() {
         assert_eq!(render(task(), "x", Scale::default(), LIMIT), render(task(), "x", Scale::default(), LIMIT));
         assert_ne!(fence_tag("x"), fence_tag("y"));
+        // The tag is the first 8 bytes of SHA-256(round, output) in hex, as it always was: prompts,
+        // and so cache keys, stay what they were.
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::new().chain_update(0u64.to_le_bytes()).chain_update(b"x").finalize();
+        let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(fence_tag("x"), format!("output-{hex}"));
     }
 
     #[test]
