@@ -18,6 +18,9 @@
 //!   in-flight limit always full;
 //! - **peak RSS**: the test process's maximum resident set.
 //!
+//! Before the rows, it prints what the file system charges for one verdict-sized cache entry (a
+//! new file, renamed into place), a floor under every judge call's cost that is the machine's.
+//!
 //! The largest row is run again on its cache, where nothing is judged. It prints figures and
 //! asserts only facts (every eval passes, the judge is asked N·k times, the cached run asks
 //! nothing), never a timing, which belongs to the machine.
@@ -104,6 +107,13 @@ fn main() -> anyhow::Result<()> {
     let build = if optimized_deps { "dependencies at opt-level 1" } else { "a user's plain debug build" };
     println!("judge hot path: {build}, OpenAI-sized logprobs replies, JUDGE_MAX_CONCURRENCY={concurrency}\n");
 
+    let floor = cache_file_floor(&bench_dir)?;
+    println!(
+        "the file system here: one cache entry written as judge-runtime writes it (a new file, renamed into \
+         place) costs {:.3} ms of CPU ({:.3} ms system); every judge call writes one\n",
+        floor.0, floor.1
+    );
+
     let mut table = Vec::new();
     for (i, &row) in rows.iter().enumerate() {
         let Row { evals, samples, latency_ms } = row;
@@ -162,6 +172,36 @@ fn main() -> anyhow::Result<()> {
         println!("{line}");
     }
     Ok(())
+}
+
+/// The CPU (total, system; ms) that creating one verdict-sized file costs on the file system of
+/// `dir`, as the cache writes each entry: into one of 256 subdirectories, to a temporary name, renamed
+/// into place. A floor under the harness's cost per judge call that no code of ours can lower.
+fn cache_file_floor(dir: &Path) -> anyhow::Result<(f64, f64)> {
+    const FILES: usize = 1000;
+    let scratch = tempfile::Builder::new().prefix("files-").tempdir_in(dir)?;
+    let entry = vec![b'x'; 1200];
+    let before = thread_usage();
+    for i in 0..FILES {
+        let sub = scratch.path().join(format!("{:02x}", i % 256));
+        std::fs::create_dir_all(&sub)?;
+        let tmp = sub.join(format!(".{i}.json.tmp"));
+        std::fs::write(&tmp, &entry)?;
+        std::fs::rename(&tmp, sub.join(format!("{i}.json")))?;
+    }
+    let after = thread_usage();
+    let per_file = |a: Duration, b: Duration| (b - a).as_secs_f64() * 1000.0 / FILES as f64;
+    Ok((per_file(before.0 + before.1, after.0 + after.1), per_file(before.1, after.1)))
+}
+
+/// This thread's user and system CPU time.
+fn thread_usage() -> (Duration, Duration) {
+    // SAFETY: `rusage` is plain data that getrusage fills in; all zeros is a valid value of it.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: a valid pointer to a `rusage`; RUSAGE_THREAD is Linux's, as wait4 below is.
+    unsafe { libc::getrusage(libc::RUSAGE_THREAD, &mut usage) };
+    let time = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    (time(usage.ru_utime), time(usage.ru_stime))
 }
 
 /// Runs the suite's executable as `cargo test` would, against `judge`, from spawn to exit; its
