@@ -185,7 +185,7 @@ fn shortcut(raw: &str) -> Option<Completion> {
             return None;
         }
         // The check: the token spells the text just before the tokens after it.
-        begins = begins.checked_sub(token.len()).filter(|&at| text[at..].starts_with(token.as_ref()))?;
+        begins = begins.checked_sub(token.len()).filter(|&at| text.as_bytes()[at..].starts_with(token.as_bytes()))?;
         tail.push((token, top));
         if begins <= offset {
             break;
@@ -521,6 +521,10 @@ mod tests {
         let two = json!({"choices": [scored("7"), scored("8")]}).to_string();
         assert!(shortcut(&two).is_none());
         assert_eq!(read(&two).unwrap().tokens.unwrap()[1].text, "7");
+        // Tokens that would cut a character of the text in two: no panic, serde.
+        let mut cut = json!({"choices": [scored("7")]});
+        cut["choices"][0]["message"]["content"] = json!("{\"score\":7é");
+        assert!(shortcut(&cut.to_string()).is_none());
         let mut misspelt = json!({"choices": [scored("7")]});
         misspelt["choices"][0]["message"]["content"] = json!("{\"score\":8}");
         assert!(shortcut(&misspelt.to_string()).is_none());

@@ -86,7 +86,9 @@ pub(crate) fn from_token_logprobs(text: &str, tokens: &[TokenLogprobs], scale: S
     let ends_text = text.len() >= spelled
         && tokens
             .iter()
-            .try_fold(text.len() - spelled, |at, t| text[at..].starts_with(t.text.as_str()).then(|| at + t.text.len()))
+            .try_fold(text.len() - spelled, |at, t| {
+                text.as_bytes()[at..].starts_with(t.text.as_bytes()).then(|| at + t.text.len())
+            })
             .is_some();
     let text: std::borrow::Cow<str> =
         if ends_text { text.into() } else { tokens.iter().map(|t| t.text.as_str()).collect::<String>().into() };
@@ -246,6 +248,11 @@ mod tests {
         // The score's token left out: nothing to weigh.
         assert_eq!(from_token_logprobs(text, &whole[2..], SCALE), None);
         // Tokens that do not end the text are the reply themselves.
+        // Tokens whose start would cut a character of the text: read as the reply themselves.
+        let cut = [token("x", &[]), token("{\"score\":", &[]), token("4", &[("4", 1.0)])];
+        assert!(close(from_token_logprobs("é{\"score\":4", &cut[1..], SCALE).unwrap().mean(SCALE), 4.0));
+        assert!(close(from_token_logprobs("aé", &cut, SCALE).unwrap().mean(SCALE), 4.0));
+        assert_eq!(from_token_logprobs("aé", &cut[2..], SCALE), None);
         let other = [token("{\"score\":", &[]), token("2", &[("2", 1.0)]), token("}", &[])];
         assert!(close(from_token_logprobs(text, &other, SCALE).unwrap().mean(SCALE), 2.0));
     }
