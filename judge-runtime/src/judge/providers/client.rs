@@ -8,15 +8,14 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::judge::techniques::schema::Schema;
-use crate::raw_json::RawJson;
-
 use crate::error::JudgeError;
 use crate::judge::providers::refusals::RefusalRecord;
 use crate::judge::techniques::prompt::{JudgeRequest, Message, Role};
 use crate::judge::techniques::reply::{self, Completion};
+use crate::judge::techniques::schema::Schema;
 use crate::judge::techniques::verdict::{Usage, Verdict};
 use crate::judge::transport::http::excerpt;
+use crate::raw_json::RawJson;
 use crate::settings::params::GenerationParams;
 
 /// How many replies are read before a verdict is given up: the first and two re-asks.

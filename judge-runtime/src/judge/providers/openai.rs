@@ -13,9 +13,6 @@ use std::time::Duration;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::judge::techniques::schema::Schema;
-use crate::raw_json::RawJson;
-
 use crate::error::{ConfigError, JudgeError};
 use crate::judge::providers::client::{Conversation, JudgeClient};
 use crate::judge::providers::openai_reply;
@@ -26,8 +23,10 @@ use crate::judge::providers::refusals::{
 };
 use crate::judge::techniques::prompt::Message;
 use crate::judge::techniques::reply::Completion;
+use crate::judge::techniques::schema::Schema;
 use crate::judge::transport::api_key::ApiKey;
 use crate::judge::transport::http::{Endpoint, HttpClient, Post};
+use crate::raw_json::RawJson;
 use crate::settings::params::GenerationParams;
 use crate::settings::prices::Price;
 
