@@ -36,17 +36,6 @@ pub use crate::settings::CacheMode;
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct CacheKey(String);
 
-/// The SHA-256 of `bytes`, in lowercase hex.
-fn sha256_hex(bytes: &[u8]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut hex = String::with_capacity(64);
-    for &byte in ring::digest::digest(&ring::digest::SHA256, bytes).as_ref() {
-        hex.push(char::from(HEX[usize::from(byte >> 4)]));
-        hex.push(char::from(HEX[usize::from(byte & 0xf)]));
-    }
-    hex
-}
-
 impl CacheKey {
     /// Hashes everything that decides the verdict (or other answer, such as generated evaluation
     /// steps): `request` is what the judge is sent.
@@ -77,7 +66,7 @@ impl CacheKey {
             occurrence,
         };
         let bytes = crate::json_writer::to_vec(&material);
-        Self(sha256_hex(&bytes))
+        Self(crate::digest::hex(crate::digest::sha256(&[&bytes]).as_ref()))
     }
 
     /// The key of what a server of `provider:model` was found to refuse ([`RefusalRecord`]s), kept
@@ -214,15 +203,6 @@ mod tests {
     use super::*;
     use crate::judge::techniques::prompt::{JudgeRequest, Task, render};
     use crate::judge::techniques::verdict::{Scale, ScoreMethod, Usage, Verdict};
-
-    #[test]
-    fn keys_are_the_sha256_they_always_were() {
-        use sha2::{Digest, Sha256};
-        for bytes in [&b""[..], b"abc", &[7u8; 1000]] {
-            let expected: String = Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect();
-            assert_eq!(sha256_hex(bytes), expected);
-        }
-    }
 
     #[test]
     fn key_material_is_written_as_serde_json_writes_it() {

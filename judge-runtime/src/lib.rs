@@ -92,6 +92,7 @@ mod baseline;
 mod cache;
 mod calibration;
 mod dataset;
+mod digest;
 pub mod error;
 mod grader;
 mod harness;

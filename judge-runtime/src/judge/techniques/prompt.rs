@@ -336,19 +336,9 @@ fn section(out: &mut String, title: &str, body: &str) {
 /// A tag name that `output` cannot close: derived from a hash of the output (so the request stays
 /// deterministic) and re-drawn until the output does not contain it.
 pub(crate) fn fence_tag(output: &str) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     first_absent(output, |round| {
-        // SHA-256 by ring (assembly, fast even in a debug build); the first 8 bytes, in hex.
-        let mut hasher = ring::digest::Context::new(&ring::digest::SHA256);
-        hasher.update(&round.to_le_bytes());
-        hasher.update(output.as_bytes());
-        let digest = hasher.finish();
-        let mut id = String::with_capacity(16);
-        for &byte in &digest.as_ref()[..8] {
-            id.push(char::from(HEX[usize::from(byte >> 4)]));
-            id.push(char::from(HEX[usize::from(byte & 0xf)]));
-        }
-        id
+        let digest = crate::digest::sha256(&[&round.to_le_bytes(), output.as_bytes()]);
+        crate::digest::hex(&digest.as_ref()[..8])
     })
 }
 
